@@ -1,0 +1,266 @@
+#include "agent/agent.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <memory>
+#include <optional>
+#include <random>
+#include <sstream>
+
+#include "agent/announcer.hpp"
+#include "agent/builtins.hpp"
+#include "agent/bus_hub.hpp"
+#include "agent/function_table.hpp"
+#include "agent/worker_pool.hpp"
+#include "common/endpoint.hpp"
+#include "common/zmq_helpers.hpp"
+
+namespace rpclb::agent {
+namespace {
+
+using std::chrono::milliseconds;
+
+// Calls without a timeout (and casts) still end some time.
+constexpr milliseconds kLongestCall{3600 * 1000};
+
+std::string host_name() {
+  char buffer[256] = {};
+  ::gethostname(buffer, sizeof buffer - 1);
+  return buffer;
+}
+
+std::string random_instance_id() {
+  std::random_device seed;
+  std::ostringstream out;
+  out << std::hex << (std::uint64_t{seed()} << 32 | seed());
+  return out.str();
+}
+
+// The endpoint callers should use: the bound one, with a wildcard host
+// replaced by this host's name.
+std::string advertised_endpoint(const AgentConfig& config, const std::string& bound) {
+  if (!config.advertise.empty()) return config.advertise;
+  const std::string wildcard = "tcp://0.0.0.0:";
+  if (bound.starts_with(wildcard)) return "tcp://" + host_name() + ":" + bound.substr(wildcard.size());
+  return bound;
+}
+
+// Splits a ROUTER message into its routing envelope and its one body frame.
+// REQ and DEALER-with-delimiter peers send [id.., "", body]; a bare DEALER
+// sends [id, body]. Anything else has no body we can answer.
+std::optional<zmq::message_t> split_envelope(std::vector<zmq::message_t>& parts, std::vector<zmq::message_t>& routing) {
+  routing.clear();
+  if (parts.size() < 2) return std::nullopt;
+  std::size_t delimiter = 0;
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    if (parts[i].size() == 0) {
+      delimiter = i;
+      break;
+    }
+  }
+  if (delimiter == 0) {
+    if (parts.size() != 2) return std::nullopt;
+    routing.push_back(std::move(parts[0]));
+    return std::move(parts[1]);
+  }
+  if (delimiter + 2 != parts.size()) return std::nullopt;
+  for (std::size_t i = 0; i <= delimiter; ++i) routing.push_back(std::move(parts[i]));
+  return std::move(parts.back());
+}
+
+class Agent {
+ public:
+  Agent(const AgentConfig& config, SignalFd& signals)
+      : config_(config),
+        log_(config.name, config.log_level),
+        signals_(signals),
+        facts_(std::make_shared<AgentFacts>()),
+        rpc_(make_socket(context_, zmq::socket_type::router, 1000)),
+        completions_(make_socket(context_, zmq::socket_type::pull)) {
+    facts_->name = config.name;
+    facts_->host = host_name();
+    facts_->groups = config.groups;
+    facts_->pid = ::getpid();
+    facts_->started = Clock::now();
+    facts_->version = RPCLB_VERSION;
+    add_builtins(functions_, facts_);
+    add_programs(functions_, config.functions);
+  }
+
+  int run() {
+    rpc_.bind(config_.listen);
+    const std::string endpoint = advertised_endpoint(config_, rpc_.get(zmq::sockopt::last_endpoint));
+    const std::string completion_endpoint = "inproc://completions";
+    completions_.bind(completion_endpoint);
+    pool_.emplace(context_, completion_endpoint, functions_, config_.workers);
+
+    std::vector<BusAddress> hubs;
+    for (const auto& bus : config_.bus) hubs.push_back(*bus_address(bus));
+    if (config_.serve_bus) {
+      hub_.emplace(context_, *bus_address(*config_.serve_bus), config_.missed_heartbeats, log_);
+      log_.info("hosting bus hub at " + *config_.serve_bus);
+    }
+    if (!config_.groups.empty()) {
+      protocol::MemberInfo self{config_.name,         random_instance_id(), endpoint, config_.groups, config_.weight, 0,
+                                config_.heartbeat_ms, RPCLB_VERSION};
+      announcer_.emplace(context_, hubs, std::move(self));
+      announcer_->announce(in_flight_);
+    }
+    std::string groups;
+    for (const auto& group : config_.groups) groups += (groups.empty() ? "" : ",") + group;
+    log_.info("serving " + std::to_string(functions_.names().size()) + " functions at " + endpoint + " in groups [" +
+              groups + "]");
+    loop();
+    log_.info(in_flight_ == 0 ? "drained, exiting"
+                              : "drain timeout with " + std::to_string(in_flight_) + " calls in flight, exiting");
+    return 0;
+  }
+
+ private:
+  void loop() {
+    auto next_heartbeat = Clock::now() + milliseconds(config_.heartbeat_ms);
+    std::vector<zmq::pollitem_t> items{
+        {nullptr, signals_.fd(), ZMQ_POLLIN, 0},
+        {completions_.handle(), 0, ZMQ_POLLIN, 0},
+        {rpc_.handle(), 0, ZMQ_POLLIN, 0},
+    };
+    const std::size_t announcer_index = items.size();
+    if (announcer_) items.push_back({announcer_->socket().handle(), 0, ZMQ_POLLIN, 0});
+    const std::size_t hub_index = items.size();
+    if (hub_) {
+      items.push_back({hub_->announce_socket().handle(), 0, ZMQ_POLLIN, 0});
+      items.push_back({hub_->snapshot_socket().handle(), 0, ZMQ_POLLIN, 0});
+    }
+
+    while (true) {
+      auto now = Clock::now();
+      // Once draining, the agent has said goodbye and must not rejoin.
+      const bool announcing = announcer_ && !drain_deadline_;
+      if (announcing && now >= next_heartbeat) {
+        announcer_->announce(in_flight_);
+        next_heartbeat = now + milliseconds(config_.heartbeat_ms);
+      }
+      if (hub_) hub_->expire(now);
+      if (drain_deadline_ && (in_flight_ == 0 || now >= *drain_deadline_)) return;
+
+      auto wake_at = next_heartbeat;
+      if (hub_) wake_at = std::min(wake_at, hub_->next_expiry().value_or(wake_at));
+      if (drain_deadline_) wake_at = std::min(wake_at, *drain_deadline_);
+      zmq::poll(items.data(), items.size(), remaining(wake_at, now));
+      now = Clock::now();
+
+      if (items[0].revents & ZMQ_POLLIN) {
+        if (const int signal = signals_.take(); signal != 0) {
+          if (drain_deadline_) {
+            log_.warn("second signal: exiting without waiting for in-flight calls");
+            return;
+          }
+          begin_drain(signal, now);
+        }
+      }
+      if (items[1].revents & ZMQ_POLLIN) on_completions();
+      if (items[2].revents & ZMQ_POLLIN) on_requests(now);
+      if (announcer_ && (items[announcer_index].revents & ZMQ_POLLIN) && announcer_->on_readable() &&
+          !drain_deadline_) {
+        announcer_->announce(in_flight_);
+      }
+      if (hub_) {
+        if (items[hub_index].revents & ZMQ_POLLIN) hub_->on_announce_readable(now);
+        if (items[hub_index + 1].revents & ZMQ_POLLIN) hub_->on_snapshot_readable();
+      }
+    }
+  }
+
+  void begin_drain(int signal, Clock::time_point now) {
+    log_.info(std::string("received ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") + ": leaving the bus, " +
+              std::to_string(in_flight_) + " calls in flight");
+    if (announcer_) announcer_->leave();
+    drain_deadline_ = now + milliseconds(config_.drain_timeout_ms);
+  }
+
+  void set_in_flight(std::uint32_t value) {
+    in_flight_ = value;
+    facts_->in_flight = value;
+  }
+
+  void on_completions() {
+    std::vector<zmq::message_t> parts;
+    while (receive_multipart(completions_, parts)) {
+      if (in_flight_ > 0) set_in_flight(in_flight_ - 1);
+      if (parts.size() < 3 || as_view(parts[0]) != kReplyFlag) continue;
+      for (std::size_t i = 1; i < parts.size(); ++i) {
+        rpc_.send(parts[i], i + 1 < parts.size() ? zmq::send_flags::sndmore : zmq::send_flags::dontwait);
+      }
+    }
+  }
+
+  void reply(std::vector<zmq::message_t>& routing, const protocol::CallReply& reply) {
+    for (auto& frame : routing) rpc_.send(frame, zmq::send_flags::sndmore);
+    rpc_.send(zmq::buffer(protocol::encode(reply)), zmq::send_flags::dontwait);
+  }
+
+  void on_requests(Clock::time_point now) {
+    std::vector<zmq::message_t> parts;
+    std::vector<zmq::message_t> routing;
+    while (receive_multipart(rpc_, parts)) {
+      auto body = split_envelope(parts, routing);
+      if (!body) {
+        log_.debug("dropped a request with no usable envelope");
+        continue;
+      }
+      auto request = protocol::decode_as<protocol::CallRequest>(as_view(*body));
+      if (!request) {
+        log_.debug("bad request: " + request.error().message);
+        reply(routing, protocol::CallReply::failure(0, request.error()));
+        continue;
+      }
+      const auto id = request->id;
+      if (drain_deadline_) {
+        reply(routing, protocol::CallReply::failure(
+                           id, {ErrorCode::service_unavailable, "node " + config_.name + " is draining"}));
+        continue;
+      }
+      if (!functions_.find(request->function)) {
+        reply(routing,
+              protocol::CallReply::failure(
+                  id, {ErrorCode::not_found, "node " + config_.name + " has no function " + request->function}));
+        continue;
+      }
+      if (in_flight_ >= config_.max_queue) {
+        reply(routing, protocol::CallReply::failure(
+                           id, {ErrorCode::service_unavailable, "node " + config_.name + " is at capacity"}));
+        continue;
+      }
+      const bool is_cast = request->mode == protocol::CallMode::cast;
+      const auto budget = (is_cast || request->timeout_ms == 0) ? kLongestCall : milliseconds(request->timeout_ms);
+      if (is_cast) reply(routing, protocol::CallReply::accepted(id));
+      set_in_flight(in_flight_ + 1);
+      pool_->submit(Job{std::move(routing), std::move(request).value(), now + budget});
+      routing.clear();
+    }
+  }
+
+  const AgentConfig& config_;
+  Logger log_;
+  SignalFd& signals_;
+  std::shared_ptr<AgentFacts> facts_;
+  FunctionTable functions_;
+  zmq::context_t context_;  // declared before every socket: destroyed after them
+  zmq::socket_t rpc_;
+  zmq::socket_t completions_;
+  std::optional<WorkerPool> pool_;  // after completions_: workers stop before it closes
+  std::optional<BusHub> hub_;
+  std::optional<Announcer> announcer_;
+  std::uint32_t in_flight_ = 0;
+  std::optional<Clock::time_point> drain_deadline_;
+};
+
+}  // namespace
+
+int run_agent(const AgentConfig& config, SignalFd& signals) {
+  Agent agent(config, signals);
+  return agent.run();
+}
+
+}  // namespace rpclb::agent

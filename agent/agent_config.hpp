@@ -1,0 +1,31 @@
+// Everything `rpclb-agent` is told on its command line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/functions_file.hpp"
+#include "agent/logger.hpp"
+
+namespace rpclb::agent {
+
+struct AgentConfig {
+  std::string name;                          // unique on the bus; default: hostname
+  std::vector<std::string> groups;           // load balancers this node joins
+  std::string listen = "tcp://127.0.0.1:*";  // RPC endpoint to bind (* = any free port)
+  std::string advertise;                     // endpoint announced to callers; default: the bound one
+  std::vector<std::string> bus;              // hubs to announce to
+  std::optional<std::string> serve_bus;      // host a hub here too
+  std::uint32_t weight = 1;
+  std::vector<FunctionSpec> functions;
+  std::uint32_t heartbeat_ms = 1000;
+  std::uint32_t missed_heartbeats = 3;  // for a hosted hub: TTL = this many heartbeats
+  std::uint32_t workers = 16;
+  std::uint32_t max_queue = 1024;  // calls in flight beyond this are refused
+  std::uint32_t drain_timeout_ms = 15000;
+  LogLevel log_level = LogLevel::info;
+};
+
+}  // namespace rpclb::agent

@@ -1,0 +1,34 @@
+#include "agent/announcer.hpp"
+
+#include "common/zmq_helpers.hpp"
+
+namespace rpclb::agent {
+
+Announcer::Announcer(zmq::context_t& context, const std::vector<BusAddress>& hubs, protocol::MemberInfo self)
+    // A short linger lets the final "leave" reach the hubs on shutdown.
+    : socket_(make_socket(context, zmq::socket_type::xpub, 500)), self_(std::move(self)) {
+  // Pass every subscription through, not just the first per topic: each one
+  // is a hub that needs to hear from us.
+  socket_.set(zmq::sockopt::xpub_verbose, 1);
+  for (const auto& hub : hubs) socket_.connect(hub.announce);
+}
+
+bool Announcer::on_readable() {
+  bool subscribed = false;
+  zmq::message_t notice;
+  while (socket_.recv(notice, zmq::recv_flags::dontwait)) {
+    if (notice.size() >= 1 && static_cast<const unsigned char*>(notice.data())[0] == 1) subscribed = true;
+  }
+  return subscribed;
+}
+
+void Announcer::announce(std::uint32_t load) {
+  self_.load = load;
+  socket_.send(zmq::buffer(protocol::encode(protocol::Announce{self_})), zmq::send_flags::dontwait);
+}
+
+void Announcer::leave() {
+  socket_.send(zmq::buffer(protocol::encode(protocol::Leave{self_.name, self_.instance})), zmq::send_flags::dontwait);
+}
+
+}  // namespace rpclb::agent

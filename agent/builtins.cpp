@@ -1,0 +1,81 @@
+#include "agent/builtins.hpp"
+
+#include <condition_variable>
+#include <mutex>
+
+namespace rpclb::agent {
+namespace {
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+void pack_text(Packer& out, std::string_view text) {
+  out.pack_str(static_cast<std::uint32_t>(text.size()));
+  out.pack_str_body(text.data(), static_cast<std::uint32_t>(text.size()));
+}
+
+std::string packed(const msgpack::object& value) {
+  msgpack::sbuffer buffer;
+  msgpack::pack(buffer, value);
+  return std::string(buffer.data(), buffer.size());
+}
+
+Result<std::string> echo(const msgpack::object& args, const CallContext&) {
+  return packed(args);
+}
+
+// Sleeps for args[0] milliseconds, but no longer than the caller will wait
+// (nobody would read the answer) and not past an agent stop.
+Result<std::string> sleep(const msgpack::object& args, const CallContext& context) {
+  if (args.via.array.size != 1 || args.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER ||
+      args.via.array.ptr[0].via.u64 > kMaxSleepMs) {
+    return make_error(ErrorCode::bad_request,
+                      "sys.sleep takes one argument: milliseconds from 0 to " + std::to_string(kMaxSleepMs));
+  }
+  const auto ms = args.via.array.ptr[0].via.u64;
+  const auto wake_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
+  const auto until = std::min(wake_at, context.deadline);
+  std::mutex mutex;
+  std::condition_variable_any wakeup;
+  std::unique_lock lock(mutex);
+  wakeup.wait_until(lock, context.stop, until, [] { return false; });
+  if (context.stop.stop_requested()) {
+    return make_error(ErrorCode::service_unavailable, "agent is shutting down");
+  }
+  if (until < wake_at) return make_error(ErrorCode::request_timeout, "sys.sleep outlived the caller's deadline");
+  msgpack::sbuffer buffer;
+  Packer out(buffer);
+  out.pack_uint64(ms);
+  return std::string(buffer.data(), buffer.size());
+}
+
+}  // namespace
+
+void add_builtins(FunctionTable& table, std::shared_ptr<const AgentFacts> facts) {
+  table.add("sys.echo", echo);
+  table.add("sys.sleep", sleep);
+  table.add("sys.info", [facts](const msgpack::object&, const CallContext&) -> Result<std::string> {
+    msgpack::sbuffer buffer;
+    Packer out(buffer);
+    out.pack_map(7);
+    pack_text(out, "name");
+    pack_text(out, facts->name);
+    pack_text(out, "host");
+    pack_text(out, facts->host);
+    pack_text(out, "pid");
+    out.pack_int64(facts->pid);
+    pack_text(out, "groups");
+    out.pack_array(static_cast<std::uint32_t>(facts->groups.size()));
+    for (const auto& group : facts->groups) pack_text(out, group);
+    pack_text(out, "uptime_ms");
+    out.pack_int64(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - facts->started)
+            .count());
+    pack_text(out, "in_flight");
+    out.pack_uint32(facts->in_flight.load());
+    pack_text(out, "version");
+    pack_text(out, facts->version);
+    return std::string(buffer.data(), buffer.size());
+  });
+}
+
+}  // namespace rpclb::agent

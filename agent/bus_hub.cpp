@@ -1,0 +1,66 @@
+#include "agent/bus_hub.hpp"
+
+#include "common/zmq_helpers.hpp"
+
+namespace rpclb::agent {
+
+BusHub::BusHub(zmq::context_t& context, const BusAddress& address, std::uint32_t missed_heartbeats, const Logger& log)
+    : log_(log),
+      view_(missed_heartbeats),
+      announce_(make_socket(context, zmq::socket_type::sub)),
+      snapshot_(make_socket(context, zmq::socket_type::router)),
+      updates_(make_socket(context, zmq::socket_type::pub)) {
+  announce_.set(zmq::sockopt::subscribe, "");
+  announce_.bind(address.announce);
+  snapshot_.bind(address.snapshot);
+  updates_.bind(address.updates);
+}
+
+void BusHub::on_announce_readable(Clock::time_point now) {
+  std::vector<zmq::message_t> parts;
+  while (receive_multipart(announce_, parts)) {
+    if (parts.size() != 1) continue;
+    auto message = protocol::decode(as_view(parts[0]));
+    if (!message) {
+      log_.debug("bus: dropped a bad announcement: " + message.error().message);
+      continue;
+    }
+    if (auto* announce = std::get_if<protocol::Announce>(&*message)) {
+      const auto change = view_.apply(*announce, now);
+      if (change == MembershipView::Change::joined) log_.info("bus: " + announce->member.name + " joined");
+      if (change != MembershipView::Change::refreshed) publish(*announce);
+    } else if (auto* leave = std::get_if<protocol::Leave>(&*message)) {
+      if (view_.apply(*leave)) {
+        log_.info("bus: " + leave->name + " left");
+        publish(*leave);
+      }
+    }
+  }
+}
+
+void BusHub::on_snapshot_readable() {
+  std::vector<zmq::message_t> parts;
+  while (receive_multipart(snapshot_, parts)) {
+    // [identity, empty, request]; anything else is not worth an answer.
+    if (parts.size() != 3 || parts[1].size() != 0) continue;
+    auto request = protocol::decode_as<protocol::SnapshotRequest>(as_view(parts[2]));
+    if (!request) continue;
+    const auto body = protocol::encode(protocol::Snapshot{view_.members(request->group)});
+    snapshot_.send(parts[0], zmq::send_flags::sndmore);
+    snapshot_.send(zmq::message_t(), zmq::send_flags::sndmore);
+    snapshot_.send(zmq::buffer(body), zmq::send_flags::dontwait);
+  }
+}
+
+void BusHub::expire(Clock::time_point now) {
+  for (const auto& member : view_.expire(now)) {
+    log_.info("bus: " + member.name + " expired (heartbeats stopped)");
+    publish(protocol::Leave{member.name, member.instance});
+  }
+}
+
+void BusHub::publish(const protocol::Message& change) {
+  updates_.send(zmq::buffer(protocol::encode(change)), zmq::send_flags::dontwait);
+}
+
+}  // namespace rpclb::agent

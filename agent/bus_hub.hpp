@@ -1,0 +1,44 @@
+// BusHub: one bus endpoint, hosted inside an agent started with --serve-bus.
+//
+//   announce SUB  (bind)  <- every agent's announcer publishes here
+//   snapshot ROUTER (bind) <- clients ask "snapshot?" and get the current view
+//   updates PUB   (bind)  -> every accepted change, for watchers
+//
+// Agents publish to every hub they know, so each hub holds the whole view on
+// its own; running two hubs means either can die without losing discovery.
+#pragma once
+
+#include <zmq.hpp>
+
+#include <string>
+
+#include "agent/logger.hpp"
+#include "common/endpoint.hpp"
+#include "common/membership.hpp"
+
+namespace rpclb::agent {
+
+class BusHub {
+ public:
+  BusHub(zmq::context_t& context, const BusAddress& address, std::uint32_t missed_heartbeats, const Logger& log);
+
+  zmq::socket_t& announce_socket() { return announce_; }
+  zmq::socket_t& snapshot_socket() { return snapshot_; }
+
+  void on_announce_readable(Clock::time_point now);
+  void on_snapshot_readable();
+  // Drops members whose heartbeats stopped.
+  void expire(Clock::time_point now);
+  std::optional<Clock::time_point> next_expiry() const { return view_.next_expiry(); }
+
+ private:
+  void publish(const protocol::Message& change);
+
+  const Logger& log_;
+  MembershipView view_;
+  zmq::socket_t announce_;
+  zmq::socket_t snapshot_;
+  zmq::socket_t updates_;
+};
+
+}  // namespace rpclb::agent

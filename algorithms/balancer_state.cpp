@@ -1,0 +1,197 @@
+#include "algorithms/balancer_state.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <charconv>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <sstream>
+#include <thread>
+
+namespace rpclb::algorithms {
+namespace {
+
+// Keys come from node names, which the wire restricts only to strings, so
+// anything that would break the line format is refused at set().
+bool is_storable_key(std::string_view key) {
+  if (key.empty()) return false;
+  for (char c : key) {
+    if (c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\0') return false;
+  }
+  return true;
+}
+
+std::string system_error(std::string_view what) {
+  return std::string(what) + ": " + std::strerror(errno);
+}
+
+}  // namespace
+
+std::int64_t BalancerState::get(std::string_view key, std::int64_t fallback) const {
+  auto found = entries_.find(key);
+  return found == entries_.end() ? fallback : found->second;
+}
+
+void BalancerState::set(std::string_view key, std::int64_t value) {
+  if (!is_storable_key(key)) return;
+  auto [it, inserted] = entries_.try_emplace(std::string(key), value);
+  if (!inserted) {
+    if (it->second == value) return;
+    it->second = value;
+  }
+  changed_ = true;
+}
+
+void BalancerState::erase(std::string_view key) {
+  auto found = entries_.find(key);
+  if (found == entries_.end()) return;
+  entries_.erase(found);
+  changed_ = true;
+}
+
+std::string BalancerState::serialize() const {
+  std::string out = "rpclb-state 1\n";
+  for (const auto& [key, value] : entries_) {
+    out += key;
+    out += ' ';
+    out += std::to_string(value);
+    out += '\n';
+  }
+  return out;
+}
+
+Result<BalancerState> BalancerState::parse(std::string_view text) {
+  BalancerState state;
+  if (text.empty()) return state;
+  constexpr std::string_view kHeader = "rpclb-state 1\n";
+  if (!text.starts_with(kHeader)) return make_error(ErrorCode::internal, "state file has no valid header");
+  text.remove_prefix(kHeader.size());
+  while (!text.empty()) {
+    const auto newline = text.find('\n');
+    if (newline == std::string_view::npos) return make_error(ErrorCode::internal, "state file is truncated");
+    const auto line = text.substr(0, newline);
+    text.remove_prefix(newline + 1);
+    const auto space = line.find(' ');
+    if (space == std::string_view::npos) return make_error(ErrorCode::internal, "state line has no value");
+    const auto key = line.substr(0, space);
+    const auto number = line.substr(space + 1);
+    std::int64_t value = 0;
+    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
+    if (ec != std::errc() || end != number.data() + number.size() || !is_storable_key(key)) {
+      return make_error(ErrorCode::internal, "state line is malformed");
+    }
+    state.entries_[std::string(key)] = value;
+  }
+  return state;
+}
+
+Result<StateFile> StateFile::open(const std::filesystem::path& path, int lock_timeout_ms) {
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return make_error(ErrorCode::internal, system_error("cannot open state file " + path.string()));
+  StateFile file(fd);
+  // Poll the lock rather than block on it, so a stuck holder cannot hang us.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(lock_timeout_ms);
+  while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno != EWOULDBLOCK && errno != EINTR) {
+      return make_error(ErrorCode::internal, system_error("cannot lock state file " + path.string()));
+    }
+    if (std::chrono::steady_clock::now() >= give_up) {
+      return make_error(ErrorCode::internal, "state file " + path.string() + " stayed locked by another process");
+    }
+    std::this_thread::sleep_for(std::chrono::microseconds(200));
+  }
+  return file;
+}
+
+StateFile::StateFile(StateFile&& other) noexcept : fd_(other.fd_) {
+  other.fd_ = -1;
+}
+
+StateFile& StateFile::operator=(StateFile&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+StateFile::~StateFile() {
+  if (fd_ >= 0) ::close(fd_);  // closing drops the flock
+}
+
+BalancerState StateFile::load() const {
+  std::string text;
+  char buffer[4096];
+  off_t offset = 0;
+  while (true) {
+    const auto n = ::pread(fd_, buffer, sizeof buffer, offset);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return {};
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<std::size_t>(n));
+    offset += n;
+  }
+  auto parsed = BalancerState::parse(text);
+  return parsed ? std::move(parsed).value() : BalancerState{};
+}
+
+Status StateFile::save(const BalancerState& state) const {
+  const std::string text = state.serialize();
+  if (::ftruncate(fd_, 0) != 0) return make_error(ErrorCode::internal, system_error("cannot truncate state file"));
+  std::size_t written = 0;
+  while (written < text.size()) {
+    const auto n = ::pwrite(fd_, text.data() + written, text.size() - written, static_cast<off_t>(written));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return make_error(ErrorCode::internal, system_error("cannot write state file"));
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  return {};
+}
+
+Result<std::filesystem::path> state_directory() {
+  std::filesystem::path dir;
+  if (const char* explicit_dir = std::getenv("RPCLB_STATE_DIR"); explicit_dir && *explicit_dir) {
+    dir = explicit_dir;
+  } else if (const char* runtime = std::getenv("XDG_RUNTIME_DIR"); runtime && *runtime) {
+    dir = std::filesystem::path(runtime) / "rpclb";
+  } else {
+    dir = std::filesystem::path("/tmp") / ("rpclb-" + std::to_string(::getuid()));
+  }
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return make_error(ErrorCode::internal, system_error("cannot create state folder " + dir.string()));
+  }
+  struct stat info {};
+  if (::lstat(dir.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    return make_error(ErrorCode::internal, "state folder " + dir.string() + " is not a folder");
+  }
+  if (info.st_uid != ::getuid()) {
+    return make_error(ErrorCode::internal, "state folder " + dir.string() + " belongs to another user");
+  }
+  return dir;
+}
+
+std::string state_file_name(std::string_view group, std::string_view algorithm, std::string_view bus_identity) {
+  std::string safe_group;
+  for (char c : group) {
+    const bool plain =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+    safe_group += plain ? c : '_';
+  }
+  // The hash keeps look-alike groups ("a/b" vs "a_b") and different clusters apart.
+  std::ostringstream name;
+  name << safe_group << '.' << algorithm << '.' << std::hex
+       << std::hash<std::string>{}(std::string(group) + '\n' + std::string(bus_identity)) << ".state";
+  return name.str();
+}
+
+}  // namespace rpclb::algorithms

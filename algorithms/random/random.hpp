@@ -1,0 +1,13 @@
+// random: every member equally likely; stateless. The default policy.
+#pragma once
+
+#include "algorithms/selection_algorithm.hpp"
+
+namespace rpclb::algorithms {
+
+class RandomAlgorithm final : public SelectionAlgorithm {
+ public:
+  Result<std::size_t> choose_one(const Selection& selection) override;
+};
+
+}  // namespace rpclb::algorithms

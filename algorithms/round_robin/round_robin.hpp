@@ -1,0 +1,18 @@
+// round_robin: strict rotation over the members in name order. The position
+// lives in BalancerState, so consecutive rpclb invocations on a host rotate
+// as one balancer would.
+#pragma once
+
+#include "algorithms/selection_algorithm.hpp"
+
+namespace rpclb::algorithms {
+
+class RoundRobinAlgorithm final : public SelectionAlgorithm {
+ public:
+  Result<std::size_t> choose_one(const Selection& selection) override;
+  // The next `count` distinct members of the rotation, advancing it by as many.
+  Result<std::vector<std::size_t>> choose_many(const Selection& selection, std::size_t count) override;
+  bool stateful() const override { return true; }
+};
+
+}  // namespace rpclb::algorithms

@@ -1,0 +1,131 @@
+#include "cli/balancer.hpp"
+
+#include "algorithms/balancer_state.hpp"
+#include "algorithms/registry.hpp"
+#include "common/bus_client.hpp"
+#include "common/rpc_client.hpp"
+#include "common/zmq_helpers.hpp"
+
+namespace rpclb {
+namespace {
+
+std::string bus_identity(const std::vector<std::string>& bus) {
+  std::string id;
+  for (const auto& endpoint : bus) id += endpoint + ',';
+  return id;
+}
+
+}  // namespace
+
+Result<Balancer> Balancer::create(BalancerOptions options) {
+  if (options.group.empty()) return make_error(ErrorCode::bad_request, "a group name is required");
+  auto filter = MatchFilter::parse(options.match);
+  if (!filter) return filter.error();
+  auto algorithm = algorithms::make_algorithm(options.algorithm, options.algorithm_options);
+  if (!algorithm) return algorithm.error();
+  return Balancer(std::move(options), std::move(filter).value(), std::move(algorithm).value());
+}
+
+Balancer::Balancer(BalancerOptions options, MatchFilter filter,
+                   std::unique_ptr<algorithms::SelectionAlgorithm> algorithm)
+    : options_(std::move(options)),
+      filter_(std::move(filter)),
+      algorithm_(std::move(algorithm)),
+      context_(std::make_unique<zmq::context_t>()),
+      rng_(std::random_device{}()) {}
+
+template <typename Use>
+auto Balancer::with_state(Use&& use) -> decltype(use(std::declval<algorithms::BalancerState&>())) {
+  if (!algorithm_->stateful()) {
+    algorithms::BalancerState scratch;
+    return use(scratch);
+  }
+  auto dir = algorithms::state_directory();
+  if (!dir) return dir.error();
+  auto file = algorithms::StateFile::open(
+      *dir / algorithms::state_file_name(options_.group, options_.algorithm, bus_identity(options_.bus)));
+  if (!file) return file.error();
+  auto state = file->load();
+  auto result = use(state);
+  if (state.changed()) {
+    if (auto saved = file->save(state); !saved) return saved.error();
+  }
+  return result;
+}
+
+Result<std::vector<protocol::MemberInfo>> Balancer::members(Clock::time_point deadline) {
+  DiscoveryOptions discovery{options_.bus, std::min(deadline, Clock::now() + options_.bus_timeout)};
+  auto found = fetch_members(*context_, options_.group, discovery);
+  if (!found) return found.error();
+  auto matching = filter_.apply(std::move(found).value());
+  if (matching.empty()) {
+    const std::string filtered = filter_.matches_all() ? "" : " matching --match";
+    return make_error(ErrorCode::service_unavailable, "no members in group " + options_.group + filtered);
+  }
+  return matching;
+}
+
+Result<std::vector<protocol::MemberInfo>> Balancer::select(std::size_t count, Clock::time_point deadline) {
+  if (count == 0) return make_error(ErrorCode::bad_request, "count must be at least 1");
+  auto members = this->members(deadline);
+  if (!members) return members.error();
+  auto chosen = with_state([&](algorithms::BalancerState& state) -> Result<std::vector<std::size_t>> {
+    const algorithms::Selection selection{*members, options_.key, state, rng_};
+    if (count == 1) {
+      auto one = algorithm_->choose_one(selection);
+      if (!one) return one.error();
+      return std::vector<std::size_t>{*one};
+    }
+    return algorithm_->choose_many(selection, count);
+  });
+  if (!chosen) return chosen.error();
+  std::vector<protocol::MemberInfo> out;
+  for (auto index : *chosen) {
+    if (index >= members->size()) {
+      return make_error(ErrorCode::internal, "algorithm " + options_.algorithm + " chose a member that does not exist");
+    }
+    out.push_back((*members)[index]);
+  }
+  return out;
+}
+
+Status Balancer::release(const std::string& node) {
+  if (node.empty()) return make_error(ErrorCode::bad_request, "a node name is required");
+  return with_state([&](algorithms::BalancerState& state) -> Status {
+    algorithm_->release(node, state);
+    return {};
+  });
+}
+
+Result<CallOutcome> Balancer::call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,
+                                   Clock::time_point deadline) {
+  if (!protocol::is_valid_function_name(function)) {
+    return make_error(ErrorCode::bad_request, "function must be MODULE.FUNCTION, got '" + function + "'");
+  }
+  auto chosen = select(1, deadline);
+  if (!chosen) return chosen.error();
+  const auto& node = chosen->front();
+
+  protocol::CallRequest request;
+  request.id = rng_();
+  request.mode = mode;
+  request.function = function;
+  request.args_msgpack = std::move(args_msgpack);
+  request.timeout_ms = static_cast<std::uint32_t>(remaining(deadline).count());
+
+  auto reply = exchange(*context_, node.endpoint, request, RpcOptions{deadline, options_.connect_timeout});
+  // A cast is released at once: the caller does not track its completion.
+  if (auto released = release(node.name); !released) return released.error();
+  if (!reply) return reply.error();
+  switch (reply->kind) {
+    case protocol::CallReply::Kind::error:
+      return reply->error;
+    case protocol::CallReply::Kind::accepted:
+      return CallOutcome{node, {}};
+    case protocol::CallReply::Kind::result:
+      return CallOutcome{node, std::move(reply->value_msgpack)};
+  }
+  return make_error(ErrorCode::internal, "unreachable");
+}
+
+}  // namespace rpclb

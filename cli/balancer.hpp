@@ -1,0 +1,70 @@
+// Balancer: the client library under the `rpclb` CLI. One Balancer is one
+// load balancer as the model defines it (a group, a selection algorithm with
+// options, a node filter), and every operation follows the same one-way path:
+//
+//   bus snapshot -> members of the group -> --match filter -> algorithm -> transport
+#pragma once
+
+#include <zmq.hpp>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "algorithms/selection_algorithm.hpp"
+#include "common/error.hpp"
+#include "common/match_filter.hpp"
+#include "common/membership.hpp"
+#include "common/protocol.hpp"
+
+namespace rpclb {
+
+struct BalancerOptions {
+  std::vector<std::string> bus;
+  std::string group;
+  std::string algorithm = "random";
+  algorithms::AlgorithmOptions algorithm_options;
+  std::vector<std::string> match;  // exact names or /regex/
+  std::optional<std::string> key;  // for key-routed algorithms
+  std::chrono::milliseconds bus_timeout{1000};
+  std::chrono::milliseconds connect_timeout{1000};
+};
+
+struct CallOutcome {
+  protocol::MemberInfo node;  // who served it
+  std::string value_msgpack;  // the result (empty for a cast)
+};
+
+class Balancer {
+ public:
+  // Validates the algorithm, its options and the match patterns up front.
+  static Result<Balancer> create(BalancerOptions options);
+
+  // Members of the group that pass the filter, in name order.
+  // service_unavailable if there are none.
+  Result<std::vector<protocol::MemberInfo>> members(Clock::time_point deadline);
+  // Up to `count` distinct members chosen by the algorithm (count 1: exactly one).
+  Result<std::vector<protocol::MemberInfo>> select(std::size_t count, Clock::time_point deadline);
+  // Tells the algorithm this caller is done with `node`.
+  Status release(const std::string& node);
+  // Selects a member and runs `function` on it; a call is released when it ends.
+  Result<CallOutcome> call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,
+                           Clock::time_point deadline);
+
+ private:
+  Balancer(BalancerOptions options, MatchFilter filter, std::unique_ptr<algorithms::SelectionAlgorithm> algorithm);
+  // Runs `use` with the balancer's state, persisted if the algorithm keeps any.
+  template <typename Use>
+  auto with_state(Use&& use) -> decltype(use(std::declval<algorithms::BalancerState&>()));
+
+  BalancerOptions options_;
+  MatchFilter filter_;
+  std::unique_ptr<algorithms::SelectionAlgorithm> algorithm_;
+  std::unique_ptr<zmq::context_t> context_;
+  std::mt19937_64 rng_;
+};
+
+}  // namespace rpclb

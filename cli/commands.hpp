@@ -1,0 +1,35 @@
+// The `rpclb` subcommands, independent of argument parsing: each takes the
+// parsed options, does its work through a Balancer, prints, and returns the
+// process exit code.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rpclb::cli {
+
+struct CommonOptions {
+  std::vector<std::string> bus;  // resolved: flag, else $RPCLB_BUS, else the default
+  bool json = false;
+  std::uint32_t timeout_ms = 10000;
+  std::uint32_t bus_timeout_ms = 1000;
+};
+
+struct SelectionFlags {
+  std::string algorithm = "random";
+  std::vector<std::string> opts;   // key=value
+  std::vector<std::string> match;  // exact names or /regex/
+  std::optional<std::string> key;
+};
+
+int members_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group);
+int select_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
+                   std::size_t count);
+int call_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
+                 const std::string& function, const std::vector<std::string>& args, bool cast);
+int release_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
+                    const std::string& node);
+
+}  // namespace rpclb::cli

@@ -1,0 +1,130 @@
+// rpclb: discover, select and call members of rpclb load-balancer groups.
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+
+#include "algorithms/registry.hpp"
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
+#include "common/endpoint.hpp"
+
+namespace {
+
+using rpclb::cli::CommonOptions;
+using rpclb::cli::SelectionFlags;
+
+constexpr const char* kFooter = R"(Exit codes:
+  0  ok
+  1  internal             the remote function failed, or rpclb itself did
+  2  bad_request          bad usage, arguments, regex, algorithm or option
+  3  not_found            the member has no such function
+  4  service_unavailable  no (matching) member, bus or node unreachable, node draining
+  5  request_timeout      no reply before --timeout
+
+Environment:
+  RPCLB_BUS        comma-separated bus hubs when --bus is not given
+  RPCLB_STATE_DIR  where balancer state lives (default $XDG_RUNTIME_DIR/rpclb))";
+
+void add_match(CLI::App& command, SelectionFlags& flags) {
+  command.add_option("--match", flags.match, "Only nodes with this exact name, or matching /regex/ whole (repeatable)");
+}
+
+void add_selection(CLI::App& command, SelectionFlags& flags) {
+  std::string names;
+  for (auto name : rpclb::algorithms::algorithm_names()) names += (names.empty() ? "" : ", ") + std::string(name);
+  command.add_option("-a,--algorithm", flags.algorithm, "Selection algorithm: " + names)->capture_default_str();
+  command.add_option("--opt", flags.opts, "Algorithm option key=value (repeatable)");
+  command.add_option("--key", flags.key, "Routing key for key-based algorithms");
+  add_match(command, flags);
+}
+
+// --bus if given, else $RPCLB_BUS, else the documented local default.
+rpclb::Result<std::vector<std::string>> resolve_bus(const std::vector<std::string>& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv(rpclb::kBusEnvironmentVariable.data()); env && *env) {
+    auto list = rpclb::split_endpoint_list(env);
+    if (!list) return rpclb::make_error(rpclb::ErrorCode::bad_request, "RPCLB_BUS: " + list.error().message);
+    return list;
+  }
+  return std::vector<std::string>{std::string(rpclb::kDefaultBus)};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CommonOptions common;
+  SelectionFlags selection;
+  std::vector<std::string> bus_flag;
+  std::string group;
+  std::string function;
+  std::string node;
+  std::vector<std::string> call_args;
+  std::size_t count = 1;
+
+  CLI::App app{"rpclb " RPCLB_VERSION ": discover, select and call members of rpclb load-balancer groups."};
+  app.footer(kFooter);
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_option("--bus", bus_flag,
+                 "Bus hub endpoint (repeatable; default $RPCLB_BUS, else " + std::string(rpclb::kDefaultBus) + ")");
+  app.add_flag("--json", common.json, "Machine-readable output on stdout (and errors as JSON on stderr)");
+  app.add_option("--timeout", common.timeout_ms, "Overall deadline in ms, discovery included")
+      ->check(CLI::Range(1u, 86400000u))
+      ->capture_default_str();
+  app.add_option("--bus-timeout", common.bus_timeout_ms, "How long to wait for bus hubs, in ms")
+      ->check(CLI::Range(1u, 600000u))
+      ->capture_default_str();
+  app.set_version_flag("--version", RPCLB_VERSION);
+
+  auto* members = app.add_subcommand("members", "List the members of GROUP, one per line");
+  members->add_option("GROUP", group, "Load-balancer group")->required();
+  add_match(*members, selection);
+
+  auto* select = app.add_subcommand("select", "Choose member(s) of GROUP with the selection algorithm");
+  select->add_option("GROUP", group, "Load-balancer group")->required();
+  select->add_option("-n,--count", count, "How many distinct members")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  add_selection(*select, selection);
+
+  auto* call = app.add_subcommand("call", "Call MODULE.FUNCTION on a member of GROUP; prints the JSON result");
+  auto* cast = app.add_subcommand("cast", "Send MODULE.FUNCTION to a member of GROUP; returns once it is accepted");
+  for (auto* command : {call, cast}) {
+    command->add_option("GROUP", group, "Load-balancer group")->required();
+    command->add_option("FUNCTION", function, "MODULE.FUNCTION, e.g. sys.echo")->required();
+    command->add_option("ARG", call_args, "Arguments: JSON if they parse as JSON, else strings (use -- before -5)");
+    add_selection(*command, selection);
+  }
+
+  auto* release = app.add_subcommand("release", "Tell the algorithm this caller is done with NODE");
+  release->add_option("GROUP", group, "Load-balancer group")->required();
+  release->add_option("NODE", node, "Node name")->required();
+  add_selection(*release, selection);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return rpclb::cli::report({rpclb::ErrorCode::bad_request, std::string(e.what()) + " (see rpclb --help)"},
+                              common.json);
+  }
+
+  auto bus = resolve_bus(bus_flag);
+  if (!bus) return rpclb::cli::report(bus.error(), common.json);
+  common.bus = std::move(bus).value();
+
+  try {
+    if (*members) return rpclb::cli::members_command(common, selection, group);
+    if (*select) return rpclb::cli::select_command(common, selection, group, count);
+    if (*call) return rpclb::cli::call_command(common, selection, group, function, call_args, false);
+    if (*cast) return rpclb::cli::call_command(common, selection, group, function, call_args, true);
+    if (*release) return rpclb::cli::release_command(common, selection, group, node);
+  } catch (const std::exception& e) {
+    return rpclb::cli::report({rpclb::ErrorCode::internal, e.what()}, common.json);
+  }
+  return rpclb::cli::report({rpclb::ErrorCode::bad_request, "no subcommand"}, common.json);
+}

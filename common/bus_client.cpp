@@ -1,0 +1,65 @@
+#include "common/bus_client.hpp"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "common/endpoint.hpp"
+#include "common/zmq_helpers.hpp"
+
+namespace rpclb {
+
+Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context, const std::string& group,
+                                                        const DiscoveryOptions& options) {
+  if (options.bus.empty()) return make_error(ErrorCode::bad_request, "no bus endpoint configured");
+  const std::string request = protocol::encode(protocol::SnapshotRequest{group});
+
+  std::vector<zmq::socket_t> sockets;
+  for (const auto& endpoint : options.bus) {
+    auto address = bus_address(endpoint);
+    if (!address) return address.error();
+    auto socket = make_socket(context, zmq::socket_type::dealer);
+    socket.connect(address->snapshot);
+    // REQ-compatible envelope: empty delimiter, then the body.
+    socket.send(zmq::message_t(), zmq::send_flags::sndmore);
+    socket.send(zmq::buffer(request), zmq::send_flags::dontwait);
+    sockets.push_back(std::move(socket));
+  }
+
+  std::vector<zmq::pollitem_t> items;
+  for (auto& socket : sockets) items.push_back({socket.handle(), 0, ZMQ_POLLIN, 0});
+  std::vector<bool> answered(sockets.size(), false);
+  std::map<std::string, protocol::MemberInfo, std::less<>> merged;
+  std::optional<Clock::time_point> stop_at;
+  std::size_t answers = 0;
+  std::vector<zmq::message_t> parts;
+
+  while (answers < sockets.size()) {
+    const auto now = Clock::now();
+    const auto until = stop_at ? std::min(*stop_at, options.deadline) : options.deadline;
+    if (now >= until) break;
+    zmq::poll(items.data(), items.size(), remaining(until, now));
+    for (std::size_t i = 0; i < sockets.size(); ++i) {
+      if (!(items[i].revents & ZMQ_POLLIN) || !receive_multipart(sockets[i], parts)) continue;
+      if (answered[i] || parts.size() != 2 || parts[0].size() != 0) continue;
+      auto snapshot = protocol::decode_as<protocol::Snapshot>(as_view(parts[1]));
+      if (!snapshot) continue;  // a confused hub is treated as a silent one
+      answered[i] = true;
+      ++answers;
+      for (auto& member : snapshot->members) merged.try_emplace(member.name, std::move(member));
+      if (!stop_at) stop_at = Clock::now() + options.grace;
+    }
+  }
+
+  if (answers == 0) {
+    std::string list;
+    for (const auto& endpoint : options.bus) list += (list.empty() ? "" : ", ") + endpoint;
+    return make_error(ErrorCode::service_unavailable, "no bus hub answered at " + list);
+  }
+  std::vector<protocol::MemberInfo> members;
+  members.reserve(merged.size());
+  for (auto& [name, member] : merged) members.push_back(std::move(member));
+  return members;
+}
+
+}  // namespace rpclb

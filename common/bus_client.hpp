@@ -1,0 +1,32 @@
+// Discovery for one-shot clients: ask every bus hub for its snapshot of a
+// group and merge the answers, so a fresh process sees current membership at
+// once instead of waiting for the next heartbeat (the Clone pattern's
+// snapshot step).
+#pragma once
+
+#include <zmq.hpp>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/membership.hpp"
+#include "common/protocol.hpp"
+
+namespace rpclb {
+
+struct DiscoveryOptions {
+  std::vector<std::string> bus;  // hub endpoints, as users write them
+  Clock::time_point deadline;
+  // After the first hub answers, how long to wait for the others: their views
+  // only differ while an announcement is in flight.
+  std::chrono::milliseconds grace{30};
+};
+
+// Members of `group` (all members if empty), ordered by name. Fails with
+// service_unavailable when no hub answers before the deadline.
+Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context, const std::string& group,
+                                                        const DiscoveryOptions& options);
+
+}  // namespace rpclb

@@ -1,0 +1,92 @@
+#include "common/endpoint.hpp"
+
+#include <charconv>
+
+namespace rpclb {
+namespace {
+
+constexpr std::string_view kTcp = "tcp://";
+constexpr std::string_view kIpc = "ipc://";
+
+struct TcpParts {
+  std::string_view host;
+  std::string_view port;
+};
+
+Result<TcpParts> split_tcp(std::string_view endpoint) {
+  const auto rest = endpoint.substr(kTcp.size());
+  const auto colon = rest.rfind(':');
+  if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size()) {
+    return make_error(ErrorCode::bad_request, "endpoint '" + std::string(endpoint) + "' must be tcp://HOST:PORT");
+  }
+  return TcpParts{rest.substr(0, colon), rest.substr(colon + 1)};
+}
+
+Result<unsigned> parse_port(std::string_view endpoint, std::string_view text, unsigned max) {
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), port);
+  if (ec != std::errc() || end != text.data() + text.size() || port == 0 || port > max) {
+    return make_error(ErrorCode::bad_request,
+                      "endpoint '" + std::string(endpoint) + "' needs a port from 1 to " + std::to_string(max));
+  }
+  return port;
+}
+
+}  // namespace
+
+Status validate_endpoint(std::string_view endpoint, bool for_bind) {
+  if (endpoint.starts_with(kIpc)) {
+    if (endpoint.size() == kIpc.size()) return make_error(ErrorCode::bad_request, "ipc endpoint needs a path");
+    return {};
+  }
+  if (!endpoint.starts_with(kTcp)) {
+    return make_error(ErrorCode::bad_request,
+                      "endpoint '" + std::string(endpoint) + "' must start with tcp:// or ipc://");
+  }
+  auto parts = split_tcp(endpoint);
+  if (!parts) return parts.error();
+  if (for_bind && parts->port == "*") return {};
+  if (!for_bind && parts->host == "*") {
+    return make_error(ErrorCode::bad_request, "cannot connect to wildcard host in '" + std::string(endpoint) + "'");
+  }
+  auto port = parse_port(endpoint, parts->port, 65535);
+  if (!port) return port.error();
+  return {};
+}
+
+Result<BusAddress> bus_address(std::string_view endpoint) {
+  if (endpoint.starts_with(kIpc)) {
+    if (auto status = validate_endpoint(endpoint, false); !status) return status.error();
+    const std::string base(endpoint);
+    return BusAddress{base, base + ".announce", base + ".updates"};
+  }
+  if (!endpoint.starts_with(kTcp)) {
+    return make_error(ErrorCode::bad_request,
+                      "bus endpoint '" + std::string(endpoint) + "' must start with tcp:// or ipc://");
+  }
+  auto parts = split_tcp(endpoint);
+  if (!parts) return parts.error();
+  // The hub also uses the next two ports.
+  auto port = parse_port(endpoint, parts->port, 65533);
+  if (!port) return port.error();
+  const std::string prefix = std::string(kTcp) + std::string(parts->host) + ":";
+  return BusAddress{prefix + std::to_string(*port), prefix + std::to_string(*port + 1),
+                    prefix + std::to_string(*port + 2)};
+}
+
+Result<std::vector<std::string>> split_endpoint_list(std::string_view list) {
+  std::vector<std::string> out;
+  while (true) {
+    const auto comma = list.find(',');
+    auto item = list.substr(0, comma);
+    while (!item.empty() && item.front() == ' ') item.remove_prefix(1);
+    while (!item.empty() && item.back() == ' ') item.remove_suffix(1);
+    if (item.empty()) return make_error(ErrorCode::bad_request, "empty entry in endpoint list");
+    out.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+}  // namespace rpclb

@@ -1,0 +1,35 @@
+// Endpoint helpers: parsing endpoint lists and deriving the three sockets of a
+// bus hub from the one address users write.
+//
+// A bus endpoint names a hub by its snapshot socket; the hub's other two
+// sockets sit next to it (the ZeroMQ guide's Clone pattern does the same):
+//   tcp://H:P     snapshot ROUTER at P, announce SUB at P+1, updates PUB at P+2
+//   ipc:///path   snapshot at /path, announce at /path.announce, updates at /path.updates
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace rpclb {
+
+inline constexpr std::string_view kDefaultBus = "tcp://127.0.0.1:7400";
+inline constexpr std::string_view kBusEnvironmentVariable = "RPCLB_BUS";
+
+struct BusAddress {
+  std::string snapshot;  // ROUTER: snapshot requests from clients
+  std::string announce;  // SUB: agents' announcements arrive here
+  std::string updates;   // PUB: the hub republishes every change here
+};
+
+Result<BusAddress> bus_address(std::string_view endpoint);
+
+// "a,b, c" -> {"a","b","c"}; empty entries are rejected.
+Result<std::vector<std::string>> split_endpoint_list(std::string_view list);
+
+// Accepts tcp://HOST:PORT (PORT may be * when binding) and ipc://PATH.
+Status validate_endpoint(std::string_view endpoint, bool for_bind);
+
+}  // namespace rpclb

@@ -1,0 +1,114 @@
+#include "common/json_msgpack.hpp"
+
+#include <cmath>
+
+namespace rpclb {
+
+void pack_json(msgpack::packer<msgpack::sbuffer>& out, const nlohmann::json& value) {
+  switch (value.type()) {
+    case nlohmann::json::value_t::null:
+    case nlohmann::json::value_t::discarded:
+      out.pack_nil();
+      break;
+    case nlohmann::json::value_t::boolean:
+      value.get<bool>() ? out.pack_true() : out.pack_false();
+      break;
+    case nlohmann::json::value_t::number_integer:
+      out.pack_int64(value.get<std::int64_t>());
+      break;
+    case nlohmann::json::value_t::number_unsigned:
+      out.pack_uint64(value.get<std::uint64_t>());
+      break;
+    case nlohmann::json::value_t::number_float:
+      out.pack_double(value.get<double>());
+      break;
+    case nlohmann::json::value_t::string: {
+      const auto& text = value.get_ref<const std::string&>();
+      out.pack_str(static_cast<std::uint32_t>(text.size()));
+      out.pack_str_body(text.data(), static_cast<std::uint32_t>(text.size()));
+      break;
+    }
+    case nlohmann::json::value_t::binary: {
+      const auto& bytes = value.get_binary();
+      out.pack_bin(static_cast<std::uint32_t>(bytes.size()));
+      out.pack_bin_body(reinterpret_cast<const char*>(bytes.data()), static_cast<std::uint32_t>(bytes.size()));
+      break;
+    }
+    case nlohmann::json::value_t::array:
+      out.pack_array(static_cast<std::uint32_t>(value.size()));
+      for (const auto& item : value) pack_json(out, item);
+      break;
+    case nlohmann::json::value_t::object:
+      out.pack_map(static_cast<std::uint32_t>(value.size()));
+      for (const auto& [key, item] : value.items()) {
+        out.pack_str(static_cast<std::uint32_t>(key.size()));
+        out.pack_str_body(key.data(), static_cast<std::uint32_t>(key.size()));
+        pack_json(out, item);
+      }
+      break;
+  }
+}
+
+std::string json_to_msgpack(const nlohmann::json& value) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> out(buffer);
+  pack_json(out, value);
+  return std::string(buffer.data(), buffer.size());
+}
+
+nlohmann::json object_to_json(const msgpack::object& value) {
+  switch (value.type) {
+    case msgpack::type::NIL:
+      return nullptr;
+    case msgpack::type::BOOLEAN:
+      return value.via.boolean;
+    case msgpack::type::POSITIVE_INTEGER:
+      return value.via.u64;
+    case msgpack::type::NEGATIVE_INTEGER:
+      return value.via.i64;
+    case msgpack::type::FLOAT32:
+    case msgpack::type::FLOAT64:
+      // JSON has no NaN or infinity.
+      return std::isfinite(value.via.f64) ? nlohmann::json(value.via.f64) : nlohmann::json(nullptr);
+    case msgpack::type::STR:
+      return std::string(value.via.str.ptr, value.via.str.size);
+    case msgpack::type::BIN:
+      // Shown as text so that program output stays readable; invalid UTF-8 is replaced on dump.
+      return std::string(value.via.bin.ptr, value.via.bin.size);
+    case msgpack::type::ARRAY: {
+      auto array = nlohmann::json::array();
+      for (std::uint32_t i = 0; i < value.via.array.size; ++i) array.push_back(object_to_json(value.via.array.ptr[i]));
+      return array;
+    }
+    case msgpack::type::MAP: {
+      auto object = nlohmann::json::object();
+      for (std::uint32_t i = 0; i < value.via.map.size; ++i) {
+        const auto& kv = value.via.map.ptr[i];
+        const auto key = kv.key.type == msgpack::type::STR ? std::string(kv.key.via.str.ptr, kv.key.via.str.size)
+                                                           : object_to_json(kv.key).dump();
+        object[key] = object_to_json(kv.val);
+      }
+      return object;
+    }
+    case msgpack::type::EXT:
+      return nullptr;
+  }
+  return nullptr;
+}
+
+Result<nlohmann::json> msgpack_to_json(std::string_view bytes) {
+  try {
+    auto handle = msgpack::unpack(bytes.data(), bytes.size());
+    return object_to_json(handle.get());
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::bad_request, std::string("invalid MessagePack value: ") + e.what());
+  }
+}
+
+nlohmann::json parse_cli_argument(std::string_view text) {
+  auto parsed = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return std::string(text);
+  return parsed;
+}
+
+}  // namespace rpclb

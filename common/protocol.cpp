@@ -1,0 +1,318 @@
+#include "common/protocol.hpp"
+
+#include <msgpack.hpp>
+
+#include <exception>
+#include <string>
+
+namespace rpclb::protocol {
+namespace {
+
+using Packer = msgpack::packer<msgpack::sbuffer>;
+
+// Thrown only inside this file and turned into bad_request by decode().
+struct Malformed : std::exception {
+  explicit Malformed(std::string why) : why(std::move(why)) {}
+  std::string why;
+};
+
+void pack_string(Packer& out, std::string_view text) {
+  out.pack_str(static_cast<std::uint32_t>(text.size()));
+  out.pack_str_body(text.data(), static_cast<std::uint32_t>(text.size()));
+}
+
+void pack_member_fields(Packer& out, const MemberInfo& m) {
+  pack_string(out, m.name);
+  pack_string(out, m.instance);
+  pack_string(out, m.endpoint);
+  out.pack_array(static_cast<std::uint32_t>(m.groups.size()));
+  for (const auto& group : m.groups) pack_string(out, group);
+  out.pack_uint32(m.weight);
+  out.pack_uint32(m.load);
+  out.pack_uint32(m.heartbeat_ms);
+  pack_string(out, m.version);
+}
+constexpr std::uint32_t kMemberFieldCount = 8;
+
+void pack_header(Packer& out, std::string_view kind, std::uint32_t field_count) {
+  out.pack_array(2 + field_count);
+  out.pack_uint32(kVersion);
+  pack_string(out, kind);
+}
+
+// Cursor over the fields of one array, checking each type as it is read.
+class FieldReader {
+ public:
+  FieldReader(const msgpack::object& array, std::string_view what) : what_(what) {
+    if (array.type != msgpack::type::ARRAY) throw Malformed(std::string(what) + " is not an array");
+    items_ = array.via.array.ptr;
+    size_ = array.via.array.size;
+  }
+
+  void expect_remaining(std::uint32_t count) const {
+    if (size_ - next_ != count) {
+      throw Malformed(std::string(what_) + " has " + std::to_string(size_ - next_) + " fields, expected " +
+                      std::to_string(count));
+    }
+  }
+
+  const msgpack::object& any() {
+    if (next_ >= size_) throw Malformed(std::string(what_) + " is truncated");
+    return items_[next_++];
+  }
+
+  std::string string(std::string_view field) {
+    const auto& item = any();
+    if (item.type != msgpack::type::STR) throw Malformed(std::string(field) + " must be a string");
+    return std::string(item.via.str.ptr, item.via.str.size);
+  }
+
+  std::uint64_t uint(std::string_view field, std::uint64_t max = UINT64_MAX) {
+    const auto& item = any();
+    if (item.type != msgpack::type::POSITIVE_INTEGER || item.via.u64 > max) {
+      throw Malformed(std::string(field) + " must be an unsigned integer <= " + std::to_string(max));
+    }
+    return item.via.u64;
+  }
+
+  std::uint32_t uint32(std::string_view field) { return static_cast<std::uint32_t>(uint(field, UINT32_MAX)); }
+
+  std::vector<std::string> strings(std::string_view field) {
+    FieldReader list(any(), field);
+    std::vector<std::string> out;
+    out.reserve(list.size_);
+    while (list.next_ < list.size_) out.push_back(list.string(field));
+    return out;
+  }
+
+  std::uint32_t size() const { return size_; }
+
+ private:
+  std::string_view what_;
+  const msgpack::object* items_ = nullptr;
+  std::uint32_t size_ = 0;
+  std::uint32_t next_ = 0;
+};
+
+std::string verbatim(const msgpack::object& value) {
+  msgpack::sbuffer buffer;
+  msgpack::pack(buffer, value);
+  return std::string(buffer.data(), buffer.size());
+}
+
+MemberInfo read_member(const msgpack::object& object) {
+  FieldReader fields(object, "member");
+  fields.expect_remaining(kMemberFieldCount);
+  MemberInfo m;
+  m.name = fields.string("name");
+  m.instance = fields.string("instance");
+  m.endpoint = fields.string("endpoint");
+  m.groups = fields.strings("groups");
+  m.weight = fields.uint32("weight");
+  m.load = fields.uint32("load");
+  m.heartbeat_ms = fields.uint32("heartbeat_ms");
+  m.version = fields.string("version");
+  if (m.name.empty()) throw Malformed("member name is empty");
+  if (m.heartbeat_ms == 0) throw Malformed("heartbeat_ms must be positive");
+  return m;
+}
+
+CallRequest read_call(FieldReader& fields, CallMode mode) {
+  fields.expect_remaining(4);
+  CallRequest request;
+  request.mode = mode;
+  request.id = fields.uint("id");
+  request.function = fields.string("function");
+  if (!is_valid_function_name(request.function)) {
+    throw Malformed("function must be module.function, got '" + request.function + "'");
+  }
+  const auto& args = fields.any();
+  if (args.type != msgpack::type::ARRAY) throw Malformed("args must be an array");
+  request.args_msgpack = verbatim(args);
+  request.timeout_ms = fields.uint32("timeout_ms");
+  return request;
+}
+
+Message read_message(const msgpack::object& root) {
+  FieldReader fields(root, "envelope");
+  if (fields.size() < 2) throw Malformed("envelope is truncated");
+  const auto version = fields.uint("version");
+  if (version != kVersion) {
+    throw Malformed("unsupported protocol version " + std::to_string(version) + " (this build speaks " +
+                    std::to_string(kVersion) + ")");
+  }
+  const std::string kind = fields.string("kind");
+  if (kind == "announce") {
+    fields.expect_remaining(1);
+    return Announce{read_member(fields.any())};
+  }
+  if (kind == "leave") {
+    fields.expect_remaining(2);
+    Leave leave;
+    leave.name = fields.string("name");
+    leave.instance = fields.string("instance");
+    return leave;
+  }
+  if (kind == "snapshot?") {
+    fields.expect_remaining(1);
+    return SnapshotRequest{fields.string("group")};
+  }
+  if (kind == "snapshot") {
+    fields.expect_remaining(1);
+    FieldReader list(fields.any(), "members");
+    Snapshot snapshot;
+    snapshot.members.reserve(list.size());
+    for (std::uint32_t i = 0; i < list.size(); ++i) snapshot.members.push_back(read_member(list.any()));
+    return snapshot;
+  }
+  if (kind == "call") return read_call(fields, CallMode::call);
+  if (kind == "cast") return read_call(fields, CallMode::cast);
+  if (kind == "result") {
+    fields.expect_remaining(2);
+    const auto id = fields.uint("id");
+    return CallReply::result(id, verbatim(fields.any()));
+  }
+  if (kind == "accepted") {
+    fields.expect_remaining(1);
+    return CallReply::accepted(fields.uint("id"));
+  }
+  if (kind == "error") {
+    fields.expect_remaining(3);
+    const auto id = fields.uint("id");
+    const auto code_name = fields.string("code");
+    const auto code = error_code_from_string(code_name);
+    if (!code) throw Malformed("unknown error code '" + code_name + "'");
+    return CallReply::failure(id, Error{*code, fields.string("message")});
+  }
+  throw Malformed("unknown message kind '" + kind + "'");
+}
+
+bool is_identifier(std::string_view part) {
+  if (part.empty()) return false;
+  for (char c : part) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+CallReply CallReply::result(std::uint64_t id, std::string value_msgpack) {
+  CallReply reply;
+  reply.id = id;
+  reply.kind = Kind::result;
+  reply.value_msgpack = std::move(value_msgpack);
+  return reply;
+}
+
+CallReply CallReply::accepted(std::uint64_t id) {
+  CallReply reply;
+  reply.id = id;
+  reply.kind = Kind::accepted;
+  return reply;
+}
+
+CallReply CallReply::failure(std::uint64_t id, Error error) {
+  CallReply reply;
+  reply.id = id;
+  reply.kind = Kind::error;
+  reply.error = std::move(error);
+  return reply;
+}
+
+bool is_valid_function_name(std::string_view name) {
+  const auto dot = name.find('.');
+  if (dot == std::string_view::npos) return false;
+  return is_identifier(name.substr(0, dot)) && is_identifier(name.substr(dot + 1));
+}
+
+std::string encode(const Message& message) {
+  msgpack::sbuffer buffer;
+  Packer out(buffer);
+  struct Visitor {
+    Packer& out;
+    msgpack::sbuffer& buffer;
+    void operator()(const Announce& m) {
+      pack_header(out, "announce", 1);
+      out.pack_array(kMemberFieldCount);
+      pack_member_fields(out, m.member);
+    }
+    void operator()(const Leave& m) {
+      pack_header(out, "leave", 2);
+      pack_string(out, m.name);
+      pack_string(out, m.instance);
+    }
+    void operator()(const SnapshotRequest& m) {
+      pack_header(out, "snapshot?", 1);
+      pack_string(out, m.group);
+    }
+    void operator()(const Snapshot& m) {
+      pack_header(out, "snapshot", 1);
+      out.pack_array(static_cast<std::uint32_t>(m.members.size()));
+      for (const auto& member : m.members) {
+        out.pack_array(kMemberFieldCount);
+        pack_member_fields(out, member);
+      }
+    }
+    void operator()(const CallRequest& m) {
+      pack_header(out, m.mode == CallMode::call ? "call" : "cast", 4);
+      out.pack_uint64(m.id);
+      pack_string(out, m.function);
+      if (m.args_msgpack.empty()) {
+        out.pack_array(0);
+      } else {
+        buffer.write(m.args_msgpack.data(), m.args_msgpack.size());
+      }
+      out.pack_uint32(m.timeout_ms);
+    }
+    void operator()(const CallReply& m) {
+      switch (m.kind) {
+        case CallReply::Kind::result:
+          pack_header(out, "result", 2);
+          out.pack_uint64(m.id);
+          if (m.value_msgpack.empty()) {
+            out.pack_nil();
+          } else {
+            buffer.write(m.value_msgpack.data(), m.value_msgpack.size());
+          }
+          break;
+        case CallReply::Kind::accepted:
+          pack_header(out, "accepted", 1);
+          out.pack_uint64(m.id);
+          break;
+        case CallReply::Kind::error:
+          pack_header(out, "error", 3);
+          out.pack_uint64(m.id);
+          pack_string(out, to_string(m.error.code));
+          pack_string(out, m.error.message);
+          break;
+      }
+    }
+  };
+  std::visit(Visitor{out, buffer}, message);
+  return std::string(buffer.data(), buffer.size());
+}
+
+Result<Message> decode(std::string_view frame) {
+  if (frame.size() > kMaxFrameBytes) {
+    return make_error(ErrorCode::bad_request, "frame of " + std::to_string(frame.size()) +
+                                                  " bytes exceeds the maximum of " + std::to_string(kMaxFrameBytes));
+  }
+  if (frame.empty()) return make_error(ErrorCode::bad_request, "empty frame");
+  try {
+    // Every count is bounded by the frame size; only nesting needs its own cap.
+    const msgpack::unpack_limit limits(kMaxFrameBytes, kMaxFrameBytes, kMaxFrameBytes, kMaxFrameBytes, kMaxFrameBytes,
+                                       kMaxNestingDepth);
+    std::size_t offset = 0;
+    auto handle = msgpack::unpack(frame.data(), frame.size(), offset, nullptr, nullptr, limits);
+    if (offset != frame.size()) return make_error(ErrorCode::bad_request, "trailing bytes after message");
+    return read_message(handle.get());
+  } catch (const Malformed& e) {
+    return make_error(ErrorCode::bad_request, "malformed message: " + e.why);
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::bad_request, std::string("malformed message: ") + e.what());
+  }
+}
+
+}  // namespace rpclb::protocol

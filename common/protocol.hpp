@@ -1,0 +1,115 @@
+// The rpclb wire protocol: every message that crosses a socket, and its
+// versioned MessagePack envelope.
+//
+// Each ZeroMQ frame carrying rpclb data is one MessagePack array:
+//
+//   [ version:uint, kind:str, field... ]
+//
+// kind        fields (in order)                                   sent by -> to
+// "announce"  name, instance, endpoint, groups[str], weight,      agent -> bus hub (PUB/SUB)
+//             load, heartbeat_ms, version
+// "leave"     name, instance                                      agent -> bus hub (PUB/SUB)
+// "snapshot?" group (""=all)                                      client -> hub (DEALER/ROUTER)
+// "snapshot"  members[ [announce fields...] ]                     hub -> client
+// "call"      id, function, args(array), timeout_ms               client -> agent (REQ/REP)
+// "cast"      id, function, args(array), timeout_ms               client -> agent
+// "result"    id, value(any)                                      agent -> client
+// "accepted"  id                                                  agent -> client (reply to cast)
+// "error"     id, code(str), message(str)                         agent -> client
+//
+// Decoding never trusts its input: anything that is not exactly one of these
+// shapes (wrong version, wrong arity, wrong types, trailing bytes, too large,
+// too deep) is rejected with ErrorCode::bad_request.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace rpclb::protocol {
+
+inline constexpr std::uint32_t kVersion = 1;
+// Largest frame any rpclb socket accepts (also set as ZMQ_MAXMSGSIZE).
+inline constexpr std::size_t kMaxFrameBytes = 1024 * 1024;
+inline constexpr std::size_t kMaxNestingDepth = 32;
+
+struct MemberInfo {
+  std::string name;
+  std::string instance;  // random per agent process: a restarted agent replaces its old self
+  std::string endpoint;  // where the agent serves RPCs
+  std::vector<std::string> groups;
+  std::uint32_t weight = 1;
+  std::uint32_t load = 0;  // calls in flight on the agent
+  std::uint32_t heartbeat_ms = 1000;
+  std::string version;
+
+  friend bool operator==(const MemberInfo&, const MemberInfo&) = default;
+};
+
+struct Announce {
+  MemberInfo member;
+  friend bool operator==(const Announce&, const Announce&) = default;
+};
+
+struct Leave {
+  std::string name;
+  std::string instance;
+  friend bool operator==(const Leave&, const Leave&) = default;
+};
+
+struct SnapshotRequest {
+  std::string group;  // empty: every member
+  friend bool operator==(const SnapshotRequest&, const SnapshotRequest&) = default;
+};
+
+struct Snapshot {
+  std::vector<MemberInfo> members;
+  friend bool operator==(const Snapshot&, const Snapshot&) = default;
+};
+
+enum class CallMode { call, cast };
+
+struct CallRequest {
+  std::uint64_t id = 0;
+  CallMode mode = CallMode::call;
+  std::string function;      // "module.function"
+  std::string args_msgpack;  // one MessagePack array, verbatim
+  std::uint32_t timeout_ms = 0;
+  friend bool operator==(const CallRequest&, const CallRequest&) = default;
+};
+
+struct CallReply {
+  enum class Kind { result, accepted, error };
+  std::uint64_t id = 0;
+  Kind kind = Kind::result;
+  std::string value_msgpack;             // Kind::result: one MessagePack value, verbatim
+  Error error{ErrorCode::internal, {}};  // Kind::error
+  friend bool operator==(const CallReply&, const CallReply&) = default;
+
+  static CallReply result(std::uint64_t id, std::string value_msgpack);
+  static CallReply accepted(std::uint64_t id);
+  static CallReply failure(std::uint64_t id, Error error);
+};
+
+using Message = std::variant<Announce, Leave, SnapshotRequest, Snapshot, CallRequest, CallReply>;
+
+std::string encode(const Message& message);
+Result<Message> decode(std::string_view frame);
+
+// Decodes and insists on one kind of message.
+template <typename T>
+Result<T> decode_as(std::string_view frame) {
+  auto decoded = decode(frame);
+  if (!decoded) return decoded.error();
+  if (auto* typed = std::get_if<T>(&decoded.value())) return std::move(*typed);
+  return make_error(ErrorCode::bad_request, "unexpected message kind");
+}
+
+// "module.function": two non-empty identifiers of [A-Za-z0-9_-].
+bool is_valid_function_name(std::string_view name);
+
+}  // namespace rpclb::protocol

@@ -1,0 +1,31 @@
+#include "common/zmq_helpers.hpp"
+
+#include "common/protocol.hpp"
+
+namespace rpclb {
+
+zmq::socket_t make_socket(zmq::context_t& context, zmq::socket_type type, int linger_ms) {
+  zmq::socket_t socket(context, type);
+  socket.set(zmq::sockopt::linger, linger_ms);
+  socket.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(protocol::kMaxFrameBytes));
+  return socket;
+}
+
+std::chrono::milliseconds remaining(Clock::time_point deadline, Clock::time_point now) {
+  if (deadline <= now) return std::chrono::milliseconds(0);
+  // Round up so a poll never wakes just before its deadline and spins.
+  return std::chrono::ceil<std::chrono::milliseconds>(deadline - now);
+}
+
+bool receive_multipart(zmq::socket_t& socket, std::vector<zmq::message_t>& parts) {
+  parts.clear();
+  while (true) {
+    zmq::message_t part;
+    if (!socket.recv(part, zmq::recv_flags::dontwait)) return !parts.empty();
+    const bool more = part.more();
+    parts.push_back(std::move(part));
+    if (!more) return true;
+  }
+}
+
+}  // namespace rpclb
