@@ -56,13 +56,14 @@ int main(int argc, char** argv) {
                ": announces this node's load-balancer groups on the rpclb bus and serves RPCs.\n"
                "Stops on SIGTERM/SIGINT after leaving the bus and finishing in-flight calls."};
   app.add_option("--name", config.name, "Node name, unique on the bus (default: hostname)");
-  app.add_option("-g,--group", config.groups, "Load-balancer group to join (repeatable)");
+  app.add_option("-g,--group", config.groups, "Load-balancer group to join (repeatable)")->allow_extra_args(false);
   app.add_option("--listen", config.listen, "Endpoint to serve RPCs on; port * picks a free one")
       ->capture_default_str();
   app.add_option("--advertise", config.advertise, "Endpoint callers should use (default: the bound one)");
   app.add_option(
-      "--bus", config.bus,
-      "Bus hub to announce to (repeatable; default: $RPCLB_BUS, else " + std::string(rpclb::kDefaultBus) + ")");
+         "--bus", config.bus,
+         "Bus hub to announce to (repeatable; default: $RPCLB_BUS, else " + std::string(rpclb::kDefaultBus) + ")")
+      ->allow_extra_args(false);
   app.add_option("--serve-bus", config.serve_bus, "Also host a bus hub at this endpoint (uses ports P..P+2)");
   app.add_option("--weight", config.weight, "Weight for weighted algorithms")
       ->check(CLI::Range(1u, 1000000u))

@@ -26,14 +26,15 @@ Environment:
   RPCLB_STATE_DIR  where balancer state lives (default $XDG_RUNTIME_DIR/rpclb))";
 
 void add_match(CLI::App& command, SelectionFlags& flags) {
-  command.add_option("--match", flags.match, "Only nodes with this exact name, or matching /regex/ whole (repeatable)");
+  command.add_option("--match", flags.match, "Only nodes with this exact name, or matching /regex/ whole (repeatable)")
+      ->allow_extra_args(false);
 }
 
 void add_selection(CLI::App& command, SelectionFlags& flags) {
   std::string names;
   for (auto name : rpclb::algorithms::algorithm_names()) names += (names.empty() ? "" : ", ") + std::string(name);
   command.add_option("-a,--algorithm", flags.algorithm, "Selection algorithm: " + names)->capture_default_str();
-  command.add_option("--opt", flags.opts, "Algorithm option key=value (repeatable)");
+  command.add_option("--opt", flags.opts, "Algorithm option key=value (repeatable)")->allow_extra_args(false);
   command.add_option("--key", flags.key, "Routing key for key-based algorithms");
   add_match(command, flags);
 }
@@ -66,7 +67,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.fallthrough();
   app.add_option("--bus", bus_flag,
-                 "Bus hub endpoint (repeatable; default $RPCLB_BUS, else " + std::string(rpclb::kDefaultBus) + ")");
+                 "Bus hub endpoint (repeatable; default $RPCLB_BUS, else " + std::string(rpclb::kDefaultBus) + ")")
+      // One value per flag, so "--bus X -- ARGS" keeps "--" for the arguments.
+      ->allow_extra_args(false);
   app.add_flag("--json", common.json, "Machine-readable output on stdout (and errors as JSON on stderr)");
   app.add_option("--timeout", common.timeout_ms, "Overall deadline in ms, discovery included")
       ->check(CLI::Range(1u, 86400000u))

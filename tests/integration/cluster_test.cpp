@@ -1,0 +1,172 @@
+// End-to-end behaviour against real agents on 127.0.0.1.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <set>
+
+#include "tests/integration/harness.hpp"
+
+namespace rpclb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+class ThreeAgents : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster.start_hub_agent(0, "alpha", {"web"});
+    cluster.start_agent("beta", {"web", "db"});
+    cluster.start_agent("gamma", {"web", "db"});
+    ASSERT_TRUE(cluster.wait_for_members("web", {"alpha", "beta", "gamma"}));
+    ASSERT_TRUE(cluster.wait_for_members("db", {"beta", "gamma"}));
+  }
+  Cluster cluster;
+};
+
+TEST_F(ThreeAgents, MembersListsExactlyTheGroup) {
+  auto result = cluster.rpclb({"members", "db", "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto members = result.json();
+  ASSERT_EQ(members.size(), 2u);
+  EXPECT_EQ(members[0]["name"], "beta");
+  EXPECT_EQ(members[1]["name"], "gamma");
+  for (const auto& member : members) {
+    EXPECT_TRUE(member["endpoint"].get<std::string>().starts_with("tcp://127.0.0.1:"));
+    EXPECT_EQ(member["weight"], 1);
+    EXPECT_TRUE(member.contains("load"));
+  }
+}
+
+TEST_F(ThreeAgents, CallEchoReturnsItsArguments) {
+  auto result = cluster.rpclb({"call", "web", "sys.echo", "hello", "42", R"({"k":[1,2]})", "not json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.json(), nlohmann::json::parse(R"(["hello",42,{"k":[1,2]},"not json"])"));
+  EXPECT_TRUE(result.err.empty());
+}
+
+TEST_F(ThreeAgents, NegativeNumbersPassAfterDoubleDash) {
+  auto result = cluster.rpclb({"call", "web", "sys.echo", "--", "-5"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.json(), nlohmann::json::parse("[-5]"));
+}
+
+TEST_F(ThreeAgents, RoundRobinVisitsEachNodeOnceInThreeCalls) {
+  std::vector<std::string> served_by;
+  for (int i = 0; i < 3; ++i) {
+    auto result = cluster.rpclb({"call", "web", "sys.info", "--algorithm", "round_robin"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    served_by.push_back(result.json()["name"]);
+  }
+  EXPECT_EQ(served_by, (std::vector<std::string>{"alpha", "beta", "gamma"}));
+}
+
+TEST_F(ThreeAgents, SelectReturnsDistinctMembers) {
+  auto result = cluster.rpclb({"select", "web", "-n", "5"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto lines = result.lines();
+  EXPECT_EQ(std::set<std::string>(lines.begin(), lines.end()), (std::set<std::string>{"alpha", "beta", "gamma"}));
+  EXPECT_EQ(lines.size(), 3u);
+}
+
+TEST_F(ThreeAgents, MatchIsExactOrWholeRegex) {
+  auto exact = cluster.rpclb({"select", "web", "--match", "beta"});
+  ASSERT_EQ(exact.exit_code, 0) << exact.err;
+  EXPECT_EQ(exact.lines(), (std::vector<std::string>{"beta"}));
+  // A substring is not a match.
+  auto substring = cluster.rpclb({"select", "web", "--match", "bet"});
+  EXPECT_EQ(substring.exit_code, 4);
+  auto regex = cluster.rpclb({"select", "web", "-n", "3", "--match", "/.*a$/", "--match", "alpha"});
+  ASSERT_EQ(regex.exit_code, 0) << regex.err;
+  auto lines = regex.lines();
+  EXPECT_EQ(std::set<std::string>(lines.begin(), lines.end()), (std::set<std::string>{"alpha", "beta", "gamma"}));
+}
+
+TEST_F(ThreeAgents, UnknownFunctionIsNotFound) {
+  auto result = cluster.rpclb({"call", "web", "nope.missing"});
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_NE(result.err.find("rpclb: not_found:"), std::string::npos) << result.err;
+  EXPECT_TRUE(result.out.empty());
+}
+
+TEST_F(ThreeAgents, EmptyGroupIsServiceUnavailableWithoutWaiting) {
+  auto result = cluster.rpclb({"call", "nobody-here", "sys.echo", "--timeout", "20000"});
+  EXPECT_EQ(result.exit_code, 4);
+  EXPECT_NE(result.err.find("no members in group nobody-here"), std::string::npos) << result.err;
+  // The hub answered "empty" at once; nothing waited for the 20 s deadline.
+  EXPECT_LT(result.elapsed, 10s);
+}
+
+TEST_F(ThreeAgents, SleepingCallTimesOutOnItsDeadline) {
+  auto result = cluster.rpclb({"call", "web", "sys.sleep", "8000", "--timeout", "300"});
+  EXPECT_EQ(result.exit_code, 5) << result.err;
+  EXPECT_NE(result.err.find("request_timeout"), std::string::npos);
+  EXPECT_GE(result.elapsed, 300ms);
+  EXPECT_LT(result.elapsed, 6s);  // well before the sleep would have ended
+}
+
+TEST_F(ThreeAgents, CastReturnsOnceAccepted) {
+  auto result = cluster.rpclb({"cast", "web", "sys.sleep", "5000", "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.json()["accepted"], true);
+  EXPECT_LT(result.elapsed, 4s);  // did not wait for the 5 s sleep
+}
+
+TEST_F(ThreeAgents, JsonErrorsGoToStderr) {
+  auto result = cluster.rpclb({"call", "web", "nope.missing", "--json"});
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_TRUE(result.out.empty());
+  const auto error = nlohmann::json::parse(result.err);
+  EXPECT_EQ(error["error"]["code"], "not_found");
+}
+
+TEST_F(ThreeAgents, BadUsageIsBadRequest) {
+  for (const std::vector<std::string>& args : std::vector<std::vector<std::string>>{
+           {"select", "web", "--algorithm", "fastest"},
+           {"select", "web", "--match", "/[/"},
+           {"select", "web", "--opt", "novalue"},
+           {"call", "web", "notafunction"},
+           {"call"},
+           {"frobnicate"},
+       }) {
+    auto result = cluster.rpclb(args);
+    EXPECT_EQ(result.exit_code, 2) << args[0] << ": " << result.err;
+    EXPECT_TRUE(result.err.starts_with("rpclb: bad_request: ")) << result.err;
+  }
+  auto algorithm = cluster.rpclb({"select", "web", "--algorithm", "fastest"});
+  EXPECT_NE(algorithm.err.find("round_robin"), std::string::npos) << "error should list the valid choices";
+}
+
+TEST_F(ThreeAgents, ReleaseIsAccepted) {
+  auto result = cluster.rpclb({"release", "web", "beta", "--algorithm", "round_robin"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
+TEST(Functions, AllowlistedProgramsGetArgumentsLiterally) {
+  Cluster cluster;
+  const auto functions = cluster.dir() / "functions.conf";
+  std::ofstream(functions) << "[text.join]\nprogram = /usr/bin/printf\nargs = \"%s|\"\n";
+  cluster.start_hub_agent(0, "worker", {"jobs"}, {"--functions", functions.string()});
+  ASSERT_TRUE(cluster.wait_for_members("jobs", {"worker"}));
+  // An argument that parses as JSON is the JSON value: "\"q\"" is the string q.
+  auto result =
+      cluster.rpclb({"call", "jobs", "text.join", "a;b", "$(id)", "`id`", "say \"hi\"", "'s'", "x y", "\"q\""});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const auto value = result.json();
+  EXPECT_EQ(value["exit_code"], 0);
+  EXPECT_EQ(value["stdout"], "a;b|$(id)|`id`|say \"hi\"|'s'|x y|q|");
+  // Anything not on the list does not run, even a real program.
+  auto denied = cluster.rpclb({"call", "jobs", "bin.sh", "--", "-c", "id"});
+  EXPECT_EQ(denied.exit_code, 3) << denied.err;
+}
+
+TEST(Functions, BadFunctionsFileStopsTheAgentWithAClearError) {
+  Cluster cluster;
+  const auto functions = cluster.dir() / "bad.conf";
+  std::ofstream(functions) << "[x.y]\nprogram = sh\n";
+  auto& agent = cluster.start_agent("broken", {"jobs"}, {"--functions", functions.string()});
+  EXPECT_EQ(agent.wait_for(10s), 2);
+  EXPECT_NE(cluster.agent_log("broken").find("line 2: program must be an absolute path"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rpclb::testing

@@ -1,0 +1,233 @@
+// Faults: dead, stopped and draining agents, a lost bus hub, garbage frames.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <random>
+#include <thread>
+#include <zmq.hpp>
+
+#include "common/json_msgpack.hpp"
+#include "common/protocol.hpp"
+#include "tests/integration/harness.hpp"
+
+namespace rpclb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string endpoint_of(Cluster& cluster, const std::string& group, const std::string& name) {
+  auto result = cluster.rpclb({"members", group, "--json", "--match", name});
+  if (result.exit_code != 0) return {};
+  return result.json()[0]["endpoint"];
+}
+
+TEST(Faults, KilledAgentLeavesWithinTtlAndCallsGoOn) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "a", {"web"});
+  cluster.start_agent("b", {"web"});
+  auto& victim = cluster.start_agent("c", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c"}));
+
+  victim.signal(SIGKILL);
+  ASSERT_TRUE(victim.wait_for(5s).has_value());
+  // TTL is 3 heartbeats of 100 ms; allow generous slack for a loaded machine.
+  EXPECT_TRUE(cluster.wait_for_members("web", {"a", "b"}, 5s));
+  for (int i = 0; i < 6; ++i) {
+    auto result = cluster.rpclb({"call", "web", "sys.echo", std::to_string(i), "--algorithm", "round_robin"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.json(), nlohmann::json::array({i}));
+  }
+}
+
+TEST(Faults, SigtermDrainsTheInFlightCallThenExitsZero) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {});
+  auto& agent = cluster.start_agent("worker", {"jobs"});
+  ASSERT_TRUE(cluster.wait_for_members("jobs", {"worker"}));
+
+  auto& call = cluster.rpclb_async({"call", "jobs", "sys.sleep", "1500", "--timeout", "20000"}, "slow");
+  // Wait until the agent reports the call in flight, then ask it to stop.
+  ASSERT_TRUE(Cluster::wait_until([&] {
+    auto members = cluster.rpclb({"members", "jobs", "--json"});
+    return members.exit_code == 0 && members.json()[0]["load"] == 1;
+  }));
+  agent.signal(SIGTERM);
+  // It leaves the bus at once (no new callers) ...
+  EXPECT_TRUE(cluster.wait_until([&] { return cluster.rpclb({"members", "jobs"}).exit_code == 4; }, 1400ms));
+  // ... yet the call it had accepted completes.
+  auto result = cluster.collect(call, "slow", 20s);
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.json(), nlohmann::json(1500));
+  EXPECT_EQ(agent.wait_for(10s), 0);
+}
+
+TEST(Faults, AgentKilledMidCallEndsInTimeoutNotAHang) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {});
+  auto& agent = cluster.start_agent("worker", {"jobs"});
+  ASSERT_TRUE(cluster.wait_for_members("jobs", {"worker"}));
+  auto& call = cluster.rpclb_async({"call", "jobs", "sys.sleep", "10000", "--timeout", "1500"}, "doomed");
+  ASSERT_TRUE(Cluster::wait_until([&] {
+    auto members = cluster.rpclb({"members", "jobs", "--json"});
+    return members.exit_code == 0 && members.json()[0]["load"] == 1;
+  }));
+  agent.signal(SIGKILL);
+  auto result = cluster.collect(call, "doomed", 20s);
+  EXPECT_EQ(result.exit_code, 5) << result.err;
+}
+
+TEST(Faults, StoppedAgentMakesCallsTimeOutOnTime) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {}, {"--missed-heartbeats", "100"});
+  auto& agent = cluster.start_agent("frozen", {"jobs"});
+  ASSERT_TRUE(cluster.wait_for_members("jobs", {"frozen"}));
+  agent.signal(SIGSTOP);
+  auto result = cluster.rpclb({"call", "jobs", "sys.echo", "--timeout", "500"});
+  agent.signal(SIGCONT);
+  EXPECT_EQ(result.exit_code, 5) << result.err;
+  EXPECT_LT(result.elapsed, 8s);
+}
+
+TEST(Faults, SecondHubKeepsDiscoveryAliveWhenTheFirstDies) {
+  Cluster cluster;
+  cluster.hub_endpoint(0);
+  cluster.hub_endpoint(1);
+  auto& first = cluster.start_hub_agent(0, "a", {"web"});
+  cluster.start_hub_agent(1, "b", {"web"});
+  cluster.start_agent("c", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c"}));
+  first.signal(SIGKILL);
+  ASSERT_TRUE(first.wait_for(5s).has_value());
+  EXPECT_TRUE(cluster.wait_for_members("web", {"b", "c"}, 5s));
+  auto result = cluster.rpclb({"call", "web", "sys.echo", "still-here"});
+  EXPECT_EQ(result.exit_code, 0) << result.err;
+}
+
+TEST(Faults, RestartedHubRelearnsMembersWithoutRestartingAgents) {
+  Cluster cluster;
+  auto& hub = cluster.start_hub_agent(0, "hub", {});
+  cluster.start_agent("a", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"a"}));
+  hub.signal(SIGKILL);
+  ASSERT_TRUE(hub.wait_for(5s).has_value());
+  EXPECT_EQ(cluster.rpclb({"members", "web", "--bus-timeout", "200"}).exit_code, 4);
+  cluster.start_hub_agent(0, "hub2", {});
+  EXPECT_TRUE(cluster.wait_for_members("web", {"a"}, 10s));
+}
+
+TEST(Faults, RestartedAgentReplacesItsOldSelf) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {});
+  auto& first = cluster.start_agent("a", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"a"}));
+  const auto old_endpoint = endpoint_of(cluster, "web", "a");
+  first.signal(SIGKILL);
+  ASSERT_TRUE(first.wait_for(5s).has_value());
+  cluster.start_agent("a", {"web"});
+  EXPECT_TRUE(Cluster::wait_until([&] {
+    const auto now = endpoint_of(cluster, "web", "a");
+    return !now.empty() && now != old_endpoint;
+  }));
+  EXPECT_EQ(cluster.members("web"), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(cluster.rpclb({"call", "web", "sys.echo"}).exit_code, 0);
+}
+
+class GarbageFrames : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster.start_hub_agent(0, "target", {"web"});
+    ASSERT_TRUE(cluster.wait_for_members("web", {"target"}));
+    endpoint = endpoint_of(cluster, "web", "target");
+    ASSERT_FALSE(endpoint.empty());
+  }
+
+  // Sends one multipart message on a fresh DEALER; returns the reply body, if any, within `wait`.
+  std::optional<std::string> send(const std::vector<std::string>& frames, std::chrono::milliseconds wait = 1000ms) {
+    zmq::socket_t socket(context, zmq::socket_type::dealer);
+    socket.set(zmq::sockopt::linger, 0);
+    socket.connect(endpoint);
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      socket.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, wait);
+    if (!(item.revents & ZMQ_POLLIN)) return std::nullopt;
+    std::vector<zmq::message_t> parts;
+    while (true) {
+      zmq::message_t part;
+      if (!socket.recv(part, zmq::recv_flags::dontwait)) break;
+      const bool more = part.more();
+      parts.push_back(std::move(part));
+      if (!more) break;
+    }
+    return parts.back().to_string();
+  }
+
+  void expect_bad_request(const std::vector<std::string>& frames) {
+    auto reply = send(frames);
+    ASSERT_TRUE(reply.has_value());
+    auto decoded = protocol::decode_as<protocol::CallReply>(*reply);
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_EQ(decoded->kind, protocol::CallReply::Kind::error);
+    EXPECT_EQ(decoded->error.code, ErrorCode::bad_request);
+  }
+
+  void expect_still_serving() {
+    auto result = cluster.rpclb({"call", "web", "sys.echo", "alive"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.json(), nlohmann::json::array({"alive"}));
+  }
+
+  Cluster cluster;
+  zmq::context_t context;
+  std::string endpoint;
+};
+
+TEST_F(GarbageFrames, MalformedBodiesGetBadRequestAndTheAgentGoesOn) {
+  const auto good = protocol::encode(protocol::CallRequest{1, protocol::CallMode::call, "sys.echo", "", 1000});
+  expect_bad_request({"", "\xff\x00\x13 garbage"});
+  expect_bad_request({"", good.substr(0, good.size() / 2)});                      // truncated
+  expect_bad_request({"", json_to_msgpack({2, "call", 1, "sys.echo", {}, 10})});  // wrong version
+  expect_bad_request({"", json_to_msgpack({1, "announce", 1})});                  // wrong kind for this socket
+  expect_bad_request({"", ""});
+  expect_still_serving();
+}
+
+TEST_F(GarbageFrames, RandomAndOversizedFramesNeverKillTheAgent) {
+  std::mt19937 rng(99);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<int> parts(1, 4);
+  std::uniform_int_distribution<int> length(0, 200);
+  for (int round = 0; round < 200; ++round) {
+    std::vector<std::string> frames(static_cast<std::size_t>(parts(rng)));
+    for (auto& frame : frames) {
+      frame.resize(static_cast<std::size_t>(length(rng)));
+      for (auto& c : frame) c = static_cast<char>(byte(rng));
+    }
+    send(frames, 0ms);
+  }
+  // Above ZMQ_MAXMSGSIZE: the agent drops the connection instead of reading it.
+  EXPECT_FALSE(send({"", std::string(protocol::kMaxFrameBytes + 1, 'x')}, 500ms).has_value());
+  expect_still_serving();
+}
+
+TEST_F(GarbageFrames, BusHubShrugsOffGarbage) {
+  const auto hub = cluster.hub_endpoint(0);
+  const auto port = std::stoi(hub.substr(hub.rfind(':') + 1));
+  zmq::socket_t fake(context, zmq::socket_type::pub);
+  fake.set(zmq::sockopt::linger, 0);
+  fake.connect("tcp://127.0.0.1:" + std::to_string(port + 1));
+  zmq::socket_t asker(context, zmq::socket_type::dealer);
+  asker.set(zmq::sockopt::linger, 0);
+  asker.connect(hub);
+  std::this_thread::sleep_for(200ms);  // let the SUB side subscribe to the fake publisher
+  for (int i = 0; i < 50; ++i) {
+    fake.send(zmq::str_buffer("\x93\x01garbage"), zmq::send_flags::none);
+    asker.send(zmq::str_buffer("nonsense"), zmq::send_flags::none);
+  }
+  expect_still_serving();
+  EXPECT_EQ(cluster.members("web"), (std::vector<std::string>{"target"}));
+}
+
+}  // namespace
+}  // namespace rpclb::testing

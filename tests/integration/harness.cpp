@@ -1,0 +1,241 @@
+#include "tests/integration/harness.hpp"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+extern char** environ;
+
+namespace rpclb::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string binary(const char* variable) {
+  const char* path = std::getenv(variable);
+  if (!path || !*path) throw std::runtime_error(std::string(variable) + " is not set (run through meson test)");
+  return path;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool port_is_free(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+  ::close(fd);
+  return free;
+}
+
+}  // namespace
+
+Process::Process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+                 const std::filesystem::path& stdout_file, const std::filesystem::path& stderr_file) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  std::vector<char*> raw_argv;
+  for (const auto& arg : argv) raw_argv.push_back(const_cast<char*>(arg.c_str()));
+  raw_argv.push_back(nullptr);
+  std::vector<char*> raw_env;
+  for (const auto& entry : env) raw_env.push_back(const_cast<char*>(entry.c_str()));
+  raw_env.push_back(nullptr);
+  const int error = ::posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, raw_argv.data(), raw_env.data());
+  posix_spawn_file_actions_destroy(&actions);
+  if (error != 0) throw std::runtime_error("cannot start " + argv[0]);
+}
+
+Process::~Process() {
+  if (running()) {
+    ::kill(pid_, SIGKILL);
+    wait_for(std::chrono::seconds(10));
+  }
+}
+
+void Process::signal(int signal_number) const {
+  if (!exit_code_) ::kill(pid_, signal_number);
+}
+
+bool Process::running() {
+  return !wait_for(std::chrono::milliseconds(0)).has_value();
+}
+
+std::optional<int> Process::wait_for(std::chrono::milliseconds limit) {
+  const auto give_up = Clock::now() + limit;
+  while (!exit_code_) {
+    int status = 0;
+    const pid_t done = ::waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      break;
+    }
+    if (Clock::now() >= give_up) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return exit_code_;
+}
+
+std::vector<std::string> CliResult::lines() const {
+  std::vector<std::string> out;
+  std::istringstream in(this->out);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+int free_port_triple() {
+  static thread_local std::mt19937 rng(std::random_device{}());
+  std::uniform_int_distribution<int> pick(20000, 59000);
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const int base = pick(rng);
+    if (port_is_free(base) && port_is_free(base + 1) && port_is_free(base + 2)) return base;
+  }
+  throw std::runtime_error("no free loopback ports");
+}
+
+Cluster::Cluster() {
+  static int counter = 0;
+  dir_ = std::filesystem::temp_directory_path() /
+         ("rpclb-it-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+  std::filesystem::create_directories(dir_ / "state");
+  std::filesystem::permissions(dir_ / "state", std::filesystem::perms::owner_all,
+                               std::filesystem::perm_options::replace);
+}
+
+Cluster::~Cluster() {
+  processes_.clear();  // kills and reaps everything still running
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+std::string Cluster::hub_endpoint(int index) {
+  while (static_cast<int>(hubs_.size()) <= index) {
+    hubs_.push_back("tcp://127.0.0.1:" + std::to_string(free_port_triple()));
+  }
+  return hubs_[static_cast<std::size_t>(index)];
+}
+
+std::vector<std::string> Cluster::bus_args() {
+  if (hubs_.empty()) hub_endpoint(0);
+  std::vector<std::string> args;
+  for (const auto& hub : hubs_) {
+    args.push_back("--bus");
+    args.push_back(hub);
+  }
+  return args;
+}
+
+std::vector<std::string> Cluster::environment() const {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry; ++entry) {
+    const std::string text(*entry);
+    if (text.starts_with("RPCLB_BUS=") || text.starts_with("RPCLB_STATE_DIR=")) continue;
+    env.push_back(text);
+  }
+  env.push_back("RPCLB_STATE_DIR=" + (dir_ / "state").string());
+  return env;
+}
+
+Process& Cluster::spawn_agent(const std::string& name, std::vector<std::string> argv) {
+  return processes_.emplace_back(argv, environment(), dir_ / (name + ".out"), dir_ / (name + ".log"));
+}
+
+Process& Cluster::start_agent(const std::string& name, const std::vector<std::string>& groups,
+                              const std::vector<std::string>& extra) {
+  std::vector<std::string> argv{
+      binary("RPCLB_AGENT_BIN"), "--name", name, "--heartbeat-ms", std::to_string(kHeartbeatMs), "--listen",
+      "tcp://127.0.0.1:*"};
+  for (const auto& group : groups) {
+    argv.push_back("--group");
+    argv.push_back(group);
+  }
+  for (const auto& arg : bus_args()) argv.push_back(arg);
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  return spawn_agent(name, argv);
+}
+
+Process& Cluster::start_hub_agent(int index, const std::string& name, const std::vector<std::string>& groups,
+                                  const std::vector<std::string>& extra) {
+  std::vector<std::string> with_hub{"--serve-bus", hub_endpoint(index)};
+  with_hub.insert(with_hub.end(), extra.begin(), extra.end());
+  return start_agent(name, groups, with_hub);
+}
+
+Process& Cluster::rpclb_async(const std::vector<std::string>& args, const std::string& tag) {
+  std::vector<std::string> argv{binary("RPCLB_CLI_BIN")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  // Options after "--" would be taken as call arguments.
+  const auto separator = std::find(argv.begin(), argv.end(), "--");
+  const auto bus = bus_args();
+  argv.insert(separator, bus.begin(), bus.end());
+  return processes_.emplace_back(argv, environment(), dir_ / (tag + ".out"), dir_ / (tag + ".err"));
+}
+
+CliResult Cluster::collect(Process& process, const std::string& tag, std::chrono::milliseconds limit) {
+  const auto started = Clock::now();
+  CliResult result;
+  auto code = process.wait_for(limit);
+  result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  result.exit_code = code.value_or(-1);  // -1: hung past the limit (then killed by ~Process)
+  result.out = read_file(dir_ / (tag + ".out"));
+  result.err = read_file(dir_ / (tag + ".err"));
+  return result;
+}
+
+CliResult Cluster::rpclb(const std::vector<std::string>& args, std::chrono::milliseconds limit) {
+  const std::string tag = "cli-" + std::to_string(cli_runs_++);
+  const auto started = Clock::now();
+  auto& process = rpclb_async(args, tag);
+  auto result = collect(process, tag, limit);
+  result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  processes_.remove_if([&](const Process& p) { return &p == &process; });
+  return result;
+}
+
+std::vector<std::string> Cluster::members(const std::string& group) {
+  auto result = rpclb({"members", group});
+  return result.exit_code == 0 ? result.lines() : std::vector<std::string>{};
+}
+
+bool Cluster::wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
+  const auto give_up = Clock::now() + limit;
+  while (true) {
+    if (condition()) return true;
+    if (Clock::now() >= give_up) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+bool Cluster::wait_for_members(const std::string& group, std::vector<std::string> expected,
+                               std::chrono::milliseconds limit) {
+  std::sort(expected.begin(), expected.end());
+  return wait_until([&] { return members(group) == expected; }, limit);
+}
+
+std::string Cluster::agent_log(const std::string& name) const {
+  return read_file(dir_ / (name + ".log"));
+}
+
+}  // namespace rpclb::testing

@@ -1,0 +1,97 @@
+// Test harness: real rpclb-agent and rpclb processes on 127.0.0.1.
+// Every process a test starts is owned by an RAII Process and is killed and
+// reaped when the test ends, pass or fail.
+#pragma once
+
+#include <sys/types.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <list>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rpclb::testing {
+
+class Process {
+ public:
+  // stdout and stderr go to the given files.
+  Process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
+          const std::filesystem::path& stdout_file, const std::filesystem::path& stderr_file);
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+  ~Process();  // SIGKILL and reap if still running
+
+  pid_t pid() const { return pid_; }
+  void signal(int signal_number) const;
+  // The exit code (128+N if killed by signal N), or nullopt if still running after `limit`.
+  std::optional<int> wait_for(std::chrono::milliseconds limit);
+  bool running();
+
+ private:
+  pid_t pid_ = -1;
+  std::optional<int> exit_code_;
+};
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+  std::chrono::milliseconds elapsed{0};
+  nlohmann::json json() const { return nlohmann::json::parse(out); }
+  std::vector<std::string> lines() const;
+};
+
+// Three consecutive free loopback ports, for one bus hub.
+int free_port_triple();
+
+class Cluster {
+ public:
+  Cluster();
+  Cluster(const Cluster&) = delete;
+  Cluster& operator=(const Cluster&) = delete;
+  ~Cluster();
+
+  std::string hub_endpoint(int index = 0);  // lazily picks ports for hub #index
+  std::vector<std::string> bus_args();      // --bus for every hub picked so far
+
+  // An agent announcing to every known hub; `extra` goes last on its command line.
+  Process& start_agent(const std::string& name, const std::vector<std::string>& groups,
+                       const std::vector<std::string>& extra = {});
+  // An agent that also hosts hub #index.
+  Process& start_hub_agent(int index, const std::string& name, const std::vector<std::string>& groups,
+                           const std::vector<std::string>& extra = {});
+
+  // Runs `rpclb ARGS... --bus ...` and waits for it (killed after `limit`).
+  CliResult rpclb(const std::vector<std::string>& args, std::chrono::milliseconds limit = std::chrono::seconds(30));
+  // Starts rpclb without waiting.
+  Process& rpclb_async(const std::vector<std::string>& args, const std::string& tag);
+  CliResult collect(Process& process, const std::string& tag, std::chrono::milliseconds limit);
+
+  std::vector<std::string> members(const std::string& group);
+  // Polls `condition` every 20 ms for at most `limit`.
+  static bool wait_until(const std::function<bool()>& condition,
+                         std::chrono::milliseconds limit = std::chrono::seconds(10));
+  bool wait_for_members(const std::string& group, std::vector<std::string> expected,
+                        std::chrono::milliseconds limit = std::chrono::seconds(10));
+
+  const std::filesystem::path& dir() const { return dir_; }
+  std::string agent_log(const std::string& name) const;
+
+  static constexpr int kHeartbeatMs = 100;
+
+ private:
+  Process& spawn_agent(const std::string& name, std::vector<std::string> argv);
+  std::vector<std::string> environment() const;
+
+  std::filesystem::path dir_;
+  std::vector<std::string> hubs_;
+  std::list<Process> processes_;
+  int cli_runs_ = 0;
+};
+
+}  // namespace rpclb::testing

@@ -1,0 +1,66 @@
+#include "common/endpoint.hpp"
+
+#include <gtest/gtest.h>
+
+#include "common/json_msgpack.hpp"
+
+namespace rpclb {
+namespace {
+
+TEST(BusAddress, TcpUsesThreeConsecutivePorts) {
+  auto address = bus_address("tcp://127.0.0.1:7400");
+  ASSERT_TRUE(address.ok());
+  EXPECT_EQ(address->snapshot, "tcp://127.0.0.1:7400");
+  EXPECT_EQ(address->announce, "tcp://127.0.0.1:7401");
+  EXPECT_EQ(address->updates, "tcp://127.0.0.1:7402");
+}
+
+TEST(BusAddress, IpcUsesSuffixes) {
+  auto address = bus_address("ipc:///run/rpclb/bus");
+  ASSERT_TRUE(address.ok());
+  EXPECT_EQ(address->announce, "ipc:///run/rpclb/bus.announce");
+  EXPECT_EQ(address->updates, "ipc:///run/rpclb/bus.updates");
+}
+
+TEST(BusAddress, RejectsWhatCannotWork) {
+  for (const auto& bad : {"127.0.0.1:7400", "tcp://127.0.0.1", "tcp://127.0.0.1:65534", "tcp://h:0", "tcp://h:x",
+                          "ipc://", "udp://h:1"}) {
+    auto address = bus_address(bad);
+    ASSERT_FALSE(address.ok()) << bad;
+    EXPECT_EQ(address.error().code, ErrorCode::bad_request);
+  }
+}
+
+TEST(Endpoint, WildcardsOnlyWhereTheyMakeSense) {
+  EXPECT_TRUE(validate_endpoint("tcp://127.0.0.1:*", true).ok());
+  EXPECT_FALSE(validate_endpoint("tcp://127.0.0.1:*", false).ok());
+  EXPECT_FALSE(validate_endpoint("tcp://*:5000", false).ok());
+  EXPECT_TRUE(validate_endpoint("tcp://*:5000", true).ok());
+}
+
+TEST(EndpointList, SplitsAndTrims) {
+  auto list = split_endpoint_list("tcp://a:1, tcp://b:2");
+  ASSERT_TRUE(list.ok());
+  EXPECT_EQ(*list, (std::vector<std::string>{"tcp://a:1", "tcp://b:2"}));
+  EXPECT_FALSE(split_endpoint_list("tcp://a:1,,tcp://b:2").ok());
+  EXPECT_FALSE(split_endpoint_list("").ok());
+}
+
+TEST(CliArguments, JsonWhenItParsesElseString) {
+  EXPECT_EQ(parse_cli_argument("42"), nlohmann::json(42));
+  EXPECT_EQ(parse_cli_argument("-1.5"), nlohmann::json(-1.5));
+  EXPECT_EQ(parse_cli_argument("{\"a\":[1,null]}"), nlohmann::json::parse("{\"a\":[1,null]}"));
+  EXPECT_EQ(parse_cli_argument("\"quoted\""), nlohmann::json("quoted"));
+  EXPECT_EQ(parse_cli_argument("hello world"), nlohmann::json("hello world"));
+  EXPECT_EQ(parse_cli_argument("{broken"), nlohmann::json("{broken"));
+}
+
+TEST(CliArguments, JsonSurvivesAMessagePackRoundTrip) {
+  const auto value = nlohmann::json::parse(R"([1,-2,3.5,"s",true,null,{"k":[{}]}])");
+  auto back = msgpack_to_json(json_to_msgpack(value));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(*back, value);
+}
+
+}  // namespace
+}  // namespace rpclb

@@ -1,0 +1,159 @@
+#include "common/protocol.hpp"
+
+#include <gtest/gtest.h>
+#include <msgpack.hpp>
+
+#include <random>
+
+#include "common/json_msgpack.hpp"
+
+namespace rpclb::protocol {
+namespace {
+
+MemberInfo sample_member() {
+  return MemberInfo{"node-1", "abc123", "tcp://127.0.0.1:5000", {"web", "db"}, 3, 7, 250, "0.1.0"};
+}
+
+std::vector<Message> every_kind() {
+  CallRequest call{42, CallMode::call, "sys.echo", json_to_msgpack({1, "two", {{"three", 3}}}), 1500};
+  CallRequest cast = call;
+  cast.mode = CallMode::cast;
+  return {
+      Announce{sample_member()},
+      Leave{"node-1", "abc123"},
+      SnapshotRequest{"web"},
+      Snapshot{{sample_member(), MemberInfo{"node-2", "x", "ipc:///tmp/a", {}, 1, 0, 1000, ""}}},
+      call,
+      cast,
+      CallReply::result(42, json_to_msgpack({{"ok", true}})),
+      CallReply::accepted(7),
+      CallReply::failure(9, Error{ErrorCode::not_found, "no such function"}),
+  };
+}
+
+TEST(Protocol, EveryMessageRoundTrips) {
+  for (const auto& message : every_kind()) {
+    auto decoded = decode(encode(message));
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    EXPECT_EQ(*decoded, message);
+  }
+}
+
+TEST(Protocol, EveryStrictPrefixIsRejected) {
+  for (const auto& message : every_kind()) {
+    const auto frame = encode(message);
+    for (std::size_t length = 0; length < frame.size(); ++length) {
+      auto decoded = decode(std::string_view(frame).substr(0, length));
+      ASSERT_FALSE(decoded.ok()) << "prefix of " << length << " bytes decoded";
+      EXPECT_EQ(decoded.error().code, ErrorCode::bad_request);
+    }
+  }
+}
+
+TEST(Protocol, TrailingBytesAreRejected) {
+  auto frame = encode(Leave{"a", "b"}) + '\x01';
+  auto decoded = decode(frame);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.error().message.find("trailing"), std::string::npos);
+}
+
+TEST(Protocol, OversizedFrameIsRejectedBeforeParsing) {
+  const std::string frame(kMaxFrameBytes + 1, '\x90');
+  auto decoded = decode(frame);
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().code, ErrorCode::bad_request);
+  EXPECT_NE(decoded.error().message.find("exceeds"), std::string::npos);
+}
+
+std::string frame_of(const nlohmann::json& envelope) {
+  return json_to_msgpack(envelope);
+}
+
+TEST(Protocol, WrongVersionIsRejectedWithAClearMessage) {
+  auto decoded = decode(frame_of({2, "leave", "a", "b"}));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_NE(decoded.error().message.find("unsupported protocol version 2"), std::string::npos);
+}
+
+TEST(Protocol, WrongShapesAreRejected) {
+  const std::vector<nlohmann::json> bad{
+      nlohmann::json::object(),                              // not an array
+      {1},                                                   // no kind
+      {1, 5},                                                // kind not a string
+      {1, "nonsense"},                                       // unknown kind
+      {1, "leave", "a"},                                     // too few fields
+      {1, "leave", "a", "b", "c"},                           // too many fields
+      {1, "call", -1, "sys.echo", {}, 10},                   // negative id
+      {1, "call", 1, "sys", {}, 10},                         // function without module
+      {1, "call", 1, "sys.echo", "not-array", 10},           // args not an array
+      {1, "call", 1, "sys.echo", {}, 5000000000},            // timeout beyond uint32
+      {1, "error", 1, "teapot", "?"},                        // unknown error code
+      {1, "snapshot?", nullptr},                             // group not a string
+      {1, "announce", {"", "i", "e", {}, 1, 0, 100, "v"}},   // empty name
+      {1, "announce", {"n", "i", "e", {}, 1, 0, 0, "v"}},    // zero heartbeat
+      {1, "announce", {"n", "i", "e", {7}, 1, 0, 10, "v"}},  // group not a string
+  };
+  for (const auto& envelope : bad) {
+    auto decoded = decode(frame_of(envelope));
+    EXPECT_FALSE(decoded.ok()) << envelope.dump();
+    if (!decoded.ok()) {
+      EXPECT_EQ(decoded.error().code, ErrorCode::bad_request);
+    }
+  }
+}
+
+TEST(Protocol, DeepNestingIsRejected) {
+  nlohmann::json args = nlohmann::json::array();
+  for (int i = 0; i < 100; ++i) args = nlohmann::json::array({args});
+  auto decoded = decode(frame_of({1, "call", 1, "sys.echo", args, 10}));
+  ASSERT_FALSE(decoded.ok());
+  EXPECT_EQ(decoded.error().code, ErrorCode::bad_request);
+}
+
+TEST(Protocol, RandomBytesNeverCrashAndNeverDecodeAsACall) {
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<int> byte(0, 255);
+  std::uniform_int_distribution<int> length(0, 64);
+  int decoded_calls = 0;
+  for (int round = 0; round < 20000; ++round) {
+    std::string frame(static_cast<std::size_t>(length(rng)), '\0');
+    for (auto& c : frame) c = static_cast<char>(byte(rng));
+    auto decoded = decode(frame);
+    if (decoded.ok() && std::holds_alternative<CallRequest>(*decoded)) ++decoded_calls;
+  }
+  EXPECT_EQ(decoded_calls, 0);
+}
+
+TEST(Protocol, DecodeAsInsistsOnTheKind) {
+  auto wrong = decode_as<CallRequest>(encode(Leave{"a", "b"}));
+  ASSERT_FALSE(wrong.ok());
+  EXPECT_EQ(wrong.error().code, ErrorCode::bad_request);
+  auto right = decode_as<Leave>(encode(Leave{"a", "b"}));
+  ASSERT_TRUE(right.ok());
+  EXPECT_EQ(right->name, "a");
+}
+
+TEST(Protocol, FunctionNames) {
+  EXPECT_TRUE(is_valid_function_name("sys.echo"));
+  EXPECT_TRUE(is_valid_function_name("disk_usage.get-all"));
+  EXPECT_FALSE(is_valid_function_name("sys"));
+  EXPECT_FALSE(is_valid_function_name(".echo"));
+  EXPECT_FALSE(is_valid_function_name("sys."));
+  EXPECT_FALSE(is_valid_function_name("a.b.c"));
+  EXPECT_FALSE(is_valid_function_name("sys.echo;rm"));
+}
+
+TEST(Protocol, ErrorCodesMapToDistinctDocumentedExitCodes) {
+  EXPECT_EQ(exit_code_for(ErrorCode::internal), 1);
+  EXPECT_EQ(exit_code_for(ErrorCode::bad_request), 2);
+  EXPECT_EQ(exit_code_for(ErrorCode::not_found), 3);
+  EXPECT_EQ(exit_code_for(ErrorCode::service_unavailable), 4);
+  EXPECT_EQ(exit_code_for(ErrorCode::request_timeout), 5);
+  for (auto code : {ErrorCode::internal, ErrorCode::bad_request, ErrorCode::not_found, ErrorCode::service_unavailable,
+                    ErrorCode::request_timeout}) {
+    EXPECT_EQ(error_code_from_string(to_string(code)), code);
+  }
+}
+
+}  // namespace
+}  // namespace rpclb::protocol
