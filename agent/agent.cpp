@@ -89,7 +89,7 @@ class Agent {
   }
 
   int run() {
-    rpc_.bind(config_.listen);
+    bind_or_throw(rpc_, config_.listen, "RPC socket");
     const std::string endpoint = advertised_endpoint(config_, rpc_.get(zmq::sockopt::last_endpoint));
     const std::string completion_endpoint = "inproc://completions";
     completions_.bind(completion_endpoint);

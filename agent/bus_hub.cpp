@@ -11,9 +11,9 @@ BusHub::BusHub(zmq::context_t& context, const BusAddress& address, std::uint32_t
       snapshot_(make_socket(context, zmq::socket_type::router)),
       updates_(make_socket(context, zmq::socket_type::pub)) {
   announce_.set(zmq::sockopt::subscribe, "");
-  announce_.bind(address.announce);
-  snapshot_.bind(address.snapshot);
-  updates_.bind(address.updates);
+  bind_or_throw(announce_, address.announce, "bus announce socket");
+  bind_or_throw(snapshot_, address.snapshot, "bus snapshot socket");
+  bind_or_throw(updates_, address.updates, "bus updates socket");
 }
 
 void BusHub::on_announce_readable(Clock::time_point now) {

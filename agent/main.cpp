@@ -91,9 +91,13 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    std::fprintf(stderr, "rpclb-agent: bad_request: %s (see rpclb-agent --help)\n", e.what());
+    return 2;
   }
 
   if (config.bus.empty()) {

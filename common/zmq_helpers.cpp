@@ -2,6 +2,8 @@
 
 #include "common/protocol.hpp"
 
+#include <stdexcept>
+
 namespace rpclb {
 
 zmq::socket_t make_socket(zmq::context_t& context, zmq::socket_type type, int linger_ms) {
@@ -9,6 +11,14 @@ zmq::socket_t make_socket(zmq::context_t& context, zmq::socket_type type, int li
   socket.set(zmq::sockopt::linger, linger_ms);
   socket.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(protocol::kMaxFrameBytes));
   return socket;
+}
+
+void bind_or_throw(zmq::socket_t& socket, const std::string& endpoint, std::string_view purpose) {
+  try {
+    socket.bind(endpoint);
+  } catch (const zmq::error_t& e) {
+    throw std::runtime_error("cannot bind " + std::string(purpose) + " at " + endpoint + ": " + e.what());
+  }
 }
 
 std::chrono::milliseconds remaining(Clock::time_point deadline, Clock::time_point now) {

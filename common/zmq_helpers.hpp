@@ -20,6 +20,10 @@ inline std::string_view as_view(const zmq::message_t& frame) {
   return {static_cast<const char*>(frame.data()), frame.size()};
 }
 
+// Binds, turning ZeroMQ's terse error into one that names the endpoint and
+// its purpose ("cannot bind bus snapshot socket at tcp://...: Address already in use").
+void bind_or_throw(zmq::socket_t& socket, const std::string& endpoint, std::string_view purpose);
+
 // Milliseconds until `deadline`, clamped at zero, for zmq::poll.
 std::chrono::milliseconds remaining(Clock::time_point deadline, Clock::time_point now = Clock::now());
 

@@ -170,3 +170,27 @@ TEST(Functions, BadFunctionsFileStopsTheAgentWithAClearError) {
 
 }  // namespace
 }  // namespace rpclb::testing
+
+namespace rpclb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(AgentStartup, TakenBusPortIsAClearError) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "first", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"first"}));
+  auto& second = cluster.start_hub_agent(0, "second", {"web"});
+  EXPECT_EQ(second.wait_for(10s), 4);
+  EXPECT_NE(cluster.agent_log("second").find("cannot bind bus"), std::string::npos) << cluster.agent_log("second");
+}
+
+TEST(AgentStartup, UnknownOptionIsBadRequest) {
+  Cluster cluster;
+  auto& agent = cluster.start_agent("x", {"web"}, {"--frobnicate"});
+  EXPECT_EQ(agent.wait_for(10s), 2);
+  EXPECT_NE(cluster.agent_log("x").find("rpclb-agent: bad_request:"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rpclb::testing
