@@ -4,7 +4,6 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
-#include <cstdlib>
 
 #include "agent/agent.hpp"
 #include "common/endpoint.hpp"
@@ -100,20 +99,12 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  if (config.bus.empty()) {
-    if (const char* env = std::getenv(rpclb::kBusEnvironmentVariable.data()); env && *env) {
-      auto list = rpclb::split_endpoint_list(env);
-      if (!list) {
-        std::fprintf(stderr, "rpclb-agent: bad_request: RPCLB_BUS: %s\n", list.error().message.c_str());
-        return 2;
-      }
-      config.bus = *list;
-    } else if (config.serve_bus) {
-      config.bus = {*config.serve_bus};
-    } else {
-      config.bus = {std::string(rpclb::kDefaultBus)};
-    }
+  auto bus = rpclb::resolve_bus(config.bus, config.serve_bus.value_or(std::string(rpclb::kDefaultBus)));
+  if (!bus) {
+    std::fprintf(stderr, "rpclb-agent: bad_request: %s\n", bus.error().message.c_str());
+    return 2;
   }
+  config.bus = std::move(bus).value();
   config.log_level = *rpclb::agent::parse_log_level(log_level);
   if (!functions_file.empty()) {
     auto specs = rpclb::agent::load_functions_file(functions_file);

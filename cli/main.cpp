@@ -1,8 +1,6 @@
 // rpclb: discover, select and call members of rpclb load-balancer groups.
 #include <CLI/CLI.hpp>
 
-#include <cstdlib>
-
 #include "algorithms/registry.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
@@ -37,17 +35,6 @@ void add_selection(CLI::App& command, SelectionFlags& flags) {
   command.add_option("--opt", flags.opts, "Algorithm option key=value (repeatable)")->allow_extra_args(false);
   command.add_option("--key", flags.key, "Routing key for key-based algorithms");
   add_match(command, flags);
-}
-
-// --bus if given, else $RPCLB_BUS, else the documented local default.
-rpclb::Result<std::vector<std::string>> resolve_bus(const std::vector<std::string>& flag) {
-  if (!flag.empty()) return flag;
-  if (const char* env = std::getenv(rpclb::kBusEnvironmentVariable.data()); env && *env) {
-    auto list = rpclb::split_endpoint_list(env);
-    if (!list) return rpclb::make_error(rpclb::ErrorCode::bad_request, "RPCLB_BUS: " + list.error().message);
-    return list;
-  }
-  return std::vector<std::string>{std::string(rpclb::kDefaultBus)};
 }
 
 }  // namespace
@@ -116,7 +103,7 @@ int main(int argc, char** argv) {
                               common.json);
   }
 
-  auto bus = resolve_bus(bus_flag);
+  auto bus = rpclb::resolve_bus(bus_flag, rpclb::kDefaultBus);
   if (!bus) return rpclb::cli::report(bus.error(), common.json);
   common.bus = std::move(bus).value();
 

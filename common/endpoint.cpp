@@ -1,6 +1,7 @@
 #include "common/endpoint.hpp"
 
 #include <charconv>
+#include <cstdlib>
 
 namespace rpclb {
 namespace {
@@ -87,6 +88,17 @@ Result<std::vector<std::string>> split_endpoint_list(std::string_view list) {
     list.remove_prefix(comma + 1);
   }
   return out;
+}
+
+Result<std::vector<std::string>> resolve_bus(const std::vector<std::string>& flags, std::string_view fallback) {
+  if (!flags.empty()) return flags;
+  if (const char* env = std::getenv(kBusEnvironmentVariable.data()); env && *env) {
+    auto list = split_endpoint_list(env);
+    if (!list)
+      return make_error(ErrorCode::bad_request, std::string(kBusEnvironmentVariable) + ": " + list.error().message);
+    return list;
+  }
+  return std::vector<std::string>{std::string(fallback)};
 }
 
 }  // namespace rpclb

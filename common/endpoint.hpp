@@ -29,6 +29,10 @@ Result<BusAddress> bus_address(std::string_view endpoint);
 // "a,b, c" -> {"a","b","c"}; empty entries are rejected.
 Result<std::vector<std::string>> split_endpoint_list(std::string_view list);
 
+// The bus to use: the --bus flags if any, else $RPCLB_BUS (comma-separated),
+// else `fallback`.
+Result<std::vector<std::string>> resolve_bus(const std::vector<std::string>& flags, std::string_view fallback);
+
 // Accepts tcp://HOST:PORT (PORT may be * when binding) and ipc://PATH.
 Status validate_endpoint(std::string_view endpoint, bool for_bind);
 

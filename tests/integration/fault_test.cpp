@@ -21,6 +21,14 @@ std::string endpoint_of(Cluster& cluster, const std::string& group, const std::s
   return result.json()[0]["endpoint"];
 }
 
+// Waits until the group's first member reports `load` calls in flight.
+bool wait_for_load(Cluster& cluster, const std::string& group, int load) {
+  return Cluster::wait_until([&] {
+    auto members = cluster.rpclb({"members", group, "--json"});
+    return members.exit_code == 0 && members.json()[0]["load"] == load;
+  });
+}
+
 TEST(Faults, KilledAgentLeavesWithinTtlAndCallsGoOn) {
   Cluster cluster;
   cluster.start_hub_agent(0, "a", {"web"});
@@ -45,19 +53,17 @@ TEST(Faults, SigtermDrainsTheInFlightCallThenExitsZero) {
   auto& agent = cluster.start_agent("worker", {"jobs"});
   ASSERT_TRUE(cluster.wait_for_members("jobs", {"worker"}));
 
-  auto& call = cluster.rpclb_async({"call", "jobs", "sys.sleep", "1500", "--timeout", "20000"}, "slow");
+  auto& call = cluster.rpclb_async({"call", "jobs", "sys.sleep", "3000", "--timeout", "20000"}, "slow");
   // Wait until the agent reports the call in flight, then ask it to stop.
-  ASSERT_TRUE(Cluster::wait_until([&] {
-    auto members = cluster.rpclb({"members", "jobs", "--json"});
-    return members.exit_code == 0 && members.json()[0]["load"] == 1;
-  }));
+  ASSERT_TRUE(wait_for_load(cluster, "jobs", 1));
   agent.signal(SIGTERM);
   // It leaves the bus at once (no new callers) ...
-  EXPECT_TRUE(cluster.wait_until([&] { return cluster.rpclb({"members", "jobs"}).exit_code == 4; }, 1400ms));
+  // (The wait is bounded by the sleep: leaving must come before the call ends.)
+  EXPECT_TRUE(cluster.wait_until([&] { return cluster.rpclb({"members", "jobs"}).exit_code == 4; }, 2500ms));
   // ... yet the call it had accepted completes.
   auto result = cluster.collect(call, "slow", 20s);
   EXPECT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(result.json(), nlohmann::json(1500));
+  EXPECT_EQ(result.json(), nlohmann::json(3000));
   EXPECT_EQ(agent.wait_for(10s), 0);
 }
 
@@ -67,10 +73,7 @@ TEST(Faults, AgentKilledMidCallEndsInTimeoutNotAHang) {
   auto& agent = cluster.start_agent("worker", {"jobs"});
   ASSERT_TRUE(cluster.wait_for_members("jobs", {"worker"}));
   auto& call = cluster.rpclb_async({"call", "jobs", "sys.sleep", "10000", "--timeout", "1500"}, "doomed");
-  ASSERT_TRUE(Cluster::wait_until([&] {
-    auto members = cluster.rpclb({"members", "jobs", "--json"});
-    return members.exit_code == 0 && members.json()[0]["load"] == 1;
-  }));
+  ASSERT_TRUE(wait_for_load(cluster, "jobs", 1));
   agent.signal(SIGKILL);
   auto result = cluster.collect(call, "doomed", 20s);
   EXPECT_EQ(result.exit_code, 5) << result.err;
