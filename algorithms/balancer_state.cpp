@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -32,60 +33,104 @@ std::string system_error(std::string_view what) {
 
 }  // namespace
 
-std::int64_t BalancerState::get(std::string_view key, std::int64_t fallback) const {
-  auto found = entries_.find(key);
-  return found == entries_.end() ? fallback : found->second;
+std::int64_t BalancerState::counter(std::string_view name, std::int64_t fallback) const {
+  auto found = counters_.find(name);
+  return found == counters_.end() ? fallback : found->second;
 }
 
-void BalancerState::set(std::string_view key, std::int64_t value) {
+void BalancerState::set_counter(std::string_view name, std::int64_t value) {
+  put(counters_, name, value, false);
+}
+
+std::int64_t BalancerState::outstanding(std::string_view node) const {
+  auto found = outstanding_.find(node);
+  return found == outstanding_.end() ? 0 : found->second;
+}
+
+void BalancerState::acquire(std::string_view node) {
+  put(outstanding_, node, outstanding(node) + 1, true);
+}
+
+void BalancerState::release(std::string_view node) {
+  const auto count = outstanding(node);
+  if (count > 0) put(outstanding_, node, count - 1, true);
+}
+
+void BalancerState::put(Entries& entries, std::string_view key, std::int64_t value, bool drop_zero) {
   if (!is_storable_key(key)) return;
-  auto [it, inserted] = entries_.try_emplace(std::string(key), value);
-  if (!inserted) {
-    if (it->second == value) return;
-    it->second = value;
+  auto found = entries.find(key);
+  if (drop_zero && value == 0) {
+    // Zero counts are not stored: the map holds only nodes with something outstanding.
+    if (found == entries.end()) return;
+    entries.erase(found);
+  } else if (found == entries.end()) {
+    entries.emplace(std::string(key), value);
+  } else if (found->second == value) {
+    return;
+  } else {
+    found->second = value;
   }
   changed_ = true;
 }
 
-void BalancerState::erase(std::string_view key) {
-  auto found = entries_.find(key);
-  if (found == entries_.end()) return;
-  entries_.erase(found);
-  changed_ = true;
+void BalancerState::retain_only(std::span<const protocol::MemberInfo> group_members) {
+  // Members arrive ordered by name, so membership is a binary search.
+  std::erase_if(outstanding_, [&](const auto& entry) {
+    auto at = std::lower_bound(group_members.begin(), group_members.end(), entry.first,
+                               [](const protocol::MemberInfo& m, const std::string& name) { return m.name < name; });
+    const bool gone = at == group_members.end() || at->name != entry.first;
+    if (gone) changed_ = true;
+    return gone;
+  });
 }
 
 std::string BalancerState::serialize() const {
-  std::string out = "rpclb-state 1\n";
-  for (const auto& [key, value] : entries_) {
-    out += key;
-    out += ' ';
-    out += std::to_string(value);
-    out += '\n';
-  }
+  std::string out = "rpclb-state 2\n";
+  auto write = [&](std::string_view kind, const Entries& entries) {
+    for (const auto& [key, value] : entries) {
+      out += kind;
+      out += ' ';
+      out += key;
+      out += ' ';
+      out += std::to_string(value);
+      out += '\n';
+    }
+  };
+  write("counter", counters_);
+  write("node", outstanding_);
   return out;
 }
 
 Result<BalancerState> BalancerState::parse(std::string_view text) {
   BalancerState state;
   if (text.empty()) return state;
-  constexpr std::string_view kHeader = "rpclb-state 1\n";
+  constexpr std::string_view kHeader = "rpclb-state 2\n";
   if (!text.starts_with(kHeader)) return make_error(ErrorCode::internal, "state file has no valid header");
   text.remove_prefix(kHeader.size());
   while (!text.empty()) {
     const auto newline = text.find('\n');
     if (newline == std::string_view::npos) return make_error(ErrorCode::internal, "state file is truncated");
-    const auto line = text.substr(0, newline);
+    auto line = text.substr(0, newline);
     text.remove_prefix(newline + 1);
-    const auto space = line.find(' ');
-    if (space == std::string_view::npos) return make_error(ErrorCode::internal, "state line has no value");
-    const auto key = line.substr(0, space);
-    const auto number = line.substr(space + 1);
+    const auto first = line.find(' ');
+    const auto last = line.rfind(' ');
+    if (first == std::string_view::npos || first == last)
+      return make_error(ErrorCode::internal, "state line is malformed");
+    const auto kind = line.substr(0, first);
+    const auto key = line.substr(first + 1, last - first - 1);
+    const auto number = line.substr(last + 1);
     std::int64_t value = 0;
     const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
     if (ec != std::errc() || end != number.data() + number.size() || !is_storable_key(key)) {
       return make_error(ErrorCode::internal, "state line is malformed");
     }
-    state.entries_[std::string(key)] = value;
+    if (kind == "counter") {
+      state.counters_[std::string(key)] = value;
+    } else if (kind == "node" && value > 0) {
+      state.outstanding_[std::string(key)] = value;
+    } else if (kind != "node") {
+      return make_error(ErrorCode::internal, "state line has an unknown kind");
+    }
   }
   return state;
 }
@@ -180,7 +225,7 @@ Result<std::filesystem::path> state_directory() {
   return dir;
 }
 
-std::string state_file_name(std::string_view group, std::string_view algorithm, std::string_view bus_identity) {
+std::string state_file_name(std::string_view group, std::string_view bus_identity) {
   std::string safe_group;
   for (char c : group) {
     const bool plain =
@@ -189,7 +234,7 @@ std::string state_file_name(std::string_view group, std::string_view algorithm, 
   }
   // The hash keeps look-alike groups ("a/b" vs "a_b") and different clusters apart.
   std::ostringstream name;
-  name << safe_group << '.' << algorithm << '.' << std::hex
+  name << safe_group << '.' << std::hex
        << std::hash<std::string>{}(std::string(group) + '\n' + std::string(bus_identity)) << ".state";
   return name.str();
 }

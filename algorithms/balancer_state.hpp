@@ -1,19 +1,25 @@
-// BalancerState: the small amount of memory a balancer keeps between choices
-// (rotation counters, per-node connection counts), as named integers.
+// BalancerState: what a balancer remembers between choices, in two parts:
 //
-// The CLI is a fresh process per command, so this state is loaded from and
-// saved to a per-balancer file while holding an exclusive lock on it
-// (StateFile). Every choice on a host therefore happens as if one
-// long-lived balancer made it.
+//   counters     named integers owned by a policy ("round_robin.next")
+//   outstanding  per node: selections this caller made and has not released
+//                (`rpclb select` +1, `rpclb release` / end of `rpclb call` -1)
+//
+// The CLI is a fresh process per command, so the state of one balancer
+// (group + bus) lives in a file that is locked from load to save
+// (StateFile): every choice on a host happens as if one long-lived balancer
+// made it. Outstanding counts belong to the caller, not to a policy, so
+// `rpclb release GROUP NODE` needs no --algorithm.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <span>
 #include <string>
 #include <string_view>
 
 #include "common/error.hpp"
+#include "common/protocol.hpp"
 
 namespace rpclb::algorithms {
 
@@ -21,19 +27,30 @@ class BalancerState {
  public:
   using Entries = std::map<std::string, std::int64_t, std::less<>>;
 
-  std::int64_t get(std::string_view key, std::int64_t fallback = 0) const;
-  void set(std::string_view key, std::int64_t value);
-  void erase(std::string_view key);
-  const Entries& entries() const { return entries_; }
+  std::int64_t counter(std::string_view name, std::int64_t fallback = 0) const;
+  void set_counter(std::string_view name, std::int64_t value);
+
+  std::int64_t outstanding(std::string_view node) const;
+  void acquire(std::string_view node);
+  void release(std::string_view node);  // never below zero
+  // Only nodes with a non-zero count, in name order.
+  const Entries& outstanding_by_node() const { return outstanding_; }
+
+  // Drops what is remembered about nodes no longer in the group.
+  void retain_only(std::span<const protocol::MemberInfo> group_members);
+
   bool changed() const { return changed_; }
 
-  // Text form: one "key value" line per entry. Parsing is strict; callers
-  // treat a parse failure as "start afresh".
+  // Text form, one entry per line: "counter NAME VALUE" or "node NAME COUNT".
+  // Parsing is strict; callers treat a failure as "start afresh".
   std::string serialize() const;
   static Result<BalancerState> parse(std::string_view text);
 
  private:
-  Entries entries_;
+  void put(Entries& entries, std::string_view key, std::int64_t value, bool drop_zero);
+
+  Entries counters_;
+  Entries outstanding_;
   bool changed_ = false;
 };
 
@@ -66,7 +83,7 @@ class StateFile {
 // another user owns it.
 Result<std::filesystem::path> state_directory();
 
-// One file per balancer: group, algorithm and the bus it was discovered on.
-std::string state_file_name(std::string_view group, std::string_view algorithm, std::string_view bus_identity);
+// One file per balancer: the group and the bus it was discovered on.
+std::string state_file_name(std::string_view group, std::string_view bus_identity);
 
 }  // namespace rpclb::algorithms

@@ -1,15 +1,21 @@
 #include "algorithms/registry.hpp"
 
-#include <array>
+#include <algorithm>
+#include <charconv>
 #include <functional>
 
+#include "algorithms/hash_ring/hash_ring.hpp"
+#include "algorithms/least_connections/least_connections.hpp"
+#include "algorithms/power_of_two/power_of_two.hpp"
 #include "algorithms/random/random.hpp"
 #include "algorithms/round_robin/round_robin.hpp"
+#include "algorithms/weighted_round_robin/weighted_round_robin.hpp"
 
 namespace rpclb::algorithms {
 namespace {
 
-using Factory = std::function<Result<std::unique_ptr<SelectionAlgorithm>>(const AlgorithmOptions&)>;
+using Made = Result<std::unique_ptr<SelectionAlgorithm>>;
+using Factory = std::function<Made(const AlgorithmOptions&)>;
 
 struct Entry {
   std::string_view name;
@@ -18,16 +24,49 @@ struct Entry {
 };
 
 template <typename Policy>
-Factory without_options() {
-  return [](const AlgorithmOptions&) -> Result<std::unique_ptr<SelectionAlgorithm>> {
-    return std::unique_ptr<SelectionAlgorithm>(std::make_unique<Policy>());
-  };
+Made make_plain(const AlgorithmOptions&) {
+  return std::unique_ptr<SelectionAlgorithm>(std::make_unique<Policy>());
 }
 
+Result<std::uint32_t> whole_number(const AlgorithmOptions& options, std::string_view name, std::uint32_t fallback,
+                                   std::uint32_t max) {
+  auto found = options.find(name);
+  if (found == options.end()) return fallback;
+  const auto& text = found->second;
+  std::uint32_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > max) {
+    return make_error(ErrorCode::bad_request, "--opt " + std::string(name) + " must be a whole number from 1 to " +
+                                                  std::to_string(max) + ", got '" + text + "'");
+  }
+  return value;
+}
+
+Made make_hash_ring(const AlgorithmOptions& options) {
+  auto vnodes = whole_number(options, "vnodes", kDefaultVnodes, kMaxVnodes);
+  if (!vnodes) return vnodes.error();
+  return std::unique_ptr<SelectionAlgorithm>(std::make_unique<HashRingAlgorithm>(*vnodes));
+}
+
+Made make_weighted_round_robin(const AlgorithmOptions& options) {
+  WeightedRoundRobinAlgorithm::Weights overrides;
+  if (auto found = options.find("weights"); found != options.end()) {
+    auto parsed = WeightedRoundRobinAlgorithm::parse_weights(found->second);
+    if (!parsed) return parsed.error();
+    overrides = std::move(parsed).value();
+  }
+  return std::unique_ptr<SelectionAlgorithm>(std::make_unique<WeightedRoundRobinAlgorithm>(std::move(overrides)));
+}
+
+// Every policy, by the name users pass to --algorithm. Add new ones here.
 const std::vector<Entry>& registry() {
   static const std::vector<Entry> entries{
-      {"random", {}, without_options<RandomAlgorithm>()},
-      {"round_robin", {}, without_options<RoundRobinAlgorithm>()},
+      {"random", {}, make_plain<RandomAlgorithm>},
+      {"round_robin", {}, make_plain<RoundRobinAlgorithm>},
+      {"least_connections", {}, make_plain<LeastConnectionsAlgorithm>},
+      {"power_of_two", {}, make_plain<PowerOfTwoAlgorithm>},
+      {"hash_ring", {"vnodes"}, make_hash_ring},
+      {"weighted_round_robin", {"weights"}, make_weighted_round_robin},
   };
   return entries;
 }

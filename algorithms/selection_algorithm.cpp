@@ -5,6 +5,24 @@
 
 namespace rpclb::algorithms {
 
+std::uint64_t membership_version(std::span<const protocol::MemberInfo> members) {
+  // FNV-1a over names and weights; a collision would only cost a stale cache
+  // for one choice, and needs two different member lists in one process.
+  std::uint64_t hash = 14695981039346656037ull;
+  auto mix = [&](const void* data, std::size_t size) {
+    for (std::size_t i = 0; i < size; ++i) {
+      hash ^= static_cast<const unsigned char*>(data)[i];
+      hash *= 1099511628211ull;
+    }
+  };
+  for (const auto& member : members) {
+    mix(member.name.data(), member.name.size());
+    mix(&member.weight, sizeof member.weight);
+    mix("\n", 1);
+  }
+  return hash == 0 ? 1 : hash;
+}
+
 Result<std::vector<std::size_t>> SelectionAlgorithm::choose_many(const Selection& selection, std::size_t count) {
   std::vector<std::size_t> order(selection.members.size());
   std::iota(order.begin(), order.end(), std::size_t{0});

@@ -1,13 +1,20 @@
 // SelectionAlgorithm: the one interface every load-balancing policy
-// implements. A policy lives in its own folder under algorithms/ and is
-// registered by name in algorithms/registry.cpp.
+// implements, modelled on the Elixir library's SelectionAlgorithm behaviour:
 //
-// Policies are pure functions of what they are handed: the filtered members,
-// the caller's key, the balancer's persistent state and a random source. They
-// never touch sockets or files, which keeps them trivially unit-testable.
+//   factory(options)  -> init: validate `--opt key=value`, build the policy
+//   choose_one        -> pick one member (required)
+//   choose_many       -> pick N distinct members (optional; default: random)
+//   release           -> the caller is done with a member (optional)
+//
+// A policy lives in its own folder under algorithms/ and is registered by
+// name in algorithms/registry.cpp; docs/writing-an-algorithm.md walks through
+// one. Policies are pure functions of what they are handed: the members, the
+// caller's key, the balancer's state and a random source. They never touch
+// sockets or files, which keeps them trivially unit-testable.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <random>
@@ -32,7 +39,12 @@ struct Selection {
   std::optional<std::string> key;  // `--key`, for key-routed policies
   BalancerState& state;            // survives across rpclb invocations on this host
   std::mt19937_64& rng;
+  // Equal for equal member lists (names, order, weights): policies key their
+  // caches (a hash ring, a weighted schedule) on it. See membership_version().
+  std::uint64_t membership_version = 0;
 };
+
+std::uint64_t membership_version(std::span<const protocol::MemberInfo> members);
 
 class SelectionAlgorithm {
  public:
@@ -46,13 +58,25 @@ class SelectionAlgorithm {
   // in random order.
   virtual Result<std::vector<std::size_t>> choose_many(const Selection& selection, std::size_t count);
 
-  // The caller is done with a member it selected earlier (connection-tracking
-  // policies count these).
-  virtual void release(std::string_view /*node*/, BalancerState& /*state*/) {}
+  // The caller is done with a member it selected earlier. The default drops
+  // one outstanding selection of it, which is what connection-tracking
+  // policies count; it is harmless for the others.
+  virtual void release(std::string_view node, BalancerState& state) { state.release(node); }
 
   // Whether this policy reads or writes BalancerState. Stateless policies skip
-  // the state file entirely.
+  // the state file on selection.
   virtual bool stateful() const { return false; }
 };
+
+// A member's load as this caller sees it: the calls in flight the agent last
+// announced, plus this caller's selections of it not yet released.
+inline std::int64_t effective_load(const protocol::MemberInfo& member, const BalancerState& state) {
+  return std::int64_t{member.load} + state.outstanding(member.name);
+}
+
+// Uniform index in [0, size).
+inline std::size_t uniform_index(std::mt19937_64& rng, std::size_t size) {
+  return std::uniform_int_distribution<std::size_t>(0, size - 1)(rng);
+}
 
 }  // namespace rpclb::algorithms

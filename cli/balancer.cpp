@@ -35,15 +35,15 @@ Balancer::Balancer(BalancerOptions options, MatchFilter filter,
       rng_(std::random_device{}()) {}
 
 template <typename Use>
-auto Balancer::with_state(Use&& use) -> decltype(use(std::declval<algorithms::BalancerState&>())) {
-  if (!algorithm_->stateful()) {
+auto Balancer::with_state(bool persistent, Use&& use) -> decltype(use(std::declval<algorithms::BalancerState&>())) {
+  if (!persistent) {
     algorithms::BalancerState scratch;
     return use(scratch);
   }
   auto dir = algorithms::state_directory();
   if (!dir) return dir.error();
-  auto file = algorithms::StateFile::open(
-      *dir / algorithms::state_file_name(options_.group, options_.algorithm, bus_identity(options_.bus)));
+  auto file =
+      algorithms::StateFile::open(*dir / algorithms::state_file_name(options_.group, bus_identity(options_.bus)));
   if (!file) return file.error();
   auto state = file->load();
   auto result = use(state);
@@ -53,11 +53,19 @@ auto Balancer::with_state(Use&& use) -> decltype(use(std::declval<algorithms::Ba
   return result;
 }
 
-Result<std::vector<protocol::MemberInfo>> Balancer::members(Clock::time_point deadline) {
+Result<std::vector<protocol::MemberInfo>> Balancer::discover(Clock::time_point deadline) {
   DiscoveryOptions discovery{options_.bus, std::min(deadline, Clock::now() + options_.bus_timeout)};
-  auto found = fetch_members(*context_, options_.group, discovery);
-  if (!found) return found.error();
-  auto matching = filter_.apply(std::move(found).value());
+  return fetch_members(*context_, options_.group, discovery);
+}
+
+std::vector<protocol::MemberInfo> Balancer::filtered(const std::vector<protocol::MemberInfo>& group) const {
+  return filter_.apply(group);
+}
+
+Result<std::vector<protocol::MemberInfo>> Balancer::members(Clock::time_point deadline) {
+  auto group = discover(deadline);
+  if (!group) return group.error();
+  auto matching = filtered(*group);
   if (matching.empty()) {
     const std::string filtered = filter_.matches_all() ? "" : " matching --match";
     return make_error(ErrorCode::service_unavailable, "no members in group " + options_.group + filtered);
@@ -67,31 +75,40 @@ Result<std::vector<protocol::MemberInfo>> Balancer::members(Clock::time_point de
 
 Result<std::vector<protocol::MemberInfo>> Balancer::select(std::size_t count, Clock::time_point deadline) {
   if (count == 0) return make_error(ErrorCode::bad_request, "count must be at least 1");
-  auto members = this->members(deadline);
-  if (!members) return members.error();
-  auto chosen = with_state([&](algorithms::BalancerState& state) -> Result<std::vector<std::size_t>> {
-    const algorithms::Selection selection{*members, options_.key, state, rng_};
-    if (count == 1) {
-      auto one = algorithm_->choose_one(selection);
-      if (!one) return one.error();
-      return std::vector<std::size_t>{*one};
-    }
-    return algorithm_->choose_many(selection, count);
-  });
+  auto group = discover(deadline);
+  if (!group) return group.error();
+  const auto candidates = filtered(*group);
+  if (candidates.empty()) {
+    const std::string filtered = filter_.matches_all() ? "" : " matching --match";
+    return make_error(ErrorCode::service_unavailable, "no members in group " + options_.group + filtered);
+  }
+  auto chosen =
+      with_state(algorithm_->stateful(), [&](algorithms::BalancerState& state) -> Result<std::vector<std::size_t>> {
+        // Forget nodes that left; judged on the whole group, not the --match subset.
+        state.retain_only(*group);
+        const algorithms::Selection selection{candidates, options_.key, state, rng_,
+                                              algorithms::membership_version(candidates)};
+        if (count == 1) {
+          auto one = algorithm_->choose_one(selection);
+          if (!one) return one.error();
+          return std::vector<std::size_t>{*one};
+        }
+        return algorithm_->choose_many(selection, count);
+      });
   if (!chosen) return chosen.error();
   std::vector<protocol::MemberInfo> out;
   for (auto index : *chosen) {
-    if (index >= members->size()) {
+    if (index >= candidates.size()) {
       return make_error(ErrorCode::internal, "algorithm " + options_.algorithm + " chose a member that does not exist");
     }
-    out.push_back((*members)[index]);
+    out.push_back(candidates[index]);
   }
   return out;
 }
 
 Status Balancer::release(const std::string& node) {
   if (node.empty()) return make_error(ErrorCode::bad_request, "a node name is required");
-  return with_state([&](algorithms::BalancerState& state) -> Status {
+  return with_state(true, [&](algorithms::BalancerState& state) -> Status {
     algorithm_->release(node, state);
     return {};
   });
@@ -114,8 +131,11 @@ Result<CallOutcome> Balancer::call(const std::string& function, std::string args
   request.timeout_ms = static_cast<std::uint32_t>(remaining(deadline).count());
 
   auto reply = exchange(*context_, node.endpoint, request, RpcOptions{deadline, options_.connect_timeout});
-  // A cast is released at once: the caller does not track its completion.
-  if (auto released = release(node.name); !released) return released.error();
+  // Only stateful policies counted the selection. A cast is released at once:
+  // its completion is not tracked (the model leaked one count per cast).
+  if (algorithm_->stateful()) {
+    if (auto released = release(node.name); !released) return released.error();
+  }
   if (!reply) return reply.error();
   switch (reply->kind) {
     case protocol::CallReply::Kind::error:

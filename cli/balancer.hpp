@@ -56,9 +56,13 @@ class Balancer {
 
  private:
   Balancer(BalancerOptions options, MatchFilter filter, std::unique_ptr<algorithms::SelectionAlgorithm> algorithm);
-  // Runs `use` with the balancer's state, persisted if the algorithm keeps any.
+  // Every member of the group, as the bus knows it (before --match).
+  Result<std::vector<protocol::MemberInfo>> discover(Clock::time_point deadline);
+  std::vector<protocol::MemberInfo> filtered(const std::vector<protocol::MemberInfo>& group) const;
+  // Runs `use` with the balancer's state: the locked state file when
+  // `persistent`, else a scratch state that is thrown away.
   template <typename Use>
-  auto with_state(Use&& use) -> decltype(use(std::declval<algorithms::BalancerState&>()));
+  auto with_state(bool persistent, Use&& use) -> decltype(use(std::declval<algorithms::BalancerState&>()));
 
   BalancerOptions options_;
   MatchFilter filter_;

@@ -3,8 +3,7 @@
 namespace rpclb::algorithms {
 
 Result<std::size_t> RandomAlgorithm::choose_one(const Selection& selection) {
-  std::uniform_int_distribution<std::size_t> pick(0, selection.members.size() - 1);
-  return pick(selection.rng);
+  return uniform_index(selection.rng, selection.members.size());
 }
 
 }  // namespace rpclb::algorithms

@@ -1,0 +1,126 @@
+#include "algorithms/balancer_state.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "tests/unit/algorithms/fixtures.hpp"
+
+namespace rpclb::algorithms::testing {
+namespace {
+
+TEST(BalancerState, SerializesAndRejectsCorruption) {
+  BalancerState state;
+  state.set_counter("round_robin.next", 12);
+  state.acquire("node-1");
+  state.acquire("node-1");
+  auto parsed = BalancerState::parse(state.serialize());
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->counter("round_robin.next"), 12);
+  EXPECT_EQ(parsed->outstanding("node-1"), 2);
+  for (const std::string corrupt : {"garbage", "rpclb-state 2\nnode x", "rpclb-state 2\nnode x y\n",
+                                    "rpclb-state 2\nnode k 1", "rpclb-state 2\nweird k 1\n", "rpclb-state 1\n"}) {
+    EXPECT_FALSE(BalancerState::parse(corrupt).ok()) << corrupt;
+  }
+  EXPECT_TRUE(BalancerState::parse("").ok());
+}
+
+TEST(BalancerState, OutstandingCountsFloorAtZeroAndVanish) {
+  BalancerState state;
+  state.release("a");
+  EXPECT_FALSE(state.changed());
+  state.acquire("a");
+  state.release("a");
+  state.release("a");
+  EXPECT_EQ(state.outstanding("a"), 0);
+  EXPECT_TRUE(state.outstanding_by_node().empty());
+}
+
+TEST(BalancerState, ForgetsNodesThatLeft) {
+  BalancerState state;
+  state.acquire("node-0");
+  state.acquire("node-2");
+  state.acquire("gone");
+  state.retain_only(members(3));
+  EXPECT_EQ(state.outstanding("node-0"), 1);
+  EXPECT_EQ(state.outstanding("node-2"), 1);
+  EXPECT_EQ(state.outstanding("gone"), 0);
+}
+
+TEST(BalancerState, UnstorableNamesAreIgnoredNotCorrupting) {
+  BalancerState state;
+  state.acquire("bad name\nnode x 9");
+  EXPECT_TRUE(BalancerState::parse(state.serialize()).ok());
+  EXPECT_EQ(state.outstanding("bad name\nnode x 9"), 0);
+}
+
+class StateFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("rpclb-state-test-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(StateFileTest, CorruptFileStartsAfresh) {
+  const auto path = dir_ / "x.state";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    std::fputs("\x01\x02 not a state file", f);
+    std::fclose(f);
+  }
+  auto file = StateFile::open(path);
+  ASSERT_TRUE(file.ok());
+  auto state = file->load();
+  EXPECT_TRUE(state.outstanding_by_node().empty());
+  EXPECT_EQ(state.counter("round_robin.next"), 0);
+  state.set_counter("round_robin.next", 2);
+  ASSERT_TRUE(file->save(state).ok());
+  EXPECT_EQ(file->load().counter("round_robin.next"), 2);
+}
+
+TEST_F(StateFileTest, ConcurrentSelectorsNeverShareARoundRobinSlot) {
+  const auto path = dir_ / "rr.state";
+  const auto nodes = members(8);
+  constexpr int kThreads = 8;
+  constexpr int kPicksEach = 50;
+  std::vector<std::vector<std::int64_t>> slots(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::mt19937_64 rng(t);
+      for (int i = 0; i < kPicksEach; ++i) {
+        // Each iteration is what one rpclb process does: open, lock, load, choose, save.
+        auto file = StateFile::open(path, 10000);
+        ASSERT_TRUE(file.ok());
+        auto state = file->load();
+        const auto slot = state.counter("round_robin.next");
+        auto rr = make("round_robin");
+        ASSERT_TRUE(rr->choose_one({nodes, std::nullopt, state, rng}).ok());
+        ASSERT_TRUE(file->save(state).ok());
+        slots[t].push_back(slot);
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::set<std::int64_t> seen;
+  for (const auto& list : slots) seen.insert(list.begin(), list.end());
+  // Every one of the 400 selections took its own slot: no two saw the same counter.
+  EXPECT_EQ(seen.size(), std::size_t{kThreads * kPicksEach});
+}
+
+TEST(StateFileName, SeparatesGroupsAndBuses) {
+  const auto a = state_file_name("web", "tcp://127.0.0.1:7400,");
+  EXPECT_NE(a, state_file_name("db", "tcp://127.0.0.1:7400,"));
+  EXPECT_NE(a, state_file_name("web", "tcp://127.0.0.1:7500,"));
+  EXPECT_NE(state_file_name("a/b", ""), state_file_name("a_b", ""));
+  EXPECT_EQ(state_file_name("../../etc", "").find('/'), std::string::npos);
+}
+
+}  // namespace
+}  // namespace rpclb::algorithms::testing
