@@ -3,12 +3,42 @@
 #include <algorithm>
 #include <charconv>
 #include <numeric>
+#include <queue>
 
 namespace rpclb::algorithms {
 namespace {
 
 constexpr std::string_view kNextSlot = "weighted_round_robin.next";
 constexpr std::int64_t kWrapAt = std::int64_t{1} << 40;
+
+// The k-th turn (from 0) of a member of weight w falls at time (2k+1)/(2w)
+// within a cycle of length 1; taking turns in time order gives each member
+// exactly w turns per cycle, evenly spaced. O(total x log members).
+std::vector<std::uint32_t> stride_schedule(const std::vector<std::int64_t>& weights, std::int64_t total) {
+  struct Turn {
+    std::int64_t numerator;    // 2k+1
+    std::int64_t denominator;  // 2w
+    std::uint32_t member;
+  };
+  // Earliest time first; equal times in name order. Cross-multiplying keeps it exact.
+  auto later = [](const Turn& a, const Turn& b) {
+    const auto left = static_cast<__int128>(a.numerator) * b.denominator;
+    const auto right = static_cast<__int128>(b.numerator) * a.denominator;
+    return left != right ? left > right : a.member > b.member;
+  };
+  std::priority_queue<Turn, std::vector<Turn>, decltype(later)> turns(later);
+  for (std::uint32_t i = 0; i < weights.size(); ++i) turns.push({1, 2 * weights[i], i});
+  std::vector<std::uint32_t> schedule;
+  schedule.reserve(static_cast<std::size_t>(total));
+  while (static_cast<std::int64_t>(schedule.size()) < total) {
+    auto turn = turns.top();
+    turns.pop();
+    schedule.push_back(turn.member);
+    turn.numerator += 2;
+    turns.push(turn);
+  }
+  return schedule;
+}
 
 }  // namespace
 
@@ -44,10 +74,11 @@ Result<std::vector<std::uint32_t>> WeightedRoundRobinAlgorithm::smooth_schedule(
   std::vector<std::int64_t> reduced(weights.size());
   std::int64_t total = 0;
   for (std::size_t i = 0; i < weights.size(); ++i) total += reduced[i] = weights[i] / divisor;
-  if (static_cast<std::uint64_t>(total) * weights.size() > kMaxScheduleWork) {
-    return make_error(ErrorCode::bad_request, "weighted_round_robin: total weight " + std::to_string(total) + " x " +
-                                                  std::to_string(weights.size()) + " members is too large a cycle");
+  if (static_cast<std::uint64_t>(total) > kMaxCycle) {
+    return make_error(ErrorCode::bad_request, "weighted_round_robin: weights sum to " + std::to_string(total) +
+                                                  " after reduction, more than " + std::to_string(kMaxCycle));
   }
+  if (static_cast<std::uint64_t>(total) * weights.size() > kMaxScheduleWork) return stride_schedule(reduced, total);
   std::vector<std::uint32_t> schedule;
   schedule.reserve(static_cast<std::size_t>(total));
   std::vector<std::int64_t> current(weights.size(), 0);

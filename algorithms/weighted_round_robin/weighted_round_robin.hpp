@@ -23,9 +23,14 @@
 
 namespace rpclb::algorithms {
 
-// Schedules are computed in O(total weight x members) steps; beyond this the
-// policy refuses with bad_request rather than stall.
-inline constexpr std::uint64_t kMaxScheduleWork = 100'000'000;
+// nginx's order costs O(total weight x members) to compute. Past this much
+// work (very large clusters with unequal weights) the schedule is built in
+// O(total weight x log members) instead, by spacing each member's turns
+// evenly over the cycle: the same exact proportions, nearly the same
+// interleaving.
+inline constexpr std::uint64_t kMaxScheduleWork = 20'000'000;
+// Longest cycle (sum of weights after dividing by their common factor).
+inline constexpr std::uint64_t kMaxCycle = 10'000'000;
 
 class WeightedRoundRobinAlgorithm final : public SelectionAlgorithm {
  public:

@@ -73,8 +73,20 @@ TEST(WeightedRoundRobin, ScheduleReducesByCommonFactor) {
   EXPECT_EQ(big->size(), 3u);
 }
 
-TEST(WeightedRoundRobin, RefusesCyclesTooLargeToCompute) {
+TEST(WeightedRoundRobin, LargeClustersStayExactlyProportional) {
+  // 20,000 members, cycle of 30,000: past the nginx budget, so the stride order is used.
   std::vector<std::uint32_t> weights(20000, 1);
+  for (std::size_t i = 0; i < weights.size(); i += 2) weights[i] = 2;
+  auto schedule = WeightedRoundRobinAlgorithm::smooth_schedule(weights);
+  ASSERT_TRUE(schedule.ok());
+  ASSERT_EQ(schedule->size(), 30000u);
+  std::vector<std::uint32_t> counts(weights.size(), 0);
+  for (auto member : *schedule) ++counts[member];
+  EXPECT_EQ(counts, weights);
+}
+
+TEST(WeightedRoundRobin, RefusesCyclesTooLongToHold) {
+  std::vector<std::uint32_t> weights(20, 1000000);
   weights[0] = 999999;
   auto schedule = WeightedRoundRobinAlgorithm::smooth_schedule(weights);
   ASSERT_FALSE(schedule.ok());

@@ -1,0 +1,70 @@
+// ns per selection for every policy at 10, 100, 1,000 and 10,000 members.
+//
+// Measures choose_one on a long-lived policy object with in-memory state, as
+// a library user (or a future long-lived balancer) would drive it; one-shot
+// CLI costs (discovery, the state file) are measured by bench/oneshot-latency.
+// Run: bench/run-selection (or build/bench/selection_bench).
+#include <benchmark/benchmark.h>
+
+#include <random>
+
+#include "algorithms/registry.hpp"
+
+namespace rpclb::algorithms {
+namespace {
+
+std::vector<protocol::MemberInfo> make_members(std::size_t count) {
+  std::vector<protocol::MemberInfo> members(count);
+  std::mt19937 rng(7);
+  for (std::size_t i = 0; i < count; ++i) {
+    members[i].name = "node-" + std::to_string(100000 + i);  // same width: name order = index order
+    members[i].weight = 1 + rng() % 4;
+    members[i].load = rng() % 8;
+  }
+  return members;
+}
+
+void select_one(benchmark::State& run, std::string_view algorithm) {
+  const auto members = make_members(static_cast<std::size_t>(run.range(0)));
+  auto policy = make_algorithm(algorithm, {});
+  if (!policy) {
+    run.SkipWithError(policy.error().message.c_str());
+    return;
+  }
+  BalancerState state;
+  std::mt19937_64 rng(42);
+  const Selection selection{members, std::string("user-1234"), state, rng, membership_version(members)};
+  std::vector<std::string> keys;
+  for (int i = 0; i < 1024; ++i) keys.push_back("user-" + std::to_string(i));
+  std::size_t round = 0;
+  for (auto _ : run) {
+    Selection keyed = selection;
+    keyed.key = keys[round++ & 1023];
+    auto chosen = (*policy)->choose_one(keyed);
+    benchmark::DoNotOptimize(chosen);
+    // Connection-tracking policies: release at once, as `rpclb call` does.
+    if ((*policy)->stateful() && chosen.ok()) (*policy)->release(members[*chosen].name, state);
+  }
+}
+
+void register_all() {
+  for (auto name : algorithm_names()) {
+    benchmark::RegisterBenchmark(("select/" + std::string(name)).c_str(),
+                                 [name](benchmark::State& run) { select_one(run, name); })
+        ->Arg(10)
+        ->Arg(100)
+        ->Arg(1000)
+        ->Arg(10000);
+  }
+}
+
+}  // namespace
+}  // namespace rpclb::algorithms
+
+int main(int argc, char** argv) {
+  rpclb::algorithms::register_all();
+  benchmark::Initialize(&argc, argv);
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
