@@ -70,7 +70,7 @@ void BalancerState::put(Entries& entries, std::string_view key, std::int64_t val
   } else {
     found->second = value;
   }
-  changed_ = true;
+  ++generation_;
 }
 
 void BalancerState::retain_only(std::span<const protocol::MemberInfo> group_members) {
@@ -79,7 +79,7 @@ void BalancerState::retain_only(std::span<const protocol::MemberInfo> group_memb
     auto at = std::lower_bound(group_members.begin(), group_members.end(), entry.first,
                                [](const protocol::MemberInfo& m, const std::string& name) { return m.name < name; });
     const bool gone = at == group_members.end() || at->name != entry.first;
-    if (gone) changed_ = true;
+    if (gone) ++generation_;
     return gone;
   });
 }

@@ -39,7 +39,10 @@ class BalancerState {
   // Drops what is remembered about nodes no longer in the group.
   void retain_only(std::span<const protocol::MemberInfo> group_members);
 
-  bool changed() const { return changed_; }
+  bool changed() const { return generation_ != 0; }
+  // Grows with every change, so a policy can tell whether an index it built
+  // from this state is still current.
+  std::uint64_t generation() const { return generation_; }
 
   // Text form, one entry per line: "counter NAME VALUE" or "node NAME COUNT".
   // Parsing is strict; callers treat a failure as "start afresh".
@@ -51,7 +54,7 @@ class BalancerState {
 
   Entries counters_;
   Entries outstanding_;
-  bool changed_ = false;
+  std::uint64_t generation_ = 0;
 };
 
 // An open, exclusively locked state file. The lock is released (and the file

@@ -5,9 +5,11 @@
 
 namespace rpclb::algorithms {
 
-std::uint64_t membership_version(std::span<const protocol::MemberInfo> members) {
-  // FNV-1a over names and weights; a collision would only cost a stale cache
-  // for one choice, and needs two different member lists in one process.
+namespace {
+
+// FNV-1a over names and weights (and loads); a collision would only cost a
+// stale cache for one choice, and needs two different member lists in one process.
+std::uint64_t fingerprint(std::span<const protocol::MemberInfo> members, bool with_loads) {
   std::uint64_t hash = 14695981039346656037ull;
   auto mix = [&](const void* data, std::size_t size) {
     for (std::size_t i = 0; i < size; ++i) {
@@ -18,9 +20,20 @@ std::uint64_t membership_version(std::span<const protocol::MemberInfo> members) 
   for (const auto& member : members) {
     mix(member.name.data(), member.name.size());
     mix(&member.weight, sizeof member.weight);
+    if (with_loads) mix(&member.load, sizeof member.load);
     mix("\n", 1);
   }
   return hash == 0 ? 1 : hash;
+}
+
+}  // namespace
+
+std::uint64_t membership_version(std::span<const protocol::MemberInfo> members) {
+  return fingerprint(members, false);
+}
+
+std::uint64_t load_version(std::span<const protocol::MemberInfo> members) {
+  return fingerprint(members, true);
 }
 
 Result<std::vector<std::size_t>> SelectionAlgorithm::choose_many(const Selection& selection, std::size_t count) {

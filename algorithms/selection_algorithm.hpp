@@ -40,11 +40,14 @@ struct Selection {
   BalancerState& state;            // survives across rpclb invocations on this host
   std::mt19937_64& rng;
   // Equal for equal member lists (names, order, weights): policies key their
-  // caches (a hash ring, a weighted schedule) on it. See membership_version().
+  // caches (a hash ring, a weighted schedule) on it. 0 means unknown.
   std::uint64_t membership_version = 0;
+  // Like membership_version, but also changes when an announced load does.
+  std::uint64_t load_version = 0;
 };
 
 std::uint64_t membership_version(std::span<const protocol::MemberInfo> members);
+std::uint64_t load_version(std::span<const protocol::MemberInfo> members);
 
 class SelectionAlgorithm {
  public:

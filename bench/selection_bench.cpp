@@ -33,7 +33,8 @@ void select_one(benchmark::State& run, std::string_view algorithm) {
   }
   BalancerState state;
   std::mt19937_64 rng(42);
-  const Selection selection{members, std::string("user-1234"), state, rng, membership_version(members)};
+  const Selection selection{members, std::string("user-1234"),    state,
+                            rng,     membership_version(members), load_version(members)};
   std::vector<std::string> keys;
   for (int i = 0; i < 1024; ++i) keys.push_back("user-" + std::to_string(i));
   std::size_t round = 0;

@@ -2,7 +2,17 @@
 // flight it announced + this caller's unreleased selections of it); ties are
 // broken uniformly at random. Each choice counts as an outstanding selection
 // until released (`rpclb release`, or the end of `rpclb call`).
+//
+// A long-lived policy keeps members bucketed by load, so a choice and its
+// release cost O(log distinct loads) instead of a scan. The index is rebuilt
+// whenever the members, their announced loads or the state change behind its
+// back (a one-shot rpclb builds it once per process).
 #pragma once
+
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "algorithms/selection_algorithm.hpp"
 
@@ -11,7 +21,27 @@ namespace rpclb::algorithms {
 class LeastConnectionsAlgorithm final : public SelectionAlgorithm {
  public:
   Result<std::size_t> choose_one(const Selection& selection) override;
+  void release(std::string_view node, BalancerState& state) override;
   bool stateful() const override { return true; }
+
+ private:
+  bool index_is_current(const Selection& selection) const;
+  void rebuild(const Selection& selection);
+  void move(std::uint32_t member, std::int64_t new_load);
+
+  // Which state and members the index describes.
+  const BalancerState* state_ = nullptr;
+  std::uint64_t state_generation_ = 0;
+  std::uint64_t load_version_ = 0;
+  std::size_t size_ = 0;
+
+  std::vector<std::int64_t> load_;                              // effective load per member
+  std::map<std::int64_t, std::vector<std::uint32_t>> buckets_;  // load -> members with it
+  std::vector<std::uint32_t> slot_;                             // member's position in its bucket
+  struct NameHash : std::hash<std::string_view> {
+    using is_transparent = void;  // look up by string_view without a copy
+  };
+  std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>> by_name_;
 };
 
 }  // namespace rpclb::algorithms

@@ -61,6 +61,28 @@ TEST(LeastConnections, BreaksTiesUniformly) {
   EXPECT_LT(chi_square_uniform(counts), 13.82);  // 2 d.o.f., p = 0.001
 }
 
+TEST(LeastConnections, NoticesStateChangedBehindItsBack) {
+  auto lc = make("least_connections");
+  Picker picker;
+  const auto nodes = loaded({0, 0, 0});
+  const auto first = picker.one(*lc, nodes);  // builds the index; first now carries 1
+  // Another path loads the other two nodes with 2 each.
+  for (const auto& node : nodes) {
+    if (node.name == nodes[first].name) continue;
+    picker.state.acquire(node.name);
+    picker.state.acquire(node.name);
+  }
+  EXPECT_EQ(picker.one(*lc, nodes), first);
+}
+
+TEST(LeastConnections, NoticesAnnouncedLoadChanges) {
+  auto lc = make("least_connections");
+  Picker picker;
+  EXPECT_EQ(picker.one(*lc, loaded({0, 5, 5})), 0u);
+  lc->release("node-0", picker.state);
+  EXPECT_EQ(picker.one(*lc, loaded({5, 5, 0})), 2u);
+}
+
 TEST(LeastConnections, ReleaseNeverGoesBelowZero) {
   auto lc = make("least_connections");
   Picker picker;
