@@ -47,35 +47,38 @@ TEST(Faults, KilledAgentLeavesWithinTtlAndCallsGoOn) {
   }
 }
 
-TEST(Faults, SigtermDrainsTheInFlightCallThenExitsZero) {
+// A hub, one worker agent in group "jobs", and a call in flight on it.
+class CallInFlight : public ::testing::Test {
+ protected:
+  void start(const std::string& sleep_ms, const std::string& timeout_ms) {
+    cluster.start_hub_agent(0, "hub", {});
+    agent = &cluster.start_agent("worker", {"jobs"});
+    ASSERT_TRUE(cluster.wait_for_members("jobs", {"worker"}));
+    call = &cluster.rpclb_async({"call", "jobs", "sys.sleep", sleep_ms, "--timeout", timeout_ms}, "call");
+    ASSERT_TRUE(wait_for_load(cluster, "jobs", 1));
+  }
   Cluster cluster;
-  cluster.start_hub_agent(0, "hub", {});
-  auto& agent = cluster.start_agent("worker", {"jobs"});
-  ASSERT_TRUE(cluster.wait_for_members("jobs", {"worker"}));
+  Process* agent = nullptr;
+  Process* call = nullptr;
+};
 
-  auto& call = cluster.rpclb_async({"call", "jobs", "sys.sleep", "3000", "--timeout", "20000"}, "slow");
-  // Wait until the agent reports the call in flight, then ask it to stop.
-  ASSERT_TRUE(wait_for_load(cluster, "jobs", 1));
-  agent.signal(SIGTERM);
+TEST_F(CallInFlight, SigtermDrainsItThenExitsZero) {
+  ASSERT_NO_FATAL_FAILURE(start("3000", "20000"));
+  agent->signal(SIGTERM);
   // It leaves the bus at once (no new callers) ...
   // (The wait is bounded by the sleep: leaving must come before the call ends.)
   EXPECT_TRUE(cluster.wait_until([&] { return cluster.rpclb({"members", "jobs"}).exit_code == 4; }, 2500ms));
   // ... yet the call it had accepted completes.
-  auto result = cluster.collect(call, "slow", 20s);
+  auto result = cluster.collect(*call, "call", 20s);
   EXPECT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.json(), nlohmann::json(3000));
-  EXPECT_EQ(agent.wait_for(10s), 0);
+  EXPECT_EQ(agent->wait_for(10s), 0);
 }
 
-TEST(Faults, AgentKilledMidCallEndsInTimeoutNotAHang) {
-  Cluster cluster;
-  cluster.start_hub_agent(0, "hub", {});
-  auto& agent = cluster.start_agent("worker", {"jobs"});
-  ASSERT_TRUE(cluster.wait_for_members("jobs", {"worker"}));
-  auto& call = cluster.rpclb_async({"call", "jobs", "sys.sleep", "10000", "--timeout", "1500"}, "doomed");
-  ASSERT_TRUE(wait_for_load(cluster, "jobs", 1));
-  agent.signal(SIGKILL);
-  auto result = cluster.collect(call, "doomed", 20s);
+TEST_F(CallInFlight, AgentKilledMidCallEndsInTimeoutNotAHang) {
+  ASSERT_NO_FATAL_FAILURE(start("10000", "1500"));
+  agent->signal(SIGKILL);
+  auto result = cluster.collect(*call, "call", 20s);
   EXPECT_EQ(result.exit_code, 5) << result.err;
 }
 

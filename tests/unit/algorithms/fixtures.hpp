@@ -18,6 +18,14 @@ inline std::vector<protocol::MemberInfo> members(std::size_t count, const std::s
   return out;
 }
 
+// node-0, node-1, ... with one field set from `values`, e.g. with_each(&protocol::MemberInfo::load, {3, 0, 5}).
+inline std::vector<protocol::MemberInfo> with_each(std::uint32_t protocol::MemberInfo::*field,
+                                                   const std::vector<std::uint32_t>& values) {
+  auto nodes = members(values.size());
+  for (std::size_t i = 0; i < values.size(); ++i) nodes[i].*field = values[i];
+  return nodes;
+}
+
 inline std::unique_ptr<SelectionAlgorithm> make(std::string_view name, const AlgorithmOptions& options = {}) {
   auto algorithm = make_algorithm(name, options);
   EXPECT_TRUE(algorithm.ok()) << (algorithm.ok() ? "" : algorithm.error().message);

@@ -5,10 +5,8 @@
 namespace rpclb::algorithms::testing {
 namespace {
 
-std::vector<protocol::MemberInfo> loaded(std::vector<std::uint32_t> loads) {
-  auto nodes = members(loads.size());
-  for (std::size_t i = 0; i < loads.size(); ++i) nodes[i].load = loads[i];
-  return nodes;
+std::vector<protocol::MemberInfo> loaded(const std::vector<std::uint32_t>& values) {
+  return with_each(&protocol::MemberInfo::load, values);
 }
 
 TEST(LeastConnections, PicksTheLowestAnnouncedLoad) {

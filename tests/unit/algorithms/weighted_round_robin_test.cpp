@@ -5,10 +5,8 @@
 namespace rpclb::algorithms::testing {
 namespace {
 
-std::vector<protocol::MemberInfo> weighted(std::vector<std::uint32_t> weights) {
-  auto nodes = members(weights.size());
-  for (std::size_t i = 0; i < weights.size(); ++i) nodes[i].weight = weights[i];
-  return nodes;
+std::vector<protocol::MemberInfo> weighted(const std::vector<std::uint32_t>& values) {
+  return with_each(&protocol::MemberInfo::weight, values);
 }
 
 std::vector<std::size_t> picks(SelectionAlgorithm& wrr, const std::vector<protocol::MemberInfo>& nodes, int count,
