@@ -39,7 +39,7 @@ Result<std::string> sleep(const msgpack::object& args, const CallContext& contex
   std::unique_lock lock(mutex);
   wakeup.wait_until(lock, context.stop, until, [] { return false; });
   if (context.stop.stop_requested()) {
-    return make_error(ErrorCode::service_unavailable, "agent is shutting down");
+    return make_error(ErrorCode::internal, "interrupted: the agent shut down");
   }
   if (until < wake_at) return make_error(ErrorCode::request_timeout, "sys.sleep outlived the caller's deadline");
   msgpack::sbuffer buffer;

@@ -154,7 +154,7 @@ Result<ProgramOutcome> run_program(const std::vector<std::string>& argv, const P
   std::array<char, 16384> buffer{};
   int open_streams = 2;
   while (open_streams > 0) {
-    if (stop.stop_requested()) return make_error(ErrorCode::service_unavailable, "agent is shutting down");
+    if (stop.stop_requested()) return make_error(ErrorCode::internal, "interrupted: the agent shut down");
     const auto now = std::chrono::steady_clock::now();
     if (now >= limits.deadline) {
       child.kill_group();
@@ -186,7 +186,7 @@ Result<ProgramOutcome> run_program(const std::vector<std::string>& argv, const P
       outcome.exit_code = *code;
       return outcome;
     }
-    if (stop.stop_requested()) return make_error(ErrorCode::service_unavailable, "agent is shutting down");
+    if (stop.stop_requested()) return make_error(ErrorCode::internal, "interrupted: the agent shut down");
     if (std::chrono::steady_clock::now() >= limits.deadline) {
       return make_error(ErrorCode::request_timeout, argv[0] + " ran past its time limit and was killed");
     }

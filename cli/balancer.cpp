@@ -6,8 +6,13 @@
 #include "common/rpc_client.hpp"
 #include "common/zmq_helpers.hpp"
 
+#include <thread>
+
 namespace rpclb {
 namespace {
+
+// How often an empty group is asked again under --wait-for-member.
+constexpr std::chrono::milliseconds kMemberPollInterval{50};
 
 std::string bus_identity(const std::vector<std::string>& bus) {
   std::string id;
@@ -62,32 +67,56 @@ std::vector<protocol::MemberInfo> Balancer::filtered(const std::vector<protocol:
   return filter_.apply(group);
 }
 
-Result<std::vector<protocol::MemberInfo>> Balancer::members(Clock::time_point deadline) {
-  auto group = discover(deadline);
-  if (!group) return group.error();
-  auto matching = filtered(*group);
-  if (matching.empty()) {
-    const std::string filtered = filter_.matches_all() ? "" : " matching --match";
-    return make_error(ErrorCode::service_unavailable, "no members in group " + options_.group + filtered);
+Result<std::vector<protocol::MemberInfo>> Balancer::candidates(Clock::time_point deadline,
+                                                               const std::set<std::string>& excluded,
+                                                               std::vector<protocol::MemberInfo>& group) {
+  const auto stop_waiting = std::min(deadline, Clock::now() + options_.wait_for_member);
+  while (true) {
+    auto found = discover(deadline);
+    if (!found) return found.error();
+    group = std::move(found).value();
+    auto matching = filtered(group);
+    std::erase_if(matching, [&](const protocol::MemberInfo& m) { return excluded.contains(m.name); });
+    if (!matching.empty()) return matching;
+    if (!excluded.empty()) {
+      return make_error(ErrorCode::service_unavailable,
+                        "no member of group " + options_.group + " could take the request");
+    }
+    // Nobody to route to, and nothing was sent yet: waiting is always safe.
+    if (Clock::now() + kMemberPollInterval >= stop_waiting) {
+      const std::string filtered = filter_.matches_all() ? "" : " matching --match";
+      return make_error(ErrorCode::service_unavailable, "no members in group " + options_.group + filtered);
+    }
+    std::this_thread::sleep_for(kMemberPollInterval);
   }
-  return matching;
+}
+
+Result<std::vector<protocol::MemberInfo>> Balancer::members(Clock::time_point deadline) {
+  std::vector<protocol::MemberInfo> group;
+  return candidates(deadline, {}, group);
 }
 
 Result<std::vector<protocol::MemberInfo>> Balancer::select(std::size_t count, Clock::time_point deadline) {
+  return select(count, deadline, {});
+}
+
+Result<std::vector<protocol::MemberInfo>> Balancer::select(std::size_t count, Clock::time_point deadline,
+                                                           const std::set<std::string>& excluded) {
   if (count == 0) return make_error(ErrorCode::bad_request, "count must be at least 1");
-  auto group = discover(deadline);
-  if (!group) return group.error();
-  const auto candidates = filtered(*group);
-  if (candidates.empty()) {
-    const std::string filtered = filter_.matches_all() ? "" : " matching --match";
-    return make_error(ErrorCode::service_unavailable, "no members in group " + options_.group + filtered);
-  }
+  std::vector<protocol::MemberInfo> group;
+  auto found = candidates(deadline, excluded, group);
+  if (!found) return found.error();
+  const auto& members = *found;
   auto chosen =
       with_state(algorithm_->stateful(), [&](algorithms::BalancerState& state) -> Result<std::vector<std::size_t>> {
         // Forget nodes that left; judged on the whole group, not the --match subset.
-        state.retain_only(*group);
-        const algorithms::Selection selection{candidates, options_.key, state, rng_,
-                                              algorithms::membership_version(candidates)};
+        state.retain_only(group);
+        const algorithms::Selection selection{members,
+                                              options_.key,
+                                              state,
+                                              rng_,
+                                              algorithms::membership_version(members),
+                                              algorithms::load_version(members)};
         if (count == 1) {
           auto one = algorithm_->choose_one(selection);
           if (!one) return one.error();
@@ -98,10 +127,10 @@ Result<std::vector<protocol::MemberInfo>> Balancer::select(std::size_t count, Cl
   if (!chosen) return chosen.error();
   std::vector<protocol::MemberInfo> out;
   for (auto index : *chosen) {
-    if (index >= candidates.size()) {
+    if (index >= members.size()) {
       return make_error(ErrorCode::internal, "algorithm " + options_.algorithm + " chose a member that does not exist");
     }
-    out.push_back(candidates[index]);
+    out.push_back(members[index]);
   }
   return out;
 }
@@ -114,22 +143,8 @@ Status Balancer::release(const std::string& node) {
   });
 }
 
-Result<CallOutcome> Balancer::call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,
-                                   Clock::time_point deadline) {
-  if (!protocol::is_valid_function_name(function)) {
-    return make_error(ErrorCode::bad_request, "function must be MODULE.FUNCTION, got '" + function + "'");
-  }
-  auto chosen = select(1, deadline);
-  if (!chosen) return chosen.error();
-  const auto& node = chosen->front();
-
-  protocol::CallRequest request;
-  request.id = rng_();
-  request.mode = mode;
-  request.function = function;
-  request.args_msgpack = std::move(args_msgpack);
-  request.timeout_ms = static_cast<std::uint32_t>(remaining(deadline).count());
-
+Result<CallOutcome> Balancer::call_once(const protocol::MemberInfo& node, const protocol::CallRequest& request,
+                                        Clock::time_point deadline) {
   auto reply = exchange(*context_, node.endpoint, request, RpcOptions{deadline, options_.connect_timeout});
   // Only stateful policies counted the selection. A cast is released at once:
   // its completion is not tracked (the model leaked one count per cast).
@@ -146,6 +161,50 @@ Result<CallOutcome> Balancer::call(const std::string& function, std::string args
       return CallOutcome{node, std::move(reply->value_msgpack)};
   }
   return make_error(ErrorCode::internal, "unreachable");
+}
+
+Result<CallOutcome> Balancer::call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,
+                                   Clock::time_point deadline) {
+  if (!protocol::is_valid_function_name(function)) {
+    return make_error(ErrorCode::bad_request, "function must be MODULE.FUNCTION, got '" + function + "'");
+  }
+  protocol::CallRequest request;
+  request.mode = mode;
+  request.function = function;
+  request.args_msgpack = std::move(args_msgpack);
+
+  std::set<std::string> failed;
+  std::string history;
+  for (std::uint32_t attempt = 0;; ++attempt) {
+    auto chosen = select(1, deadline, failed);
+    if (!chosen) {
+      if (history.empty()) return chosen.error();
+      return make_error(chosen.error().code, chosen.error().message + " (tried:" + history + ")");
+    }
+    const auto& node = chosen->front();
+    // Retrying after timeouts needs time left over: each attempt then gets an
+    // equal share of what remains. Otherwise one attempt may use it all.
+    auto attempt_deadline = deadline;
+    if (options_.retry_on_timeout) {
+      attempt_deadline = Clock::now() + (deadline - Clock::now()) / (options_.retries - attempt + 1);
+    }
+    request.id = rng_();
+    request.timeout_ms = static_cast<std::uint32_t>(remaining(attempt_deadline).count());
+    auto outcome = call_once(node, request, attempt_deadline);
+    if (outcome) return outcome;
+
+    // service_unavailable, from the transport or the agent, means the request
+    // never ran there; a timeout means it may have.
+    const auto& error = outcome.error();
+    const bool never_ran = error.code == ErrorCode::service_unavailable;
+    const bool may_repeat = error.code == ErrorCode::request_timeout && options_.retry_on_timeout;
+    if ((!never_ran && !may_repeat) || attempt >= options_.retries || Clock::now() >= deadline) {
+      if (history.empty()) return error;
+      return make_error(error.code, error.message + " (after" + history + ")");
+    }
+    failed.insert(node.name);
+    history += " " + node.name + ": " + error.message + ";";
+  }
 }
 
 }  // namespace rpclb

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,15 @@ struct BalancerOptions {
   std::optional<std::string> key;  // for key-routed algorithms
   std::chrono::milliseconds bus_timeout{1000};
   std::chrono::milliseconds connect_timeout{1000};
+  // Further members to try when one could not take the request (unreachable,
+  // draining, at capacity): the request was never run there, so it is safe.
+  std::uint32_t retries = 2;
+  // Also retry after a timeout, when the request may have run. Only for
+  // idempotent functions.
+  bool retry_on_timeout = false;
+  // When no member matches, wait this long for one to join (the model's
+  // no-route retry) instead of failing at once.
+  std::chrono::milliseconds wait_for_member{0};
 };
 
 struct CallOutcome {
@@ -48,9 +58,14 @@ class Balancer {
   Result<std::vector<protocol::MemberInfo>> members(Clock::time_point deadline);
   // Up to `count` distinct members chosen by the algorithm (count 1: exactly one).
   Result<std::vector<protocol::MemberInfo>> select(std::size_t count, Clock::time_point deadline);
+  // The same, never choosing a member named in `excluded`.
+  Result<std::vector<protocol::MemberInfo>> select(std::size_t count, Clock::time_point deadline,
+                                                   const std::set<std::string>& excluded);
   // Tells the algorithm this caller is done with `node`.
   Status release(const std::string& node);
-  // Selects a member and runs `function` on it; a call is released when it ends.
+  // Selects a member and runs `function` on it; a call is released when it
+  // ends. A member that could not take the request is not chosen again, and
+  // up to `retries` others are tried.
   Result<CallOutcome> call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,
                            Clock::time_point deadline);
 
@@ -58,6 +73,13 @@ class Balancer {
   Balancer(BalancerOptions options, MatchFilter filter, std::unique_ptr<algorithms::SelectionAlgorithm> algorithm);
   // Every member of the group, as the bus knows it (before --match).
   Result<std::vector<protocol::MemberInfo>> discover(Clock::time_point deadline);
+  // Members that pass --match and are not excluded, waiting up to
+  // wait_for_member for one to join when there are none.
+  Result<std::vector<protocol::MemberInfo>> candidates(Clock::time_point deadline,
+                                                       const std::set<std::string>& excluded,
+                                                       std::vector<protocol::MemberInfo>& group);
+  Result<CallOutcome> call_once(const protocol::MemberInfo& node, const protocol::CallRequest& request,
+                                Clock::time_point deadline);
   std::vector<protocol::MemberInfo> filtered(const std::vector<protocol::MemberInfo>& group) const;
   // Runs `use` with the balancer's state: the locked state file when
   // `persistent`, else a scratch state that is thrown away.

@@ -30,6 +30,9 @@ Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags
   options.match = selection.match;
   options.key = selection.key;
   options.bus_timeout = std::chrono::milliseconds(common.bus_timeout_ms);
+  options.wait_for_member = std::chrono::milliseconds(selection.wait_for_member_ms);
+  options.retries = selection.retries;
+  options.retry_on_timeout = selection.retry_on_timeout;
   return Balancer::create(std::move(options));
 }
 

@@ -22,6 +22,9 @@ struct SelectionFlags {
   std::vector<std::string> opts;   // key=value
   std::vector<std::string> match;  // exact names or /regex/
   std::optional<std::string> key;
+  std::uint32_t wait_for_member_ms = 0;
+  std::uint32_t retries = 2;
+  bool retry_on_timeout = false;
 };
 
 int members_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group);

@@ -34,7 +34,20 @@ void add_selection(CLI::App& command, SelectionFlags& flags) {
   command.add_option("-a,--algorithm", flags.algorithm, "Selection algorithm: " + names)->capture_default_str();
   command.add_option("--opt", flags.opts, "Algorithm option key=value (repeatable)")->allow_extra_args(false);
   command.add_option("--key", flags.key, "Routing key for key-based algorithms");
+  command.add_option("--wait-for-member", flags.wait_for_member_ms,
+                     "If no member matches, wait up to MS for one to join (default: fail at once)");
   add_match(command, flags);
+}
+
+void add_retries(CLI::App& command, SelectionFlags& flags) {
+  command
+      .add_option("--retries", flags.retries,
+                  "Other members to try when one cannot take the request (unreachable, draining)")
+      ->check(CLI::Range(0u, 100u))
+      ->capture_default_str();
+  command.add_flag("--retry-on-timeout", flags.retry_on_timeout,
+                   "Also retry after a timeout, when the function may have run (idempotent functions only); "
+                   "each attempt then gets an equal share of --timeout");
 }
 
 }  // namespace
@@ -83,6 +96,7 @@ int main(int argc, char** argv) {
     command->add_option("FUNCTION", function, "MODULE.FUNCTION, e.g. sys.echo")->required();
     command->add_option("ARG", call_args, "Arguments: JSON if they parse as JSON, else strings (use -- before -5)");
     add_selection(*command, selection);
+    add_retries(*command, selection);
   }
 
   auto* release = app.add_subcommand("release", "Tell the algorithm this caller is done with NODE");

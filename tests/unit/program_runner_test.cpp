@@ -54,7 +54,7 @@ TEST(ProgramRunner, StopsWhenTheAgentStops) {
   stop.request_stop();
   auto outcome = run_program({"/bin/sleep", "30"}, limits(30s), stop.get_token());
   ASSERT_FALSE(outcome.ok());
-  EXPECT_EQ(outcome.error().code, ErrorCode::service_unavailable);
+  EXPECT_EQ(outcome.error().code, ErrorCode::internal);
 }
 
 }  // namespace

@@ -1,0 +1,141 @@
+// Retries, failover and waiting for members.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <set>
+#include <thread>
+#include <zmq.hpp>
+
+#include "common/protocol.hpp"
+#include "common/zmq_helpers.hpp"
+#include "tests/integration/harness.hpp"
+
+namespace rpclb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Three agents; the hub keeps members listed long after they go silent, so a
+// dead agent is still chosen and the client itself must cope.
+class DeadButListed : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster.start_hub_agent(0, "hub", {}, {"--missed-heartbeats", "1000"});
+    victim = &cluster.start_agent("a", {"web"});
+    cluster.start_agent("b", {"web"});
+    cluster.start_agent("c", {"web"});
+    ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c"}));
+  }
+  void kill_victim() {
+    victim->signal(SIGKILL);
+    ASSERT_TRUE(victim->wait_for(5s).has_value());
+    ASSERT_EQ(cluster.members("web"), (std::vector<std::string>{"a", "b", "c"}));
+  }
+  Cluster cluster;
+  Process* victim = nullptr;
+};
+
+TEST_F(DeadButListed, CallsFailOverToAnotherMember) {
+  ASSERT_NO_FATAL_FAILURE(kill_victim());
+  for (int i = 0; i < 6; ++i) {
+    // round_robin from a fresh state picks the dead "a" first, then every third call.
+    auto result = cluster.rpclb({"call", "web", "sys.info", "--algorithm", "round_robin"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_NE(result.json()["name"], "a");
+  }
+}
+
+TEST_F(DeadButListed, FailureIsReportedWhenRetriesAreOff) {
+  ASSERT_NO_FATAL_FAILURE(kill_victim());
+  auto result = cluster.rpclb({"call", "web", "sys.echo", "--algorithm", "round_robin", "--retries", "0"});
+  EXPECT_EQ(result.exit_code, 4);
+  EXPECT_NE(result.err.find("connection refused"), std::string::npos) << result.err;
+}
+
+TEST_F(DeadButListed, AllMembersDeadIsServiceUnavailableNamingEach) {
+  ASSERT_NO_FATAL_FAILURE(kill_victim());
+  auto result = cluster.rpclb({"call", "web", "sys.echo", "--match", "a", "--retries", "5"});
+  EXPECT_EQ(result.exit_code, 4);
+  EXPECT_NE(result.err.find("a: connection refused"), std::string::npos) << result.err;
+}
+
+TEST(Failover, TimeoutsAreNotRetriedUnlessAsked) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {}, {"--missed-heartbeats", "1000"});
+  auto& frozen = cluster.start_agent("a", {"web"});
+  cluster.start_agent("b", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b"}));
+  frozen.signal(SIGSTOP);
+  // round_robin starts at "a", the frozen one. Without the flag: one timeout, no second try.
+  auto plain = cluster.rpclb({"call", "web", "sys.info", "--algorithm", "round_robin", "--timeout", "800"});
+  EXPECT_EQ(plain.exit_code, 5) << plain.err;
+  // Next in the rotation is b; move back to a, then ask for timeout retries.
+  ASSERT_EQ(cluster.rpclb({"select", "web", "--algorithm", "round_robin"}).lines(), (std::vector<std::string>{"b"}));
+  auto retried = cluster.rpclb(
+      {"call", "web", "sys.info", "--algorithm", "round_robin", "--timeout", "3000", "--retry-on-timeout"});
+  frozen.signal(SIGCONT);
+  ASSERT_EQ(retried.exit_code, 0) << retried.err;
+  EXPECT_EQ(retried.json()["name"], "b");
+}
+
+TEST(Failover, DrainingAgentRefusesNewCallsAsUnavailable) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {});
+  auto& agent = cluster.start_agent("worker", {"jobs"});
+  ASSERT_TRUE(cluster.wait_for_members("jobs", {"worker"}));
+  auto listed = cluster.rpclb({"members", "jobs", "--json"});
+  const std::string endpoint = listed.json()[0]["endpoint"];
+  auto& busy = cluster.rpclb_async({"call", "jobs", "sys.sleep", "3000", "--timeout", "20000"}, "busy");
+  ASSERT_TRUE(Cluster::wait_until([&] {
+    auto members = cluster.rpclb({"members", "jobs", "--json"});
+    return members.exit_code == 0 && members.json()[0]["load"] == 1;
+  }));
+  agent.signal(SIGTERM);
+  ASSERT_TRUE(Cluster::wait_until([&] { return cluster.rpclb({"members", "jobs"}).exit_code == 4; }, 2500ms));
+
+  // A caller that still knows the endpoint is refused without the call running.
+  zmq::context_t context;
+  zmq::socket_t socket(context, zmq::socket_type::dealer);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.connect(endpoint);
+  const auto request = protocol::encode(protocol::CallRequest{7, protocol::CallMode::call, "sys.echo", "", 1000});
+  socket.send(zmq::message_t(), zmq::send_flags::sndmore);
+  socket.send(zmq::buffer(request), zmq::send_flags::none);
+  zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+  zmq::poll(&item, 1, 2000ms);
+  ASSERT_TRUE(item.revents & ZMQ_POLLIN);
+  std::vector<zmq::message_t> parts;
+  ASSERT_TRUE(receive_multipart(socket, parts));
+  auto reply = protocol::decode_as<protocol::CallReply>(as_view(parts.back()));
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->error.code, ErrorCode::service_unavailable);
+  EXPECT_NE(reply->error.message.find("draining"), std::string::npos);
+
+  EXPECT_EQ(cluster.collect(busy, "busy", 20s).exit_code, 0);
+  EXPECT_EQ(agent.wait_for(10s), 0);
+}
+
+TEST(Failover, WaitForMemberProceedsWhenOneJoins) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {});
+  auto at_once = cluster.rpclb({"call", "late", "sys.echo", "x"});
+  EXPECT_EQ(at_once.exit_code, 4);
+  auto& waiting = cluster.rpclb_async({"call", "late", "sys.echo", "x", "--wait-for-member", "10000"}, "waiting");
+  std::this_thread::sleep_for(300ms);
+  EXPECT_TRUE(waiting.running());
+  cluster.start_agent("newcomer", {"late"});
+  auto result = cluster.collect(waiting, "waiting", 20s);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.json(), nlohmann::json::array({"x"}));
+}
+
+TEST(Failover, WaitForMemberGivesUpAfterItsTime) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {});
+  auto result = cluster.rpclb({"select", "nobody", "--wait-for-member", "300"});
+  EXPECT_EQ(result.exit_code, 4);
+  EXPECT_GE(result.elapsed, 250ms);
+}
+
+}  // namespace
+}  // namespace rpclb::testing
