@@ -13,6 +13,7 @@
 #include "agent/bus_hub.hpp"
 #include "agent/function_table.hpp"
 #include "agent/worker_pool.hpp"
+#include "agent/zap_authenticator.hpp"
 #include "common/endpoint.hpp"
 #include "common/zmq_helpers.hpp"
 
@@ -89,6 +90,10 @@ class Agent {
   }
 
   int run() {
+    if (config_.curve) {
+      zap_.emplace(context_, config_.curve->own.public_key, config_.curve->authorized, log_);
+      secure_server(rpc_, config_.curve);
+    }
     bind_or_throw(rpc_, config_.listen, "RPC socket");
     const std::string endpoint = advertised_endpoint(config_, rpc_.get(zmq::sockopt::last_endpoint));
     const std::string completion_endpoint = "inproc://completions";
@@ -98,13 +103,13 @@ class Agent {
     std::vector<BusAddress> hubs;
     for (const auto& bus : config_.bus) hubs.push_back(*bus_address(bus));
     if (config_.serve_bus) {
-      hub_.emplace(context_, *bus_address(*config_.serve_bus), config_.missed_heartbeats, log_);
+      hub_.emplace(context_, *bus_address(*config_.serve_bus), config_.missed_heartbeats, log_, config_.curve);
       log_.info("hosting bus hub at " + *config_.serve_bus);
     }
     if (!config_.groups.empty()) {
       protocol::MemberInfo self{config_.name,         random_instance_id(), endpoint, config_.groups, config_.weight, 0,
                                 config_.heartbeat_ms, RPCLB_VERSION};
-      announcer_.emplace(context_, hubs, std::move(self));
+      announcer_.emplace(context_, hubs, std::move(self), config_.curve);
       announcer_->announce(in_flight_);
     }
     std::string groups;
@@ -127,6 +132,8 @@ class Agent {
     };
     const std::size_t announcer_index = items.size();
     if (announcer_) items.push_back({announcer_->socket().handle(), 0, ZMQ_POLLIN, 0});
+    const std::size_t zap_index = items.size();
+    if (zap_) items.push_back({zap_->socket().handle(), 0, ZMQ_POLLIN, 0});
     const std::size_t hub_index = items.size();
     if (hub_) {
       items.push_back({hub_->announce_socket().handle(), 0, ZMQ_POLLIN, 0});
@@ -159,6 +166,7 @@ class Agent {
           begin_drain(signal, now);
         }
       }
+      if (zap_ && (items[zap_index].revents & ZMQ_POLLIN)) zap_->on_readable();
       if (items[1].revents & ZMQ_POLLIN) on_completions();
       if (items[2].revents & ZMQ_POLLIN) on_requests(now);
       if (announcer_ && (items[announcer_index].revents & ZMQ_POLLIN) && announcer_->on_readable() &&
@@ -247,6 +255,7 @@ class Agent {
   std::shared_ptr<AgentFacts> facts_;
   FunctionTable functions_;
   zmq::context_t context_;  // declared before every socket: destroyed after them
+  std::optional<ZapAuthenticator> zap_;
   zmq::socket_t rpc_;
   zmq::socket_t completions_;
   std::optional<WorkerPool> pool_;  // after completions_: workers stop before it closes

@@ -8,6 +8,7 @@
 
 #include "agent/functions_file.hpp"
 #include "agent/logger.hpp"
+#include "common/curve.hpp"
 
 namespace rpclb::agent {
 
@@ -26,6 +27,7 @@ struct AgentConfig {
   std::uint32_t max_queue = 1024;  // calls in flight beyond this are refused
   std::uint32_t drain_timeout_ms = 15000;
   LogLevel log_level = LogLevel::info;
+  std::optional<CurveConfig> curve;  // set: every socket speaks CURVE
 };
 
 }  // namespace rpclb::agent

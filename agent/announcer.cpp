@@ -4,12 +4,14 @@
 
 namespace rpclb::agent {
 
-Announcer::Announcer(zmq::context_t& context, const std::vector<BusAddress>& hubs, protocol::MemberInfo self)
+Announcer::Announcer(zmq::context_t& context, const std::vector<BusAddress>& hubs, protocol::MemberInfo self,
+                     const std::optional<CurveConfig>& curve)
     // A short linger lets the final "leave" reach the hubs on shutdown.
     : socket_(make_socket(context, zmq::socket_type::xpub, 500)), self_(std::move(self)) {
   // Pass every subscription through, not just the first per topic: each one
   // is a hub that needs to hear from us.
   socket_.set(zmq::sockopt::xpub_verbose, 1);
+  secure_client(socket_, curve);
   for (const auto& hub : hubs) socket_.connect(hub.announce);
 }
 

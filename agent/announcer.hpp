@@ -9,6 +9,7 @@
 
 #include <vector>
 
+#include "common/curve.hpp"
 #include "common/endpoint.hpp"
 #include "common/protocol.hpp"
 
@@ -16,7 +17,8 @@ namespace rpclb::agent {
 
 class Announcer {
  public:
-  Announcer(zmq::context_t& context, const std::vector<BusAddress>& hubs, protocol::MemberInfo self);
+  Announcer(zmq::context_t& context, const std::vector<BusAddress>& hubs, protocol::MemberInfo self,
+            const std::optional<CurveConfig>& curve);
 
   zmq::socket_t& socket() { return socket_; }
   // Reads subscription notices; true if some hub has just subscribed.

@@ -4,12 +4,18 @@
 
 namespace rpclb::agent {
 
-BusHub::BusHub(zmq::context_t& context, const BusAddress& address, std::uint32_t missed_heartbeats, const Logger& log)
+BusHub::BusHub(zmq::context_t& context, const BusAddress& address, std::uint32_t missed_heartbeats, const Logger& log,
+               const std::optional<CurveConfig>& curve)
     : log_(log),
       view_(missed_heartbeats),
       announce_(make_socket(context, zmq::socket_type::sub)),
       snapshot_(make_socket(context, zmq::socket_type::router)),
       updates_(make_socket(context, zmq::socket_type::pub)) {
+  // With CURVE, only agents (holding the cluster key) may announce, and only
+  // authorised clients may read the membership.
+  secure_server(announce_, curve, kAgentsDomain);
+  secure_server(snapshot_, curve);
+  secure_server(updates_, curve);
   announce_.set(zmq::sockopt::subscribe, "");
   bind_or_throw(announce_, address.announce, "bus announce socket");
   bind_or_throw(snapshot_, address.snapshot, "bus snapshot socket");

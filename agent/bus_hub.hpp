@@ -13,6 +13,7 @@
 #include <string>
 
 #include "agent/logger.hpp"
+#include "common/curve.hpp"
 #include "common/endpoint.hpp"
 #include "common/membership.hpp"
 
@@ -20,7 +21,8 @@ namespace rpclb::agent {
 
 class BusHub {
  public:
-  BusHub(zmq::context_t& context, const BusAddress& address, std::uint32_t missed_heartbeats, const Logger& log);
+  BusHub(zmq::context_t& context, const BusAddress& address, std::uint32_t missed_heartbeats, const Logger& log,
+         const std::optional<CurveConfig>& curve);
 
   zmq::socket_t& announce_socket() { return announce_; }
   zmq::socket_t& snapshot_socket() { return snapshot_; }

@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   config.name = default_name();
   std::string functions_file;
   std::string log_level = "info";
+  std::string curve_secret;
+  std::string curve_authorized;
 
   CLI::App app{"rpclb-agent " RPCLB_VERSION
                ": announces this node's load-balancer groups on the rpclb bus and serves RPCs.\n"
@@ -86,6 +88,10 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "error, warn, info or debug")
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}))
       ->capture_default_str();
+  app.add_option("--curve-secret", curve_secret,
+                 "Cluster keypair (rpclb keygen): every socket then speaks CURVE and authenticates peers");
+  app.add_option("--curve-authorized", curve_authorized,
+                 "Folder of client public keys (*.pub) allowed to read membership and call (with --curve-secret)");
   app.set_version_flag("--version", RPCLB_VERSION);
 
   try {
@@ -113,6 +119,19 @@ int main(int argc, char** argv) {
       return 2;
     }
     config.functions = std::move(specs).value();
+  }
+  if (curve_secret.empty() != curve_authorized.empty()) {
+    std::fprintf(stderr, "rpclb-agent: bad_request: --curve-secret and --curve-authorized go together\n");
+    return 2;
+  }
+  if (!curve_secret.empty()) {
+    auto keys = rpclb::load_keypair(curve_secret);
+    auto allowed = rpclb::load_authorized_keys(curve_authorized);
+    if (!keys || !allowed) {
+      std::fprintf(stderr, "rpclb-agent: bad_request: %s\n", (!keys ? keys.error() : allowed.error()).message.c_str());
+      return 2;
+    }
+    config.curve = rpclb::CurveConfig{*keys, keys->public_key, *allowed};
   }
   if (const auto problem = validate(config); !problem.empty()) {
     std::fprintf(stderr, "rpclb-agent: bad_request: %s\n", problem.c_str());

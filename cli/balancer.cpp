@@ -59,7 +59,10 @@ auto Balancer::with_state(bool persistent, Use&& use) -> decltype(use(std::declv
 }
 
 Result<std::vector<protocol::MemberInfo>> Balancer::discover(Clock::time_point deadline) {
-  DiscoveryOptions discovery{options_.bus, std::min(deadline, Clock::now() + options_.bus_timeout)};
+  DiscoveryOptions discovery;
+  discovery.bus = options_.bus;
+  discovery.deadline = std::min(deadline, Clock::now() + options_.bus_timeout);
+  discovery.curve = options_.curve;
   return fetch_members(*context_, options_.group, discovery);
 }
 
@@ -145,7 +148,8 @@ Status Balancer::release(const std::string& node) {
 
 Result<CallOutcome> Balancer::call_once(const protocol::MemberInfo& node, const protocol::CallRequest& request,
                                         Clock::time_point deadline) {
-  auto reply = exchange(*context_, node.endpoint, request, RpcOptions{deadline, options_.connect_timeout});
+  auto reply =
+      exchange(*context_, node.endpoint, request, RpcOptions{deadline, options_.connect_timeout, options_.curve});
   // Only stateful policies counted the selection. A cast is released at once:
   // its completion is not tracked (the model leaked one count per cast).
   if (algorithm_->stateful()) {

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "algorithms/selection_algorithm.hpp"
+#include "common/curve.hpp"
 #include "common/error.hpp"
 #include "common/match_filter.hpp"
 #include "common/membership.hpp"
@@ -41,6 +42,7 @@ struct BalancerOptions {
   // When no member matches, wait this long for one to join (the model's
   // no-route retry) instead of failing at once.
   std::chrono::milliseconds wait_for_member{0};
+  std::optional<CurveConfig> curve;  // set: talk CURVE to hubs and agents
 };
 
 struct CallOutcome {

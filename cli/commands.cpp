@@ -4,6 +4,8 @@
 #include "cli/output.hpp"
 #include "common/json_msgpack.hpp"
 
+#include <cstdio>
+
 namespace rpclb::cli {
 namespace {
 
@@ -19,10 +21,25 @@ Result<algorithms::AlgorithmOptions> parse_opts(const std::vector<std::string>& 
   return options;
 }
 
+Result<std::optional<CurveConfig>> curve_config(const CommonOptions& common) {
+  if (common.curve_secret.empty() && common.curve_server_key.empty()) return std::optional<CurveConfig>{};
+  if (common.curve_secret.empty() || common.curve_server_key.empty()) {
+    return make_error(ErrorCode::bad_request, "--curve-secret and --curve-server-key go together");
+  }
+  auto own = load_keypair(common.curve_secret);
+  if (!own) return own.error();
+  auto server = load_public_key(common.curve_server_key);
+  if (!server) return server.error();
+  return std::optional<CurveConfig>{CurveConfig{*own, *server, {}}};
+}
+
 Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags& selection, const std::string& group) {
   auto opts = parse_opts(selection.opts);
   if (!opts) return opts.error();
+  auto curve = curve_config(common);
+  if (!curve) return curve.error();
   BalancerOptions options;
+  options.curve = *curve;
   options.bus = common.bus;
   options.group = group;
   options.algorithm = selection.algorithm;
@@ -78,6 +95,18 @@ int call_command(const CommonOptions& common, const SelectionFlags& selection, c
   auto value = msgpack_to_json(outcome->value_msgpack);
   if (!value) return report({ErrorCode::internal, "agent returned an unreadable result"}, common.json);
   common.json ? print_json({{"node", outcome->node.name}, {"result", *value}}) : print_json(*value);
+  return kExitOk;
+}
+
+int keygen_command(const CommonOptions& common, const std::string& prefix) {
+  auto keys = generate_keypair();
+  if (!keys) return report(keys.error(), common.json);
+  if (auto written = write_keypair(prefix, *keys); !written) return report(written.error(), common.json);
+  if (common.json) {
+    print_json({{"secret_file", prefix + ".key"}, {"public_file", prefix + ".pub"}, {"public", keys->public_key}});
+  } else {
+    std::printf("%s.key\n%s.pub\n", prefix.c_str(), prefix.c_str());
+  }
   return kExitOk;
 }
 

@@ -15,6 +15,8 @@ struct CommonOptions {
   bool json = false;
   std::uint32_t timeout_ms = 10000;
   std::uint32_t bus_timeout_ms = 1000;
+  std::string curve_secret;      // this client's keypair file; with curve_server_key, enables CURVE
+  std::string curve_server_key;  // the cluster's public key file
 };
 
 struct SelectionFlags {
@@ -32,6 +34,8 @@ int select_command(const CommonOptions& common, const SelectionFlags& selection,
                    std::size_t count);
 int call_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
                  const std::string& function, const std::vector<std::string>& args, bool cast);
+// Writes PREFIX.key and PREFIX.pub.
+int keygen_command(const CommonOptions& common, const std::string& prefix);
 int release_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
                     const std::string& node);
 

@@ -21,7 +21,8 @@ constexpr const char* kFooter = R"(Exit codes:
 
 Environment:
   RPCLB_BUS        comma-separated bus hubs when --bus is not given
-  RPCLB_STATE_DIR  where balancer state lives (default $XDG_RUNTIME_DIR/rpclb))";
+  RPCLB_STATE_DIR  where balancer state lives (default $XDG_RUNTIME_DIR/rpclb)
+  RPCLB_CURVE_SECRET, RPCLB_CURVE_SERVER_KEY  key files when the flags are not given)";
 
 void add_match(CLI::App& command, SelectionFlags& flags) {
   command.add_option("--match", flags.match, "Only nodes with this exact name, or matching /regex/ whole (repeatable)")
@@ -77,6 +78,12 @@ int main(int argc, char** argv) {
   app.add_option("--bus-timeout", common.bus_timeout_ms, "How long to wait for bus hubs, in ms")
       ->check(CLI::Range(1u, 600000u))
       ->capture_default_str();
+  app.add_option("--curve-secret", common.curve_secret,
+                 "This client's CURVE keypair file (default $RPCLB_CURVE_SECRET)")
+      ->envname("RPCLB_CURVE_SECRET");
+  app.add_option("--curve-server-key", common.curve_server_key,
+                 "The cluster's CURVE public key file (default $RPCLB_CURVE_SERVER_KEY)")
+      ->envname("RPCLB_CURVE_SERVER_KEY");
   app.set_version_flag("--version", RPCLB_VERSION);
 
   auto* members = app.add_subcommand("members", "List the members of GROUP, one per line");
@@ -104,6 +111,10 @@ int main(int argc, char** argv) {
   release->add_option("NODE", node, "Node name")->required();
   add_selection(*release, selection);
 
+  std::string key_prefix;
+  auto* keygen = app.add_subcommand("keygen", "Write a new CURVE keypair to PREFIX.key (private) and PREFIX.pub");
+  keygen->add_option("PREFIX", key_prefix, "Path without extension, e.g. /etc/rpclb/cluster")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -127,6 +138,7 @@ int main(int argc, char** argv) {
     if (*call) return rpclb::cli::call_command(common, selection, group, function, call_args, false);
     if (*cast) return rpclb::cli::call_command(common, selection, group, function, call_args, true);
     if (*release) return rpclb::cli::release_command(common, selection, group, node);
+    if (*keygen) return rpclb::cli::keygen_command(common, key_prefix);
   } catch (const std::exception& e) {
     return rpclb::cli::report({rpclb::ErrorCode::internal, e.what()}, common.json);
   }

@@ -19,6 +19,7 @@ Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context,
     auto address = bus_address(endpoint);
     if (!address) return address.error();
     auto socket = make_socket(context, zmq::socket_type::dealer);
+    secure_client(socket, options.curve);
     socket.connect(address->snapshot);
     // REQ-compatible envelope: empty delimiter, then the body.
     socket.send(zmq::message_t(), zmq::send_flags::sndmore);
@@ -54,7 +55,8 @@ Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context,
   if (answers == 0) {
     std::string list;
     for (const auto& endpoint : options.bus) list += (list.empty() ? "" : ", ") + endpoint;
-    return make_error(ErrorCode::service_unavailable, "no bus hub answered at " + list);
+    const std::string hint = options.curve ? " (are this client's keys authorised there?)" : "";
+    return make_error(ErrorCode::service_unavailable, "no bus hub answered at " + list + hint);
   }
   std::vector<protocol::MemberInfo> members;
   members.reserve(merged.size());

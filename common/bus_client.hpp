@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "common/curve.hpp"
 #include "common/error.hpp"
 #include "common/membership.hpp"
 #include "common/protocol.hpp"
@@ -22,6 +23,7 @@ struct DiscoveryOptions {
   // After the first hub answers, how long to wait for the others: their views
   // only differ while an announcement is in flight.
   std::chrono::milliseconds grace{30};
+  std::optional<CurveConfig> curve;
 };
 
 // Members of `group` (all members if empty), ordered by name. Fails with

@@ -61,6 +61,7 @@ Result<protocol::CallReply> exchange(zmq::context_t& context, const std::string&
   // With IMMEDIATE, the socket only becomes writable once a connection is up,
   // which tells "unreachable" apart from "slow".
   socket.set(zmq::sockopt::immediate, 1);
+  secure_client(socket, options.curve);
   ConnectionWatch watch(context, socket);
   try {
     socket.connect(endpoint);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 
+#include "common/curve.hpp"
 #include "common/error.hpp"
 #include "common/membership.hpp"
 #include "common/protocol.hpp"
@@ -18,6 +19,7 @@ struct RpcOptions {
   // unreachable. Until connected, nothing was delivered, so the caller may
   // safely try another node.
   std::chrono::milliseconds connect_timeout{1000};
+  std::optional<CurveConfig> curve;
 };
 
 // Sends `request` to the agent at `endpoint` and waits for its reply.

@@ -188,7 +188,8 @@ Process& Cluster::rpclb_async(const std::vector<std::string>& args, const std::s
   argv.insert(argv.end(), args.begin(), args.end());
   // Options after "--" would be taken as call arguments.
   const auto separator = std::find(argv.begin(), argv.end(), "--");
-  const auto bus = bus_args();
+  auto bus = bus_args();
+  bus.insert(bus.end(), client_args.begin(), client_args.end());
   argv.insert(separator, bus.begin(), bus.end());
   return processes_.emplace_back(argv, environment(), dir_ / (tag + ".out"), dir_ / (tag + ".err"));
 }

@@ -80,6 +80,8 @@ class Cluster {
                         std::chrono::milliseconds limit = std::chrono::seconds(10));
 
   const std::filesystem::path& dir() const { return dir_; }
+  // Added to every rpclb command line (e.g. CURVE key flags).
+  std::vector<std::string> client_args;
   std::string agent_log(const std::string& name) const;
 
   static constexpr int kHeartbeatMs = 100;

@@ -1,0 +1,108 @@
+#include "common/curve.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace rpclb {
+namespace {
+
+constexpr std::size_t kZ85KeyLength = 40;
+
+bool is_z85_key(const std::string& text) {
+  if (text.size() != kZ85KeyLength) return false;
+  std::uint8_t decoded[32];
+  return zmq_z85_decode(decoded, text.c_str()) != nullptr;
+}
+
+// "name=value" lines; # comments and blank lines ignored.
+Result<std::string> read_field(const std::string& path, std::string_view field) {
+  std::ifstream in(path);
+  if (!in) return make_error(ErrorCode::bad_request, "cannot read key file " + path);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with(field) || line.size() <= field.size() || line[field.size()] != '=') continue;
+    auto value = line.substr(field.size() + 1);
+    while (!value.empty() && (value.back() == '\r' || value.back() == ' ')) value.pop_back();
+    if (!is_z85_key(value)) {
+      return make_error(ErrorCode::bad_request, "key file " + path + ": " + std::string(field) + " is not a Z85 key");
+    }
+    return value;
+  }
+  return make_error(ErrorCode::bad_request, "key file " + path + " has no " + std::string(field) + "= line");
+}
+
+Status write_file(const std::string& path, const std::string& text, mode_t mode) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  if (fd < 0) return make_error(ErrorCode::bad_request, "cannot create " + path + ": " + std::strerror(errno));
+  const auto written = ::write(fd, text.data(), text.size());
+  ::close(fd);
+  if (written != static_cast<ssize_t>(text.size())) return make_error(ErrorCode::internal, "short write to " + path);
+  return {};
+}
+
+}  // namespace
+
+Result<Keypair> generate_keypair() {
+  char public_key[41] = {};
+  char secret_key[41] = {};
+  if (zmq_curve_keypair(public_key, secret_key) != 0) {
+    return make_error(ErrorCode::internal, "this libzmq was built without CURVE support");
+  }
+  return Keypair{public_key, secret_key};
+}
+
+Status write_keypair(const std::string& prefix, const Keypair& keys) {
+  const std::string header = "# rpclb CURVE key, made by `rpclb keygen`\n";
+  if (auto status = write_file(
+          prefix + ".key",
+          header + "# secret: keep it private\npublic=" + keys.public_key + "\nsecret=" + keys.secret_key + "\n", 0600);
+      !status) {
+    return status;
+  }
+  return write_file(prefix + ".pub", header + "public=" + keys.public_key + "\n", 0644);
+}
+
+Result<Keypair> load_keypair(const std::string& path) {
+  auto public_key = read_field(path, "public");
+  if (!public_key) return public_key.error();
+  auto secret_key = read_field(path, "secret");
+  if (!secret_key) return secret_key.error();
+  return Keypair{*public_key, *secret_key};
+}
+
+Result<std::string> load_public_key(const std::string& path) {
+  return read_field(path, "public");
+}
+
+Result<std::set<std::string>> load_authorized_keys(const std::string& folder) {
+  std::error_code error;
+  std::set<std::string> keys;
+  for (const auto& entry : std::filesystem::directory_iterator(folder, error)) {
+    if (entry.path().extension() != ".pub") continue;
+    auto key = load_public_key(entry.path().string());
+    if (!key) return key.error();
+    keys.insert(*key);
+  }
+  if (error) return make_error(ErrorCode::bad_request, "cannot read authorised-keys folder " + folder);
+  return keys;
+}
+
+void make_curve_server(zmq::socket_t& socket, const CurveConfig& curve, std::string_view domain) {
+  socket.set(zmq::sockopt::curve_server, 1);
+  socket.set(zmq::sockopt::curve_secretkey, curve.own.secret_key);
+  // libzmq consults the ZAP handler for every handshake, naming this domain.
+  socket.set(zmq::sockopt::zap_domain, std::string(domain));
+}
+
+void make_curve_client(zmq::socket_t& socket, const CurveConfig& curve) {
+  socket.set(zmq::sockopt::curve_serverkey, curve.server_public_key);
+  socket.set(zmq::sockopt::curve_publickey, curve.own.public_key);
+  socket.set(zmq::sockopt::curve_secretkey, curve.own.secret_key);
+}
+
+}  // namespace rpclb
