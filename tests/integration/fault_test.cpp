@@ -2,12 +2,14 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <fstream>
 #include <random>
 #include <thread>
 #include <zmq.hpp>
 
 #include "common/json_msgpack.hpp"
 #include "common/protocol.hpp"
+#include "common/zmq_helpers.hpp"
 #include "tests/integration/harness.hpp"
 
 namespace rpclb::testing {
@@ -141,7 +143,7 @@ TEST(Faults, RestartedAgentReplacesItsOldSelf) {
 class GarbageFrames : public ::testing::Test {
  protected:
   void SetUp() override {
-    cluster.start_hub_agent(0, "target", {"web"});
+    agent = &cluster.start_hub_agent(0, "target", {"web"});
     ASSERT_TRUE(cluster.wait_for_members("web", {"target"}));
     endpoint = endpoint_of(cluster, "web", "target");
     ASSERT_FALSE(endpoint.empty());
@@ -185,6 +187,7 @@ class GarbageFrames : public ::testing::Test {
   }
 
   Cluster cluster;
+  Process* agent = nullptr;
   zmq::context_t context;
   std::string endpoint;
 };
@@ -215,6 +218,55 @@ TEST_F(GarbageFrames, RandomAndOversizedFramesNeverKillTheAgent) {
   // Above ZMQ_MAXMSGSIZE: the agent drops the connection instead of reading it.
   EXPECT_FALSE(send({"", std::string(protocol::kMaxFrameBytes + 1, 'x')}, 500ms).has_value());
   expect_still_serving();
+}
+
+// Resident memory of a process, in KiB, from /proc.
+long resident_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+TEST_F(GarbageFrames, MemoryStaysBoundedUnderAFloodOfBadFrames) {
+  // Warm up allocator pools, then measure: the flood must not leave its bytes behind.
+  expect_still_serving();
+  const long before = resident_kib(agent->pid());
+  ASSERT_GT(before, 0);
+  const std::string big(protocol::kMaxFrameBytes - 1024, '\xc1');  // 0xc1 is never valid MessagePack
+  const auto truncated = protocol::encode(protocol::CallRequest{1, protocol::CallMode::call, "sys.echo", "", 10});
+  zmq::socket_t flood(context, zmq::socket_type::dealer);
+  flood.set(zmq::sockopt::linger, 0);
+  flood.connect(endpoint);
+  constexpr int kRounds = 300;
+  for (int round = 0; round < kRounds; ++round) {
+    for (const auto* body : {&big, &truncated}) {
+      flood.send(zmq::message_t(), zmq::send_flags::sndmore);
+      flood.send(zmq::buffer(body->substr(0, body == &truncated ? 5 : body->size())), zmq::send_flags::none);
+    }
+    flood.send(zmq::str_buffer("no"), zmq::send_flags::sndmore);  // no delimiter: dropped unanswered
+    flood.send(zmq::str_buffer("delimiter"), zmq::send_flags::sndmore);
+    flood.send(zmq::str_buffer("here"), zmq::send_flags::none);
+  }
+  // Every decodable envelope is answered bad_request: counting the answers
+  // proves the whole flood (300 MiB) reached the agent.
+  int bad_requests = 0;
+  zmq::pollitem_t item{flood.handle(), 0, ZMQ_POLLIN, 0};
+  const auto give_up = std::chrono::steady_clock::now() + 30s;
+  while (bad_requests < 2 * kRounds && std::chrono::steady_clock::now() < give_up) {
+    zmq::poll(&item, 1, 1000ms);
+    std::vector<zmq::message_t> parts;
+    while (receive_multipart(flood, parts)) {
+      auto reply = protocol::decode_as<protocol::CallReply>(as_view(parts.back()));
+      if (reply && reply->error.code == ErrorCode::bad_request) ++bad_requests;
+    }
+  }
+  EXPECT_EQ(bad_requests, 2 * kRounds);
+  expect_still_serving();
+  const long after = resident_kib(agent->pid());
+  // 300 MiB of junk went in; what stays must be small and not proportional to it.
+  EXPECT_LT(after - before, 32 * 1024) << "RSS grew from " << before << " KiB to " << after << " KiB";
 }
 
 TEST_F(GarbageFrames, BusHubShrugsOffGarbage) {
