@@ -159,6 +159,24 @@ TEST(Functions, AllowlistedProgramsGetArgumentsLiterally) {
   EXPECT_EQ(denied.exit_code, 3) << denied.err;
 }
 
+TEST(Functions, PerFunctionTimeAndOutputLimitsHold) {
+  Cluster cluster;
+  const auto functions = cluster.dir() / "functions.conf";
+  std::ofstream(functions) << "[slow.sleep]\nprogram = /bin/sleep\ntimeout_ms = 200\n"
+                           << "[loud.zeros]\nprogram = /usr/bin/head\nargs = -c 100000 /dev/zero\n"
+                           << "max_output_bytes = 1000\n";
+  cluster.start_hub_agent(0, "worker", {"jobs"}, {"--functions", functions.string()});
+  ASSERT_TRUE(cluster.wait_for_members("jobs", {"worker"}));
+  auto slow = cluster.rpclb({"call", "jobs", "slow.sleep", "30", "--timeout", "20000"});
+  EXPECT_EQ(slow.exit_code, 5) << slow.err;
+  EXPECT_NE(slow.err.find("time limit"), std::string::npos) << slow.err;
+  EXPECT_LT(slow.elapsed, 10s);
+  auto loud = cluster.rpclb({"call", "jobs", "loud.zeros"});
+  ASSERT_EQ(loud.exit_code, 0) << loud.err;
+  EXPECT_EQ(loud.json()["stdout"].get<std::string>().size(), 1000u);
+  EXPECT_EQ(loud.json()["truncated"], true);
+}
+
 TEST(Functions, BadFunctionsFileStopsTheAgentWithAClearError) {
   Cluster cluster;
   const auto functions = cluster.dir() / "bad.conf";
