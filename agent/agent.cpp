@@ -229,7 +229,8 @@ class Agent {
                            id, {ErrorCode::service_unavailable, "node " + config_.name + " is draining"}));
         continue;
       }
-      if (!functions_.find(request->function)) {
+      const Function* function = functions_.find(request->function);
+      if (!function) {
         reply(routing,
               protocol::CallReply::failure(
                   id, {ErrorCode::not_found, "node " + config_.name + " has no function " + request->function}));
@@ -243,6 +244,11 @@ class Agent {
       const bool is_cast = request->mode == protocol::CallMode::cast;
       const auto budget = (is_cast || request->timeout_ms == 0) ? kLongestCall : milliseconds(request->timeout_ms);
       if (is_cast) reply(routing, protocol::CallReply::accepted(id));
+      if (function->execution == Execution::on_event_loop) {
+        auto done = run_call(functions_, *request, now + budget, {});
+        if (!is_cast) reply(routing, done);
+        continue;
+      }
       set_in_flight(in_flight_ + 1);
       pool_->submit(Job{std::move(routing), std::move(request).value(), now + budget});
       routing.clear();

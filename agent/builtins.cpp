@@ -51,31 +51,34 @@ Result<std::string> sleep(const msgpack::object& args, const CallContext& contex
 }  // namespace
 
 void add_builtins(FunctionTable& table, std::shared_ptr<const AgentFacts> facts) {
-  table.add("sys.echo", echo);
+  table.add("sys.echo", echo, Execution::on_event_loop);
   table.add("sys.sleep", sleep);
-  table.add("sys.info", [facts](const msgpack::object&, const CallContext&) -> Result<std::string> {
-    msgpack::sbuffer buffer;
-    Packer out(buffer);
-    out.pack_map(7);
-    pack_text(out, "name");
-    pack_text(out, facts->name);
-    pack_text(out, "host");
-    pack_text(out, facts->host);
-    pack_text(out, "pid");
-    out.pack_int64(facts->pid);
-    pack_text(out, "groups");
-    out.pack_array(static_cast<std::uint32_t>(facts->groups.size()));
-    for (const auto& group : facts->groups) pack_text(out, group);
-    pack_text(out, "uptime_ms");
-    out.pack_int64(
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - facts->started)
-            .count());
-    pack_text(out, "in_flight");
-    out.pack_uint32(facts->in_flight.load());
-    pack_text(out, "version");
-    pack_text(out, facts->version);
-    return std::string(buffer.data(), buffer.size());
-  });
+  table.add(
+      "sys.info",
+      [facts](const msgpack::object&, const CallContext&) -> Result<std::string> {
+        msgpack::sbuffer buffer;
+        Packer out(buffer);
+        out.pack_map(7);
+        pack_text(out, "name");
+        pack_text(out, facts->name);
+        pack_text(out, "host");
+        pack_text(out, facts->host);
+        pack_text(out, "pid");
+        out.pack_int64(facts->pid);
+        pack_text(out, "groups");
+        out.pack_array(static_cast<std::uint32_t>(facts->groups.size()));
+        for (const auto& group : facts->groups) pack_text(out, group);
+        pack_text(out, "uptime_ms");
+        out.pack_int64(
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - facts->started)
+                .count());
+        pack_text(out, "in_flight");
+        out.pack_uint32(facts->in_flight.load());
+        pack_text(out, "version");
+        pack_text(out, facts->version);
+        return std::string(buffer.data(), buffer.size());
+      },
+      Execution::on_event_loop);
 }
 
 }  // namespace rpclb::agent

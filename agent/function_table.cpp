@@ -48,19 +48,40 @@ std::string pack_outcome(const ProgramOutcome& outcome) {
 
 }  // namespace
 
-void FunctionTable::add(std::string name, Handler handler) {
-  handlers_[std::move(name)] = std::move(handler);
+void FunctionTable::add(std::string name, Handler handler, Execution execution) {
+  functions_[std::move(name)] = Function{std::move(handler), execution};
 }
 
-const Handler* FunctionTable::find(std::string_view name) const {
-  auto found = handlers_.find(name);
-  return found == handlers_.end() ? nullptr : &found->second;
+const Function* FunctionTable::find(std::string_view name) const {
+  auto found = functions_.find(name);
+  return found == functions_.end() ? nullptr : &found->second;
 }
 
 std::vector<std::string> FunctionTable::names() const {
   std::vector<std::string> out;
-  for (const auto& [name, handler] : handlers_) out.push_back(name);
+  for (const auto& [name, function] : functions_) out.push_back(name);
   return out;
+}
+
+protocol::CallReply run_call(const FunctionTable& functions, const protocol::CallRequest& request,
+                             std::chrono::steady_clock::time_point deadline, std::stop_token stop) {
+  const auto id = request.id;
+  if (request.mode == protocol::CallMode::call && std::chrono::steady_clock::now() >= deadline) {
+    return protocol::CallReply::failure(id, {ErrorCode::request_timeout, "deadline passed while queued"});
+  }
+  const Function* function = functions.find(request.function);
+  if (!function) {
+    return protocol::CallReply::failure(id, {ErrorCode::not_found, "unknown function " + request.function});
+  }
+  try {
+    const auto& bytes = request.args_msgpack;
+    auto args = msgpack::unpack(bytes.data(), bytes.size());
+    auto result = function->handler(args.get(), CallContext{deadline, std::move(stop)});
+    if (!result) return protocol::CallReply::failure(id, result.error());
+    return protocol::CallReply::result(id, std::move(result).value());
+  } catch (const std::exception& e) {
+    return protocol::CallReply::failure(id, {ErrorCode::internal, request.function + " failed: " + e.what()});
+  }
 }
 
 void add_programs(FunctionTable& table, const std::vector<FunctionSpec>& specs) {

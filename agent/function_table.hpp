@@ -15,6 +15,7 @@
 
 #include "agent/functions_file.hpp"
 #include "common/error.hpp"
+#include "common/protocol.hpp"
 
 namespace rpclb::agent {
 
@@ -26,15 +27,29 @@ struct CallContext {
 // Takes the call's argument array; returns one MessagePack value.
 using Handler = std::function<Result<std::string>(const msgpack::object& args, const CallContext& context)>;
 
+// Where a function runs. Quick, non-blocking functions run on the agent's
+// event loop, saving two thread hand-offs per call; anything that may block
+// runs on the worker pool so it never holds up other callers.
+enum class Execution { on_event_loop, on_worker_pool };
+
+struct Function {
+  Handler handler;
+  Execution execution = Execution::on_worker_pool;
+};
+
 class FunctionTable {
  public:
-  void add(std::string name, Handler handler);
-  const Handler* find(std::string_view name) const;
+  void add(std::string name, Handler handler, Execution execution = Execution::on_worker_pool);
+  const Function* find(std::string_view name) const;
   std::vector<std::string> names() const;
 
  private:
-  std::map<std::string, Handler, std::less<>> handlers_;
+  std::map<std::string, Function, std::less<>> functions_;
 };
+
+// Runs one request to completion and builds its reply; never throws.
+protocol::CallReply run_call(const FunctionTable& functions, const protocol::CallRequest& request,
+                             std::chrono::steady_clock::time_point deadline, std::stop_token stop);
 
 // Registers each allowlisted program as a function returning
 // {exit_code, stdout, stderr, truncated}. Call arguments (strings, numbers,

@@ -1,7 +1,5 @@
 #include "agent/worker_pool.hpp"
 
-#include <msgpack.hpp>
-
 #include "common/zmq_helpers.hpp"
 
 namespace rpclb::agent {
@@ -41,31 +39,11 @@ void WorkerPool::run(std::stop_token stop) {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    const auto reply = execute(job, stop);
+    const auto reply = run_call(functions_, job.request, job.deadline, stop);
     const bool wants_reply = job.request.mode == protocol::CallMode::call;
     completions.send(zmq::buffer(wants_reply ? kReplyFlag : kDoneFlag), zmq::send_flags::sndmore);
     for (auto& frame : job.routing) completions.send(frame, zmq::send_flags::sndmore);
     completions.send(zmq::buffer(protocol::encode(reply)), zmq::send_flags::none);
-  }
-}
-
-protocol::CallReply WorkerPool::execute(const Job& job, std::stop_token stop) const {
-  const auto id = job.request.id;
-  const bool is_call = job.request.mode == protocol::CallMode::call;
-  if (is_call && Clock::now() >= job.deadline) {
-    return protocol::CallReply::failure(id, {ErrorCode::request_timeout, "deadline passed while queued"});
-  }
-  const Handler* handler = functions_.find(job.request.function);
-  if (!handler)
-    return protocol::CallReply::failure(id, {ErrorCode::not_found, "unknown function " + job.request.function});
-  try {
-    const auto& bytes = job.request.args_msgpack;
-    auto args = msgpack::unpack(bytes.data(), bytes.size());
-    auto result = (*handler)(args.get(), CallContext{job.deadline, stop});
-    if (!result) return protocol::CallReply::failure(id, result.error());
-    return protocol::CallReply::result(id, std::move(result).value());
-  } catch (const std::exception& e) {
-    return protocol::CallReply::failure(id, {ErrorCode::internal, job.request.function + " failed: " + e.what()});
   }
 }
 

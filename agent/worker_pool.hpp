@@ -42,7 +42,6 @@ class WorkerPool {
 
  private:
   void run(std::stop_token stop);
-  protocol::CallReply execute(const Job& job, std::stop_token stop) const;
 
   zmq::context_t& context_;
   const std::string completion_endpoint_;

@@ -36,8 +36,16 @@ Balancer::Balancer(BalancerOptions options, MatchFilter filter,
     : options_(std::move(options)),
       filter_(std::move(filter)),
       algorithm_(std::move(algorithm)),
-      context_(std::make_unique<zmq::context_t>()),
+      own_context_(options_.context ? nullptr : std::make_unique<zmq::context_t>()),
       rng_(std::random_device{}()) {}
+
+RpcChannel& Balancer::channel_to(const std::string& endpoint) {
+  auto found = channels_.find(endpoint);
+  if (found == channels_.end()) {
+    found = channels_.emplace(endpoint, RpcChannel(context(), endpoint, options_.curve)).first;
+  }
+  return found->second;
+}
 
 template <typename Use>
 auto Balancer::with_state(bool persistent, Use&& use) -> decltype(use(std::declval<algorithms::BalancerState&>())) {
@@ -45,6 +53,7 @@ auto Balancer::with_state(bool persistent, Use&& use) -> decltype(use(std::declv
     algorithms::BalancerState scratch;
     return use(scratch);
   }
+  if (!options_.persist_state) return use(memory_state_);
   auto dir = algorithms::state_directory();
   if (!dir) return dir.error();
   auto file =
@@ -59,11 +68,18 @@ auto Balancer::with_state(bool persistent, Use&& use) -> decltype(use(std::declv
 }
 
 Result<std::vector<protocol::MemberInfo>> Balancer::discover(Clock::time_point deadline) {
+  const auto now = Clock::now();
+  if (cached_at_ && now - *cached_at_ < options_.membership_refresh) return cached_group_;
   DiscoveryOptions discovery;
   discovery.bus = options_.bus;
   discovery.deadline = std::min(deadline, Clock::now() + options_.bus_timeout);
   discovery.curve = options_.curve;
-  return fetch_members(*context_, options_.group, discovery);
+  auto group = fetch_members(context(), options_.group, discovery);
+  if (group && options_.membership_refresh.count() > 0) {
+    cached_group_ = *group;
+    cached_at_ = now;
+  }
+  return group;
 }
 
 std::vector<protocol::MemberInfo> Balancer::filtered(const std::vector<protocol::MemberInfo>& group) const {
@@ -148,8 +164,7 @@ Status Balancer::release(const std::string& node) {
 
 Result<CallOutcome> Balancer::call_once(const protocol::MemberInfo& node, const protocol::CallRequest& request,
                                         Clock::time_point deadline) {
-  auto reply =
-      exchange(*context_, node.endpoint, request, RpcOptions{deadline, options_.connect_timeout, options_.curve});
+  auto reply = channel_to(node.endpoint).call(request, RpcOptions{deadline, options_.connect_timeout, options_.curve});
   // Only stateful policies counted the selection. A cast is released at once:
   // its completion is not tracked (the model leaked one count per cast).
   if (algorithm_->stateful()) {

@@ -8,6 +8,7 @@
 #include <zmq.hpp>
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <random>
@@ -21,6 +22,7 @@
 #include "common/match_filter.hpp"
 #include "common/membership.hpp"
 #include "common/protocol.hpp"
+#include "common/rpc_client.hpp"
 
 namespace rpclb {
 
@@ -43,6 +45,15 @@ struct BalancerOptions {
   // no-route retry) instead of failing at once.
   std::chrono::milliseconds wait_for_member{0};
   std::optional<CurveConfig> curve;  // set: talk CURVE to hubs and agents
+
+  // For long-lived users of the library (the CLI leaves these as they are):
+  // reuse a discovered member list for this long instead of asking the bus
+  // on every operation,
+  std::chrono::milliseconds membership_refresh{0};
+  // keep balancer state in memory instead of the shared state file,
+  bool persist_state = true;
+  // and share one ZeroMQ context (caller-owned) between balancers.
+  zmq::context_t* context = nullptr;
 };
 
 struct CallOutcome {
@@ -88,11 +99,18 @@ class Balancer {
   template <typename Use>
   auto with_state(bool persistent, Use&& use) -> decltype(use(std::declval<algorithms::BalancerState&>()));
 
+  zmq::context_t& context() { return options_.context ? *options_.context : *own_context_; }
+  RpcChannel& channel_to(const std::string& endpoint);
+
   BalancerOptions options_;
   MatchFilter filter_;
   std::unique_ptr<algorithms::SelectionAlgorithm> algorithm_;
-  std::unique_ptr<zmq::context_t> context_;
+  std::unique_ptr<zmq::context_t> own_context_;
   std::mt19937_64 rng_;
+  algorithms::BalancerState memory_state_;          // when !persist_state
+  std::vector<protocol::MemberInfo> cached_group_;  // when membership_refresh > 0
+  std::optional<Clock::time_point> cached_at_;
+  std::map<std::string, RpcChannel, std::less<>> channels_;  // by endpoint
 };
 
 }  // namespace rpclb

@@ -55,65 +55,110 @@ class ConnectionWatch {
 
 }  // namespace
 
-Result<protocol::CallReply> exchange(zmq::context_t& context, const std::string& endpoint,
-                                     const protocol::CallRequest& request, const RpcOptions& options) {
-  auto socket = make_socket(context, zmq::socket_type::dealer);
-  // With IMMEDIATE, the socket only becomes writable once a connection is up,
-  // which tells "unreachable" apart from "slow".
-  socket.set(zmq::sockopt::immediate, 1);
-  secure_client(socket, options.curve);
-  ConnectionWatch watch(context, socket);
-  try {
-    socket.connect(endpoint);
-  } catch (const zmq::error_t& e) {
-    return make_error(ErrorCode::bad_request, "invalid endpoint '" + endpoint + "': " + e.what());
+// The socket, and the monitor that tells how its connection attempts went.
+class RpcChannel::Connection {
+ public:
+  Connection(zmq::context_t& context, const std::optional<CurveConfig>& curve)
+      : socket(make_socket(context, zmq::socket_type::dealer)) {
+    // With IMMEDIATE, the socket only becomes writable once a connection is
+    // up, which tells "unreachable" apart from "slow", and a send never
+    // queues for a peer that is gone.
+    socket.set(zmq::sockopt::immediate, 1);
+    secure_client(socket, curve);
+    watch = std::make_unique<ConnectionWatch>(context, socket);
   }
+  ~Connection() { watch.reset(); }  // the monitor goes before its socket
+  zmq::socket_t socket;
+  std::unique_ptr<ConnectionWatch> watch;
+  bool ready = false;
+};
 
-  zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLOUT, 0}, {watch.events().handle(), 0, ZMQ_POLLIN, 0}};
+RpcChannel::RpcChannel(zmq::context_t& context, std::string endpoint, std::optional<CurveConfig> curve)
+    : context_(&context), endpoint_(std::move(endpoint)), curve_(std::move(curve)) {}
+RpcChannel::RpcChannel(RpcChannel&&) noexcept = default;
+RpcChannel& RpcChannel::operator=(RpcChannel&&) noexcept = default;
+RpcChannel::~RpcChannel() = default;
+
+Status RpcChannel::connect(const RpcOptions& options) {
+  if (!connection_) {
+    connection_ = std::make_unique<Connection>(*context_, curve_);
+    try {
+      connection_->socket.connect(endpoint_);
+    } catch (const zmq::error_t& e) {
+      connection_.reset();
+      return make_error(ErrorCode::bad_request, "invalid endpoint '" + endpoint_ + "': " + e.what());
+    }
+  }
+  auto& socket = connection_->socket;
+  zmq::pollitem_t items[] = {{socket.handle(), 0, ZMQ_POLLOUT, 0},
+                             {connection_->watch->events().handle(), 0, ZMQ_POLLIN, 0}};
   const auto connect_deadline = std::min(options.deadline, Clock::now() + options.connect_timeout);
   while (true) {
     const auto now = Clock::now();
     if (now >= connect_deadline) {
       if (connect_deadline == options.deadline) {
-        return make_error(ErrorCode::request_timeout, "timed out connecting to " + endpoint);
+        return make_error(ErrorCode::request_timeout, "timed out connecting to " + endpoint_);
       }
-      return make_error(ErrorCode::service_unavailable, "node unreachable at " + endpoint);
+      return make_error(ErrorCode::service_unavailable, "node unreachable at " + endpoint_);
     }
     zmq::poll(items, 2, remaining(connect_deadline, now));
-    if (items[0].revents & ZMQ_POLLOUT) break;
+    if (items[0].revents & ZMQ_POLLOUT) {
+      connection_->ready = true;
+      return {};
+    }
     if (items[1].revents & ZMQ_POLLIN) {
-      const auto verdict = watch.read();
+      const auto verdict = connection_->watch->read();
       if (verdict == ConnectionWatch::Verdict::refused) {
-        return make_error(ErrorCode::service_unavailable, "connection refused by " + endpoint);
+        return make_error(ErrorCode::service_unavailable, "connection refused by " + endpoint_);
       }
       if (verdict == ConnectionWatch::Verdict::rejected) {
         return make_error(ErrorCode::service_unavailable,
-                          "handshake with " + endpoint + " failed (not authorised, or a security mismatch)");
+                          "handshake with " + endpoint_ + " failed (not authorised, or a security mismatch)");
       }
     }
   }
-  zmq::pollitem_t item = items[0];
+}
 
-  const std::string body = protocol::encode(request);
-  socket.send(zmq::message_t(), zmq::send_flags::sndmore);
-  socket.send(zmq::buffer(body), zmq::send_flags::none);
+Result<protocol::CallReply> RpcChannel::call(const protocol::CallRequest& request, const RpcOptions& options) {
+  buffer_ = protocol::encode(request);
+  bool sent = false;
+  for (int attempt = 0; attempt < 2 && !sent; ++attempt) {
+    if (!connection_ || !connection_->ready) {
+      if (auto connected = connect(options); !connected) return connected.error();
+    }
+    // Fails only when no connection is up (IMMEDIATE): the agent went away
+    // since the last call, so wait for it once more as a fresh connection.
+    sent = connection_->socket.send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait) &&
+           connection_->socket.send(zmq::buffer(buffer_), zmq::send_flags::dontwait);
+    if (!sent) connection_->ready = false;
+  }
+  if (!sent) return make_error(ErrorCode::service_unavailable, "node unreachable at " + endpoint_);
 
-  item.events = ZMQ_POLLIN;
+  zmq::pollitem_t item{connection_->socket.handle(), 0, ZMQ_POLLIN, 0};
   std::vector<zmq::message_t> parts;
   while (true) {
     const auto now = Clock::now();
     if (now >= options.deadline) {
-      return make_error(ErrorCode::request_timeout, "no reply from " + endpoint + " before the deadline");
+      return make_error(ErrorCode::request_timeout, "no reply from " + endpoint_ + " before the deadline");
     }
     zmq::poll(&item, 1, remaining(options.deadline, now));
-    if (!(item.revents & ZMQ_POLLIN) || !receive_multipart(socket, parts)) continue;
-    if (parts.size() != 2 || parts[0].size() != 0) continue;  // not a reply to us; keep waiting
-    auto reply = protocol::decode_as<protocol::CallReply>(as_view(parts[1]));
-    if (!reply)
-      return make_error(ErrorCode::internal, "agent at " + endpoint + " sent a bad reply: " + reply.error().message);
-    if (reply->id != request.id) continue;
-    return std::move(reply).value();
+    // Replies to earlier, abandoned requests may still arrive: only ours counts.
+    while (receive_multipart(connection_->socket, parts)) {
+      if (parts.size() != 2 || parts[0].size() != 0) continue;
+      auto reply = protocol::decode_as<protocol::CallReply>(as_view(parts[1]));
+      if (!reply) {
+        return make_error(ErrorCode::internal,
+                          "agent at " + endpoint_ + " sent a bad reply: " + reply.error().message);
+      }
+      if (reply->id == request.id) return std::move(reply).value();
+    }
   }
+}
+
+Result<protocol::CallReply> exchange(zmq::context_t& context, const std::string& endpoint,
+                                     const protocol::CallRequest& request, const RpcOptions& options) {
+  RpcChannel channel(context, endpoint, options.curve);
+  return channel.call(request, options);
 }
 
 }  // namespace rpclb
