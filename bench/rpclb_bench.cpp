@@ -34,7 +34,8 @@ rpclb::Balancer make_balancer(const std::string& bus, const std::string& group, 
 const std::string kArgs = rpclb::json_to_msgpack(nlohmann::json::array({"0123456789abcdef"}));
 
 bool echo_once(rpclb::Balancer& balancer) {
-  auto outcome = balancer.call("sys.echo", kArgs, rpclb::protocol::CallMode::call, Clock::now() + std::chrono::seconds(5));
+  auto outcome =
+      balancer.call("sys.echo", kArgs, rpclb::protocol::CallMode::call, Clock::now() + std::chrono::seconds(5));
   return outcome.ok();
 }
 
