@@ -147,8 +147,7 @@ Result<protocol::CallReply> RpcChannel::call(const protocol::CallRequest& reques
       if (parts.size() != 2 || parts[0].size() != 0) continue;
       auto reply = protocol::decode_as<protocol::CallReply>(as_view(parts[1]));
       if (!reply) {
-        return make_error(ErrorCode::internal,
-                          "agent at " + endpoint_ + " sent a bad reply: " + reply.error().message);
+        return make_error(ErrorCode::internal, "agent at " + endpoint_ + " sent a bad reply: " + reply.error().message);
       }
       if (reply->id == request.id) return std::move(reply).value();
     }
