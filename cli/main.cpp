@@ -1,6 +1,9 @@
 // rpclb: discover, select and call members of rpclb load-balancer groups.
 #include <CLI/CLI.hpp>
 
+#include <set>
+#include <string_view>
+
 #include "algorithms/registry.hpp"
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
@@ -51,6 +54,25 @@ void add_retries(CLI::App& command, SelectionFlags& flags) {
                    "each attempt then gets an equal share of --timeout");
 }
 
+// The subcommand named on the command line, or "" if none is. Only that
+// subcommand gets its options built: CLI11 set-up is a measurable share of a
+// one-shot run, and every other subcommand needs just its name for --help.
+std::string requested_subcommand(int argc, char** argv) {
+  static const std::set<std::string_view> kTakesValue{"--bus", "--timeout", "--bus-timeout", "--curve-secret",
+                                                      "--curve-server-key"};
+  static const std::set<std::string_view> kKnown{"members", "select", "call", "cast", "release", "keygen"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (kTakesValue.contains(arg)) {
+      ++i;
+    } else if (!arg.starts_with('-')) {
+      return kKnown.contains(arg) ? std::string(arg) : "";
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,19 +108,27 @@ int main(int argc, char** argv) {
       ->envname("RPCLB_CURVE_SERVER_KEY");
   app.set_version_flag("--version", RPCLB_VERSION);
 
+  const std::string requested = requested_subcommand(argc, argv);
+  auto build = [&](std::string_view name) { return requested.empty() || requested == name; };
+
   auto* members = app.add_subcommand("members", "List the members of GROUP, one per line");
-  members->add_option("GROUP", group, "Load-balancer group")->required();
-  add_match(*members, selection);
+  if (build("members")) {
+    members->add_option("GROUP", group, "Load-balancer group")->required();
+    add_match(*members, selection);
+  }
 
   auto* select = app.add_subcommand("select", "Choose member(s) of GROUP with the selection algorithm");
-  select->add_option("GROUP", group, "Load-balancer group")->required();
-  select->add_option("-n,--count", count, "How many distinct members")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
-  add_selection(*select, selection);
+  if (build("select")) {
+    select->add_option("GROUP", group, "Load-balancer group")->required();
+    select->add_option("-n,--count", count, "How many distinct members")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+    add_selection(*select, selection);
+  }
 
   auto* call = app.add_subcommand("call", "Call MODULE.FUNCTION on a member of GROUP; prints the JSON result");
   auto* cast = app.add_subcommand("cast", "Send MODULE.FUNCTION to a member of GROUP; returns once it is accepted");
   for (auto* command : {call, cast}) {
+    if (!build(command->get_name())) continue;
     command->add_option("GROUP", group, "Load-balancer group")->required();
     command->add_option("FUNCTION", function, "MODULE.FUNCTION, e.g. sys.echo")->required();
     command->add_option("ARG", call_args, "Arguments: JSON if they parse as JSON, else strings (use -- before -5)");
@@ -107,13 +137,17 @@ int main(int argc, char** argv) {
   }
 
   auto* release = app.add_subcommand("release", "Tell the algorithm this caller is done with NODE");
-  release->add_option("GROUP", group, "Load-balancer group")->required();
-  release->add_option("NODE", node, "Node name")->required();
-  add_selection(*release, selection);
+  if (build("release")) {
+    release->add_option("GROUP", group, "Load-balancer group")->required();
+    release->add_option("NODE", node, "Node name")->required();
+    add_selection(*release, selection);
+  }
 
   std::string key_prefix;
   auto* keygen = app.add_subcommand("keygen", "Write a new CURVE keypair to PREFIX.key (private) and PREFIX.pub");
-  keygen->add_option("PREFIX", key_prefix, "Path without extension, e.g. /etc/rpclb/cluster")->required();
+  if (build("keygen")) {
+    keygen->add_option("PREFIX", key_prefix, "Path without extension, e.g. /etc/rpclb/cluster")->required();
+  }
 
   try {
     app.parse(argc, argv);
