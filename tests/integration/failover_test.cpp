@@ -9,6 +9,7 @@
 #include "common/protocol.hpp"
 #include "common/zmq_helpers.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/integration/raw_client.hpp"
 
 namespace rpclb::testing {
 namespace {
@@ -95,19 +96,8 @@ TEST(Failover, DrainingAgentRefusesNewCallsAsUnavailable) {
 
   // A caller that still knows the endpoint is refused without the call running.
   zmq::context_t context;
-  zmq::socket_t socket(context, zmq::socket_type::dealer);
-  socket.set(zmq::sockopt::linger, 0);
-  socket.connect(endpoint);
-  const auto request = protocol::encode(protocol::CallRequest{7, protocol::CallMode::call, "sys.echo", "", 1000});
-  socket.send(zmq::message_t(), zmq::send_flags::sndmore);
-  socket.send(zmq::buffer(request), zmq::send_flags::none);
-  zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
-  zmq::poll(&item, 1, 2000ms);
-  ASSERT_TRUE(item.revents & ZMQ_POLLIN);
-  std::vector<zmq::message_t> parts;
-  ASSERT_TRUE(receive_multipart(socket, parts));
-  auto reply = protocol::decode_as<protocol::CallReply>(as_view(parts.back()));
-  ASSERT_TRUE(reply.ok());
+  auto reply = raw_echo_call(context, endpoint, std::nullopt, 2000ms);
+  ASSERT_TRUE(reply.has_value());
   EXPECT_EQ(reply->error.code, ErrorCode::service_unavailable);
   EXPECT_NE(reply->error.message.find("draining"), std::string::npos);
 
