@@ -6,6 +6,7 @@
 #include "common/rpc_client.hpp"
 #include "common/zmq_helpers.hpp"
 
+#include <atomic>
 #include <thread>
 
 namespace rpclb {
@@ -23,7 +24,6 @@ std::string bus_identity(const std::vector<std::string>& bus) {
 }  // namespace
 
 Result<Balancer> Balancer::create(BalancerOptions options) {
-  if (options.group.empty()) return make_error(ErrorCode::bad_request, "a group name is required");
   auto filter = MatchFilter::parse(options.match);
   if (!filter) return filter.error();
   auto algorithm = algorithms::make_algorithm(options.algorithm, options.algorithm_options);
@@ -70,16 +70,21 @@ auto Balancer::with_state(bool persistent, Use&& use) -> decltype(use(std::declv
 Result<std::vector<protocol::MemberInfo>> Balancer::discover(Clock::time_point deadline) {
   const auto now = Clock::now();
   if (cached_at_ && now - *cached_at_ < options_.membership_refresh) return cached_group_;
-  DiscoveryOptions discovery;
-  discovery.bus = options_.bus;
-  discovery.deadline = std::min(deadline, Clock::now() + options_.bus_timeout);
-  discovery.curve = options_.curve;
-  auto group = fetch_members(context(), options_.group, discovery);
+  if (options_.group.empty()) return make_error(ErrorCode::bad_request, "a group name is required");
+  auto group = fetch_members(context(), options_.group, discovery_options(deadline));
   if (group && options_.membership_refresh.count() > 0) {
     cached_group_ = *group;
     cached_at_ = now;
   }
   return group;
+}
+
+DiscoveryOptions Balancer::discovery_options(Clock::time_point deadline) const {
+  DiscoveryOptions discovery;
+  discovery.bus = options_.bus;
+  discovery.deadline = std::min(deadline, Clock::now() + options_.bus_timeout);
+  discovery.curve = options_.curve;
+  return discovery;
 }
 
 std::vector<protocol::MemberInfo> Balancer::filtered(const std::vector<protocol::MemberInfo>& group) const {
@@ -180,6 +185,42 @@ Result<CallOutcome> Balancer::call_once(const protocol::MemberInfo& node, const 
       return CallOutcome{node, std::move(reply->value_msgpack)};
   }
   return make_error(ErrorCode::internal, "unreachable");
+}
+
+std::vector<Result<CallOutcome>> Balancer::call_each(const std::vector<protocol::MemberInfo>& nodes,
+                                                     const std::string& function, const std::string& args_msgpack,
+                                                     Clock::time_point deadline, std::size_t parallel) {
+  std::vector<std::optional<Result<CallOutcome>>> results(nodes.size());
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    for (std::size_t i = next++; i < nodes.size(); i = next++) {
+      protocol::CallRequest request{std::random_device{}(), protocol::CallMode::call, function, args_msgpack,
+                                    static_cast<std::uint32_t>(remaining(deadline).count())};
+      // One socket per call: RpcChannel is not thread-safe, the context is.
+      const auto sent = Clock::now();
+      auto reply = exchange(context(), nodes[i].endpoint, request,
+                            RpcOptions{deadline, options_.connect_timeout, options_.curve});
+      if (!reply) {
+        results[i] = reply.error();
+      } else if (reply->kind == protocol::CallReply::Kind::error) {
+        results[i] = reply->error;
+      } else {
+        results[i] = CallOutcome{nodes[i], std::move(reply->value_msgpack),
+                                 std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent)};
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < std::max<std::size_t>(1, std::min(parallel, nodes.size())); ++t)
+    threads.emplace_back(worker);
+  for (auto& thread : threads) thread.join();
+  std::vector<Result<CallOutcome>> out;
+  for (auto& result : results) out.push_back(std::move(*result));
+  return out;
+}
+
+Result<std::vector<protocol::MemberInfo>> Balancer::all_members(Clock::time_point deadline) {
+  return fetch_members(context(), "", discovery_options(deadline));
 }
 
 Result<CallOutcome> Balancer::call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,

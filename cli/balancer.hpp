@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "algorithms/selection_algorithm.hpp"
+#include "common/bus_client.hpp"
 #include "common/curve.hpp"
 #include "common/error.hpp"
 #include "common/match_filter.hpp"
@@ -57,8 +58,9 @@ struct BalancerOptions {
 };
 
 struct CallOutcome {
-  protocol::MemberInfo node;  // who served it
-  std::string value_msgpack;  // the result (empty for a cast)
+  protocol::MemberInfo node;                // who served it
+  std::string value_msgpack;                // the result (empty for a cast)
+  std::chrono::microseconds round_trip{0};  // request sent to reply decoded (call_each)
 };
 
 class Balancer {
@@ -76,6 +78,14 @@ class Balancer {
                                                    const std::set<std::string>& excluded);
   // Tells the algorithm this caller is done with `node`.
   Status release(const std::string& node);
+  // Runs `function` on each of `nodes` (no selection, no retries), at most
+  // `parallel` at a time; results come back in the order of `nodes`.
+  std::vector<Result<CallOutcome>> call_each(const std::vector<protocol::MemberInfo>& nodes,
+                                             const std::string& function, const std::string& args_msgpack,
+                                             Clock::time_point deadline, std::size_t parallel);
+  // Every member on the bus, in every group (before --match).
+  Result<std::vector<protocol::MemberInfo>> all_members(Clock::time_point deadline);
+
   // Selects a member and runs `function` on it; a call is released when it
   // ends. A member that could not take the request is not chosen again, and
   // up to `retries` others are tried.
@@ -86,6 +96,7 @@ class Balancer {
   Balancer(BalancerOptions options, MatchFilter filter, std::unique_ptr<algorithms::SelectionAlgorithm> algorithm);
   // Every member of the group, as the bus knows it (before --match).
   Result<std::vector<protocol::MemberInfo>> discover(Clock::time_point deadline);
+  DiscoveryOptions discovery_options(Clock::time_point deadline) const;
   // Members that pass --match and are not excluded, waiting up to
   // wait_for_member for one to join when there are none.
   Result<std::vector<protocol::MemberInfo>> candidates(Clock::time_point deadline,

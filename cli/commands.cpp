@@ -5,6 +5,7 @@
 #include "common/json_msgpack.hpp"
 
 #include <cstdio>
+#include <map>
 
 namespace rpclb::cli {
 namespace {
@@ -108,6 +109,121 @@ int keygen_command(const CommonOptions& common, const std::string& prefix) {
     std::printf("%s.key\n%s.pub\n", prefix.c_str(), prefix.c_str());
   }
   return kExitOk;
+}
+
+int groups_command(const CommonOptions& common) {
+  auto balancer = make_balancer(common, {}, "");
+  if (!balancer) return report(balancer.error(), common.json);
+  auto members = balancer->all_members(deadline_for(common));
+  if (!members) return report(members.error(), common.json);
+  std::map<std::string, int> counts;
+  for (const auto& member : *members) {
+    for (const auto& group : member.groups) ++counts[group];
+  }
+  if (common.json) {
+    auto array = nlohmann::json::array();
+    for (const auto& [group, count] : counts) array.push_back({{"group", group}, {"members", count}});
+    print_json(array);
+  } else {
+    for (const auto& [group, count] : counts) std::printf("%s %d\n", group.c_str(), count);
+  }
+  return kExitOk;
+}
+
+namespace {
+
+// Calls sys.info on each node and prints one line (or object) per node;
+// exits with the first failure's code.
+int ping_nodes(const CommonOptions& common, Balancer& balancer, const std::vector<protocol::MemberInfo>& nodes) {
+  const auto results =
+      balancer.call_each(nodes, "sys.info", json_to_msgpack(nlohmann::json::array()), deadline_for(common), 16);
+  int exit_code = kExitOk;
+  auto array = nlohmann::json::array();
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    nlohmann::json line{{"name", nodes[i].name}, {"endpoint", nodes[i].endpoint}};
+    if (results[i]) {
+      auto info = msgpack_to_json(results[i]->value_msgpack);
+      const double rtt_ms = static_cast<double>(results[i]->round_trip.count()) / 1000.0;
+      line["rtt_ms"] = rtt_ms;
+      line["in_flight"] = info ? (*info)["in_flight"] : nlohmann::json();
+      line["version"] = info ? (*info)["version"] : nlohmann::json();
+      line["uptime_ms"] = info ? (*info)["uptime_ms"] : nlohmann::json();
+      if (!common.json) {
+        std::printf("%s %.2f ms in_flight=%s version=%s\n", nodes[i].name.c_str(), rtt_ms,
+                    line["in_flight"].dump().c_str(), line["version"].get<std::string>().c_str());
+      }
+    } else {
+      const auto& error = results[i].error();
+      line["error"] = {{"code", to_string(error.code)}, {"message", error.message}};
+      if (exit_code == kExitOk) exit_code = exit_code_for(error.code);
+      if (!common.json) {
+        std::printf("%s %s: %s\n", nodes[i].name.c_str(), std::string(to_string(error.code)).c_str(),
+                    error.message.c_str());
+      }
+    }
+    array.push_back(std::move(line));
+  }
+  if (common.json) print_json(array);
+  return exit_code;
+}
+
+}  // namespace
+
+int ping_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group) {
+  auto balancer = make_balancer(common, selection, group);
+  if (!balancer) return report(balancer.error(), common.json);
+  auto members = balancer->members(deadline_for(common));
+  if (!members) return report(members.error(), common.json);
+  return ping_nodes(common, *balancer, *members);
+}
+
+int status_command(const CommonOptions& common, const std::string& node) {
+  auto balancer = make_balancer(common, {}, "");
+  if (!balancer) return report(balancer.error(), common.json);
+  auto members = balancer->all_members(deadline_for(common));
+  if (!members) return report(members.error(), common.json);
+  std::erase_if(*members, [&](const protocol::MemberInfo& m) { return m.name != node; });
+  if (members->empty())
+    return report({ErrorCode::service_unavailable, "no node named " + node + " on the bus"}, common.json);
+  return ping_nodes(common, *balancer, *members);
+}
+
+int fan_out_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
+                    const std::string& function, const std::vector<std::string>& args, bool all, std::size_t count,
+                    std::size_t parallel) {
+  if (!protocol::is_valid_function_name(function)) {
+    return report({ErrorCode::bad_request, "function must be MODULE.FUNCTION, got '" + function + "'"}, common.json);
+  }
+  auto balancer = make_balancer(common, selection, group);
+  if (!balancer) return report(balancer.error(), common.json);
+  const auto deadline = deadline_for(common);
+  auto nodes = all ? balancer->members(deadline) : balancer->select(count, deadline);
+  if (!nodes) return report(nodes.error(), common.json);
+  auto arg_values = nlohmann::json::array();
+  for (const auto& arg : args) arg_values.push_back(parse_cli_argument(arg));
+  const auto results = balancer->call_each(*nodes, function, json_to_msgpack(arg_values), deadline, parallel);
+  int exit_code = kExitOk;
+  auto array = nlohmann::json::array();
+  for (std::size_t i = 0; i < nodes->size(); ++i) {
+    const auto& name = (*nodes)[i].name;
+    nlohmann::json line{{"node", name}};
+    if (results[i]) {
+      auto value = msgpack_to_json(results[i]->value_msgpack);
+      line["result"] = value ? *value : nlohmann::json();
+    } else {
+      const auto& error = results[i].error();
+      line["error"] = {{"code", to_string(error.code)}, {"message", error.message}};
+      if (exit_code == kExitOk) exit_code = exit_code_for(error.code);
+    }
+    if (!common.json) {
+      const auto shown = line.contains("result") ? line["result"] : line["error"];
+      std::printf("%s\t%s\n", name.c_str(),
+                  shown.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    }
+    array.push_back(std::move(line));
+  }
+  if (common.json) print_json(array);
+  return exit_code;
 }
 
 int release_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,

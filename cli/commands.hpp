@@ -36,6 +36,15 @@ int call_command(const CommonOptions& common, const SelectionFlags& selection, c
                  const std::string& function, const std::vector<std::string>& args, bool cast);
 // Writes PREFIX.key and PREFIX.pub.
 int keygen_command(const CommonOptions& common, const std::string& prefix);
+// Every group on the bus with its member count.
+int groups_command(const CommonOptions& common);
+// Round trip, load and version of each member of GROUP (`ping`), or of one node anywhere on the bus (`status`).
+int ping_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group);
+int status_command(const CommonOptions& common, const std::string& node);
+// Fan-out: FUNCTION on every member (`all`) or on COUNT members chosen by the algorithm, `parallel` at a time.
+int fan_out_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
+                    const std::string& function, const std::vector<std::string>& args, bool all, std::size_t count,
+                    std::size_t parallel);
 int release_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
                     const std::string& node);
 

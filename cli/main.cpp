@@ -60,7 +60,8 @@ void add_retries(CLI::App& command, SelectionFlags& flags) {
 std::string requested_subcommand(int argc, char** argv) {
   static const std::set<std::string_view> kTakesValue{"--bus", "--timeout", "--bus-timeout", "--curve-secret",
                                                       "--curve-server-key"};
-  static const std::set<std::string_view> kKnown{"members", "select", "call", "cast", "release", "keygen"};
+  static const std::set<std::string_view> kKnown{"members", "select", "call", "cast",  "release",
+                                                 "keygen",  "groups", "ping", "status"};
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--") break;
@@ -84,6 +85,8 @@ int main(int argc, char** argv) {
   std::string node;
   std::vector<std::string> call_args;
   std::size_t count = 1;
+  bool all = false;
+  std::size_t parallel = 8;
 
   CLI::App app{"rpclb " RPCLB_VERSION ": discover, select and call members of rpclb load-balancer groups."};
   app.footer(kFooter);
@@ -135,6 +138,23 @@ int main(int argc, char** argv) {
     add_selection(*command, selection);
     add_retries(*command, selection);
   }
+  if (build("call")) {
+    call->add_flag("--all", all, "Call every member (matching --match); one result per node");
+    call->add_option("-n,--count", count, "Call this many distinct members chosen by the algorithm")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+    call->add_option("--parallel", parallel, "With --all or -n: calls in flight at once")
+        ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
+        ->capture_default_str();
+  }
+
+  auto* groups = app.add_subcommand("groups", "List every group on the bus with its member count");
+  auto* ping = app.add_subcommand("ping", "Round trip, load and version of each member of GROUP");
+  if (build("ping")) {
+    ping->add_option("GROUP", group, "Load-balancer group")->required();
+    add_match(*ping, selection);
+  }
+  auto* status = app.add_subcommand("status", "Round trip, load and version of NODE");
+  if (build("status")) status->add_option("NODE", node, "Node name")->required();
 
   auto* release = app.add_subcommand("release", "Tell the algorithm this caller is done with NODE");
   if (build("release")) {
@@ -169,7 +189,13 @@ int main(int argc, char** argv) {
   try {
     if (*members) return rpclb::cli::members_command(common, selection, group);
     if (*select) return rpclb::cli::select_command(common, selection, group, count);
+    if (*call && (all || count > 1)) {
+      return rpclb::cli::fan_out_command(common, selection, group, function, call_args, all, count, parallel);
+    }
     if (*call) return rpclb::cli::call_command(common, selection, group, function, call_args, false);
+    if (*groups) return rpclb::cli::groups_command(common);
+    if (*ping) return rpclb::cli::ping_command(common, selection, group);
+    if (*status) return rpclb::cli::status_command(common, node);
     if (*cast) return rpclb::cli::call_command(common, selection, group, function, call_args, true);
     if (*release) return rpclb::cli::release_command(common, selection, group, node);
     if (*keygen) return rpclb::cli::keygen_command(common, key_prefix);
