@@ -3,9 +3,11 @@
 #include "algorithms/balancer_state.hpp"
 #include "algorithms/registry.hpp"
 #include "common/bus_client.hpp"
+#include "common/endpoint.hpp"
 #include "common/rpc_client.hpp"
 #include "common/zmq_helpers.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <thread>
 
@@ -217,6 +219,69 @@ std::vector<Result<CallOutcome>> Balancer::call_each(const std::vector<protocol:
   std::vector<Result<CallOutcome>> out;
   for (auto& result : results) out.push_back(std::move(*result));
   return out;
+}
+
+Status Balancer::watch(const WatchEvent& emit, const std::function<bool()>& should_stop) {
+  if (options_.group.empty()) return make_error(ErrorCode::bad_request, "a group name is required");
+  // Subscribe before the snapshot, so no change can fall between the two.
+  std::vector<zmq::socket_t> subscriptions;
+  for (const auto& endpoint : options_.bus) {
+    auto address = bus_address(endpoint);
+    if (!address) return address.error();
+    auto socket = make_socket(context(), zmq::socket_type::sub);
+    secure_client(socket, options_.curve);
+    socket.set(zmq::sockopt::subscribe, "");
+    socket.connect(address->updates);
+    subscriptions.push_back(std::move(socket));
+  }
+  std::map<std::string, protocol::MemberInfo, std::less<>> known;
+  auto in_scope = [&](const protocol::MemberInfo& m) {
+    return filter_.matches(m.name) && std::find(m.groups.begin(), m.groups.end(), options_.group) != m.groups.end();
+  };
+  auto apply = [&](const protocol::MemberInfo& member) {
+    auto found = known.find(member.name);
+    if (!in_scope(member)) {
+      if (found != known.end()) {
+        emit("leave", found->second);
+        known.erase(found);
+      }
+      return;
+    }
+    if (found == known.end()) {
+      known.emplace(member.name, member);
+      emit("join", member);
+    } else if (!(found->second == member)) {
+      found->second = member;
+      emit("update", member);
+    }
+  };
+  auto group = fetch_members(context(), options_.group, discovery_options(Clock::now() + options_.bus_timeout));
+  if (!group) return group.error();
+  for (const auto& member : *group) apply(member);
+
+  std::vector<zmq::pollitem_t> items;
+  for (auto& socket : subscriptions) items.push_back({socket.handle(), 0, ZMQ_POLLIN, 0});
+  std::vector<zmq::message_t> parts;
+  while (!should_stop()) {
+    zmq::poll(items.data(), items.size(), std::chrono::milliseconds(200));
+    for (auto& socket : subscriptions) {
+      while (receive_multipart(socket, parts)) {
+        if (parts.size() != 1) continue;
+        auto message = protocol::decode(as_view(parts[0]));
+        if (!message) continue;
+        if (auto* announce = std::get_if<protocol::Announce>(&*message)) {
+          apply(announce->member);
+        } else if (auto* leave = std::get_if<protocol::Leave>(&*message)) {
+          auto found = known.find(leave->name);
+          if (found != known.end() && found->second.instance == leave->instance) {
+            emit("leave", found->second);
+            known.erase(found);
+          }
+        }
+      }
+    }
+  }
+  return {};
 }
 
 Result<std::vector<protocol::MemberInfo>> Balancer::all_members(Clock::time_point deadline) {

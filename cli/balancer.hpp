@@ -7,7 +7,9 @@
 
 #include <zmq.hpp>
 
+#include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -83,6 +85,13 @@ class Balancer {
   std::vector<Result<CallOutcome>> call_each(const std::vector<protocol::MemberInfo>& nodes,
                                              const std::string& function, const std::string& args_msgpack,
                                              Clock::time_point deadline, std::size_t parallel);
+  // Follows the group's membership until `should_stop` says so (asked every 200 ms): first a "join" for
+  // each current member, then "join", "update" (load, endpoint, weight) and
+  // "leave" as hubs report them (the Clone pattern: subscribe, snapshot, then
+  // apply updates). Members outside --match are not reported.
+  using WatchEvent = std::function<void(std::string_view event, const protocol::MemberInfo& member)>;
+  Status watch(const WatchEvent& emit, const std::function<bool()>& should_stop);
+
   // Every member on the bus, in every group (before --match).
   Result<std::vector<protocol::MemberInfo>> all_members(Clock::time_point deadline);
 

@@ -4,6 +4,10 @@
 #include "cli/output.hpp"
 #include "common/json_msgpack.hpp"
 
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
 #include <cstdio>
 #include <map>
 
@@ -108,6 +112,37 @@ int keygen_command(const CommonOptions& common, const std::string& prefix) {
   } else {
     std::printf("%s.key\n%s.pub\n", prefix.c_str(), prefix.c_str());
   }
+  return kExitOk;
+}
+
+int watch_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group) {
+  auto balancer = make_balancer(common, selection, group);
+  if (!balancer) return report(balancer.error(), common.json);
+  // SIGINT/SIGTERM stay pending instead of killing us; the watch loop sees
+  // them and returns, so the command ends cleanly with exit code 0. Blocked
+  // before the first socket exists, so ZeroMQ's threads inherit the mask.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  auto interrupted = [] {
+    sigset_t pending;
+    sigpending(&pending);
+    return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1;
+  };
+  auto watched = balancer->watch(
+      [&](std::string_view event, const protocol::MemberInfo& member) {
+        if (common.json) {
+          print_json({{"event", event}, {"member", member_json(member)}});
+        } else {
+          std::printf("%.*s %s endpoint=%s load=%u weight=%u\n", static_cast<int>(event.size()), event.data(),
+                      member.name.c_str(), member.endpoint.c_str(), member.load, member.weight);
+        }
+        std::fflush(stdout);  // one event per line, as it happens, even into a pipe
+      },
+      interrupted);
+  if (!watched) return report(watched.error(), common.json);
   return kExitOk;
 }
 

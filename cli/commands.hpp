@@ -36,6 +36,8 @@ int call_command(const CommonOptions& common, const SelectionFlags& selection, c
                  const std::string& function, const std::vector<std::string>& args, bool cast);
 // Writes PREFIX.key and PREFIX.pub.
 int keygen_command(const CommonOptions& common, const std::string& prefix);
+// Prints membership changes of GROUP until SIGINT/SIGTERM.
+int watch_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group);
 // Every group on the bus with its member count.
 int groups_command(const CommonOptions& common);
 // Round trip, load and version of each member of GROUP (`ping`), or of one node anywhere on the bus (`status`).

@@ -114,9 +114,11 @@ int main(int argc, char** argv) {
   const std::string requested = requested_subcommand(argc, argv);
   auto build = [&](std::string_view name) { return requested.empty() || requested == name; };
 
+  bool watch = false;
   auto* members = app.add_subcommand("members", "List the members of GROUP, one per line");
   if (build("members")) {
     members->add_option("GROUP", group, "Load-balancer group")->required();
+    members->add_flag("--watch", watch, "Print joins, updates (load, endpoint, weight) and leaves until interrupted");
     add_match(*members, selection);
   }
 
@@ -187,6 +189,7 @@ int main(int argc, char** argv) {
   common.bus = std::move(bus).value();
 
   try {
+    if (*members && watch) return rpclb::cli::watch_command(common, selection, group);
     if (*members) return rpclb::cli::members_command(common, selection, group);
     if (*select) return rpclb::cli::select_command(common, selection, group, count);
     if (*call && (all || count > 1)) {

@@ -2,8 +2,10 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
+#include <sstream>
 
 #include "tests/integration/harness.hpp"
 
@@ -81,6 +83,38 @@ TEST_F(Ergonomics, CallCountPicksDistinctMembers) {
   ASSERT_EQ(result.json().size(), 2u);
   EXPECT_NE(result.json()[0]["node"], result.json()[1]["node"]);
   EXPECT_EQ(result.json()[0]["node"], result.json()[0]["result"]["name"]);
+}
+
+TEST_F(Ergonomics, WatchPrintsJoinsLoadChangesAndLeavesUntilInterrupted) {
+  auto& watch = cluster.rpclb_async({"members", "web", "--watch", "--json"}, "watch");
+  auto events = [&] {
+    std::vector<std::pair<std::string, std::string>> out;
+    std::istringstream lines(cluster.output_so_far("watch"));
+    for (std::string line; std::getline(lines, line);) {
+      // The last line may still be being written: skip what does not parse yet.
+      const auto event = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (!event.is_discarded()) out.emplace_back(event["event"], event["member"]["name"]);
+    }
+    return out;
+  };
+  auto saw = [&](const std::string& event, const std::string& name) {
+    return Cluster::wait_until([&] {
+      const auto seen = events();
+      return std::find(seen.begin(), seen.end(), std::make_pair(event, name)) != seen.end();
+    });
+  };
+  // The current members first...
+  ASSERT_TRUE(saw("join", "a"));
+  ASSERT_TRUE(saw("join", "c"));
+  // ...then changes as they happen.
+  auto& newcomer = cluster.start_agent("d", {"web"});
+  EXPECT_TRUE(saw("join", "d"));
+  ASSERT_EQ(cluster.rpclb({"cast", "web", "sys.sleep", "3000", "--match", "d"}).exit_code, 0);
+  EXPECT_TRUE(saw("update", "d"));
+  newcomer.signal(SIGTERM);
+  EXPECT_TRUE(saw("leave", "d"));
+  watch.signal(SIGINT);
+  EXPECT_EQ(watch.wait_for(5s), 0);
 }
 
 }  // namespace

@@ -235,6 +235,10 @@ bool Cluster::wait_for_members(const std::string& group, std::vector<std::string
   return wait_until([&] { return members(group) == expected; }, limit);
 }
 
+std::string Cluster::output_so_far(const std::string& tag) const {
+  return read_file(dir_ / (tag + ".out"));
+}
+
 std::string Cluster::agent_log(const std::string& name) const {
   return read_file(dir_ / (name + ".log"));
 }

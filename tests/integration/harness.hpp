@@ -73,6 +73,8 @@ class Cluster {
   CliResult collect(Process& process, const std::string& tag, std::chrono::milliseconds limit);
 
   std::vector<std::string> members(const std::string& group);
+  // What an rpclb started with rpclb_async(args, tag) has printed so far.
+  std::string output_so_far(const std::string& tag) const;
   // Polls `condition` every 20 ms for at most `limit`.
   static bool wait_until(const std::function<bool()>& condition,
                          std::chrono::milliseconds limit = std::chrono::seconds(10));
