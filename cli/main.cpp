@@ -1,11 +1,13 @@
 // rpclb: discover, select and call members of rpclb load-balancer groups.
 #include <CLI/CLI.hpp>
 
+#include <cstdlib>
 #include <set>
 #include <string_view>
 
 #include "algorithms/registry.hpp"
 #include "cli/commands.hpp"
+#include "cli/config_file.hpp"
 #include "cli/output.hpp"
 #include "common/endpoint.hpp"
 
@@ -25,7 +27,11 @@ constexpr const char* kFooter = R"(Exit codes:
 Environment:
   RPCLB_BUS        comma-separated bus hubs when --bus is not given
   RPCLB_STATE_DIR  where balancer state lives (default $XDG_RUNTIME_DIR/rpclb)
-  RPCLB_CURVE_SECRET, RPCLB_CURVE_SERVER_KEY  key files when the flags are not given)";
+  RPCLB_CURVE_SECRET, RPCLB_CURVE_SERVER_KEY  key files when the flags are not given
+
+Configuration files (key = value; flags override environment, which overrides files):
+  /etc/rpclb/rpclb.conf, then ~/.config/rpclb/rpclb.conf
+  keys: bus, algorithm, timeout_ms, bus_timeout_ms, curve_secret, curve_server_key)";
 
 void add_match(CLI::App& command, SelectionFlags& flags) {
   command.add_option("--match", flags.match, "Only nodes with this exact name, or matching /regex/ whole (repeatable)")
@@ -87,6 +93,32 @@ int main(int argc, char** argv) {
   std::size_t count = 1;
   bool all = false;
   std::size_t parallel = 8;
+
+  // Configuration files give the defaults; environment and flags override them (parsed below).
+  auto config = rpclb::cli::load_config();
+  if (!config) return rpclb::cli::report(config.error(), false);
+  std::vector<std::string> config_bus;
+  for (const auto& [key, value] : *config) {
+    if (key == "bus") {
+      auto list = rpclb::split_endpoint_list(value);
+      if (!list)
+        return rpclb::cli::report({rpclb::ErrorCode::bad_request, "config bus: " + list.error().message}, false);
+      config_bus = *list;
+    } else if (key == "algorithm") {
+      selection.algorithm = value;
+    } else if (key == "curve_secret") {
+      common.curve_secret = value;
+    } else if (key == "curve_server_key") {
+      common.curve_server_key = value;
+    } else {  // timeout_ms, bus_timeout_ms
+      char* end = nullptr;
+      const auto number = std::strtoul(value.c_str(), &end, 10);
+      if (value.empty() || *end != '\0' || number < 1 || number > 86400000) {
+        return rpclb::cli::report({rpclb::ErrorCode::bad_request, "config " + key + " must be a number of ms"}, false);
+      }
+      (key == "timeout_ms" ? common.timeout_ms : common.bus_timeout_ms) = static_cast<std::uint32_t>(number);
+    }
+  }
 
   CLI::App app{"rpclb " RPCLB_VERSION ": discover, select and call members of rpclb load-balancer groups."};
   app.footer(kFooter);
@@ -184,7 +216,11 @@ int main(int argc, char** argv) {
                               common.json);
   }
 
-  auto bus = rpclb::resolve_bus(bus_flag, rpclb::kDefaultBus);
+  // --bus, else $RPCLB_BUS, else the config files, else the local default.
+  const bool bus_from_config =
+      bus_flag.empty() && !std::getenv(rpclb::kBusEnvironmentVariable.data()) && !config_bus.empty();
+  auto bus = bus_from_config ? rpclb::Result<std::vector<std::string>>(config_bus)
+                             : rpclb::resolve_bus(bus_flag, rpclb::kDefaultBus);
   if (!bus) return rpclb::cli::report(bus.error(), common.json);
   common.bus = std::move(bus).value();
 

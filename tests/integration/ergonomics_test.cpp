@@ -117,5 +117,35 @@ TEST_F(Ergonomics, WatchPrintsJoinsLoadChangesAndLeavesUntilInterrupted) {
   EXPECT_EQ(watch.wait_for(5s), 0);
 }
 
+TEST(ConfigFiles, FlagsOverrideEnvironmentOverrideUserFileOverrideSystemFile) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "a", {"web"});
+  cluster.start_agent("b", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b"}));
+  std::filesystem::create_directories(cluster.user_config().parent_path());
+  std::ofstream(cluster.system_config()) << "algorithm = weighted_round_robin\ntimeout_ms = 100\n";
+  std::ofstream(cluster.user_config()) << "# mine\nalgorithm = round_robin\n";
+  // The user file's algorithm wins over the system file's: a strict rotation.
+  EXPECT_EQ(cluster.rpclb({"select", "web"}).lines(), (std::vector<std::string>{"a"}));
+  EXPECT_EQ(cluster.rpclb({"select", "web"}).lines(), (std::vector<std::string>{"b"}));
+  // The system file's timeout still applies (100 ms); a flag overrides it.
+  EXPECT_EQ(cluster.rpclb({"call", "web", "sys.sleep", "2000"}).exit_code, 5);
+  EXPECT_EQ(cluster.rpclb({"call", "web", "sys.sleep", "200", "--timeout", "5000"}).exit_code, 0);
+  // The bus: the file names a dead hub, the environment the live one.
+  std::ofstream(cluster.user_config(), std::ios::app) << "bus = tcp://127.0.0.1:9\n";
+  cluster.pass_bus_flags = false;
+  cluster.client_args = {"--bus-timeout", "300"};
+  EXPECT_EQ(cluster.rpclb({"members", "web"}).exit_code, 4);  // the file's dead hub
+  cluster.extra_env = {"RPCLB_BUS=" + cluster.hub_endpoint(0)};
+  EXPECT_EQ(cluster.rpclb({"members", "web"}).lines(), (std::vector<std::string>{"a", "b"}));  // environment wins
+  cluster.extra_env = {"RPCLB_BUS=tcp://127.0.0.1:9"};
+  EXPECT_EQ(cluster.rpclb({"members", "web", "--bus", cluster.hub_endpoint(0)}).exit_code, 0);  // flag wins
+  // A broken file is a clear bad_request, not a silent default.
+  std::ofstream(cluster.user_config(), std::ios::app) << "colour = red\n";
+  auto broken = cluster.rpclb({"members", "web"});
+  EXPECT_EQ(broken.exit_code, 2);
+  EXPECT_NE(broken.err.find("unknown key 'colour'"), std::string::npos) << broken.err;
+}
+
 }  // namespace
 }  // namespace rpclb::testing

@@ -151,10 +151,14 @@ std::vector<std::string> Cluster::environment() const {
   std::vector<std::string> env;
   for (char** entry = environ; *entry; ++entry) {
     const std::string text(*entry);
-    if (text.starts_with("RPCLB_BUS=") || text.starts_with("RPCLB_STATE_DIR=")) continue;
+    if (text.starts_with("RPCLB_") || text.starts_with("XDG_CONFIG_HOME=")) continue;
     env.push_back(text);
   }
   env.push_back("RPCLB_STATE_DIR=" + (dir_ / "state").string());
+  // Configuration files come from the test's own folder only, never the machine's.
+  env.push_back("XDG_CONFIG_HOME=" + (dir_ / "config").string());
+  env.push_back("RPCLB_SYSTEM_CONFIG=" + (dir_ / "config" / "system.conf").string());
+  env.insert(env.end(), extra_env.begin(), extra_env.end());
   return env;
 }
 
@@ -188,7 +192,7 @@ Process& Cluster::rpclb_async(const std::vector<std::string>& args, const std::s
   argv.insert(argv.end(), args.begin(), args.end());
   // Options after "--" would be taken as call arguments.
   const auto separator = std::find(argv.begin(), argv.end(), "--");
-  auto bus = bus_args();
+  auto bus = pass_bus_flags ? bus_args() : std::vector<std::string>{};
   bus.insert(bus.end(), client_args.begin(), client_args.end());
   argv.insert(separator, bus.begin(), bus.end());
   return processes_.emplace_back(argv, environment(), dir_ / (tag + ".out"), dir_ / (tag + ".err"));

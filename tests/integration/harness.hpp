@@ -84,6 +84,13 @@ class Cluster {
   const std::filesystem::path& dir() const { return dir_; }
   // Added to every rpclb command line (e.g. CURVE key flags).
   std::vector<std::string> client_args;
+  // When false, rpclb gets no --bus flags and finds the bus itself (environment, config files).
+  bool pass_bus_flags = true;
+  // NAME=VALUE entries added to every process's environment.
+  std::vector<std::string> extra_env;
+  // Where rpclb looks for its per-user configuration file in this cluster.
+  std::filesystem::path user_config() const { return dir_ / "config" / "rpclb" / "rpclb.conf"; }
+  std::filesystem::path system_config() const { return dir_ / "config" / "system.conf"; }
   std::string agent_log(const std::string& name) const;
 
   static constexpr int kHeartbeatMs = 100;

@@ -64,3 +64,24 @@ TEST(CliArguments, JsonSurvivesAMessagePackRoundTrip) {
 
 }  // namespace
 }  // namespace rpclb
+
+#include "cli/config_file.hpp"
+
+namespace rpclb::cli {
+namespace {
+
+TEST(ConfigFile, ParsesKnownKeysAndNamesBadLines) {
+  auto values = parse_config("# c\n[rpclb]\nbus = tcp://a:1, tcp://b:2\n\nalgorithm=round_robin\n", "f.conf");
+  ASSERT_TRUE(values.ok()) << values.error().message;
+  EXPECT_EQ(values->at("bus"), "tcp://a:1, tcp://b:2");
+  EXPECT_EQ(values->at("algorithm"), "round_robin");
+  auto unknown = parse_config("bus = x\nfoo = 1\n", "f.conf");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.error().message.find("f.conf line 2: unknown key 'foo'"), std::string::npos);
+  auto no_equals = parse_config("bus\n", "f.conf");
+  ASSERT_FALSE(no_equals.ok());
+  EXPECT_EQ(no_equals.error().code, ErrorCode::bad_request);
+}
+
+}  // namespace
+}  // namespace rpclb::cli
