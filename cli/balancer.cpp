@@ -23,6 +23,14 @@ std::string bus_identity(const std::vector<std::string>& bus) {
   return id;
 }
 
+// What a reply means for the caller: a result (or a cast's acceptance) from
+// `node`, or the agent's error.
+Result<CallOutcome> outcome_of(const protocol::MemberInfo& node, protocol::CallReply reply,
+                               std::chrono::microseconds round_trip = {}) {
+  if (reply.kind == protocol::CallReply::Kind::error) return reply.error;
+  return CallOutcome{node, std::move(reply.value_msgpack), round_trip};
+}
+
 }  // namespace
 
 Result<Balancer> Balancer::create(BalancerOptions options) {
@@ -178,15 +186,7 @@ Result<CallOutcome> Balancer::call_once(const protocol::MemberInfo& node, const 
     if (auto released = release(node.name); !released) return released.error();
   }
   if (!reply) return reply.error();
-  switch (reply->kind) {
-    case protocol::CallReply::Kind::error:
-      return reply->error;
-    case protocol::CallReply::Kind::accepted:
-      return CallOutcome{node, {}};
-    case protocol::CallReply::Kind::result:
-      return CallOutcome{node, std::move(reply->value_msgpack)};
-  }
-  return make_error(ErrorCode::internal, "unreachable");
+  return outcome_of(node, std::move(reply).value());
 }
 
 std::vector<Result<CallOutcome>> Balancer::call_each(const std::vector<protocol::MemberInfo>& nodes,
@@ -202,14 +202,8 @@ std::vector<Result<CallOutcome>> Balancer::call_each(const std::vector<protocol:
       const auto sent = Clock::now();
       auto reply = exchange(context(), nodes[i].endpoint, request,
                             RpcOptions{deadline, options_.connect_timeout, options_.curve});
-      if (!reply) {
-        results[i] = reply.error();
-      } else if (reply->kind == protocol::CallReply::Kind::error) {
-        results[i] = reply->error;
-      } else {
-        results[i] = CallOutcome{nodes[i], std::move(reply->value_msgpack),
-                                 std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent)};
-      }
+      const auto round_trip = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent);
+      results[i] = reply ? outcome_of(nodes[i], std::move(reply).value(), round_trip) : reply.error();
     }
   };
   std::vector<std::thread> threads;

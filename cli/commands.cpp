@@ -189,7 +189,7 @@ int ping_nodes(const CommonOptions& common, Balancer& balancer, const std::vecto
       }
     } else {
       const auto& error = results[i].error();
-      line["error"] = {{"code", to_string(error.code)}, {"message", error.message}};
+      line["error"] = error_json(error);
       if (exit_code == kExitOk) exit_code = exit_code_for(error.code);
       if (!common.json) {
         std::printf("%s %s: %s\n", nodes[i].name.c_str(), std::string(to_string(error.code)).c_str(),
@@ -247,7 +247,7 @@ int fan_out_command(const CommonOptions& common, const SelectionFlags& selection
       line["result"] = value ? *value : nlohmann::json();
     } else {
       const auto& error = results[i].error();
-      line["error"] = {{"code", to_string(error.code)}, {"message", error.message}};
+      line["error"] = error_json(error);
       if (exit_code == kExitOk) exit_code = exit_code_for(error.code);
     }
     if (!common.json) {

@@ -31,13 +31,15 @@ void print_json(const nlohmann::json& value) {
   std::printf("%s\n", dump(value).c_str());
 }
 
+nlohmann::json error_json(const Error& error) {
+  return {{"code", to_string(error.code)}, {"message", error.message}};
+}
+
 int report(const Error& error, bool json) {
-  const std::string code(to_string(error.code));
   if (json) {
-    const nlohmann::json body = {{"error", {{"code", code}, {"message", error.message}}}};
-    std::fprintf(stderr, "%s\n", dump(body).c_str());
+    std::fprintf(stderr, "%s\n", dump({{"error", error_json(error)}}).c_str());
   } else {
-    std::fprintf(stderr, "rpclb: %s: %s\n", code.c_str(), error.message.c_str());
+    std::fprintf(stderr, "rpclb: %s: %s\n", std::string(to_string(error.code)).c_str(), error.message.c_str());
   }
   return exit_code_for(error.code);
 }

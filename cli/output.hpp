@@ -18,6 +18,9 @@ void print_member_names(const std::vector<protocol::MemberInfo>& members);
 void print_members_json(const std::vector<protocol::MemberInfo>& members);
 void print_json(const nlohmann::json& value);
 
+// {"code": ..., "message": ...}, as errors appear in every --json output.
+nlohmann::json error_json(const Error& error);
+
 // Prints the error and returns its documented exit code.
 int report(const Error& error, bool json);
 
