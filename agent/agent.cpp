@@ -1,12 +1,12 @@
 #include "agent/agent.hpp"
 
-#include <signal.h>
 #include <unistd.h>
 
 #include <memory>
 #include <optional>
 #include <random>
 #include <sstream>
+#include <stdexcept>
 
 #include "agent/announcer.hpp"
 #include "agent/builtins.hpp"
@@ -72,10 +72,10 @@ std::optional<zmq::message_t> split_envelope(std::vector<zmq::message_t>& parts,
 
 class Agent {
  public:
-  Agent(const AgentConfig& config, SignalFd& signals)
+  Agent(const AgentConfig& config, StopSource& stop)
       : config_(config),
         log_(config.name, config.log_level),
-        signals_(signals),
+        stop_(stop),
         facts_(std::make_shared<AgentFacts>()),
         rpc_(make_socket(context_, zmq::socket_type::router, 1000)),
         completions_(make_socket(context_, zmq::socket_type::pull)) {
@@ -87,9 +87,10 @@ class Agent {
     facts_->version = RPCLB_VERSION;
     add_builtins(functions_, facts_);
     add_programs(functions_, config.functions);
+    if (auto merged = functions_.merge(config.handlers); !merged) throw std::invalid_argument(merged.error().message);
   }
 
-  int run() {
+  int run(const OnServing& on_serving) {
     if (config_.curve) {
       zap_.emplace(context_, config_.curve->own.public_key, config_.curve->authorized, log_);
       secure_server(rpc_, config_.curve);
@@ -116,6 +117,7 @@ class Agent {
     for (const auto& group : config_.groups) groups += (groups.empty() ? "" : ",") + group;
     log_.info("serving " + std::to_string(functions_.names().size()) + " functions at " + endpoint + " in groups [" +
               groups + "]");
+    if (on_serving) on_serving(endpoint);
     loop();
     log_.info(in_flight_ == 0 ? "drained, exiting"
                               : "drain timeout with " + std::to_string(in_flight_) + " calls in flight, exiting");
@@ -126,7 +128,7 @@ class Agent {
   void loop() {
     auto next_heartbeat = Clock::now() + milliseconds(config_.heartbeat_ms);
     std::vector<zmq::pollitem_t> items{
-        {nullptr, signals_.fd(), ZMQ_POLLIN, 0},
+        {nullptr, stop_.fd(), ZMQ_POLLIN, 0},
         {completions_.handle(), 0, ZMQ_POLLIN, 0},
         {rpc_.handle(), 0, ZMQ_POLLIN, 0},
     };
@@ -158,12 +160,12 @@ class Agent {
       now = Clock::now();
 
       if (items[0].revents & ZMQ_POLLIN) {
-        if (const int signal = signals_.take(); signal != 0) {
+        if (const auto reason = stop_.take(); !reason.empty()) {
           if (drain_deadline_) {
-            log_.warn("second signal: exiting without waiting for in-flight calls");
+            log_.warn(reason + " again: exiting without waiting for in-flight calls");
             return;
           }
-          begin_drain(signal, now);
+          begin_drain(reason, now);
         }
       }
       if (zap_ && (items[zap_index].revents & ZMQ_POLLIN)) zap_->on_readable();
@@ -180,9 +182,8 @@ class Agent {
     }
   }
 
-  void begin_drain(int signal, Clock::time_point now) {
-    log_.info(std::string("received ") + (signal == SIGTERM ? "SIGTERM" : "SIGINT") + ": leaving the bus, " +
-              std::to_string(in_flight_) + " calls in flight");
+  void begin_drain(const std::string& reason, Clock::time_point now) {
+    log_.info(reason + ": leaving the bus, " + std::to_string(in_flight_) + " calls in flight");
     if (announcer_) announcer_->leave();
     drain_deadline_ = now + milliseconds(config_.drain_timeout_ms);
   }
@@ -257,7 +258,7 @@ class Agent {
 
   const AgentConfig& config_;
   Logger log_;
-  SignalFd& signals_;
+  StopSource& stop_;
   std::shared_ptr<AgentFacts> facts_;
   FunctionTable functions_;
   zmq::context_t context_;  // declared before every socket: destroyed after them
@@ -273,9 +274,9 @@ class Agent {
 
 }  // namespace
 
-int run_agent(const AgentConfig& config, SignalFd& signals) {
-  Agent agent(config, signals);
-  return agent.run();
+int run_agent(const AgentConfig& config, StopSource& stop, const OnServing& on_serving) {
+  Agent agent(config, stop);
+  return agent.run(on_serving);
 }
 
 }  // namespace rpclb::agent

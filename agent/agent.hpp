@@ -1,17 +1,25 @@
 // Agent: the per-host daemon. One event loop owns every socket:
 //
-//   signalfd ──> drain: leave the bus, refuse new calls, finish in-flight ones
+//   StopSource ──> drain: leave the bus, refuse new calls, finish in-flight ones
 //   RPC ROUTER ──> decode ──> WorkerPool ──> completion PULL ──> RPC ROUTER
 //   Announcer (XPUB) ──> every hub, on start, on each hub (re)subscribe, and per heartbeat
 //   BusHub (optional) ──> the membership view clients snapshot
 #pragma once
 
+#include <functional>
+#include <string>
+
 #include "agent/agent_config.hpp"
-#include "agent/signals.hpp"
+#include "agent/stop_source.hpp"
 
 namespace rpclb::agent {
 
-// Runs until SIGTERM/SIGINT and the drain that follows; returns the exit code.
-int run_agent(const AgentConfig& config, SignalFd& signals);
+// Told the advertised endpoint once the agent is bound and has announced itself.
+using OnServing = std::function<void(const std::string& endpoint)>;
+
+// Serves until `stop` fires and the drain that follows; returns the exit code.
+// Throws std::exception when it cannot start (a port taken, a function
+// served twice).
+int run_agent(const AgentConfig& config, StopSource& stop, const OnServing& on_serving = {});
 
 }  // namespace rpclb::agent

@@ -1,4 +1,5 @@
-// Everything `rpclb-agent` is told on its command line.
+// Everything an agent is configured with: `rpclb-agent`'s command line, or
+// rpclb::AgentOptions and the handlers of a service that embeds one.
 #pragma once
 
 #include <cstdint>
@@ -6,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/function_table.hpp"
 #include "agent/functions_file.hpp"
 #include "agent/logger.hpp"
 #include "common/curve.hpp"
@@ -20,7 +22,8 @@ struct AgentConfig {
   std::vector<std::string> bus;              // hubs to announce to
   std::optional<std::string> serve_bus;      // host a hub here too
   std::uint32_t weight = 1;
-  std::vector<FunctionSpec> functions;
+  std::vector<FunctionSpec> functions;  // allowlisted programs
+  FunctionTable handlers;               // in-process functions of an embedding service
   std::uint32_t heartbeat_ms = 1000;
   std::uint32_t missed_heartbeats = 3;  // for a hosted hub: TTL = this many heartbeats
   std::uint32_t workers = 16;

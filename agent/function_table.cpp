@@ -52,6 +52,14 @@ void FunctionTable::add(std::string name, Handler handler, Execution execution) 
   functions_[std::move(name)] = Function{std::move(handler), execution};
 }
 
+Status FunctionTable::merge(const FunctionTable& other) {
+  for (const auto& [name, function] : other.functions_) {
+    if (functions_.contains(name)) return make_error(ErrorCode::bad_request, "function " + name + " is served twice");
+  }
+  functions_.insert(other.functions_.begin(), other.functions_.end());
+  return {};
+}
+
 const Function* FunctionTable::find(std::string_view name) const {
   auto found = functions_.find(name);
   return found == functions_.end() ? nullptr : &found->second;
@@ -76,7 +84,7 @@ protocol::CallReply run_call(const FunctionTable& functions, const protocol::Cal
   try {
     const auto& bytes = request.args_msgpack;
     auto args = msgpack::unpack(bytes.data(), bytes.size());
-    auto result = function->handler(args.get(), CallContext{deadline, std::move(stop)});
+    auto result = function->handler(args.get(), CallContext{deadline, std::move(stop), bytes});
     if (!result) return protocol::CallReply::failure(id, result.error());
     return protocol::CallReply::result(id, std::move(result).value());
   } catch (const std::exception& e) {

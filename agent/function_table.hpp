@@ -14,14 +14,15 @@
 #include <vector>
 
 #include "agent/functions_file.hpp"
-#include "common/error.hpp"
 #include "common/protocol.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb::agent {
 
 struct CallContext {
   std::chrono::steady_clock::time_point deadline;
-  std::stop_token stop;  // set when the agent abandons in-flight work
+  std::stop_token stop;           // set when the agent abandons in-flight work
+  std::string_view args_msgpack;  // the argument array as it arrived, for handlers that keep it
 };
 
 // Takes the call's argument array; returns one MessagePack value.
@@ -40,6 +41,9 @@ struct Function {
 class FunctionTable {
  public:
   void add(std::string name, Handler handler, Execution execution = Execution::on_worker_pool);
+  // Adds every function of `other`; bad_request naming the first one this
+  // table already has.
+  Status merge(const FunctionTable& other);
   const Function* find(std::string_view name) const;
   std::vector<std::string> names() const;
 

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/error.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb::agent {
 

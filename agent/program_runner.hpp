@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "common/error.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb::agent {
 

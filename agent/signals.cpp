@@ -25,10 +25,10 @@ SignalFd::~SignalFd() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-int SignalFd::take() {
+std::string SignalFd::take() {
   signalfd_siginfo info{};
-  const auto n = ::read(fd_, &info, sizeof info);
-  return n == static_cast<ssize_t>(sizeof info) ? static_cast<int>(info.ssi_signo) : 0;
+  if (::read(fd_, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return "";
+  return info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT";
 }
 
 }  // namespace rpclb::agent

@@ -6,18 +6,20 @@
 // only arrive through this descriptor.
 #pragma once
 
+#include "agent/stop_source.hpp"
+
 namespace rpclb::agent {
 
-class SignalFd {
+class SignalFd final : public StopSource {
  public:
   SignalFd();
   SignalFd(const SignalFd&) = delete;
   SignalFd& operator=(const SignalFd&) = delete;
-  ~SignalFd();
+  ~SignalFd() override;
 
-  int fd() const { return fd_; }
-  // The pending signal's number, or 0 if none.
-  int take();
+  int fd() const override { return fd_; }
+  // "SIGTERM" or "SIGINT", or "" if none is pending.
+  std::string take() override;
 
  private:
   int fd_ = -1;

@@ -18,8 +18,8 @@
 #include <string>
 #include <string_view>
 
-#include "common/error.hpp"
 #include "common/protocol.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb::algorithms {
 

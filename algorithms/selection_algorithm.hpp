@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "algorithms/balancer_state.hpp"
-#include "common/error.hpp"
 #include "common/protocol.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb::algorithms {
 

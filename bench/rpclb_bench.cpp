@@ -8,8 +8,8 @@
 #include <thread>
 
 #include "bench/bench_stats.hpp"
-#include "cli/balancer.hpp"
 #include "common/json_msgpack.hpp"
+#include "lib/balancer.hpp"
 
 namespace {
 

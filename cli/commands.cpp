@@ -1,8 +1,8 @@
 #include "cli/commands.hpp"
 
-#include "cli/balancer.hpp"
 #include "cli/output.hpp"
 #include "common/json_msgpack.hpp"
+#include "lib/balancer.hpp"
 
 #include <pthread.h>
 #include <signal.h>
@@ -26,22 +26,10 @@ Result<algorithms::AlgorithmOptions> parse_opts(const std::vector<std::string>& 
   return options;
 }
 
-Result<std::optional<CurveConfig>> curve_config(const CommonOptions& common) {
-  if (common.curve_secret.empty() && common.curve_server_key.empty()) return std::optional<CurveConfig>{};
-  if (common.curve_secret.empty() || common.curve_server_key.empty()) {
-    return make_error(ErrorCode::bad_request, "--curve-secret and --curve-server-key go together");
-  }
-  auto own = load_keypair(common.curve_secret);
-  if (!own) return own.error();
-  auto server = load_public_key(common.curve_server_key);
-  if (!server) return server.error();
-  return std::optional<CurveConfig>{CurveConfig{*own, *server, {}}};
-}
-
 Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags& selection, const std::string& group) {
   auto opts = parse_opts(selection.opts);
   if (!opts) return opts.error();
-  auto curve = curve_config(common);
+  auto curve = load_client_curve(common.curve_secret, common.curve_server_key, "--curve-secret and --curve-server-key");
   if (!curve) return curve.error();
   BalancerOptions options;
   options.curve = *curve;

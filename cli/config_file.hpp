@@ -20,7 +20,7 @@
 #include <string>
 #include <vector>
 
-#include "common/error.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb::cli {
 

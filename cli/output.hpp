@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "common/error.hpp"
 #include "common/protocol.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb::cli {
 

@@ -11,9 +11,9 @@
 #include <vector>
 
 #include "common/curve.hpp"
-#include "common/error.hpp"
 #include "common/membership.hpp"
 #include "common/protocol.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb {
 

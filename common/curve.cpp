@@ -105,4 +105,30 @@ void make_curve_client(zmq::socket_t& socket, const CurveConfig& curve) {
   socket.set(zmq::sockopt::curve_secretkey, curve.own.secret_key);
 }
 
+Result<std::optional<CurveConfig>> load_client_curve(const std::string& secret_file, const std::string& server_key_file,
+                                                     std::string_view what) {
+  if (secret_file.empty() && server_key_file.empty()) return std::optional<CurveConfig>{};
+  if (secret_file.empty() || server_key_file.empty()) {
+    return make_error(ErrorCode::bad_request, std::string(what) + " go together");
+  }
+  auto own = load_keypair(secret_file);
+  if (!own) return own.error();
+  auto server = load_public_key(server_key_file);
+  if (!server) return server.error();
+  return std::optional<CurveConfig>{CurveConfig{*own, *server, {}}};
+}
+
+Result<std::optional<CurveConfig>> load_server_curve(const std::string& secret_file, const std::string& authorized_dir,
+                                                     std::string_view what) {
+  if (secret_file.empty() && authorized_dir.empty()) return std::optional<CurveConfig>{};
+  if (secret_file.empty() || authorized_dir.empty()) {
+    return make_error(ErrorCode::bad_request, std::string(what) + " go together");
+  }
+  auto own = load_keypair(secret_file);
+  if (!own) return own.error();
+  auto allowed = load_authorized_keys(authorized_dir);
+  if (!allowed) return allowed.error();
+  return std::optional<CurveConfig>{CurveConfig{*own, own->public_key, *allowed}};
+}
+
 }  // namespace rpclb

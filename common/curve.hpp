@@ -17,8 +17,9 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
-#include "common/error.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb {
 
@@ -42,6 +43,15 @@ Result<Keypair> load_keypair(const std::string& path);
 Result<std::string> load_public_key(const std::string& path);
 // Every *.pub file in `folder`.
 Result<std::set<std::string>> load_authorized_keys(const std::string& folder);
+
+// A process's CURVE set-up from its key files: std::nullopt when both paths
+// are empty, bad_request (naming `what`) when only one is given.
+//   client: its own keypair file and the cluster's public key file;
+//   server: the cluster keypair file and the authorised-clients folder.
+Result<std::optional<CurveConfig>> load_client_curve(const std::string& secret_file, const std::string& server_key_file,
+                                                     std::string_view what);
+Result<std::optional<CurveConfig>> load_server_curve(const std::string& secret_file, const std::string& authorized_dir,
+                                                     std::string_view what);
 
 // ZAP domains: which peers a server socket admits.
 inline constexpr std::string_view kClientsDomain = "rpclb";        // authorised clients and agents

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/error.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb {
 

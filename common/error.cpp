@@ -1,4 +1,4 @@
-#include "common/error.hpp"
+#include "rpclb/error.hpp"
 
 #include <array>
 #include <utility>

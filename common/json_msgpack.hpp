@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "common/error.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb {
 

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "common/error.hpp"
 #include "common/protocol.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb {
 

@@ -28,7 +28,7 @@
 #include <variant>
 #include <vector>
 
-#include "common/error.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb::protocol {
 

@@ -9,9 +9,9 @@
 #include <string>
 
 #include "common/curve.hpp"
-#include "common/error.hpp"
 #include "common/membership.hpp"
 #include "common/protocol.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb {
 

@@ -21,11 +21,11 @@
 #include "algorithms/selection_algorithm.hpp"
 #include "common/bus_client.hpp"
 #include "common/curve.hpp"
-#include "common/error.hpp"
 #include "common/match_filter.hpp"
 #include "common/membership.hpp"
 #include "common/protocol.hpp"
 #include "common/rpc_client.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb {
 
@@ -73,11 +73,11 @@ class Balancer {
   // Members of the group that pass the filter, in name order.
   // service_unavailable if there are none.
   Result<std::vector<protocol::MemberInfo>> members(Clock::time_point deadline);
-  // Up to `count` distinct members chosen by the algorithm (count 1: exactly one).
-  Result<std::vector<protocol::MemberInfo>> select(std::size_t count, Clock::time_point deadline);
-  // The same, never choosing a member named in `excluded`.
+  // Up to `count` distinct members chosen by the algorithm (count 1: exactly
+  // one), never one named in `excluded`; `key` overrides options.key.
   Result<std::vector<protocol::MemberInfo>> select(std::size_t count, Clock::time_point deadline,
-                                                   const std::set<std::string>& excluded);
+                                                   const std::set<std::string>& excluded = {},
+                                                   const std::optional<std::string>& key = std::nullopt);
   // Tells the algorithm this caller is done with `node`.
   Status release(const std::string& node);
   // Runs `function` on each of `nodes` (no selection, no retries), at most
@@ -99,7 +99,7 @@ class Balancer {
   // ends. A member that could not take the request is not chosen again, and
   // up to `retries` others are tried.
   Result<CallOutcome> call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,
-                           Clock::time_point deadline);
+                           Clock::time_point deadline, const std::optional<std::string>& key = std::nullopt);
 
  private:
   Balancer(BalancerOptions options, MatchFilter filter, std::unique_ptr<algorithms::SelectionAlgorithm> algorithm);

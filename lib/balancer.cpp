@@ -1,4 +1,4 @@
-#include "cli/balancer.hpp"
+#include "lib/balancer.hpp"
 
 #include "algorithms/balancer_state.hpp"
 #include "algorithms/registry.hpp"
@@ -130,12 +130,9 @@ Result<std::vector<protocol::MemberInfo>> Balancer::members(Clock::time_point de
   return candidates(deadline, {}, group);
 }
 
-Result<std::vector<protocol::MemberInfo>> Balancer::select(std::size_t count, Clock::time_point deadline) {
-  return select(count, deadline, {});
-}
-
 Result<std::vector<protocol::MemberInfo>> Balancer::select(std::size_t count, Clock::time_point deadline,
-                                                           const std::set<std::string>& excluded) {
+                                                           const std::set<std::string>& excluded,
+                                                           const std::optional<std::string>& key) {
   if (count == 0) return make_error(ErrorCode::bad_request, "count must be at least 1");
   std::vector<protocol::MemberInfo> group;
   auto found = candidates(deadline, excluded, group);
@@ -146,7 +143,7 @@ Result<std::vector<protocol::MemberInfo>> Balancer::select(std::size_t count, Cl
         // Forget nodes that left; judged on the whole group, not the --match subset.
         state.retain_only(group);
         const algorithms::Selection selection{members,
-                                              options_.key,
+                                              key ? key : options_.key,
                                               state,
                                               rng_,
                                               algorithms::membership_version(members),
@@ -283,7 +280,7 @@ Result<std::vector<protocol::MemberInfo>> Balancer::all_members(Clock::time_poin
 }
 
 Result<CallOutcome> Balancer::call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,
-                                   Clock::time_point deadline) {
+                                   Clock::time_point deadline, const std::optional<std::string>& key) {
   if (!protocol::is_valid_function_name(function)) {
     return make_error(ErrorCode::bad_request, "function must be MODULE.FUNCTION, got '" + function + "'");
   }
@@ -295,7 +292,7 @@ Result<CallOutcome> Balancer::call(const std::string& function, std::string args
   std::set<std::string> failed;
   std::string history;
   for (std::uint32_t attempt = 0;; ++attempt) {
-    auto chosen = select(1, deadline, failed);
+    auto chosen = select(1, deadline, failed, key);
     if (!chosen) {
       if (history.empty()) return chosen.error();
       return make_error(chosen.error().code, chosen.error().message + " (tried:" + history + ")");

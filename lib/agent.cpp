@@ -1,0 +1,219 @@
+// rpclb::Agent over the agent's event loop (agent/agent.hpp): validates
+// options into an AgentConfig, adapts handlers, and runs the loop on a
+// thread of its own (start) or on the caller's (run_until_signal).
+#include "rpclb/agent.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <future>
+#include <thread>
+
+#include "agent/agent.hpp"
+#include "agent/signals.hpp"
+#include "common/curve.hpp"
+#include "common/endpoint.hpp"
+#include "common/protocol.hpp"
+
+namespace rpclb {
+namespace {
+
+std::string host_name() {
+  char buffer[256] = {};
+  ::gethostname(buffer, sizeof buffer - 1);
+  return buffer;
+}
+
+Status check_range(std::string_view what, std::uint64_t value, std::uint64_t low, std::uint64_t high) {
+  if (value >= low && value <= high) return {};
+  return make_error(ErrorCode::bad_request, std::string(what) + " must be between " + std::to_string(low) + " and " +
+                                                std::to_string(high) + ", got " + std::to_string(value));
+}
+
+// Everything about the options that does not need the network; the first
+// problem found, or success.
+Status check_options(const AgentOptions& options) {
+  for (const auto& group : options.groups) {
+    if (group.empty()) return make_error(ErrorCode::bad_request, "group names cannot be empty");
+  }
+  if (auto status = validate_endpoint(options.listen, true); !status) {
+    return make_error(ErrorCode::bad_request, "listen: " + status.error().message);
+  }
+  if (!options.advertise.empty()) {
+    if (auto status = validate_endpoint(options.advertise, false); !status) {
+      return make_error(ErrorCode::bad_request, "advertise: " + status.error().message);
+    }
+  }
+  if (options.serve_bus) {
+    if (auto address = bus_address(*options.serve_bus); !address) {
+      return make_error(ErrorCode::bad_request, "serve bus: " + address.error().message);
+    }
+  }
+  for (const auto& check :
+       {check_range("weight", options.weight, 1, 1000000),
+        check_range("heartbeat (ms)", options.heartbeat.count(), 10, 600000),
+        check_range("missed heartbeats", options.missed_heartbeats, 1, 1000),
+        check_range("workers", options.workers, 1, 1024), check_range("max queue", options.max_queue, 1, 1000000),
+        check_range("drain timeout (ms)", options.drain_timeout.count(), 0, 86400000)}) {
+    if (!check) return check;
+  }
+  return {};
+}
+
+Result<agent::AgentConfig> make_config(AgentOptions options) {
+  if (auto checked = check_options(options); !checked) return checked.error();
+  agent::AgentConfig config;
+  auto level = agent::parse_log_level(options.log_level);
+  if (!level) {
+    return make_error(ErrorCode::bad_request, "log level must be error, warn, info or debug, got " + options.log_level);
+  }
+  auto bus = resolve_bus(options.bus, options.serve_bus.value_or(std::string(kDefaultBus)));
+  if (!bus) return bus.error();
+  for (const auto& endpoint : *bus) {
+    if (auto address = bus_address(endpoint); !address) {
+      return make_error(ErrorCode::bad_request, "bus: " + address.error().message);
+    }
+  }
+  if (!options.functions_file.empty()) {
+    auto specs = agent::load_functions_file(options.functions_file);
+    if (!specs) return specs.error();
+    config.functions = std::move(specs).value();
+  }
+  auto curve = load_server_curve(options.curve_secret_file, options.curve_authorized_dir,
+                                 "curve_secret_file and curve_authorized_dir");
+  if (!curve) return curve.error();
+
+  config.name = options.name.empty() ? host_name() : std::move(options.name);
+  config.groups = std::move(options.groups);
+  config.listen = std::move(options.listen);
+  config.advertise = std::move(options.advertise);
+  config.bus = std::move(bus).value();
+  config.serve_bus = std::move(options.serve_bus);
+  config.weight = options.weight;
+  config.heartbeat_ms = static_cast<std::uint32_t>(options.heartbeat.count());
+  config.missed_heartbeats = options.missed_heartbeats;
+  config.workers = options.workers;
+  config.max_queue = options.max_queue;
+  config.drain_timeout_ms = static_cast<std::uint32_t>(options.drain_timeout.count());
+  config.log_level = *level;
+  config.curve = std::move(curve).value();
+  return config;
+}
+
+// The agent's internal handler shape, around a public Handler.
+agent::Handler adapt(Handler handler, std::string function) {
+  return [handler = std::move(handler), function = std::move(function)](
+             const msgpack::object&, const agent::CallContext& context) -> Result<std::string> {
+    auto arguments = Payload::from_msgpack(std::string(context.args_msgpack));
+    if (!arguments) return arguments.error();
+    auto result = handler(Request{function, std::move(arguments).value(), context.deadline, context.stop});
+    if (!result) return result.error();
+    return result->msgpack();
+  };
+}
+
+}  // namespace
+
+struct Agent::State {
+  explicit State(agent::AgentConfig config) : config(std::move(config)) {}
+
+  agent::AgentConfig config;
+  agent::StopRequest stop_request;
+  std::thread serving;  // runs the event loop after start()
+  std::string endpoint;
+  bool started = false;
+};
+
+Result<Agent> Agent::create(AgentOptions options) {
+  auto config = make_config(std::move(options));
+  if (!config) return config.error();
+  return Agent(std::make_unique<State>(std::move(config).value()));
+}
+
+Agent::Agent(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Agent::Agent(Agent&&) noexcept = default;
+Agent& Agent::operator=(Agent&& other) noexcept {
+  if (this != &other) {
+    if (state_) stop();
+    state_ = std::move(other.state_);
+  }
+  return *this;
+}
+
+Agent::~Agent() {
+  if (state_) stop();
+}
+
+Status Agent::handle(std::string function, Handler handler) {
+  if (state_->started) return make_error(ErrorCode::bad_request, "handlers are registered before start()");
+  if (!protocol::is_valid_function_name(function)) {
+    return make_error(ErrorCode::bad_request, "function must be MODULE.FUNCTION, got '" + function + "'");
+  }
+  if (function.starts_with("sys.")) return make_error(ErrorCode::bad_request, "sys.* is reserved for the built-ins");
+  if (!handler) return make_error(ErrorCode::bad_request, "no handler for " + function);
+  auto& table = state_->config.handlers;
+  const bool is_program = std::any_of(state_->config.functions.begin(), state_->config.functions.end(),
+                                      [&](const agent::FunctionSpec& spec) { return spec.name == function; });
+  if (table.find(function) || is_program) {
+    return make_error(ErrorCode::bad_request, "function " + function + " is served twice");
+  }
+  table.add(function, adapt(std::move(handler), function));
+  return {};
+}
+
+Status Agent::start() {
+  if (state_->started) return make_error(ErrorCode::bad_request, "the agent is already started");
+  std::promise<Result<std::string>> serving;
+  auto ready = serving.get_future();
+  state_->started = true;
+  state_->serving = std::thread([state = state_.get(), serving = std::move(serving)]() mutable {
+    bool told = false;
+    try {
+      agent::run_agent(state->config, state->stop_request, [&](const std::string& endpoint) {
+        serving.set_value(endpoint);
+        told = true;
+      });
+    } catch (const std::exception& e) {
+      if (!told) {
+        serving.set_value(make_error(ErrorCode::service_unavailable, e.what()));
+      } else {
+        // Nobody is waiting on the loop but the service's operator.
+        std::fprintf(stderr, "rpclb agent %s stopped: %s\n", state->config.name.c_str(), e.what());
+      }
+    }
+  });
+  auto endpoint = ready.get();
+  if (!endpoint) {
+    state_->serving.join();
+    state_->started = false;
+    return endpoint.error();
+  }
+  state_->endpoint = std::move(endpoint).value();
+  return {};
+}
+
+std::string Agent::endpoint() const {
+  return state_->endpoint;
+}
+
+void Agent::stop() {
+  if (!state_->serving.joinable()) return;
+  state_->stop_request.request();
+  state_->serving.join();
+}
+
+Status Agent::run_until_signal() {
+  if (state_->started) return make_error(ErrorCode::bad_request, "the agent is already started");
+  state_->started = true;
+  agent::SignalFd signals;
+  try {
+    agent::run_agent(state_->config, signals);
+  } catch (const std::exception& e) {
+    // Typically a bind failure: the port is taken or the address is not ours.
+    return make_error(ErrorCode::service_unavailable, e.what());
+  }
+  return {};
+}
+
+}  // namespace rpclb

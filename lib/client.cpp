@@ -1,0 +1,131 @@
+// rpclb::Client over Balancer: option translation and type conversion only.
+#include "rpclb/client.hpp"
+
+#include <mutex>
+
+#include "common/curve.hpp"
+#include "common/endpoint.hpp"
+#include "lib/balancer.hpp"
+
+namespace rpclb {
+namespace {
+
+Member public_member(const protocol::MemberInfo& info) {
+  return Member{info.name, info.endpoint, info.groups, info.weight, info.load, info.version};
+}
+
+std::vector<Member> public_members(const std::vector<protocol::MemberInfo>& infos) {
+  std::vector<Member> out;
+  out.reserve(infos.size());
+  for (const auto& info : infos) out.push_back(public_member(info));
+  return out;
+}
+
+// The wire carries arguments as an array (fixarray, array 16, array 32).
+bool is_array(const Payload& payload) {
+  const auto first = static_cast<unsigned char>(payload.msgpack().front());
+  return (first & 0xf0) == 0x90 || first == 0xdc || first == 0xdd;
+}
+
+Status check_arguments(const Payload& arguments) {
+  if (is_array(arguments)) return {};
+  return make_error(ErrorCode::bad_request,
+                    "call arguments must be an array (rpclb::args(...)), got " + arguments.json());
+}
+
+}  // namespace
+
+struct Client::State {
+  explicit State(Balancer balancer, std::chrono::milliseconds timeout)
+      : balancer(std::move(balancer)), timeout(timeout) {}
+
+  Clock::time_point deadline(const CallOptions& options) const {
+    return Clock::now() + options.timeout.value_or(timeout);
+  }
+
+  std::mutex mutex;  // a Balancer serves one operation at a time
+  Balancer balancer;
+  std::chrono::milliseconds timeout;
+};
+
+Result<Client> Client::create(ClientOptions options) {
+  if (options.group.empty()) return make_error(ErrorCode::bad_request, "a group name is required");
+  if (options.timeout.count() <= 0) return make_error(ErrorCode::bad_request, "timeout must be positive");
+  auto bus = resolve_bus(options.bus, kDefaultBus);
+  if (!bus) return bus.error();
+  for (const auto& endpoint : *bus) {
+    if (auto address = bus_address(endpoint); !address) return address.error();
+  }
+  auto curve = load_client_curve(options.curve_secret_file, options.curve_server_key_file,
+                                 "curve_secret_file and curve_server_key_file");
+  if (!curve) return curve.error();
+
+  BalancerOptions balancer;
+  balancer.bus = std::move(bus).value();
+  balancer.group = std::move(options.group);
+  balancer.algorithm = std::move(options.algorithm);
+  balancer.algorithm_options.insert(options.algorithm_options.begin(), options.algorithm_options.end());
+  balancer.match = std::move(options.match);
+  balancer.bus_timeout = options.bus_timeout;
+  balancer.retries = options.retries;
+  balancer.retry_on_timeout = options.retry_on_timeout;
+  balancer.wait_for_member = options.wait_for_member;
+  balancer.membership_refresh = options.membership_refresh;
+  balancer.persist_state = options.shared_state;
+  balancer.curve = std::move(curve).value();
+  auto created = Balancer::create(std::move(balancer));
+  if (!created) return created.error();
+  return Client(std::make_unique<State>(std::move(created).value(), options.timeout));
+}
+
+Client::Client(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&&) noexcept = default;
+Client::~Client() = default;
+
+Result<std::vector<Member>> Client::members() {
+  std::lock_guard lock(state_->mutex);
+  auto found = state_->balancer.members(state_->deadline({}));
+  if (!found) return found.error();
+  return public_members(*found);
+}
+
+Result<Member> Client::select(const CallOptions& options) {
+  auto chosen = select_n(1, options);
+  if (!chosen) return chosen.error();
+  return std::move(chosen->front());
+}
+
+Result<std::vector<Member>> Client::select_n(std::size_t count, const CallOptions& options) {
+  std::lock_guard lock(state_->mutex);
+  auto chosen = state_->balancer.select(count, state_->deadline(options), {}, options.key);
+  if (!chosen) return chosen.error();
+  return public_members(*chosen);
+}
+
+Status Client::release(std::string_view node) {
+  std::lock_guard lock(state_->mutex);
+  return state_->balancer.release(std::string(node));
+}
+
+Result<Reply> Client::call(std::string_view function, const Payload& arguments, const CallOptions& options) {
+  if (auto checked = check_arguments(arguments); !checked) return checked.error();
+  std::lock_guard lock(state_->mutex);
+  auto outcome = state_->balancer.call(std::string(function), arguments.msgpack(), protocol::CallMode::call,
+                                       state_->deadline(options), options.key);
+  if (!outcome) return outcome.error();
+  auto value = Payload::from_msgpack(std::move(outcome->value_msgpack));
+  if (!value) return make_error(ErrorCode::internal, outcome->node.name + " returned an unreadable result");
+  return Reply{public_member(outcome->node), std::move(value).value()};
+}
+
+Result<Member> Client::cast(std::string_view function, const Payload& arguments, const CallOptions& options) {
+  if (auto checked = check_arguments(arguments); !checked) return checked.error();
+  std::lock_guard lock(state_->mutex);
+  auto outcome = state_->balancer.call(std::string(function), arguments.msgpack(), protocol::CallMode::cast,
+                                       state_->deadline(options), options.key);
+  if (!outcome) return outcome.error();
+  return public_member(outcome->node);
+}
+
+}  // namespace rpclb

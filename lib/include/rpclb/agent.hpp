@@ -1,0 +1,95 @@
+// rpclb::Agent: an rpclb agent inside a C++ service, serving the service's
+// own functions in-process next to the sys.* built-ins, the way an Elixir
+// node exposes its modules. The rpclb-agent daemon is this class plus a
+// command line.
+//
+//   auto agent = rpclb::Agent::create({.name = "adder-1", .groups = {"math"}});
+//   agent->handle("math.add", [](const rpclb::Request& request) -> rpclb::Result<rpclb::Payload> {
+//     auto [a, b] = *request.args.as<std::tuple<int, int>>();
+//     return rpclb::Payload::of(a + b);
+//   });
+//   agent->start();  // serving on a background thread until stop() or destruction
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "rpclb/error.hpp"
+#include "rpclb/payload.hpp"
+
+namespace rpclb {
+
+struct AgentOptions {
+  std::string name;                          // unique on the bus; empty: the host name
+  std::vector<std::string> groups;           // load balancers to join
+  std::string listen = "tcp://127.0.0.1:*";  // where to serve calls (* = any free port)
+  std::string advertise;                     // endpoint announced to callers; empty: the bound one
+  // Hubs to announce to; empty: $RPCLB_BUS, else serve_bus, else tcp://127.0.0.1:7400.
+  std::vector<std::string> bus;
+  std::optional<std::string> serve_bus;  // also host a hub here (ports P..P+2)
+  std::uint32_t weight = 1;
+  std::string functions_file;  // allowlisted programs (see README), optional
+  std::chrono::milliseconds heartbeat{1000};
+  std::uint32_t missed_heartbeats = 3;  // for a hosted hub: members silent this long are dropped
+  std::uint32_t workers = 16;           // threads running handlers
+  std::uint32_t max_queue = 1024;       // calls in flight beyond this are refused (service_unavailable)
+  std::chrono::milliseconds drain_timeout{15000};
+  std::string log_level = "warn";  // error, warn, info or debug; lines go to stderr
+  // CURVE: the cluster keypair file and the folder of authorised client
+  // public keys; both or neither.
+  std::string curve_secret_file;
+  std::string curve_authorized_dir;
+};
+
+// One call to a handler.
+struct Request {
+  std::string function;
+  Payload args;  // always an array
+  std::chrono::steady_clock::time_point deadline;
+  std::stop_token stop;  // requested when the agent gives up on in-flight calls
+};
+
+// Runs on one of the agent's worker threads. Returning an Error sends it to
+// the caller as is; an exception becomes `internal` with its message.
+using Handler = std::function<Result<Payload>(const Request& request)>;
+
+class Agent {
+ public:
+  // Checks every option and loads the functions file and keys; bad_request
+  // says which is wrong. Binds nothing yet.
+  static Result<Agent> create(AgentOptions options);
+
+  Agent(Agent&&) noexcept;
+  Agent& operator=(Agent&&) noexcept;
+  ~Agent();  // stop()
+
+  // Serves `function` (MODULE.FUNCTION, not sys.*) with `handler`. Before
+  // start() only; bad_request for a bad or taken name.
+  Status handle(std::string function, Handler handler);
+  // Binds, joins the groups and serves on a background thread; returns once
+  // callers can reach it (service_unavailable if it cannot bind).
+  Status start();
+  // The endpoint announced to callers; empty before start().
+  std::string endpoint() const;
+  // Leaves the bus, refuses new calls, lets in-flight ones finish (up to
+  // drain_timeout) and returns when the agent is gone. Idempotent.
+  void stop();
+  // For a program's main(): serves on the calling thread until SIGTERM or
+  // SIGINT, then drains (a second signal skips the drain). Call it before
+  // starting any other thread: it blocks those signals so that only the
+  // agent receives them.
+  Status run_until_signal();
+
+ private:
+  struct State;
+  explicit Agent(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace rpclb

@@ -1,0 +1,107 @@
+// rpclb::Client: one load balancer seen from a C++ service, as the model's
+// RpcLoadBalancer.LoadBalancer is seen from Elixir: a group on the bus, a
+// selection algorithm with options, and an optional node filter.
+//
+//   auto client = rpclb::Client::create({.group = "workers", .algorithm = "round_robin"});
+//   if (!client) return fail(client.error());
+//   auto reply = client->call("math.add", rpclb::args(2, 3));
+//
+// A Client is safe to share between threads; its operations then run one at
+// a time. Give each thread its own Client for calls in parallel.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rpclb/error.hpp"
+#include "rpclb/payload.hpp"
+
+namespace rpclb {
+
+struct ClientOptions {
+  std::string group;
+  // Bus hubs; empty: $RPCLB_BUS, else tcp://127.0.0.1:7400.
+  std::vector<std::string> bus;
+  std::string algorithm = "random";
+  std::map<std::string, std::string> algorithm_options;  // the CLI's --opt key=value
+  // Members to consider: exact names or /regex/ (whole-name match); empty: all.
+  std::vector<std::string> match;
+  std::chrono::milliseconds timeout{5000};      // per operation, unless CallOptions says otherwise
+  std::chrono::milliseconds bus_timeout{1000};  // for a membership snapshot
+  // Further members to try when one could not take a call (never ran there).
+  std::uint32_t retries = 2;
+  bool retry_on_timeout = false;  // only for idempotent functions
+  // When no member matches, wait this long for one to join.
+  std::chrono::milliseconds wait_for_member{0};
+  // How long a discovered member list is reused before the bus is asked again.
+  std::chrono::milliseconds membership_refresh{1000};
+  // false: the algorithm's state (round-robin position, connection counts)
+  // lives in this Client. true: in the state file the rpclb CLI uses for the
+  // same group and bus, so this service and shell scripts balance together.
+  bool shared_state = false;
+  // CURVE: this client's keypair file and the cluster's public key file
+  // (`rpclb keygen`); both or neither.
+  std::string curve_secret_file;
+  std::string curve_server_key_file;
+};
+
+// Per-operation overrides.
+struct CallOptions {
+  std::optional<std::chrono::milliseconds> timeout;
+  std::optional<std::string> key;  // for key-routed algorithms (hash_ring)
+};
+
+struct Member {
+  std::string name;
+  std::string endpoint;
+  std::vector<std::string> groups;
+  std::uint32_t weight = 1;
+  std::uint32_t load = 0;  // calls in flight, as last announced
+  std::string version;
+
+  friend bool operator==(const Member&, const Member&) = default;
+};
+
+struct Reply {
+  Member node;    // who ran it
+  Payload value;  // the function's result (nil for a cast)
+};
+
+class Client {
+ public:
+  // Checks the algorithm, its options, the match patterns and the key files;
+  // bad_request says which is wrong. Contacts nobody yet.
+  static Result<Client> create(ClientOptions options);
+
+  Client(Client&&) noexcept;
+  Client& operator=(Client&&) noexcept;
+  ~Client();
+
+  // Members of the group that pass the filter, by name; service_unavailable
+  // if there are none.
+  Result<std::vector<Member>> members();
+  // One member chosen by the algorithm. Stateful algorithms count it as in
+  // use until release().
+  Result<Member> select(const CallOptions& options = {});
+  // Up to `count` distinct members (hash_ring: the key's replicas in ring order).
+  Result<std::vector<Member>> select_n(std::size_t count, const CallOptions& options = {});
+  Status release(std::string_view node);
+  // Runs `function` (MODULE.FUNCTION) on a chosen member and waits for its
+  // result. Members that could not take the call are skipped (retries).
+  Result<Reply> call(std::string_view function, const Payload& arguments = args(), const CallOptions& options = {});
+  // Hands `function` to a chosen member and returns once it has accepted it.
+  Result<Member> cast(std::string_view function, const Payload& arguments = args(), const CallOptions& options = {});
+
+ private:
+  struct State;
+  explicit Client(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace rpclb

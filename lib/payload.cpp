@@ -1,0 +1,31 @@
+#include "rpclb/payload.hpp"
+
+#include "common/json_msgpack.hpp"
+
+namespace rpclb {
+
+Payload::Payload() : bytes_(1, '\xc0') {}
+
+Result<Payload> Payload::from_msgpack(std::string bytes) {
+  try {
+    std::size_t offset = 0;
+    msgpack::unpack(bytes.data(), bytes.size(), offset);
+    if (offset != bytes.size()) return Error{ErrorCode::bad_request, "more than one MessagePack value"};
+  } catch (const std::exception& e) {
+    return Error{ErrorCode::bad_request, std::string("not MessagePack: ") + e.what()};
+  }
+  return Payload(std::move(bytes));
+}
+
+Result<Payload> Payload::from_json(std::string_view text) {
+  auto parsed = nlohmann::json::parse(text, nullptr, false);
+  if (parsed.is_discarded()) return Error{ErrorCode::bad_request, "not JSON: " + std::string(text)};
+  return Payload(json_to_msgpack(parsed));
+}
+
+std::string Payload::json() const {
+  auto value = msgpack_to_json(bytes_);
+  return value ? value->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) : "null";
+}
+
+}  // namespace rpclb
