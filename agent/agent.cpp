@@ -105,7 +105,7 @@ class Agent {
     for (const auto& bus : config_.bus) hubs.push_back(*bus_address(bus));
     if (config_.serve_bus) {
       hub_.emplace(context_, *bus_address(*config_.serve_bus), config_.missed_heartbeats, log_, config_.curve);
-      log_.info("hosting bus hub at " + *config_.serve_bus);
+      log_.info("hub_started", {{"bus", *config_.serve_bus}});
     }
     if (!config_.groups.empty()) {
       protocol::MemberInfo self{config_.name,         random_instance_id(), endpoint, config_.groups, config_.weight, 0,
@@ -113,14 +113,16 @@ class Agent {
       announcer_.emplace(context_, hubs, std::move(self), config_.curve);
       announcer_->announce(in_flight_);
     }
-    std::string groups;
-    for (const auto& group : config_.groups) groups += (groups.empty() ? "" : ",") + group;
-    log_.info("serving " + std::to_string(functions_.names().size()) + " functions at " + endpoint + " in groups [" +
-              groups + "]");
+    log_.info("serving", {{"endpoint", endpoint},
+                          {"groups", log_list(config_.groups)},
+                          {"functions", std::to_string(functions_.names().size())}});
     if (on_serving) on_serving(endpoint);
     loop();
-    log_.info(in_flight_ == 0 ? "drained, exiting"
-                              : "drain timeout with " + std::to_string(in_flight_) + " calls in flight, exiting");
+    if (in_flight_ == 0) {
+      log_.info("stopped");
+    } else {
+      log_.warn("stopped", {{"abandoned_calls", std::to_string(in_flight_)}});
+    }
     return 0;
   }
 
@@ -162,7 +164,7 @@ class Agent {
       if (items[0].revents & ZMQ_POLLIN) {
         if (const auto reason = stop_.take(); !reason.empty()) {
           if (drain_deadline_) {
-            log_.warn(reason + " again: exiting without waiting for in-flight calls");
+            log_.warn("stopping_now", {{"reason", reason}, {"in_flight", std::to_string(in_flight_)}});
             return;
           }
           begin_drain(reason, now);
@@ -183,7 +185,7 @@ class Agent {
   }
 
   void begin_drain(const std::string& reason, Clock::time_point now) {
-    log_.info(reason + ": leaving the bus, " + std::to_string(in_flight_) + " calls in flight");
+    log_.info("draining", {{"reason", reason}, {"in_flight", std::to_string(in_flight_)}});
     if (announcer_) announcer_->leave();
     drain_deadline_ = now + milliseconds(config_.drain_timeout_ms);
   }
@@ -209,41 +211,50 @@ class Agent {
     rpc_.send(zmq::buffer(protocol::encode(reply)), zmq::send_flags::dontwait);
   }
 
+  void refuse(std::vector<zmq::message_t>& routing, const protocol::CallRequest& request, const Error& error) {
+    log_.debug(
+        "request_refused",
+        {{"function", request.function}, {"code", std::string(to_string(error.code))}, {"error", error.message}});
+    reply(routing, protocol::CallReply::failure(request.id, error));
+  }
+
   void on_requests(Clock::time_point now) {
     std::vector<zmq::message_t> parts;
     std::vector<zmq::message_t> routing;
     while (receive_multipart(rpc_, parts)) {
       auto body = split_envelope(parts, routing);
       if (!body) {
-        log_.debug("dropped a request with no usable envelope");
+        log_.debug("request_dropped", {{"error", "no usable envelope"}});
         continue;
       }
       auto request = protocol::decode_as<protocol::CallRequest>(as_view(*body));
       if (!request) {
-        log_.debug("bad request: " + request.error().message);
+        log_.debug("request_refused", {{"code", "bad_request"}, {"error", request.error().message}});
         reply(routing, protocol::CallReply::failure(0, request.error()));
         continue;
       }
       const auto id = request->id;
       if (drain_deadline_) {
-        reply(routing, protocol::CallReply::failure(
-                           id, {ErrorCode::service_unavailable, "node " + config_.name + " is draining"}));
+        refuse(routing, *request, {ErrorCode::service_unavailable, "node " + config_.name + " is draining"});
         continue;
       }
       const Function* function = functions_.find(request->function);
       if (!function) {
-        reply(routing,
-              protocol::CallReply::failure(
-                  id, {ErrorCode::not_found, "node " + config_.name + " has no function " + request->function}));
+        refuse(routing, *request,
+               {ErrorCode::not_found, "node " + config_.name + " has no function " + request->function});
         continue;
       }
       if (in_flight_ >= config_.max_queue) {
-        reply(routing, protocol::CallReply::failure(
-                           id, {ErrorCode::service_unavailable, "node " + config_.name + " is at capacity"}));
+        refuse(routing, *request, {ErrorCode::service_unavailable, "node " + config_.name + " is at capacity"});
         continue;
       }
       const bool is_cast = request->mode == protocol::CallMode::cast;
       const auto budget = (is_cast || request->timeout_ms == 0) ? kLongestCall : milliseconds(request->timeout_ms);
+      if (log_.enabled(LogLevel::debug)) {
+        log_.debug("request_accepted", {{"function", request->function},
+                                        {"mode", is_cast ? "cast" : "call"},
+                                        {"timeout_ms", std::to_string(request->timeout_ms)}});
+      }
       if (is_cast) reply(routing, protocol::CallReply::accepted(id));
       if (function->execution == Execution::on_event_loop) {
         auto done = run_call(functions_, *request, now + budget, {});

@@ -28,16 +28,20 @@ void BusHub::on_announce_readable(Clock::time_point now) {
     if (parts.size() != 1) continue;
     auto message = protocol::decode(as_view(parts[0]));
     if (!message) {
-      log_.debug("bus: dropped a bad announcement: " + message.error().message);
+      log_.debug("announcement_dropped", {{"error", message.error().message}});
       continue;
     }
     if (auto* announce = std::get_if<protocol::Announce>(&*message)) {
       const auto change = view_.apply(*announce, now);
-      if (change == MembershipView::Change::joined) log_.info("bus: " + announce->member.name + " joined");
+      if (change == MembershipView::Change::joined) {
+        log_.info("member_joined", {{"member", announce->member.name},
+                                    {"endpoint", announce->member.endpoint},
+                                    {"groups", log_list(announce->member.groups)}});
+      }
       if (change != MembershipView::Change::refreshed) publish(*announce);
     } else if (auto* leave = std::get_if<protocol::Leave>(&*message)) {
       if (view_.apply(*leave)) {
-        log_.info("bus: " + leave->name + " left");
+        log_.info("member_left", {{"member", leave->name}});
         publish(*leave);
       }
     }
@@ -60,7 +64,7 @@ void BusHub::on_snapshot_readable() {
 
 void BusHub::expire(Clock::time_point now) {
   for (const auto& member : view_.expire(now)) {
-    log_.info("bus: " + member.name + " expired (heartbeats stopped)");
+    log_.info("member_expired", {{"member", member.name}});
     publish(protocol::Leave{member.name, member.instance});
   }
 }

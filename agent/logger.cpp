@@ -12,6 +12,57 @@ struct LevelInfo {
 };
 constexpr std::array<LevelInfo, 4> kLevels{{{"error", "<3>"}, {"warn", "<4>"}, {"info", "<6>"}, {"debug", "<7>"}}};
 
+bool needs_quotes(std::string_view value) {
+  if (value.empty()) return true;
+  for (const unsigned char c : value) {
+    if (c <= ' ' || c == '"' || c == '=' || c == '\\' || c == 0x7f) return true;
+  }
+  return false;
+}
+
+void append_value(std::string& line, std::string_view value) {
+  if (!needs_quotes(value)) {
+    line += value;
+    return;
+  }
+  line += '"';
+  for (const unsigned char c : value) {
+    switch (c) {
+      case '"':
+        line += "\\\"";
+        break;
+      case '\\':
+        line += "\\\\";
+        break;
+      case '\n':
+        line += "\\n";
+        break;
+      case '\r':
+        line += "\\r";
+        break;
+      case '\t':
+        line += "\\t";
+        break;
+      default:
+        if (c < ' ' || c == 0x7f) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+          line += escaped;
+        } else {
+          line += static_cast<char>(c);
+        }
+    }
+  }
+  line += '"';
+}
+
+void append_field(std::string& line, std::string_view key, std::string_view value) {
+  line += ' ';
+  line += key;
+  line += '=';
+  append_value(line, value);
+}
+
 }  // namespace
 
 std::optional<LogLevel> parse_log_level(std::string_view name) {
@@ -21,13 +72,32 @@ std::optional<LogLevel> parse_log_level(std::string_view name) {
   return std::nullopt;
 }
 
-void Logger::write(LogLevel level, std::string_view message) const {
-  if (level > level_) return;
+std::string format_log_line(LogLevel level, std::string_view node, std::string_view event, LogFields fields) {
   const auto& info = kLevels[static_cast<std::size_t>(level)];
-  // One fprintf per line keeps lines from different threads whole.
-  std::fprintf(stderr, "%.*srpclb-agent[%s] %.*s: %.*s\n", static_cast<int>(info.syslog_prefix.size()),
-               info.syslog_prefix.data(), node_.c_str(), static_cast<int>(info.name.size()), info.name.data(),
-               static_cast<int>(message.size()), message.data());
+  std::string line(info.syslog_prefix);
+  line += "level=";
+  line += info.name;
+  append_field(line, "node", node);
+  append_field(line, "event", event);
+  for (const auto& field : fields) append_field(line, field.key, field.value);
+  return line;
+}
+
+std::string log_list(const std::vector<std::string>& items) {
+  std::string joined;
+  for (const auto& item : items) {
+    if (!joined.empty()) joined += ',';
+    joined += item;
+  }
+  return joined;
+}
+
+void Logger::write(LogLevel level, std::string_view event, LogFields fields) const {
+  if (!enabled(level)) return;
+  auto line = format_log_line(level, node_, event, fields);
+  line += '\n';
+  // One write per line keeps lines from different threads whole.
+  std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 }  // namespace rpclb::agent

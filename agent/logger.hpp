@@ -1,10 +1,17 @@
-// Logger: levelled, one line per event on stderr, each prefixed with its
-// syslog priority ("<6>") so journald files it at the right level.
+// Logger: the agent's log. One logfmt line per event on stderr,
+//
+//   <6>level=info node=hub event=member_joined member=adder-1
+//
+// prefixed with its syslog priority ("<6>") so journald files it at the right
+// level, and shaped as key=value pairs so `grep event=member_left` or a log
+// shipper can read it without a parser for prose. `event` names are stable.
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rpclb::agent {
 
@@ -12,17 +19,32 @@ enum class LogLevel { error = 0, warn = 1, info = 2, debug = 3 };
 
 std::optional<LogLevel> parse_log_level(std::string_view name);
 
+struct LogField {
+  std::string_view key;
+  std::string value;
+};
+using LogFields = std::initializer_list<LogField>;
+
+// The line for one event, without its newline. Values with spaces, quotes,
+// '=' or control characters are quoted, with \" \\ \n \r \t and \u00XX escapes.
+std::string format_log_line(LogLevel level, std::string_view node, std::string_view event, LogFields fields);
+
+// A list as one value: "a,b,c".
+std::string log_list(const std::vector<std::string>& items);
+
 class Logger {
  public:
   Logger(std::string node, LogLevel level) : node_(std::move(node)), level_(level) {}
 
-  void error(std::string_view message) const { write(LogLevel::error, message); }
-  void warn(std::string_view message) const { write(LogLevel::warn, message); }
-  void info(std::string_view message) const { write(LogLevel::info, message); }
-  void debug(std::string_view message) const { write(LogLevel::debug, message); }
+  void error(std::string_view event, LogFields fields = {}) const { write(LogLevel::error, event, fields); }
+  void warn(std::string_view event, LogFields fields = {}) const { write(LogLevel::warn, event, fields); }
+  void info(std::string_view event, LogFields fields = {}) const { write(LogLevel::info, event, fields); }
+  void debug(std::string_view event, LogFields fields = {}) const { write(LogLevel::debug, event, fields); }
+
+  bool enabled(LogLevel level) const { return level <= level_; }
 
  private:
-  void write(LogLevel level, std::string_view message) const;
+  void write(LogLevel level, std::string_view event, LogFields fields) const;
 
   std::string node_;
   LogLevel level_;

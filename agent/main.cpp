@@ -54,7 +54,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--drain-timeout", drain_timeout_ms, "On SIGTERM, ms to wait for in-flight calls")
       ->capture_default_str();
-  app.add_option("--log-level", options.log_level, "error, warn, info or debug")
+  app.add_option("--log-level", options.log_level,
+                 "error, warn, info or debug: logfmt lines on stderr, with syslog priority prefixes for journald")
       ->check(CLI::IsMember({"error", "warn", "info", "debug"}))
       ->capture_default_str();
   app.add_option("--curve-secret", options.curve_secret_file,

@@ -34,8 +34,9 @@ void ZapAuthenticator::on_readable() {
       }
     }
     if (verdict != "200") {
-      log_.warn("refused a " + std::string(as_view(request[5])) + " client from " + std::string(as_view(request[3])) +
-                (key.empty() ? "" : " with key " + key));
+      log_.warn(
+          "auth_refused",
+          {{"mechanism", std::string(as_view(request[5]))}, {"peer", std::string(as_view(request[3]))}, {"key", key}});
     }
     socket_.send(zmq::str_buffer("1.0"), zmq::send_flags::sndmore);
     socket_.send(request[1], zmq::send_flags::sndmore);

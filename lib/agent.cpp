@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <future>
 #include <thread>
 
@@ -179,7 +178,7 @@ Status Agent::start() {
         serving.set_value(make_error(ErrorCode::service_unavailable, e.what()));
       } else {
         // Nobody is waiting on the loop but the service's operator.
-        std::fprintf(stderr, "rpclb agent %s stopped: %s\n", state->config.name.c_str(), e.what());
+        agent::Logger(state->config.name, agent::LogLevel::error).error("failed", {{"error", e.what()}});
       }
     }
   });
