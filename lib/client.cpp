@@ -10,6 +10,17 @@
 namespace rpclb {
 namespace {
 
+// Socket and allocation failures surface as exceptions deep inside; the API
+// promises a Result, so they become `internal` errors here.
+template <typename Operation>
+auto without_exceptions(Operation operation) -> decltype(operation()) {
+  try {
+    return operation();
+  } catch (const std::exception& e) {
+    return Error{ErrorCode::internal, std::string("rpclb client: ") + e.what()};
+  }
+}
+
 Member public_member(const protocol::MemberInfo& info) {
   return Member{info.name, info.endpoint, info.groups, info.weight, info.load, info.version};
 }
@@ -49,6 +60,10 @@ struct Client::State {
 };
 
 Result<Client> Client::create(ClientOptions options) {
+  return without_exceptions([&]() -> Result<Client> { return create_checked(std::move(options)); });
+}
+
+Result<Client> Client::create_checked(ClientOptions options) {
   if (options.group.empty()) return make_error(ErrorCode::bad_request, "a group name is required");
   if (options.timeout.count() <= 0) return make_error(ErrorCode::bad_request, "timeout must be positive");
   auto bus = resolve_bus(options.bus, kDefaultBus);
@@ -84,10 +99,12 @@ Client& Client::operator=(Client&&) noexcept = default;
 Client::~Client() = default;
 
 Result<std::vector<Member>> Client::members() {
-  std::lock_guard lock(state_->mutex);
-  auto found = state_->balancer.members(state_->deadline({}));
-  if (!found) return found.error();
-  return public_members(*found);
+  return without_exceptions([&]() -> Result<std::vector<Member>> {
+    std::lock_guard lock(state_->mutex);
+    auto found = state_->balancer.members(state_->deadline({}));
+    if (!found) return found.error();
+    return public_members(*found);
+  });
 }
 
 Result<Member> Client::select(const CallOptions& options) {
@@ -97,35 +114,43 @@ Result<Member> Client::select(const CallOptions& options) {
 }
 
 Result<std::vector<Member>> Client::select_n(std::size_t count, const CallOptions& options) {
-  std::lock_guard lock(state_->mutex);
-  auto chosen = state_->balancer.select(count, state_->deadline(options), {}, options.key);
-  if (!chosen) return chosen.error();
-  return public_members(*chosen);
+  return without_exceptions([&]() -> Result<std::vector<Member>> {
+    std::lock_guard lock(state_->mutex);
+    auto chosen = state_->balancer.select(count, state_->deadline(options), {}, options.key);
+    if (!chosen) return chosen.error();
+    return public_members(*chosen);
+  });
 }
 
 Status Client::release(std::string_view node) {
-  std::lock_guard lock(state_->mutex);
-  return state_->balancer.release(std::string(node));
+  return without_exceptions([&]() -> Status {
+    std::lock_guard lock(state_->mutex);
+    return state_->balancer.release(std::string(node));
+  });
 }
 
 Result<Reply> Client::call(std::string_view function, const Payload& arguments, const CallOptions& options) {
   if (auto checked = check_arguments(arguments); !checked) return checked.error();
-  std::lock_guard lock(state_->mutex);
-  auto outcome = state_->balancer.call(std::string(function), arguments.msgpack(), protocol::CallMode::call,
-                                       state_->deadline(options), options.key);
-  if (!outcome) return outcome.error();
-  auto value = Payload::from_msgpack(std::move(outcome->value_msgpack));
-  if (!value) return make_error(ErrorCode::internal, outcome->node.name + " returned an unreadable result");
-  return Reply{public_member(outcome->node), std::move(value).value()};
+  return without_exceptions([&]() -> Result<Reply> {
+    std::lock_guard lock(state_->mutex);
+    auto outcome = state_->balancer.call(std::string(function), arguments.msgpack(), protocol::CallMode::call,
+                                         state_->deadline(options), options.key);
+    if (!outcome) return outcome.error();
+    auto value = Payload::from_msgpack(std::move(outcome->value_msgpack));
+    if (!value) return make_error(ErrorCode::internal, outcome->node.name + " returned an unreadable result");
+    return Reply{public_member(outcome->node), std::move(value).value()};
+  });
 }
 
 Result<Member> Client::cast(std::string_view function, const Payload& arguments, const CallOptions& options) {
   if (auto checked = check_arguments(arguments); !checked) return checked.error();
-  std::lock_guard lock(state_->mutex);
-  auto outcome = state_->balancer.call(std::string(function), arguments.msgpack(), protocol::CallMode::cast,
-                                       state_->deadline(options), options.key);
-  if (!outcome) return outcome.error();
-  return public_member(outcome->node);
+  return without_exceptions([&]() -> Result<Member> {
+    std::lock_guard lock(state_->mutex);
+    auto outcome = state_->balancer.call(std::string(function), arguments.msgpack(), protocol::CallMode::cast,
+                                         state_->deadline(options), options.key);
+    if (!outcome) return outcome.error();
+    return public_member(outcome->node);
+  });
 }
 
 }  // namespace rpclb

@@ -101,6 +101,7 @@ class Client {
  private:
   struct State;
   explicit Client(std::unique_ptr<State> state);
+  static Result<Client> create_checked(ClientOptions options);
   std::unique_ptr<State> state_;
 };
 
