@@ -139,6 +139,28 @@ TEST_F(ThreeAgents, BadUsageIsBadRequest) {
 TEST_F(ThreeAgents, ReleaseIsAccepted) {
   auto result = cluster.rpclb({"release", "web", "beta", "--algorithm", "round_robin"});
   EXPECT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(result.out, "");
+  auto json = cluster.rpclb({"release", "web", "beta", "--algorithm", "least_connections", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_EQ(json.json(), nlohmann::json::parse(R"({"node":"beta","released":true})"));
+}
+
+TEST(Keygen, WritesAKeypairOnceAndSaysSoInJson) {
+  Cluster cluster;
+  const auto prefix = (cluster.dir() / "client").string();
+  auto made = cluster.rpclb({"keygen", prefix, "--json"});
+  ASSERT_EQ(made.exit_code, 0) << made.err;
+  const auto reply = made.json();
+  EXPECT_EQ(reply["secret_file"], prefix + ".key");
+  EXPECT_EQ(reply["public_file"], prefix + ".pub");
+  EXPECT_EQ(reply["public"].get<std::string>().size(), 40u);  // Z85 of 32 bytes
+  // Never overwrites a key: the error is one JSON object on stderr.
+  auto again = cluster.rpclb({"keygen", prefix, "--json"});
+  EXPECT_EQ(again.exit_code, 2);
+  EXPECT_EQ(again.out, "");
+  const auto error = nlohmann::json::parse(again.err);
+  EXPECT_EQ(error["error"]["code"], "bad_request");
+  EXPECT_NE(error["error"]["message"].get<std::string>().find("exists"), std::string::npos);
 }
 
 TEST(Functions, AllowlistedProgramsGetArgumentsLiterally) {
