@@ -146,10 +146,11 @@ class Agent {
 
     while (true) {
       auto now = Clock::now();
-      // Once draining, the agent has said goodbye and must not rejoin.
-      const bool announcing = announcer_ && !drain_deadline_;
-      if (announcing && now >= next_heartbeat) {
-        announcer_->announce(in_flight_);
+      // The tick advances even when there is nothing to announce (a hub-only
+      // agent, or a draining one, which has said goodbye and must not
+      // rejoin): a tick left in the past would make every poll return at once.
+      if (now >= next_heartbeat) {
+        if (announcer_ && !drain_deadline_) announcer_->announce(in_flight_);
         next_heartbeat = now + milliseconds(config_.heartbeat_ms);
       }
       if (hub_) hub_->expire(now);

@@ -2,8 +2,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <unistd.h>
 #include <fstream>
+#include <iterator>
 #include <random>
+#include <sstream>
 #include <thread>
 #include <zmq.hpp>
 
@@ -218,6 +221,46 @@ TEST_F(GarbageFrames, RandomAndOversizedFramesNeverKillTheAgent) {
   // Above ZMQ_MAXMSGSIZE: the agent drops the connection instead of reading it.
   EXPECT_FALSE(send({"", std::string(protocol::kMaxFrameBytes + 1, 'x')}, 500ms).has_value());
   expect_still_serving();
+}
+
+// CPU time (user + system) a process has used, from /proc.
+std::chrono::milliseconds cpu_time(pid_t pid) {
+  std::ifstream stat_file("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+  // Fields after the ")" closing the command name: state is field 3, utime 14, stime 15.
+  std::istringstream fields(stat.substr(stat.rfind(')') + 2));
+  std::vector<std::string> values{std::istream_iterator<std::string>(fields), std::istream_iterator<std::string>()};
+  if (values.size() < 13) return std::chrono::milliseconds(-1);
+  const long ticks = std::stol(values[11]) + std::stol(values[12]);
+  return std::chrono::milliseconds(ticks * 1000 / ::sysconf(_SC_CLK_TCK));
+}
+
+// The share of one core `process` used over `window` of wall time.
+double cpu_share(const Process& process, std::chrono::milliseconds window) {
+  const auto before = cpu_time(process.pid());
+  std::this_thread::sleep_for(window);
+  const auto used = cpu_time(process.pid()) - before;
+  return static_cast<double>(used.count()) / static_cast<double>(window.count());
+}
+
+// An agent with nothing to do waits in poll: one with no group to announce
+// to (a hub only), and one draining a long call. Spinning would be ~1.0.
+TEST(Faults, IdleAndDrainingAgentsWaitInsteadOfSpinning) {
+  Cluster cluster;
+  auto& hub = cluster.start_hub_agent(0, "hub", {});
+  auto& worker = cluster.start_agent("worker", {"jobs"});
+  ASSERT_TRUE(cluster.wait_for_members("jobs", {"worker"}));
+  // The first heartbeat tick has passed: that is when a stale tick would start a spin.
+  std::this_thread::sleep_for(std::chrono::milliseconds(3 * Cluster::kHeartbeatMs));
+  EXPECT_LT(cpu_share(hub, 1500ms), 0.5);
+
+  auto& busy = cluster.rpclb_async({"call", "jobs", "sys.sleep", "4000", "--timeout", "20000"}, "busy");
+  ASSERT_TRUE(wait_for_load(cluster, "jobs", 1));
+  worker.signal(SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(3 * Cluster::kHeartbeatMs));
+  EXPECT_LT(cpu_share(worker, 1500ms), 0.5);
+  EXPECT_EQ(cluster.collect(busy, "busy", 20s).exit_code, 0);
+  EXPECT_EQ(worker.wait_for(10s), 0);
 }
 
 // Resident memory of a process, in KiB, from /proc.
