@@ -54,6 +54,14 @@ struct Client::State {
     return Clock::now() + options.timeout.value_or(timeout);
   }
 
+  // One call or cast, with its arguments checked first.
+  Result<CallOutcome> invoke(std::string_view function, const Payload& arguments, protocol::CallMode mode,
+                             const CallOptions& options) {
+    if (auto checked = check_arguments(arguments); !checked) return checked.error();
+    std::lock_guard lock(mutex);
+    return balancer.call(std::string(function), arguments.msgpack(), mode, deadline(options), options.key);
+  }
+
   std::mutex mutex;  // a Balancer serves one operation at a time
   Balancer balancer;
   std::chrono::milliseconds timeout;
@@ -130,11 +138,8 @@ Status Client::release(std::string_view node) {
 }
 
 Result<Reply> Client::call(std::string_view function, const Payload& arguments, const CallOptions& options) {
-  if (auto checked = check_arguments(arguments); !checked) return checked.error();
   return without_exceptions([&]() -> Result<Reply> {
-    std::lock_guard lock(state_->mutex);
-    auto outcome = state_->balancer.call(std::string(function), arguments.msgpack(), protocol::CallMode::call,
-                                         state_->deadline(options), options.key);
+    auto outcome = state_->invoke(function, arguments, protocol::CallMode::call, options);
     if (!outcome) return outcome.error();
     auto value = Payload::from_msgpack(std::move(outcome->value_msgpack));
     if (!value) return make_error(ErrorCode::internal, outcome->node.name + " returned an unreadable result");
@@ -143,11 +148,8 @@ Result<Reply> Client::call(std::string_view function, const Payload& arguments, 
 }
 
 Result<Member> Client::cast(std::string_view function, const Payload& arguments, const CallOptions& options) {
-  if (auto checked = check_arguments(arguments); !checked) return checked.error();
   return without_exceptions([&]() -> Result<Member> {
-    std::lock_guard lock(state_->mutex);
-    auto outcome = state_->balancer.call(std::string(function), arguments.msgpack(), protocol::CallMode::cast,
-                                         state_->deadline(options), options.key);
+    auto outcome = state_->invoke(function, arguments, protocol::CallMode::cast, options);
     if (!outcome) return outcome.error();
     return public_member(outcome->node);
   });
