@@ -44,6 +44,12 @@ for file in rpclb/rpclb.hpp rpclb/client.hpp rpclb/agent.hpp rpclb/payload.hpp r
   [ -n "$(find "$work/stage" -path "*/include/$file")" ] || fail "header $file not installed"
 done
 [ -x "$bindir/rpclb" ] || fail "rpclb not installed next to rpclb-agent"
+unit=$(find "$work/stage" -path "*/lib/systemd/system/rpclb-agent.service")
+[ -n "$unit" ] || fail "systemd unit not installed"
+exec_start=$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$unit")
+[ -x "$work/stage$exec_start" ] || fail "the unit runs $exec_start, which is not the installed rpclb-agent"
+[ -n "$(find "$work/stage" -path "*/share/bash-completion/completions/rpclb")" ] || fail "bash completion not installed"
+[ -n "$(find "$work/stage" -path "*/share/doc/rpclb/functions.conf.example")" ] || fail "example allowlist not installed"
 
 echo "== build examples against the installed library"
 export PKG_CONFIG_PATH="$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$work/stage"
