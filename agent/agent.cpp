@@ -213,9 +213,8 @@ class Agent {
   }
 
   void refuse(std::vector<zmq::message_t>& routing, const protocol::CallRequest& request, const Error& error) {
-    log_.debug(
-        "request_refused",
-        {{"function", request.function}, {"code", std::string(to_string(error.code))}, {"error", error.message}});
+    log_.debug("request_refused",
+               {{"function", request.function}, {"code", to_string(error.code)}, {"error", error.message}});
     reply(routing, protocol::CallReply::failure(request.id, error));
   }
 
@@ -251,11 +250,9 @@ class Agent {
       }
       const bool is_cast = request->mode == protocol::CallMode::cast;
       const auto budget = (is_cast || request->timeout_ms == 0) ? kLongestCall : milliseconds(request->timeout_ms);
-      if (log_.enabled(LogLevel::debug)) {
-        log_.debug("request_accepted", {{"function", request->function},
-                                        {"mode", is_cast ? "cast" : "call"},
-                                        {"timeout_ms", std::to_string(request->timeout_ms)}});
-      }
+      log_.debug("request_accepted", {{"function", request->function},
+                                      {"mode", is_cast ? "cast" : "call"},
+                                      {"timeout_ms", std::to_string(request->timeout_ms)}});
       if (is_cast) reply(routing, protocol::CallReply::accepted(id));
       if (function->execution == Execution::on_event_loop) {
         auto done = run_call(functions_, *request, now + budget, {});

@@ -19,9 +19,12 @@ enum class LogLevel { error = 0, warn = 1, info = 2, debug = 3 };
 
 std::optional<LogLevel> parse_log_level(std::string_view name);
 
+// Views, not copies: a field is built for every log call, written or not
+// (refused requests log at debug under overload), and its temporaries live
+// until the call returns.
 struct LogField {
   std::string_view key;
-  std::string value;
+  std::string_view value;
 };
 using LogFields = std::initializer_list<LogField>;
 

@@ -34,9 +34,7 @@ void ZapAuthenticator::on_readable() {
       }
     }
     if (verdict != "200") {
-      log_.warn(
-          "auth_refused",
-          {{"mechanism", std::string(as_view(request[5]))}, {"peer", std::string(as_view(request[3]))}, {"key", key}});
+      log_.warn("auth_refused", {{"mechanism", as_view(request[5])}, {"peer", as_view(request[3])}, {"key", key}});
     }
     socket_.send(zmq::str_buffer("1.0"), zmq::send_flags::sndmore);
     socket_.send(request[1], zmq::send_flags::sndmore);

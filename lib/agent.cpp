@@ -178,7 +178,7 @@ Status Agent::start() {
         serving.set_value(make_error(ErrorCode::service_unavailable, e.what()));
       } else {
         // Nobody is waiting on the loop but the service's operator.
-        agent::Logger(state->config.name, agent::LogLevel::error).error("failed", {{"error", e.what()}});
+        agent::Logger(state->config.name, state->config.log_level).error("failed", {{"error", e.what()}});
       }
     }
   });
