@@ -1,5 +1,6 @@
 #include "cli/commands.hpp"
 
+#include "algorithms/registry.hpp"
 #include "cli/output.hpp"
 #include "common/json_msgpack.hpp"
 #include "lib/balancer.hpp"
@@ -7,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <map>
@@ -27,6 +29,14 @@ Result<algorithms::AlgorithmOptions> parse_opts(const std::vector<std::string>& 
 }
 
 Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags& selection, const std::string& group) {
+  if (!selection.algorithm_origin.empty()) {
+    const auto names = algorithms::algorithm_names();
+    if (std::find(names.begin(), names.end(), selection.algorithm) == names.end()) {
+      auto unknown = algorithms::make_algorithm(selection.algorithm, {});
+      return make_error(ErrorCode::bad_request,
+                        selection.algorithm_origin + ": algorithm: " + (unknown ? "" : unknown.error().message));
+    }
+  }
   auto opts = parse_opts(selection.opts);
   if (!opts) return opts.error();
   auto curve = load_client_curve(common.curve_secret, common.curve_server_key, "--curve-secret and --curve-server-key");
@@ -46,6 +56,15 @@ Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags
   return Balancer::create(std::move(options));
 }
 
+// For commands that choose nothing (members, ping, watch): the algorithm a
+// config file names is not theirs to judge.
+SelectionFlags match_only(const SelectionFlags& selection) {
+  SelectionFlags flags;
+  flags.match = selection.match;
+  flags.wait_for_member_ms = selection.wait_for_member_ms;
+  return flags;
+}
+
 Clock::time_point deadline_for(const CommonOptions& common) {
   return Clock::now() + std::chrono::milliseconds(common.timeout_ms);
 }
@@ -53,7 +72,7 @@ Clock::time_point deadline_for(const CommonOptions& common) {
 }  // namespace
 
 int members_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group) {
-  auto balancer = make_balancer(common, selection, group);
+  auto balancer = make_balancer(common, match_only(selection), group);
   if (!balancer) return report(balancer.error(), common.json);
   auto members = balancer->members(deadline_for(common));
   if (!members) return report(members.error(), common.json);
@@ -72,16 +91,13 @@ int select_command(const CommonOptions& common, const SelectionFlags& selection,
 }
 
 int call_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
-                 const std::string& function, const std::vector<std::string>& args, bool cast) {
+                 const std::string& function, const CallArguments& args, protocol::CallMode mode) {
   auto balancer = make_balancer(common, selection, group);
   if (!balancer) return report(balancer.error(), common.json);
-  auto arg_values = nlohmann::json::array();
-  for (const auto& arg : args) arg_values.push_back(parse_cli_argument(arg));
-  const auto mode = cast ? protocol::CallMode::cast : protocol::CallMode::call;
-  auto outcome = balancer->call(function, json_to_msgpack(arg_values), mode, deadline_for(common));
+  auto outcome = balancer->call(function, args.msgpack, mode, deadline_for(common));
   if (!outcome) return report(outcome.error(), common.json);
 
-  if (cast) {
+  if (mode == protocol::CallMode::cast) {
     common.json ? print_json({{"node", outcome->node.name}, {"accepted", true}}) : print_member_names({outcome->node});
     return kExitOk;
   }
@@ -104,7 +120,7 @@ int keygen_command(const CommonOptions& common, const std::string& prefix) {
 }
 
 int watch_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group) {
-  auto balancer = make_balancer(common, selection, group);
+  auto balancer = make_balancer(common, match_only(selection), group);
   if (!balancer) return report(balancer.error(), common.json);
   // SIGINT/SIGTERM stay pending instead of killing us; the watch loop sees
   // them and returns, so the command ends cleanly with exit code 0. Blocked
@@ -193,7 +209,7 @@ int ping_nodes(const CommonOptions& common, Balancer& balancer, const std::vecto
 }  // namespace
 
 int ping_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group) {
-  auto balancer = make_balancer(common, selection, group);
+  auto balancer = make_balancer(common, match_only(selection), group);
   if (!balancer) return report(balancer.error(), common.json);
   auto members = balancer->members(deadline_for(common));
   if (!members) return report(members.error(), common.json);
@@ -212,7 +228,7 @@ int status_command(const CommonOptions& common, const std::string& node) {
 }
 
 int fan_out_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
-                    const std::string& function, const std::vector<std::string>& args, bool all, std::size_t count,
+                    const std::string& function, const CallArguments& args, bool all, std::size_t count,
                     std::size_t parallel) {
   if (!protocol::is_valid_function_name(function)) {
     return report({ErrorCode::bad_request, "function must be MODULE.FUNCTION, got '" + function + "'"}, common.json);
@@ -222,9 +238,7 @@ int fan_out_command(const CommonOptions& common, const SelectionFlags& selection
   const auto deadline = deadline_for(common);
   auto nodes = all ? balancer->members(deadline) : balancer->select(count, deadline);
   if (!nodes) return report(nodes.error(), common.json);
-  auto arg_values = nlohmann::json::array();
-  for (const auto& arg : args) arg_values.push_back(parse_cli_argument(arg));
-  const auto results = balancer->call_each(*nodes, function, json_to_msgpack(arg_values), deadline, parallel);
+  const auto results = balancer->call_each(*nodes, function, args.msgpack, deadline, parallel);
   int exit_code = kExitOk;
   auto array = nlohmann::json::array();
   for (std::size_t i = 0; i < nodes->size(); ++i) {
@@ -253,8 +267,10 @@ int release_command(const CommonOptions& common, const SelectionFlags& selection
                     const std::string& node) {
   auto balancer = make_balancer(common, selection, group);
   if (!balancer) return report(balancer.error(), common.json);
-  if (auto released = balancer->release(node); !released) return report(released.error(), common.json);
-  if (common.json) print_json({{"node", node}, {"released", true}});
+  auto released = balancer->release(node);
+  if (!released) return report(released.error(), common.json);
+  // false: this caller had no outstanding selection of NODE in GROUP.
+  if (common.json) print_json({{"node", node}, {"released", *released}});
   return kExitOk;
 }
 

@@ -8,6 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "cli/call_arguments.hpp"
+#include "common/protocol.hpp"
+
 namespace rpclb::cli {
 
 struct CommonOptions {
@@ -21,6 +24,7 @@ struct CommonOptions {
 
 struct SelectionFlags {
   std::string algorithm = "random";
+  std::string algorithm_origin;    // "FILE line N" when the algorithm came from a config file
   std::vector<std::string> opts;   // key=value
   std::vector<std::string> match;  // exact names or /regex/
   std::optional<std::string> key;
@@ -33,7 +37,7 @@ int members_command(const CommonOptions& common, const SelectionFlags& selection
 int select_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
                    std::size_t count);
 int call_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
-                 const std::string& function, const std::vector<std::string>& args, bool cast);
+                 const std::string& function, const CallArguments& args, protocol::CallMode mode);
 // Writes PREFIX.key and PREFIX.pub.
 int keygen_command(const CommonOptions& common, const std::string& prefix);
 // Prints membership changes of GROUP until SIGINT/SIGTERM.
@@ -45,7 +49,7 @@ int ping_command(const CommonOptions& common, const SelectionFlags& selection, c
 int status_command(const CommonOptions& common, const std::string& node);
 // Fan-out: FUNCTION on every member (`all`) or on COUNT members chosen by the algorithm, `parallel` at a time.
 int fan_out_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
-                    const std::string& function, const std::vector<std::string>& args, bool all, std::size_t count,
+                    const std::string& function, const CallArguments& args, bool all, std::size_t count,
                     std::size_t parallel);
 int release_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
                     const std::string& node);

@@ -38,7 +38,15 @@ Result<ConfigValues> parse_config(std::string_view text, const std::string& orig
                                                     "' (valid: bus, algorithm, timeout_ms, bus_timeout_ms, "
                                                     "curve_secret, curve_server_key)");
     }
-    values[std::string(key)] = std::string(trim(line.substr(equals + 1)));
+    auto value = line.substr(equals + 1);
+    // A '#' after whitespace starts a comment, as in the files' own examples.
+    for (std::size_t at = 1; at < value.size(); ++at) {
+      if (value[at] == '#' && (value[at - 1] == ' ' || value[at - 1] == '\t')) {
+        value = value.substr(0, at);
+        break;
+      }
+    }
+    values[std::string(key)] = ConfigValue{std::string(trim(value)), origin + " line " + std::to_string(line_number)};
   }
   return values;
 }

@@ -7,6 +7,7 @@
 // Command-line flags override environment variables, which override files.
 //
 //   # comment
+//   key = value   # a comment after whitespace, too
 //   bus = tcp://10.0.0.5:7400, tcp://10.0.0.6:7400
 //   algorithm = round_robin
 //   timeout_ms = 5000
@@ -24,7 +25,11 @@
 
 namespace rpclb::cli {
 
-using ConfigValues = std::map<std::string, std::string, std::less<>>;
+struct ConfigValue {
+  std::string value;
+  std::string origin;  // "FILE line N", for errors about the value
+};
+using ConfigValues = std::map<std::string, ConfigValue, std::less<>>;
 
 // Parses one file's text; unknown keys and malformed lines are bad_request
 // naming the file and line.

@@ -1,14 +1,20 @@
 // rpclb: discover, select and call members of rpclb load-balancer groups.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
+#include <array>
+#include <charconv>
 #include <cstdlib>
+#include <optional>
 #include <set>
 #include <string_view>
 
 #include "algorithms/registry.hpp"
+#include "cli/call_arguments.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
 #include "cli/output.hpp"
+#include "cli/verbatim_argv.hpp"
 #include "common/endpoint.hpp"
 
 namespace {
@@ -60,24 +66,37 @@ void add_retries(CLI::App& command, SelectionFlags& flags) {
                    "each attempt then gets an equal share of --timeout");
 }
 
-// The subcommand named on the command line, or "" if none is. Only that
-// subcommand gets its options built: CLI11 set-up is a measurable share of a
-// one-shot run, and every other subcommand needs just its name for --help.
+constexpr std::array<std::string_view, 9> kSubcommands{"members", "select", "call", "cast",  "release",
+                                                       "keygen",  "groups", "ping", "status"};
+
+// The first word on the command line that is not an option or an option's
+// value: the subcommand, or a word that was meant to be one ("" if none).
+// Only that subcommand gets its options built: CLI11 set-up is a measurable
+// share of a one-shot run, and every other subcommand needs just its name for
+// --help.
 std::string requested_subcommand(int argc, char** argv) {
   static const std::set<std::string_view> kTakesValue{"--bus", "--timeout", "--bus-timeout", "--curve-secret",
                                                       "--curve-server-key"};
-  static const std::set<std::string_view> kKnown{"members", "select", "call", "cast",  "release",
-                                                 "keygen",  "groups", "ping", "status"};
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--") break;
     if (kTakesValue.contains(arg)) {
       ++i;
     } else if (!arg.starts_with('-')) {
-      return kKnown.contains(arg) ? std::string(arg) : "";
+      return std::string(arg);
     }
   }
   return "";
+}
+
+bool is_subcommand(std::string_view word) {
+  return std::find(kSubcommands.begin(), kSubcommands.end(), word) != kSubcommands.end();
+}
+
+std::string subcommand_list() {
+  std::string list;
+  for (auto name : kSubcommands) list += (list.empty() ? "" : ", ") + std::string(name);
+  return list;
 }
 
 }  // namespace
@@ -90,6 +109,8 @@ int main(int argc, char** argv) {
   std::string function;
   std::string node;
   std::vector<std::string> call_args;
+  std::optional<std::string> args_json;  // --args
+  std::optional<std::string> args_file;  // --args-file
   std::size_t count = 1;
   bool all = false;
   std::size_t parallel = 8;
@@ -98,25 +119,33 @@ int main(int argc, char** argv) {
   auto config = rpclb::cli::load_config();
   if (!config) return rpclb::cli::report(config.error(), false);
   std::vector<std::string> config_bus;
-  for (const auto& [key, value] : *config) {
+  for (const auto& [key, setting] : *config) {
+    const auto& value = setting.value;
+    auto fail = [&](const std::string& why) {
+      return rpclb::cli::report({rpclb::ErrorCode::bad_request, setting.origin + ": " + key + ": " + why}, false);
+    };
     if (key == "bus") {
       auto list = rpclb::split_endpoint_list(value);
-      if (!list)
-        return rpclb::cli::report({rpclb::ErrorCode::bad_request, "config bus: " + list.error().message}, false);
+      if (!list) return fail(list.error().message);
+      for (const auto& endpoint : *list) {
+        if (auto address = rpclb::bus_address(endpoint); !address) return fail(address.error().message);
+      }
       config_bus = *list;
     } else if (key == "algorithm") {
       selection.algorithm = value;
+      selection.algorithm_origin = setting.origin;
     } else if (key == "curve_secret") {
       common.curve_secret = value;
     } else if (key == "curve_server_key") {
       common.curve_server_key = value;
-    } else {  // timeout_ms, bus_timeout_ms
-      char* end = nullptr;
-      const auto number = std::strtoul(value.c_str(), &end, 10);
-      if (value.empty() || *end != '\0' || number < 1 || number > 86400000) {
-        return rpclb::cli::report({rpclb::ErrorCode::bad_request, "config " + key + " must be a number of ms"}, false);
+    } else {  // timeout_ms, bus_timeout_ms: the flags' ranges
+      const std::uint32_t most = key == "timeout_ms" ? 86400000 : 600000;
+      std::uint32_t number = 0;
+      const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+      if (ec != std::errc() || end != value.data() + value.size() || number < 1 || number > most) {
+        return fail("must be a whole number of ms from 1 to " + std::to_string(most) + ", got '" + value + "'");
       }
-      (key == "timeout_ms" ? common.timeout_ms : common.bus_timeout_ms) = static_cast<std::uint32_t>(number);
+      (key == "timeout_ms" ? common.timeout_ms : common.bus_timeout_ms) = number;
     }
   }
 
@@ -144,6 +173,13 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", RPCLB_VERSION);
 
   const std::string requested = requested_subcommand(argc, argv);
+  if (!requested.empty() && !is_subcommand(requested)) {
+    const bool json =
+        std::any_of(argv + 1, argv + argc, [](const char* arg) { return std::string_view(arg) == "--json"; });
+    return rpclb::cli::report(
+        {rpclb::ErrorCode::bad_request, "unknown command '" + requested + "' (commands: " + subcommand_list() + ")"},
+        json);
+  }
   auto build = [&](std::string_view name) { return requested.empty() || requested == name; };
 
   bool watch = false;
@@ -168,7 +204,11 @@ int main(int argc, char** argv) {
     if (!build(command->get_name())) continue;
     command->add_option("GROUP", group, "Load-balancer group")->required();
     command->add_option("FUNCTION", function, "MODULE.FUNCTION, e.g. sys.echo")->required();
-    command->add_option("ARG", call_args, "Arguments: JSON if they parse as JSON, else strings (use -- before -5)");
+    command->add_option(
+        "ARG", call_args,
+        "Arguments, each one value: JSON if it parses as JSON, else the string typed (use -- before -5)");
+    command->add_option("--args", args_json, "All arguments as one JSON array, or - to read it from stdin");
+    command->add_option("--args-file", args_file, "All arguments as one JSON array, read from FILE");
     add_selection(*command, selection);
     add_retries(*command, selection);
   }
@@ -203,8 +243,13 @@ int main(int argc, char** argv) {
     keygen->add_option("PREFIX", key_prefix, "Path without extension, e.g. /etc/rpclb/cluster")->required();
   }
 
+  const std::string config_algorithm = selection.algorithm;
+  using AfterDoubleDash = rpclb::cli::VerbatimArgv::AfterDoubleDash;
+  rpclb::cli::VerbatimArgv words(
+      argc, argv,
+      requested == "call" || requested == "cast" ? AfterDoubleDash::keep_as_arguments : AfterDoubleDash::parse);
   try {
-    app.parse(argc, argv);
+    app.parse(words.argc(), words.argv());
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {
@@ -212,9 +257,20 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return rpclb::cli::report({rpclb::ErrorCode::bad_request, std::string(e.what()) + " (see rpclb --help)"},
+    return rpclb::cli::report({rpclb::ErrorCode::bad_request, words.restored_text(e.what()) + " (see rpclb --help)"},
                               common.json);
   }
+  for (auto* text :
+       {&group, &function, &node, &key_prefix, &selection.algorithm, &common.curve_secret, &common.curve_server_key}) {
+    words.restore(*text);
+  }
+  for (auto* list : {&bus_flag, &call_args, &selection.opts, &selection.match}) words.restore(*list);
+  const auto& verbatim = words.arguments_after_double_dash();
+  call_args.insert(call_args.end(), verbatim.begin(), verbatim.end());
+  for (auto* maybe : {&selection.key, &args_json, &args_file}) {
+    if (*maybe) words.restore(**maybe);
+  }
+  if (selection.algorithm != config_algorithm) selection.algorithm_origin.clear();
 
   // --bus, else $RPCLB_BUS, else the config files, else the local default.
   const bool bus_from_config =
@@ -224,18 +280,34 @@ int main(int argc, char** argv) {
   if (!bus) return rpclb::cli::report(bus.error(), common.json);
   common.bus = std::move(bus).value();
 
+  // The call's arguments, each one value exactly as given.
+  auto call_arguments = [&]() -> rpclb::Result<rpclb::cli::CallArguments> {
+    if (args_json || args_file) {
+      if (!call_args.empty() || (args_json && args_file)) {
+        return rpclb::make_error(rpclb::ErrorCode::bad_request,
+                                 "give arguments one way: ARG..., --args or --args-file");
+      }
+      return args_json ? rpclb::cli::arguments_from_json(*args_json) : rpclb::cli::arguments_from_file(*args_file);
+    }
+    return rpclb::cli::arguments_from_words(call_args);
+  };
+
   try {
     if (*members && watch) return rpclb::cli::watch_command(common, selection, group);
     if (*members) return rpclb::cli::members_command(common, selection, group);
     if (*select) return rpclb::cli::select_command(common, selection, group, count);
-    if (*call && (all || count > 1)) {
-      return rpclb::cli::fan_out_command(common, selection, group, function, call_args, all, count, parallel);
+    if (*call || *cast) {
+      auto arguments = call_arguments();
+      if (!arguments) return rpclb::cli::report(arguments.error(), common.json);
+      if (*call && (all || count > 1)) {
+        return rpclb::cli::fan_out_command(common, selection, group, function, *arguments, all, count, parallel);
+      }
+      const auto mode = *cast ? rpclb::protocol::CallMode::cast : rpclb::protocol::CallMode::call;
+      return rpclb::cli::call_command(common, selection, group, function, *arguments, mode);
     }
-    if (*call) return rpclb::cli::call_command(common, selection, group, function, call_args, false);
     if (*groups) return rpclb::cli::groups_command(common);
     if (*ping) return rpclb::cli::ping_command(common, selection, group);
     if (*status) return rpclb::cli::status_command(common, node);
-    if (*cast) return rpclb::cli::call_command(common, selection, group, function, call_args, true);
     if (*release) return rpclb::cli::release_command(common, selection, group, node);
     if (*keygen) return rpclb::cli::keygen_command(common, key_prefix);
   } catch (const std::exception& e) {

@@ -1,6 +1,7 @@
 #include "common/json_msgpack.hpp"
 
 #include <cmath>
+#include <optional>
 
 namespace rpclb {
 
@@ -105,10 +106,55 @@ Result<nlohmann::json> msgpack_to_json(std::string_view bytes) {
   }
 }
 
+namespace {
+
+// Builds the document as nlohmann's own DOM parser does, except that a
+// number JSON cannot carry exactly (an integer past 64 bits, a decimal whose
+// text is not its shortest form, like 1.50) becomes the string as typed: what
+// a user types must arrive unchanged.
+class ExactNumbers final : public nlohmann::json_sax<nlohmann::json> {
+ public:
+  explicit ExactNumbers(nlohmann::json& root) : dom_(root, /*allow_exceptions=*/false) {}
+  bool null() override { return dom_.null(); }
+  bool boolean(bool value) override { return dom_.boolean(value); }
+  bool number_integer(number_integer_t value) override { return dom_.number_integer(value); }
+  bool number_unsigned(number_unsigned_t value) override { return dom_.number_unsigned(value); }
+  bool number_float(number_float_t value, const string_t& text) override {
+    if (std::isfinite(value) && nlohmann::json(value).dump() == text) return dom_.number_float(value, text);
+    string_t as_typed = text;
+    return dom_.string(as_typed);
+  }
+  bool string(string_t& value) override { return dom_.string(value); }
+  bool binary(binary_t& value) override { return dom_.binary(value); }
+  bool start_object(std::size_t size) override { return dom_.start_object(size); }
+  bool key(string_t& value) override { return dom_.key(value); }
+  bool end_object() override { return dom_.end_object(); }
+  bool start_array(std::size_t size) override { return dom_.start_array(size); }
+  bool end_array() override { return dom_.end_array(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
+
+ private:
+  nlohmann::detail::json_sax_dom_parser<nlohmann::json> dom_;
+};
+
+}  // namespace
+
+std::optional<nlohmann::json> parse_json_exactly(std::string_view text) {
+  nlohmann::json root;
+  ExactNumbers builder(root);
+  if (!nlohmann::json::sax_parse(text.begin(), text.end(), &builder, nlohmann::json::input_format_t::json,
+                                 /*strict=*/true)) {
+    return std::nullopt;
+  }
+  return root;
+}
+
 nlohmann::json parse_cli_argument(std::string_view text) {
-  auto parsed = nlohmann::json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) return std::string(text);
-  return parsed;
+  auto parsed = parse_json_exactly(text);
+  if (!parsed) return std::string(text);
+  // "-0" parses as the integer 0: keep what was typed.
+  if (parsed->is_number_integer() && parsed->dump() != text) return std::string(text);
+  return std::move(parsed).value();
 }
 
 }  // namespace rpclb

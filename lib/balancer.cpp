@@ -166,11 +166,12 @@ Result<std::vector<protocol::MemberInfo>> Balancer::select(std::size_t count, Cl
   return out;
 }
 
-Status Balancer::release(const std::string& node) {
+Result<bool> Balancer::release(const std::string& node) {
   if (node.empty()) return make_error(ErrorCode::bad_request, "a node name is required");
-  return with_state(true, [&](algorithms::BalancerState& state) -> Status {
+  return with_state(true, [&](algorithms::BalancerState& state) -> Result<bool> {
+    const bool outstanding = state.outstanding(node) > 0;
     algorithm_->release(node, state);
-    return {};
+    return outstanding;
   });
 }
 

@@ -78,8 +78,9 @@ class Balancer {
   Result<std::vector<protocol::MemberInfo>> select(std::size_t count, Clock::time_point deadline,
                                                    const std::set<std::string>& excluded = {},
                                                    const std::optional<std::string>& key = std::nullopt);
-  // Tells the algorithm this caller is done with `node`.
-  Status release(const std::string& node);
+  // Tells the algorithm this caller is done with `node`: true if an
+  // outstanding selection of it was dropped, false if there was none.
+  Result<bool> release(const std::string& node);
   // Runs `function` on each of `nodes` (no selection, no retries), at most
   // `parallel` at a time; results come back in the order of `nodes`.
   std::vector<Result<CallOutcome>> call_each(const std::vector<protocol::MemberInfo>& nodes,

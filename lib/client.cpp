@@ -133,7 +133,9 @@ Result<std::vector<Member>> Client::select_n(std::size_t count, const CallOption
 Status Client::release(std::string_view node) {
   return without_exceptions([&]() -> Status {
     std::lock_guard lock(state_->mutex);
-    return state_->balancer.release(std::string(node));
+    auto released = state_->balancer.release(std::string(node));
+    if (!released) return released.error();
+    return {};
   });
 }
 

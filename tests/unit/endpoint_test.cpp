@@ -55,6 +55,21 @@ TEST(CliArguments, JsonWhenItParsesElseString) {
   EXPECT_EQ(parse_cli_argument("{broken"), nlohmann::json("{broken"));
 }
 
+// 64-bit integers arrive exactly; a number JSON cannot carry exactly arrives
+// as the string typed, at any depth.
+TEST(CliArgument, NumbersArriveExactlyOrAsTyped) {
+  EXPECT_EQ(parse_cli_argument("18446744073709551615"), nlohmann::json(UINT64_MAX));
+  EXPECT_EQ(parse_cli_argument("-9223372036854775808"), nlohmann::json(INT64_MIN));
+  EXPECT_EQ(parse_cli_argument("99999999999999999999"), nlohmann::json("99999999999999999999"));
+  EXPECT_EQ(parse_cli_argument("1.50"), nlohmann::json("1.50"));
+  EXPECT_EQ(parse_cli_argument("1e2"), nlohmann::json("1e2"));
+  EXPECT_EQ(parse_cli_argument("1e400"), nlohmann::json("1e400"));
+  EXPECT_EQ(parse_cli_argument("-0"), nlohmann::json("-0"));
+  EXPECT_EQ(parse_cli_argument("0.1"), nlohmann::json(0.1));
+  EXPECT_EQ(parse_cli_argument("[1.50,{\"a\":99999999999999999999}]"),
+            nlohmann::json::parse("[\"1.50\",{\"a\":\"99999999999999999999\"}]"));
+}
+
 TEST(CliArguments, JsonSurvivesAMessagePackRoundTrip) {
   const auto value = nlohmann::json::parse(R"([1,-2,3.5,"s",true,null,{"k":[{}]}])");
   auto back = msgpack_to_json(json_to_msgpack(value));
@@ -73,8 +88,14 @@ namespace {
 TEST(ConfigFile, ParsesKnownKeysAndNamesBadLines) {
   auto values = parse_config("# c\n[rpclb]\nbus = tcp://a:1, tcp://b:2\n\nalgorithm=round_robin\n", "f.conf");
   ASSERT_TRUE(values.ok()) << values.error().message;
-  EXPECT_EQ(values->at("bus"), "tcp://a:1, tcp://b:2");
-  EXPECT_EQ(values->at("algorithm"), "round_robin");
+  EXPECT_EQ(values->at("bus").value, "tcp://a:1, tcp://b:2");
+  EXPECT_EQ(values->at("bus").origin, "f.conf line 3");
+  EXPECT_EQ(values->at("algorithm").value, "round_robin");
+  EXPECT_EQ(values->at("algorithm").origin, "f.conf line 5");
+  auto commented = parse_config("bus = tcp://a:1 # the hub\ncurve_secret = /k#1\n", "f.conf");
+  ASSERT_TRUE(commented.ok());
+  EXPECT_EQ(commented->at("bus").value, "tcp://a:1");
+  EXPECT_EQ(commented->at("curve_secret").value, "/k#1");
   auto unknown = parse_config("bus = x\nfoo = 1\n", "f.conf");
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.error().message.find("f.conf line 2: unknown key 'foo'"), std::string::npos);
