@@ -2,11 +2,13 @@
 
 #include <unistd.h>
 
+#include <cstring>
 #include <memory>
 #include <optional>
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <unordered_map>
 
 #include "agent/announcer.hpp"
 #include "agent/builtins.hpp"
@@ -118,10 +120,11 @@ class Agent {
                           {"functions", std::to_string(functions_.names().size())}});
     if (on_serving) on_serving(endpoint);
     loop();
-    if (in_flight_ == 0) {
+    if (in_flight_calls_.empty()) {
       log_.info("stopped");
     } else {
-      log_.warn("stopped", {{"abandoned_calls", std::to_string(in_flight_)}});
+      log_.warn("stopped", {{"abandoned_calls", std::to_string(in_flight_calls_.size())}});
+      abandon_in_flight();
     }
     return 0;
   }
@@ -199,17 +202,39 @@ class Agent {
   void on_completions() {
     std::vector<zmq::message_t> parts;
     while (receive_multipart(completions_, parts)) {
-      if (in_flight_ > 0) set_in_flight(in_flight_ - 1);
-      if (parts.size() < 3 || as_view(parts[0]) != kReplyFlag) continue;
-      for (std::size_t i = 1; i < parts.size(); ++i) {
-        rpc_.send(parts[i], i + 1 < parts.size() ? zmq::send_flags::sndmore : zmq::send_flags::dontwait);
-      }
+      std::uint64_t ticket = 0;
+      if (parts.size() != 2 || parts[0].size() != sizeof ticket) continue;
+      std::memcpy(&ticket, parts[0].data(), sizeof ticket);
+      auto call = in_flight_calls_.extract(ticket);
+      if (call.empty()) continue;
+      set_in_flight(static_cast<std::uint32_t>(in_flight_calls_.size()));
+      if (call.mapped().mode == protocol::CallMode::cast) continue;
+      send_reply(call.mapped().routing, std::move(parts[1]));
     }
   }
 
-  void reply(std::vector<zmq::message_t>& routing, const protocol::CallReply& reply) {
+  // Every caller still waiting hears `internal` now, instead of waiting out
+  // its timeout for a reply that will never come. Workers are told to stop
+  // when the pool goes; their late results find no caller.
+  void abandon_in_flight() {
+    for (auto& [ticket, call] : in_flight_calls_) {
+      if (call.mode == protocol::CallMode::cast) continue;
+      reply(call.routing, protocol::CallReply::failure(
+                              call.request_id, {ErrorCode::internal, "node " + config_.name +
+                                                                         " stopped before the call finished; it "
+                                                                         "may have run in part"}));
+    }
+    in_flight_calls_.clear();
+    set_in_flight(0);
+  }
+
+  void send_reply(std::vector<zmq::message_t>& routing, zmq::message_t body) {
     for (auto& frame : routing) rpc_.send(frame, zmq::send_flags::sndmore);
-    rpc_.send(zmq::buffer(protocol::encode(reply)), zmq::send_flags::dontwait);
+    rpc_.send(body, zmq::send_flags::dontwait);
+  }
+
+  void reply(std::vector<zmq::message_t>& routing, const protocol::CallReply& reply) {
+    send_reply(routing, zmq::message_t(protocol::encode_reply(reply)));
   }
 
   void refuse(std::vector<zmq::message_t>& routing, const protocol::CallRequest& request, const Error& error) {
@@ -244,6 +269,10 @@ class Agent {
                {ErrorCode::not_found, "node " + config_.name + " has no function " + request->function});
         continue;
       }
+      if (auto checked = check_arguments(*function, *request); !checked) {
+        refuse(routing, *request, checked.error());
+        continue;
+      }
       if (in_flight_ >= config_.max_queue) {
         refuse(routing, *request, {ErrorCode::service_unavailable, "node " + config_.name + " is at capacity"});
         continue;
@@ -259,9 +288,11 @@ class Agent {
         if (!is_cast) reply(routing, done);
         continue;
       }
-      set_in_flight(in_flight_ + 1);
-      pool_->submit(Job{std::move(routing), std::move(request).value(), now + budget});
+      const auto ticket = next_ticket_++;
+      in_flight_calls_.emplace(ticket, InFlightCall{std::move(routing), id, request->mode});
       routing.clear();
+      set_in_flight(static_cast<std::uint32_t>(in_flight_calls_.size()));
+      pool_->submit(Job{ticket, std::move(request).value(), now + budget});
     }
   }
 
@@ -277,7 +308,15 @@ class Agent {
   std::optional<WorkerPool> pool_;  // after completions_: workers stop before it closes
   std::optional<BusHub> hub_;
   std::optional<Announcer> announcer_;
-  std::uint32_t in_flight_ = 0;
+  // Calls handed to the pool and not yet answered, by ticket: who to answer.
+  struct InFlightCall {
+    std::vector<zmq::message_t> routing;
+    std::uint64_t request_id = 0;
+    protocol::CallMode mode = protocol::CallMode::call;
+  };
+  std::unordered_map<std::uint64_t, InFlightCall> in_flight_calls_;
+  std::uint64_t next_ticket_ = 1;
+  std::uint32_t in_flight_ = 0;  // in_flight_calls_.size(), as announced and shown by sys.info
   std::optional<Clock::time_point> drain_deadline_;
 };
 

@@ -23,14 +23,19 @@ Result<std::string> echo(const msgpack::object& args, const CallContext&) {
   return packed(args);
 }
 
-// Sleeps for args[0] milliseconds, but no longer than the caller will wait
-// (nobody would read the answer) and not past an agent stop.
-Result<std::string> sleep(const msgpack::object& args, const CallContext& context) {
+Status check_sleep(const msgpack::object& args) {
   if (args.via.array.size != 1 || args.via.array.ptr[0].type != msgpack::type::POSITIVE_INTEGER ||
       args.via.array.ptr[0].via.u64 > kMaxSleepMs) {
     return make_error(ErrorCode::bad_request,
                       "sys.sleep takes one argument: milliseconds from 0 to " + std::to_string(kMaxSleepMs));
   }
+  return {};
+}
+
+// Sleeps for args[0] milliseconds, but no longer than the caller will wait
+// (nobody would read the answer) and not past an agent stop.
+Result<std::string> sleep(const msgpack::object& args, const CallContext& context) {
+  if (auto checked = check_sleep(args); !checked) return checked.error();
   const auto ms = args.via.array.ptr[0].via.u64;
   const auto wake_at = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
   const auto until = std::min(wake_at, context.deadline);
@@ -52,7 +57,7 @@ Result<std::string> sleep(const msgpack::object& args, const CallContext& contex
 
 void add_builtins(FunctionTable& table, std::shared_ptr<const AgentFacts> facts) {
   table.add("sys.echo", echo, Execution::on_event_loop);
-  table.add("sys.sleep", sleep);
+  table.add("sys.sleep", sleep, Execution::on_worker_pool, check_sleep);
   table.add(
       "sys.info",
       [facts](const msgpack::object&, const CallContext&) -> Result<std::string> {

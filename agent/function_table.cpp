@@ -8,12 +8,27 @@
 namespace rpclb::agent {
 namespace {
 
+// The kernel refuses (E2BIG) a single argv entry of 128 KiB or more, NUL included.
+constexpr std::size_t kMaxArgumentBytes = 128 * 1024 - 1;
+
 // One argv entry per call argument; structured values are refused rather
-// than flattened in a way the program could misread.
+// than flattened in a way the program could misread, and so is what the
+// kernel would refuse or cut short (an entry with a NUL byte ends there).
 Result<std::string> argument_text(const msgpack::object& value, std::size_t index) {
+  const auto which = "argument " + std::to_string(index + 1);
   switch (value.type) {
-    case msgpack::type::STR:
-      return std::string(value.via.str.ptr, value.via.str.size);
+    case msgpack::type::STR: {
+      const std::string_view text(value.via.str.ptr, value.via.str.size);
+      if (text.find('\0') != std::string_view::npos) {
+        return make_error(ErrorCode::bad_request, which + " contains a NUL byte, which a program argument cannot hold");
+      }
+      if (text.size() > kMaxArgumentBytes) {
+        return make_error(ErrorCode::bad_request, which + " is " + std::to_string(text.size()) +
+                                                      " bytes; a program argument can hold at most " +
+                                                      std::to_string(kMaxArgumentBytes));
+      }
+      return std::string(text);
+    }
     case msgpack::type::POSITIVE_INTEGER:
     case msgpack::type::NEGATIVE_INTEGER:
     case msgpack::type::FLOAT32:
@@ -21,14 +36,37 @@ Result<std::string> argument_text(const msgpack::object& value, std::size_t inde
     case msgpack::type::BOOLEAN:
       return object_to_json(value).dump();
     default:
-      return make_error(ErrorCode::bad_request,
-                        "argument " + std::to_string(index + 1) + " must be a string, number or boolean");
+      return make_error(ErrorCode::bad_request, which + " must be a string, number or boolean");
   }
 }
 
 void pack_key(msgpack::packer<msgpack::sbuffer>& out, std::string_view key) {
   out.pack_str(static_cast<std::uint32_t>(key.size()));
   out.pack_str_body(key.data(), static_cast<std::uint32_t>(key.size()));
+}
+
+// All of argv, with the pointers the kernel copies too: half of the usual
+// 2 MiB ARG_MAX, leaving the rest for the environment.
+constexpr std::size_t kMaxArgvBytes = 1024 * 1024;
+
+// The program's argv: its fixed prefix, then one entry per call argument.
+Result<std::vector<std::string>> program_argv(const FunctionSpec& spec, const msgpack::object& args) {
+  std::vector<std::string> argv{spec.program};
+  argv.insert(argv.end(), spec.args.begin(), spec.args.end());
+  std::size_t total = 0;
+  for (const auto& word : argv) total += word.size() + 1 + sizeof(char*);
+  for (std::uint32_t i = 0; i < args.via.array.size; ++i) {
+    auto text = argument_text(args.via.array.ptr[i], i);
+    if (!text) return text.error();
+    total += text->size() + 1 + sizeof(char*);
+    argv.push_back(std::move(text).value());
+  }
+  if (total > kMaxArgvBytes) {
+    return make_error(ErrorCode::bad_request, "the arguments take " + std::to_string(total) +
+                                                  " bytes of argv; a program can be given at most " +
+                                                  std::to_string(kMaxArgvBytes));
+  }
+  return argv;
 }
 
 std::string pack_outcome(const ProgramOutcome& outcome) {
@@ -48,8 +86,8 @@ std::string pack_outcome(const ProgramOutcome& outcome) {
 
 }  // namespace
 
-void FunctionTable::add(std::string name, Handler handler, Execution execution) {
-  functions_[std::move(name)] = Function{std::move(handler), execution};
+void FunctionTable::add(std::string name, Handler handler, Execution execution, ArgumentCheck check) {
+  functions_[std::move(name)] = Function{std::move(handler), execution, std::move(check)};
 }
 
 Status FunctionTable::merge(const FunctionTable& other) {
@@ -69,6 +107,17 @@ std::vector<std::string> FunctionTable::names() const {
   std::vector<std::string> out;
   for (const auto& [name, function] : functions_) out.push_back(name);
   return out;
+}
+
+Status check_arguments(const Function& function, const protocol::CallRequest& request) {
+  if (!function.check) return {};
+  try {
+    const auto& bytes = request.args_msgpack;
+    auto args = msgpack::unpack(bytes.data(), bytes.size());
+    return function.check(args.get());
+  } catch (const std::exception& e) {
+    return make_error(ErrorCode::bad_request, std::string("unreadable arguments: ") + e.what());
+  }
 }
 
 protocol::CallReply run_call(const FunctionTable& functions, const protocol::CallRequest& request,
@@ -94,20 +143,21 @@ protocol::CallReply run_call(const FunctionTable& functions, const protocol::Cal
 
 void add_programs(FunctionTable& table, const std::vector<FunctionSpec>& specs) {
   for (const auto& spec : specs) {
-    table.add(spec.name, [spec](const msgpack::object& args, const CallContext& context) -> Result<std::string> {
-      std::vector<std::string> argv{spec.program};
-      argv.insert(argv.end(), spec.args.begin(), spec.args.end());
-      for (std::uint32_t i = 0; i < args.via.array.size; ++i) {
-        auto text = argument_text(args.via.array.ptr[i], i);
-        if (!text) return text.error();
-        argv.push_back(std::move(text).value());
-      }
+    auto check = [spec](const msgpack::object& args) -> Status {
+      auto argv = program_argv(spec, args);
+      if (!argv) return argv.error();
+      return {};
+    };
+    auto run = [spec](const msgpack::object& args, const CallContext& context) -> Result<std::string> {
+      auto argv = program_argv(spec, args);
+      if (!argv) return argv.error();
       const auto own_limit = std::chrono::steady_clock::now() + std::chrono::milliseconds(spec.timeout_ms);
       ProgramLimits limits{std::min(own_limit, context.deadline), spec.max_output_bytes};
-      auto outcome = run_program(argv, limits, context.stop);
+      auto outcome = run_program(*argv, limits, context.stop);
       if (!outcome) return outcome.error();
       return pack_outcome(*outcome);
-    });
+    };
+    table.add(spec.name, std::move(run), Execution::on_worker_pool, std::move(check));
   }
 }
 

@@ -28,6 +28,11 @@ struct CallContext {
 // Takes the call's argument array; returns one MessagePack value.
 using Handler = std::function<Result<std::string>(const msgpack::object& args, const CallContext& context)>;
 
+// Checks a call's arguments before the call is accepted, so that a cast with
+// bad arguments is refused (bad_request) exactly as a call is, rather than
+// accepted and then failing where nobody hears.
+using ArgumentCheck = std::function<Status(const msgpack::object& args)>;
+
 // Where a function runs. Quick, non-blocking functions run on the agent's
 // event loop, saving two thread hand-offs per call; anything that may block
 // runs on the worker pool so it never holds up other callers.
@@ -36,11 +41,13 @@ enum class Execution { on_event_loop, on_worker_pool };
 struct Function {
   Handler handler;
   Execution execution = Execution::on_worker_pool;
+  ArgumentCheck check;  // optional
 };
 
 class FunctionTable {
  public:
-  void add(std::string name, Handler handler, Execution execution = Execution::on_worker_pool);
+  void add(std::string name, Handler handler, Execution execution = Execution::on_worker_pool,
+           ArgumentCheck check = {});
   // Adds every function of `other`; bad_request naming the first one this
   // table already has.
   Status merge(const FunctionTable& other);
@@ -50,6 +57,9 @@ class FunctionTable {
  private:
   std::map<std::string, Function, std::less<>> functions_;
 };
+
+// The function's argument check on a request's arguments (success if it has none).
+Status check_arguments(const Function& function, const protocol::CallRequest& request);
 
 // Runs one request to completion and builds its reply; never throws.
 protocol::CallReply run_call(const FunctionTable& functions, const protocol::CallRequest& request,

@@ -7,6 +7,9 @@
 
 #include "common/protocol.hpp"
 
+static_assert(2 * rpclb::agent::kMaxOutputBytes + 64 * 1024 < rpclb::protocol::kMaxFrameBytes,
+              "a program's result must fit in one frame");
+
 namespace rpclb::agent {
 namespace {
 
@@ -106,7 +109,7 @@ Result<std::vector<FunctionSpec>> parse_functions(std::string_view text) {
       if (!number) return fail("timeout_ms: " + number.error().message);
       spec.timeout_ms = *number;
     } else if (key == "max_output_bytes") {
-      auto number = parse_positive(value, 64 * 1024 * 1024);
+      auto number = parse_positive(value, kMaxOutputBytes);
       if (!number) return fail("max_output_bytes: " + number.error().message);
       spec.max_output_bytes = *number;
     } else {

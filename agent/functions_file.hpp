@@ -7,7 +7,7 @@
 //   program = /usr/bin/df     absolute path, run directly (never via a shell)
 //   args = -h "/var/lib"      fixed argv prefix; "..." keeps spaces, \ escapes
 //   timeout_ms = 5000         optional, default 10000
-//   max_output_bytes = 65536  optional cap per stream, default 1 MiB
+//   max_output_bytes = 65536  optional cap per stream, default 1 MiB, at most 3 MiB
 //
 // Call arguments are appended to the argv after `args`, one entry each.
 #pragma once
@@ -20,6 +20,11 @@
 #include "rpclb/error.hpp"
 
 namespace rpclb::agent {
+
+// The most output kept per stream: stdout and stderr of one result, both at
+// the cap, still fit in one frame (protocol::kMaxFrameBytes), so a result is
+// always delivered.
+inline constexpr std::uint32_t kMaxOutputBytes = 3 * 1024 * 1024;
 
 struct FunctionSpec {
   std::string name;

@@ -41,9 +41,9 @@ void WorkerPool::run(std::stop_token stop) {
     }
     const auto reply = run_call(functions_, job.request, job.deadline, stop);
     const bool wants_reply = job.request.mode == protocol::CallMode::call;
-    completions.send(zmq::buffer(wants_reply ? kReplyFlag : kDoneFlag), zmq::send_flags::sndmore);
-    for (auto& frame : job.routing) completions.send(frame, zmq::send_flags::sndmore);
-    completions.send(zmq::buffer(protocol::encode(reply)), zmq::send_flags::none);
+    completions.send(zmq::buffer(&job.ticket, sizeof job.ticket), zmq::send_flags::sndmore);
+    completions.send(wants_reply ? zmq::message_t(protocol::encode_reply(reply)) : zmq::message_t(),
+                     zmq::send_flags::none);
   }
 }
 

@@ -2,7 +2,10 @@
 // blocks others. Jobs go in through a locked queue; each finished job comes
 // back to the event loop as one message on an inproc socket:
 //
-//   [ "R" | "D", routing frames..., reply body ]   R: send the reply, D: done, no reply (cast)
+//   [ ticket (8 bytes), reply body ]   the body is empty for a cast (no reply)
+//
+// The event loop keeps who asked (the ROUTER envelope) under the ticket, so
+// it can answer every caller even when it gives up on a job (shutdown).
 #pragma once
 
 #include <zmq.hpp>
@@ -21,13 +24,10 @@
 namespace rpclb::agent {
 
 struct Job {
-  std::vector<zmq::message_t> routing;  // ROUTER envelope to answer on, delimiter included
+  std::uint64_t ticket = 0;  // the event loop's handle on this call
   protocol::CallRequest request;
   Clock::time_point deadline;
 };
-
-inline constexpr std::string_view kReplyFlag = "R";
-inline constexpr std::string_view kDoneFlag = "D";
 
 class WorkerPool {
  public:

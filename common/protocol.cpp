@@ -294,6 +294,14 @@ std::string encode(const Message& message) {
   return std::string(buffer.data(), buffer.size());
 }
 
+std::string encode_reply(const CallReply& reply) {
+  auto frame = encode(reply);
+  if (frame.size() <= kMaxFrameBytes) return frame;
+  return encode(CallReply::failure(reply.id, {ErrorCode::internal, "the result is " + std::to_string(frame.size()) +
+                                                                       " bytes, over the frame limit of " +
+                                                                       std::to_string(kMaxFrameBytes) + " bytes"}));
+}
+
 Result<Message> decode(std::string_view frame) {
   if (frame.size() > kMaxFrameBytes) {
     return make_error(ErrorCode::bad_request, "frame of " + std::to_string(frame.size()) +
@@ -301,9 +309,9 @@ Result<Message> decode(std::string_view frame) {
   }
   if (frame.empty()) return make_error(ErrorCode::bad_request, "empty frame");
   try {
-    // Every count is bounded by the frame size; only nesting needs its own cap.
-    const msgpack::unpack_limit limits(kMaxFrameBytes, kMaxFrameBytes, kMaxFrameBytes, kMaxFrameBytes, kMaxFrameBytes,
-                                       kMaxNestingDepth);
+    // Strings are bounded by the frame size; containers and nesting by their own caps.
+    const msgpack::unpack_limit limits(kMaxContainerItems, kMaxContainerItems, kMaxFrameBytes, kMaxFrameBytes,
+                                       kMaxFrameBytes, kMaxNestingDepth);
     std::size_t offset = 0;
     auto handle = msgpack::unpack(frame.data(), frame.size(), offset, nullptr, nullptr, limits);
     if (offset != frame.size()) return make_error(ErrorCode::bad_request, "trailing bytes after message");

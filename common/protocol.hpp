@@ -33,9 +33,15 @@
 namespace rpclb::protocol {
 
 inline constexpr std::uint32_t kVersion = 1;
-// Largest frame any rpclb socket accepts (also set as ZMQ_MAXMSGSIZE).
-inline constexpr std::size_t kMaxFrameBytes = 1024 * 1024;
+// Largest frame any rpclb socket accepts (also set as ZMQ_MAXMSGSIZE, which
+// cuts the connection of a peer that sends more). rpclb never sends one:
+// a request over it is refused with bad_request before it is sent, and a
+// result over it is replaced by an error naming its size (encode_reply).
+inline constexpr std::size_t kMaxFrameBytes = 8 * 1024 * 1024;
 inline constexpr std::size_t kMaxNestingDepth = 32;
+// Most items in one array or map: bounds the memory decoding a frame takes
+// (each item is a 24-byte object however small its encoding).
+inline constexpr std::size_t kMaxContainerItems = 1024 * 1024;
 
 struct MemberInfo {
   std::string name;
@@ -98,6 +104,10 @@ struct CallReply {
 using Message = std::variant<Announce, Leave, SnapshotRequest, Snapshot, CallRequest, CallReply>;
 
 std::string encode(const Message& message);
+// A reply as it goes on the wire; one that would not fit in a frame becomes
+// an `internal` error naming its size and the limit, so the caller hears at
+// once instead of waiting out its timeout.
+std::string encode_reply(const CallReply& reply);
 Result<Message> decode(std::string_view frame);
 
 // Decodes and insists on one kind of message.

@@ -121,6 +121,11 @@ Status RpcChannel::connect(const RpcOptions& options) {
 
 Result<protocol::CallReply> RpcChannel::call(const protocol::CallRequest& request, const RpcOptions& options) {
   buffer_ = protocol::encode(request);
+  if (buffer_.size() > protocol::kMaxFrameBytes) {
+    return make_error(ErrorCode::bad_request, "the request is " + std::to_string(buffer_.size()) +
+                                                  " bytes, over the frame limit of " +
+                                                  std::to_string(protocol::kMaxFrameBytes) + " bytes");
+  }
   bool sent = false;
   for (int attempt = 0; attempt < 2 && !sent; ++attempt) {
     if (!connection_ || !connection_->ready) {
