@@ -1,5 +1,10 @@
 #include "agent/bus_hub.hpp"
 
+#include <malloc.h>
+
+#include <algorithm>
+
+#include "common/member_rules.hpp"
 #include "common/zmq_helpers.hpp"
 
 namespace rpclb::agent {
@@ -25,14 +30,27 @@ BusHub::BusHub(zmq::context_t& context, const BusAddress& address, std::uint32_t
 void BusHub::on_announce_readable(Clock::time_point now) {
   std::vector<zmq::message_t> parts;
   while (receive_multipart(announce_, parts)) {
-    if (parts.size() != 1) continue;
+    if (parts.size() != 1) {
+      drop("", "not a single frame");
+      continue;
+    }
     auto message = protocol::decode(as_view(parts[0]));
     if (!message) {
-      log_.debug("announcement_dropped", {{"error", message.error().message}});
+      drop("", message.error().message);
       continue;
     }
     if (auto* announce = std::get_if<protocol::Announce>(&*message)) {
+      if (auto valid = validate_member(announce->member); !valid) {
+        drop(announce->member.name, valid.error().message);
+        continue;
+      }
       const auto change = view_.apply(*announce, now);
+      if (change == MembershipView::Change::full) {
+        drop(announce->member.name, "the hub is full (" + std::to_string(view_.size()) + " members, " +
+                                        std::to_string(view_.bytes()) + " bytes)");
+        continue;
+      }
+      peak_bytes_ = std::max(peak_bytes_, view_.bytes());
       if (change == MembershipView::Change::joined) {
         log_.info("member_joined", {{"member", announce->member.name},
                                     {"endpoint", announce->member.endpoint},
@@ -40,12 +58,44 @@ void BusHub::on_announce_readable(Clock::time_point now) {
       }
       if (change != MembershipView::Change::refreshed) publish(*announce);
     } else if (auto* leave = std::get_if<protocol::Leave>(&*message)) {
+      if (auto valid = validate_leave(*leave); !valid) {
+        drop(leave->name, valid.error().message);
+        continue;
+      }
       if (view_.apply(*leave)) {
         log_.info("member_left", {{"member", leave->name}});
         publish(*leave);
+        release_memory();
       }
+    } else {
+      drop("", "not an announce or leave message");
     }
   }
+}
+
+void BusHub::drop(std::string_view member, std::string_view why) {
+  const auto now = Clock::now();
+  if (now - drop_window_ >= std::chrono::seconds(1)) {
+    drop_window_ = now;
+    drop_lines_ = 0;
+  }
+  if (drop_lines_ >= kDropLinesPerSecond) {
+    ++drops_held_back_;
+    return;
+  }
+  ++drop_lines_;
+  const auto held_back = std::to_string(drops_held_back_);
+  drops_held_back_ = 0;
+  // The name is cut short: it may be what made the announcement bad.
+  const auto shown = member.substr(0, 64);
+  log_.warn("announcement_dropped", {{"member", shown}, {"error", why}, {"earlier_not_logged", held_back}});
+}
+
+void BusHub::release_memory() {
+  constexpr std::size_t kWorthTrimming = 1024 * 1024;
+  if (peak_bytes_ < kWorthTrimming || view_.bytes() > peak_bytes_ / 2) return;
+  ::malloc_trim(0);
+  peak_bytes_ = view_.bytes();
 }
 
 void BusHub::on_snapshot_readable() {
@@ -67,6 +117,7 @@ void BusHub::expire(Clock::time_point now) {
     log_.info("member_expired", {{"member", member.name}});
     publish(protocol::Leave{member.name, member.instance});
   }
+  release_memory();
 }
 
 void BusHub::publish(const protocol::Message& change) {

@@ -6,6 +6,11 @@
 //
 // Agents publish to every hub they know, so each hub holds the whole view on
 // its own; running two hubs means either can die without losing discovery.
+//
+// Nothing announced can break the hub or discovery of other members: every
+// announcement is checked (member_rules.hpp) and the view is bounded
+// (MembershipLimits); what fails is dropped with a warning, at most
+// kDropLinesPerSecond lines a second (then a count of the lines held back).
 #pragma once
 
 #include <zmq.hpp>
@@ -35,9 +40,19 @@ class BusHub {
 
  private:
   void publish(const protocol::Message& change);
+  void drop(std::string_view member, std::string_view why);
+  // Gives memory freed by departed members back to the system, once the view
+  // has shrunk to half its peak, so a flood that left does not stay resident.
+  void release_memory();
+
+  static constexpr int kDropLinesPerSecond = 10;
 
   const Logger& log_;
   MembershipView view_;
+  std::size_t peak_bytes_ = 0;
+  Clock::time_point drop_window_{};
+  int drop_lines_ = 0;
+  std::uint64_t drops_held_back_ = 0;
   zmq::socket_t announce_;
   zmq::socket_t snapshot_;
   zmq::socket_t updates_;

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "common/endpoint.hpp"
+#include "common/member_rules.hpp"
 #include "common/zmq_helpers.hpp"
 
 namespace rpclb {
@@ -47,7 +48,11 @@ Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context,
       if (!snapshot) continue;  // a confused hub is treated as a silent one
       answered[i] = true;
       ++answers;
-      for (auto& member : snapshot->members) merged.try_emplace(member.name, std::move(member));
+      for (auto& member : snapshot->members) {
+        // A hub of another version, or a broken one, may pass on a member
+        // this client could not use: it is skipped, the others are not.
+        if (validate_member(member)) merged.try_emplace(member.name, std::move(member));
+      }
       if (!stop_at) stop_at = Clock::now() + options.grace;
     }
   }

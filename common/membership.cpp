@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/member_rules.hpp"
+
 namespace rpclb {
 
 Clock::time_point MembershipView::expiry_for(const protocol::MemberInfo& info, Clock::time_point now) const {
@@ -11,13 +13,22 @@ Clock::time_point MembershipView::expiry_for(const protocol::MemberInfo& info, C
 MembershipView::Change MembershipView::apply(const protocol::Announce& announce, Clock::time_point now) {
   const auto& info = announce.member;
   auto found = entries_.find(info.name);
+  const auto footprint = member_footprint(info);
   if (found == entries_.end()) {
+    if (entries_.size() >= limits_.max_members || bytes_ + footprint > limits_.max_bytes) return Change::full;
     entries_.emplace(info.name, Entry{info, expiry_for(info, now)});
+    bytes_ += footprint;
     return Change::joined;
   }
   Entry& entry = found->second;
+  if (entry.info == info) {
+    entry.expires_at = expiry_for(info, now);
+    return Change::refreshed;
+  }
+  const auto old_footprint = member_footprint(entry.info);
+  if (bytes_ - old_footprint + footprint > limits_.max_bytes) return Change::full;
+  bytes_ = bytes_ - old_footprint + footprint;
   entry.expires_at = expiry_for(info, now);
-  if (entry.info == info) return Change::refreshed;
   entry.info = info;
   return Change::updated;
 }
@@ -25,6 +36,7 @@ MembershipView::Change MembershipView::apply(const protocol::Announce& announce,
 bool MembershipView::apply(const protocol::Leave& leave) {
   auto found = entries_.find(leave.name);
   if (found == entries_.end() || found->second.info.instance != leave.instance) return false;
+  bytes_ -= member_footprint(found->second.info);
   entries_.erase(found);
   return true;
 }
@@ -33,6 +45,7 @@ std::vector<protocol::MemberInfo> MembershipView::expire(Clock::time_point now) 
   std::vector<protocol::MemberInfo> gone;
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (it->second.expires_at <= now) {
+      bytes_ -= member_footprint(it->second.info);
       gone.push_back(std::move(it->second.info));
       it = entries_.erase(it);
     } else {

@@ -17,12 +17,22 @@ namespace rpclb {
 
 using Clock = std::chrono::steady_clock;
 
+// How much a view may hold: what bounds a hub's memory whatever is announced
+// to it. The defaults keep a whole snapshot well inside one frame.
+struct MembershipLimits {
+  std::size_t max_members = 10'000;
+  std::size_t max_bytes = 4 * 1024 * 1024;  // by member_footprint()
+};
+
 class MembershipView {
  public:
-  enum class Change { joined, updated, refreshed, ignored };
+  // `full`: a new member (or a grown one) would pass the limits; nothing changed.
+  enum class Change { joined, updated, refreshed, full };
 
-  explicit MembershipView(std::uint32_t missed_heartbeats = 3) : missed_heartbeats_(missed_heartbeats) {}
+  explicit MembershipView(std::uint32_t missed_heartbeats = 3, MembershipLimits limits = {})
+      : missed_heartbeats_(missed_heartbeats), limits_(limits) {}
 
+  // The announcement must be valid (validate_member): the view trusts it.
   Change apply(const protocol::Announce& announce, Clock::time_point now);
   // A leave from an older instance of a restarted agent is ignored.
   bool apply(const protocol::Leave& leave);
@@ -32,6 +42,7 @@ class MembershipView {
   // Members of `group` (every member if empty), ordered by name.
   std::vector<protocol::MemberInfo> members(std::string_view group = {}) const;
   std::size_t size() const { return entries_.size(); }
+  std::size_t bytes() const { return bytes_; }
   std::optional<Clock::time_point> next_expiry() const;
 
  private:
@@ -42,7 +53,9 @@ class MembershipView {
   Clock::time_point expiry_for(const protocol::MemberInfo& info, Clock::time_point now) const;
 
   std::uint32_t missed_heartbeats_;
+  MembershipLimits limits_;
   std::map<std::string, Entry, std::less<>> entries_;
+  std::size_t bytes_ = 0;  // member_footprint() of every entry
 };
 
 }  // namespace rpclb

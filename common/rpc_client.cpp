@@ -86,7 +86,9 @@ Status RpcChannel::connect(const RpcOptions& options) {
       connection_->socket.connect(endpoint_);
     } catch (const zmq::error_t& e) {
       connection_.reset();
-      return make_error(ErrorCode::bad_request, "invalid endpoint '" + endpoint_ + "': " + e.what());
+      // The member announced an endpoint this host cannot use: nothing was
+      // sent, so another member may be tried.
+      return make_error(ErrorCode::service_unavailable, "unusable endpoint '" + endpoint_ + "': " + e.what());
     }
   }
   auto& socket = connection_->socket;

@@ -13,6 +13,7 @@
 #include "agent/signals.hpp"
 #include "common/curve.hpp"
 #include "common/endpoint.hpp"
+#include "common/member_rules.hpp"
 #include "common/protocol.hpp"
 
 namespace rpclb {
@@ -33,14 +34,24 @@ Status check_range(std::string_view what, std::uint64_t value, std::uint64_t low
 // Everything about the options that does not need the network; the first
 // problem found, or success.
 Status check_options(const AgentOptions& options) {
+  if (!options.name.empty()) {
+    if (auto valid = validate_name("name", options.name); !valid) return valid;
+  }
+  if (options.groups.size() > kMaxGroupsPerMember) {
+    return make_error(ErrorCode::bad_request,
+                      "an agent joins at most " + std::to_string(kMaxGroupsPerMember) + " groups");
+  }
   for (const auto& group : options.groups) {
-    if (group.empty()) return make_error(ErrorCode::bad_request, "group names cannot be empty");
+    if (auto valid = validate_name("group", group); !valid) return valid;
+    if (std::count(options.groups.begin(), options.groups.end(), group) > 1) {
+      return make_error(ErrorCode::bad_request, "group " + group + " is given twice");
+    }
   }
   if (auto status = validate_endpoint(options.listen, true); !status) {
     return make_error(ErrorCode::bad_request, "listen: " + status.error().message);
   }
   if (!options.advertise.empty()) {
-    if (auto status = validate_endpoint(options.advertise, false); !status) {
+    if (auto status = validate_member_endpoint(options.advertise); !status) {
       return make_error(ErrorCode::bad_request, "advertise: " + status.error().message);
     }
   }
@@ -50,8 +61,8 @@ Status check_options(const AgentOptions& options) {
     }
   }
   for (const auto& check :
-       {check_range("weight", options.weight, 1, 1000000),
-        check_range("heartbeat (ms)", options.heartbeat.count(), 10, 600000),
+       {check_range("weight", options.weight, kMinWeight, kMaxWeight),
+        check_range("heartbeat (ms)", options.heartbeat.count(), kMinHeartbeatMs, kMaxHeartbeatMs),
         check_range("missed heartbeats", options.missed_heartbeats, 1, 1000),
         check_range("workers", options.workers, 1, 1024), check_range("max queue", options.max_queue, 1, 1000000),
         check_range("drain timeout (ms)", options.drain_timeout.count(), 0, 86400000)}) {
@@ -84,6 +95,9 @@ Result<agent::AgentConfig> make_config(AgentOptions options) {
   if (!curve) return curve.error();
 
   config.name = options.name.empty() ? host_name() : std::move(options.name);
+  if (auto valid = validate_name("name (the host name, as no --name was given)", config.name); !valid) {
+    return valid.error();
+  }
   config.groups = std::move(options.groups);
   config.listen = std::move(options.listen);
   config.advertise = std::move(options.advertise);

@@ -4,6 +4,7 @@
 #include "algorithms/registry.hpp"
 #include "common/bus_client.hpp"
 #include "common/endpoint.hpp"
+#include "common/member_rules.hpp"
 #include "common/rpc_client.hpp"
 #include "common/zmq_helpers.hpp"
 
@@ -262,7 +263,7 @@ Status Balancer::watch(const WatchEvent& emit, const std::function<bool()>& shou
         auto message = protocol::decode(as_view(parts[0]));
         if (!message) continue;
         if (auto* announce = std::get_if<protocol::Announce>(&*message)) {
-          apply(announce->member);
+          if (validate_member(announce->member)) apply(announce->member);
         } else if (auto* leave = std::get_if<protocol::Leave>(&*message)) {
           auto found = known.find(leave->name);
           if (found != known.end() && found->second.instance == leave->instance) {

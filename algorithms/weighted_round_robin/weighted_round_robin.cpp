@@ -3,116 +3,114 @@
 #include <algorithm>
 #include <charconv>
 #include <numeric>
-#include <queue>
+
+#include "common/member_rules.hpp"
 
 namespace rpclb::algorithms {
 namespace {
 
 constexpr std::string_view kNextSlot = "weighted_round_robin.next";
-constexpr std::int64_t kWrapAt = std::int64_t{1} << 40;
+constexpr std::int64_t kWrapAt = std::int64_t{1} << 40;  // above any cycle (10,000 x 1,000,000)
 
-// The k-th turn (from 0) of a member of weight w falls at time (2k+1)/(2w)
-// within a cycle of length 1; taking turns in time order gives each member
-// exactly w turns per cycle, evenly spaced. O(total x log members).
-std::vector<std::uint32_t> stride_schedule(const std::vector<std::int64_t>& weights, std::int64_t total) {
-  struct Turn {
-    std::int64_t numerator;    // 2k+1
-    std::int64_t denominator;  // 2w
-    std::uint32_t member;
-  };
-  // Earliest time first; equal times in name order. Cross-multiplying keeps it exact.
-  auto later = [](const Turn& a, const Turn& b) {
-    const auto left = static_cast<__int128>(a.numerator) * b.denominator;
-    const auto right = static_cast<__int128>(b.numerator) * a.denominator;
-    return left != right ? left > right : a.member > b.member;
-  };
-  std::priority_queue<Turn, std::vector<Turn>, decltype(later)> turns(later);
-  for (std::uint32_t i = 0; i < weights.size(); ++i) turns.push({1, 2 * weights[i], i});
-  std::vector<std::uint32_t> schedule;
-  schedule.reserve(static_cast<std::size_t>(total));
-  while (static_cast<std::int64_t>(schedule.size()) < total) {
-    auto turn = turns.top();
-    turns.pop();
-    schedule.push_back(turn.member);
-    turn.numerator += 2;
-    turns.push(turn);
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+// nginx: each step every member's current weight grows by its weight; the
+// largest (ties: first in name order) is chosen and lowered by the total.
+std::vector<std::uint32_t> nginx_order(const std::vector<std::uint64_t>& weights, std::uint64_t total) {
+  std::vector<std::uint32_t> order;
+  order.reserve(total);
+  std::vector<std::int64_t> current(weights.size(), 0);
+  for (std::uint64_t step = 0; step < total; ++step) {
+    std::size_t best = 0;
+    for (std::size_t i = 0; i < current.size(); ++i) {
+      current[i] += static_cast<std::int64_t>(weights[i]);
+      if (current[i] > current[best]) best = i;
+    }
+    current[best] -= static_cast<std::int64_t>(total);
+    order.push_back(static_cast<std::uint32_t>(best));
   }
-  return schedule;
+  return order;
 }
 
 }  // namespace
+
+WeightedOrder::WeightedOrder(const std::vector<std::uint32_t>& weights) {
+  std::uint32_t divisor = 0;
+  for (auto w : weights) divisor = std::gcd(divisor, w);
+  if (divisor == 0) return;
+  std::vector<std::uint64_t> reduced;
+  reduced.reserve(weights.size());
+  for (auto w : weights) {
+    reduced.push_back(w / divisor);
+    cycle_ += reduced.back();
+  }
+  if (cycle_ * weights.size() <= kNginxOrderWork) {
+    nginx_ = nginx_order(reduced, cycle_);
+    return;
+  }
+  bounds_.reserve(reduced.size());
+  std::uint64_t sum = 0;
+  for (auto w : reduced) bounds_.push_back(sum += w);
+  // The golden ratio's fraction of the cycle, made coprime with it so that
+  // position -> position x stride mod cycle visits every slot once a cycle.
+  stride_ =
+      std::max<std::uint64_t>(1, static_cast<std::uint64_t>(static_cast<long double>(cycle_) * 0.6180339887498948482L));
+  while (std::gcd(stride_, cycle_) != 1) ++stride_;
+}
+
+std::uint32_t WeightedOrder::turn(std::uint64_t position) const {
+  if (!nginx_.empty()) return nginx_[position % nginx_.size()];
+  const auto slot = static_cast<std::uint64_t>(static_cast<unsigned __int128>(position % cycle_) * stride_ % cycle_);
+  // The member whose cumulative share first passes the slot.
+  return static_cast<std::uint32_t>(std::upper_bound(bounds_.begin(), bounds_.end(), slot) - bounds_.begin());
+}
 
 Result<WeightedRoundRobinAlgorithm::Weights> WeightedRoundRobinAlgorithm::parse_weights(std::string_view text) {
   Weights weights;
   while (!text.empty()) {
     const auto comma = text.find(',');
-    const auto item = text.substr(0, comma);
+    const auto item = trim(text.substr(0, comma));
     text.remove_prefix(comma == std::string_view::npos ? text.size() : comma + 1);
     const auto colon = item.rfind(':');
     std::uint32_t weight = 0;
-    const auto number = colon == std::string_view::npos ? std::string_view{} : item.substr(colon + 1);
+    const auto number = colon == std::string_view::npos ? std::string_view{} : trim(item.substr(colon + 1));
     const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), weight);
-    if (colon == 0 || colon == std::string_view::npos || ec != std::errc() || end != number.data() + number.size() ||
-        weight < 1 || weight > 1000000) {
+    if (colon == std::string_view::npos || ec != std::errc() || end != number.data() + number.size() ||
+        weight < kMinWeight || weight > kMaxWeight) {
       return make_error(ErrorCode::bad_request,
                         "weights must look like node1:3,node2:1 with whole weights from 1 to "
                         "1000000, got '" +
                             std::string(item) + "'");
     }
-    weights[std::string(item.substr(0, colon))] = weight;
+    const auto node = trim(item.substr(0, colon));
+    if (auto valid = validate_name("weights: node", node); !valid) return valid.error();
+    weights[std::string(node)] = weight;
   }
   if (weights.empty()) return make_error(ErrorCode::bad_request, "weights is empty");
   return weights;
 }
 
-Result<std::vector<std::uint32_t>> WeightedRoundRobinAlgorithm::smooth_schedule(
-    const std::vector<std::uint32_t>& weights) {
-  // Dividing by the common factor shortens the cycle without changing the order.
-  std::uint32_t divisor = 0;
-  for (auto w : weights) divisor = std::gcd(divisor, w);
-  if (divisor == 0) return make_error(ErrorCode::bad_request, "weights must be at least 1");
-  std::vector<std::int64_t> reduced(weights.size());
-  std::int64_t total = 0;
-  for (std::size_t i = 0; i < weights.size(); ++i) total += reduced[i] = weights[i] / divisor;
-  if (static_cast<std::uint64_t>(total) > kMaxCycle) {
-    return make_error(ErrorCode::bad_request, "weighted_round_robin: weights sum to " + std::to_string(total) +
-                                                  " after reduction, more than " + std::to_string(kMaxCycle));
-  }
-  if (static_cast<std::uint64_t>(total) * weights.size() > kMaxScheduleWork) return stride_schedule(reduced, total);
-  std::vector<std::uint32_t> schedule;
-  schedule.reserve(static_cast<std::size_t>(total));
-  std::vector<std::int64_t> current(weights.size(), 0);
-  for (std::int64_t step = 0; step < total; ++step) {
-    std::size_t best = 0;
-    for (std::size_t i = 0; i < current.size(); ++i) {
-      current[i] += reduced[i];
-      if (current[i] > current[best]) best = i;  // ties go to the first in name order
-    }
-    current[best] -= total;
-    schedule.push_back(static_cast<std::uint32_t>(best));
-  }
-  return schedule;
-}
-
 Result<std::size_t> WeightedRoundRobinAlgorithm::choose_one(const Selection& selection) {
-  const bool stale = selection.membership_version == 0 || selection.membership_version != schedule_version_ ||
-                     schedule_members_ != selection.members.size();
+  const bool stale = selection.membership_version == 0 || selection.membership_version != order_version_ ||
+                     order_members_ != selection.members.size();
   if (stale) {
     std::vector<std::uint32_t> weights;
     weights.reserve(selection.members.size());
     for (const auto& member : selection.members) {
       auto found = overrides_.find(member.name);
-      weights.push_back(found != overrides_.end() ? found->second : std::max<std::uint32_t>(member.weight, 1));
+      weights.push_back(found != overrides_.end() ? found->second : std::clamp(member.weight, kMinWeight, kMaxWeight));
     }
-    auto schedule = smooth_schedule(weights);
-    if (!schedule) return schedule.error();
-    schedule_ = std::move(schedule).value();
-    schedule_version_ = selection.membership_version;
-    schedule_members_ = selection.members.size();
+    order_ = WeightedOrder(weights);
+    order_version_ = selection.membership_version;
+    order_members_ = selection.members.size();
   }
   const std::int64_t next = std::clamp<std::int64_t>(selection.state.counter(kNextSlot), 0, kWrapAt - 1);
   selection.state.set_counter(kNextSlot, (next + 1) % kWrapAt);
-  return std::size_t{schedule_[static_cast<std::size_t>(next % static_cast<std::int64_t>(schedule_.size()))]};
+  return std::size_t{order_.turn(static_cast<std::uint64_t>(next) % order_.cycle())};
 }
 
 }  // namespace rpclb::algorithms

@@ -6,9 +6,15 @@
 // than bunched: weights a=5 b=1 c=1 give a a b a c a a.
 //
 // That sequence depends only on the weights, so it is computed once per
-// membership version into a schedule, and the balancer state keeps just the
-// position in it (like round_robin): O(1) per choice, and concurrent rpclb
-// processes share one rotation.
+// membership version, and the balancer state keeps just the position in it
+// (like round_robin): concurrent rpclb processes share one rotation.
+//
+// nginx's order costs O(cycle x members) to compute, so it is used when that
+// is small (kNginxOrderWork); any other weights, up to 1,000,000 each on
+// thousands of members, use a golden-ratio stride through the cycle: turn p
+// goes to the member whose share of [0, cycle) holds p x stride mod cycle.
+// That keeps each member's exact share of every cycle and spreads its turns
+// out, in memory linear in the members and O(log members) per choice.
 //
 // Weights come from each agent's --weight, overridden per node by
 // `--opt weights=node1:3,node2:1`.
@@ -23,34 +29,46 @@
 
 namespace rpclb::algorithms {
 
-// nginx's order costs O(total weight x members) to compute. Past this much
-// work (very large clusters with unequal weights) the schedule is built in
-// O(total weight x log members) instead, by spacing each member's turns
-// evenly over the cycle: the same exact proportions, nearly the same
-// interleaving.
-inline constexpr std::uint64_t kMaxScheduleWork = 20'000'000;
-// Longest cycle (sum of weights after dividing by their common factor).
-inline constexpr std::uint64_t kMaxCycle = 10'000'000;
+// Most cycle x members work for which nginx's order is computed (well under
+// a millisecond, which a one-shot rpclb pays on every choice).
+inline constexpr std::uint64_t kNginxOrderWork = 200'000;
+
+// One cycle of turns for a set of weights (after dividing by their common
+// factor): over a cycle, member i has exactly weights[i] turns.
+class WeightedOrder {
+ public:
+  WeightedOrder() = default;
+  // Weights must be at least 1.
+  explicit WeightedOrder(const std::vector<std::uint32_t>& weights);
+
+  std::uint64_t cycle() const { return cycle_; }
+  // The member whose turn `position` (0 <= position < cycle()) is.
+  std::uint32_t turn(std::uint64_t position) const;
+
+ private:
+  std::vector<std::uint32_t> nginx_;   // small cycles: the order itself
+  std::vector<std::uint64_t> bounds_;  // otherwise: cumulative weights
+  std::uint64_t cycle_ = 0;
+  std::uint64_t stride_ = 1;
+};
 
 class WeightedRoundRobinAlgorithm final : public SelectionAlgorithm {
  public:
   using Weights = std::map<std::string, std::uint32_t, std::less<>>;
   explicit WeightedRoundRobinAlgorithm(Weights overrides = {}) : overrides_(std::move(overrides)) {}
 
-  // Parses "node1:3,node2:1"; weights must be whole numbers >= 1.
+  // Parses "node1:3, node2:1": node names as members have them, whole weights
+  // from 1 to 1,000,000.
   static Result<Weights> parse_weights(std::string_view text);
 
   Result<std::size_t> choose_one(const Selection& selection) override;
   bool stateful() const override { return true; }
 
-  // One full cycle of member indexes for these weights.
-  static Result<std::vector<std::uint32_t>> smooth_schedule(const std::vector<std::uint32_t>& weights);
-
  private:
   Weights overrides_;
-  std::vector<std::uint32_t> schedule_;
-  std::uint64_t schedule_version_ = 0;
-  std::size_t schedule_members_ = 0;
+  WeightedOrder order_;
+  std::uint64_t order_version_ = 0;
+  std::size_t order_members_ = 0;
 };
 
 }  // namespace rpclb::algorithms

@@ -62,33 +62,54 @@ TEST(WeightedRoundRobin, PositionSurvivesAcrossInstances) {
   EXPECT_EQ(sequence, (std::vector<std::size_t>{0, 0, 1, 0, 2, 0, 0}));
 }
 
-TEST(WeightedRoundRobin, ScheduleReducesByCommonFactor) {
-  auto big = WeightedRoundRobinAlgorithm::smooth_schedule({200, 100});
-  auto small = WeightedRoundRobinAlgorithm::smooth_schedule({2, 1});
-  ASSERT_TRUE(big.ok());
-  ASSERT_TRUE(small.ok());
-  EXPECT_EQ(*big, *small);
-  EXPECT_EQ(big->size(), 3u);
+// Every turn of one cycle of `order`, counted per member.
+std::vector<std::uint32_t> turns_per_member(const WeightedOrder& order, std::size_t members) {
+  std::vector<std::uint32_t> counts(members, 0);
+  for (std::uint64_t p = 0; p < order.cycle(); ++p) ++counts.at(order.turn(p));
+  return counts;
+}
+
+TEST(WeightedRoundRobin, OrderReducesByCommonFactor) {
+  const WeightedOrder big({200, 100});
+  const WeightedOrder small({2, 1});
+  ASSERT_EQ(big.cycle(), 3u);
+  for (std::uint64_t p = 0; p < 3; ++p) EXPECT_EQ(big.turn(p), small.turn(p));
 }
 
 TEST(WeightedRoundRobin, LargeClustersStayExactlyProportional) {
   // 20,000 members, cycle of 30,000: past the nginx budget, so the stride order is used.
   std::vector<std::uint32_t> weights(20000, 1);
   for (std::size_t i = 0; i < weights.size(); i += 2) weights[i] = 2;
-  auto schedule = WeightedRoundRobinAlgorithm::smooth_schedule(weights);
-  ASSERT_TRUE(schedule.ok());
-  ASSERT_EQ(schedule->size(), 30000u);
-  std::vector<std::uint32_t> counts(weights.size(), 0);
-  for (auto member : *schedule) ++counts[member];
-  EXPECT_EQ(counts, weights);
+  const WeightedOrder order(weights);
+  ASSERT_EQ(order.cycle(), 30000u);
+  EXPECT_EQ(turns_per_member(order, weights.size()), weights);
 }
 
-TEST(WeightedRoundRobin, RefusesCyclesTooLongToHold) {
-  std::vector<std::uint32_t> weights(20, 1000000);
-  weights[0] = 999999;
-  auto schedule = WeightedRoundRobinAlgorithm::smooth_schedule(weights);
-  ASSERT_FALSE(schedule.ok());
-  EXPECT_EQ(schedule.error().code, ErrorCode::bad_request);
+// Weights that once made every selection fail (a cycle past 10 million) and
+// near-equal huge weights: each member still gets exactly its share.
+TEST(WeightedRoundRobin, AnyValidWeightsWork) {
+  const std::vector<std::uint32_t> uneven{1000000, 999999, 3};
+  EXPECT_EQ(turns_per_member(WeightedOrder(uneven), uneven.size()), uneven);
+
+  std::vector<std::uint32_t> near_equal;
+  for (std::uint32_t w = 1000000; w >= 999990; --w) near_equal.push_back(w);
+  const WeightedOrder order(near_equal);
+  EXPECT_EQ(order.cycle(), 10999945u);
+  // Spread out, not bunched: in any 11 consecutive turns no member has more than 2.
+  for (std::uint64_t start = 0; start < 20000; start += 11) {
+    std::vector<int> seen(near_equal.size(), 0);
+    for (std::uint64_t p = start; p < start + 11; ++p) ++seen[order.turn(p)];
+    EXPECT_LE(*std::max_element(seen.begin(), seen.end()), 2) << "at " << start;
+  }
+}
+
+TEST(WeightedRoundRobin, WeightsOptionTrimsAndChecksNames) {
+  auto weights = WeightedRoundRobinAlgorithm::parse_weights("a:3, b:2 ,c : 1");
+  ASSERT_TRUE(weights.ok()) << weights.error().message;
+  EXPECT_EQ(*weights, (WeightedRoundRobinAlgorithm::Weights{{"a", 3}, {"b", 2}, {"c", 1}}));
+  EXPECT_FALSE(WeightedRoundRobinAlgorithm::parse_weights("a b:2").ok());
+  EXPECT_FALSE(WeightedRoundRobinAlgorithm::parse_weights("a:0").ok());
+  EXPECT_FALSE(WeightedRoundRobinAlgorithm::parse_weights(":2").ok());
 }
 
 }  // namespace
