@@ -48,7 +48,7 @@ std::int64_t BalancerState::outstanding(std::string_view node) const {
 }
 
 void BalancerState::acquire(std::string_view node) {
-  put(outstanding_, node, outstanding(node) + 1, true);
+  put(outstanding_, node, std::min(outstanding(node) + 1, kMaxOutstanding), true);
 }
 
 void BalancerState::release(std::string_view node) {
@@ -127,7 +127,9 @@ Result<BalancerState> BalancerState::parse(std::string_view text) {
     if (kind == "counter") {
       state.counters_[std::string(key)] = value;
     } else if (kind == "node" && value > 0) {
-      state.outstanding_[std::string(key)] = value;
+      // A count past the cap was written by hand or by something else: no
+      // caller could hold that many; cap it rather than overflow later.
+      state.outstanding_[std::string(key)] = std::min(value, kMaxOutstanding);
     } else if (kind != "node") {
       return make_error(ErrorCode::internal, "state line has an unknown kind");
     }

@@ -23,6 +23,10 @@
 
 namespace rpclb::algorithms {
 
+// Most selections of one node a caller can hold: counts stay far from
+// overflow, even added to an agent's announced load.
+inline constexpr std::int64_t kMaxOutstanding = std::int64_t{1} << 31;
+
 class BalancerState {
  public:
   using Entries = std::map<std::string, std::int64_t, std::less<>>;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -68,10 +69,24 @@ Status write_keypair(const std::string& prefix, const Keypair& keys) {
 }
 
 Result<Keypair> load_keypair(const std::string& path) {
+  // As ssh does: a secret others can read is no longer a secret.
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0 && (info.st_mode & 077) != 0) {
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+    return make_error(ErrorCode::bad_request, "secret key file " + path + " is readable by group or others (mode " +
+                                                  mode + "): chmod 600 " + path);
+  }
   auto public_key = read_field(path, "public");
   if (!public_key) return public_key.error();
   auto secret_key = read_field(path, "secret");
   if (!secret_key) return secret_key.error();
+  // A mismatched pair would only show later, as a silent failure to join.
+  char derived[41] = {};
+  if (zmq_curve_public(derived, secret_key->c_str()) != 0 || *public_key != derived) {
+    return make_error(ErrorCode::bad_request,
+                      "key file " + path + ": its public key does not belong to its secret key");
+  }
   return Keypair{*public_key, *secret_key};
 }
 

@@ -136,13 +136,31 @@ TEST_F(ThreeAgents, BadUsageIsBadRequest) {
   EXPECT_NE(algorithm.err.find("round_robin"), std::string::npos) << "error should list the valid choices";
 }
 
-TEST_F(ThreeAgents, ReleaseIsAccepted) {
-  auto result = cluster.rpclb({"release", "web", "beta", "--algorithm", "round_robin"});
-  EXPECT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(result.out, "");
-  auto json = cluster.rpclb({"release", "web", "beta", "--algorithm", "least_connections", "--json"});
-  ASSERT_EQ(json.exit_code, 0) << json.err;
-  EXPECT_EQ(json.json(), nlohmann::json::parse(R"({"node":"beta","released":true})"));
+// released says whether an outstanding selection was dropped: true once per
+// selection, false for a node (or group) this caller holds nothing of.
+TEST_F(ThreeAgents, ReleaseSaysWhetherASelectionWasOutstanding) {
+  auto chosen = cluster.rpclb({"select", "web", "--algorithm", "least_connections"});
+  ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
+  const auto node = chosen.lines().at(0);
+  auto plain = cluster.rpclb({"release", "web", node});
+  EXPECT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.out, "");
+  auto again = cluster.rpclb({"release", "web", node, "--json"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.json(), (nlohmann::json{{"node", node}, {"released", false}}));
+
+  ASSERT_EQ(cluster.rpclb({"select", "web", "--algorithm", "least_connections"}).exit_code, 0);
+  auto nodes = cluster.rpclb({"members", "web"}).lines();
+  int released = 0;
+  for (const auto& name : nodes) {
+    auto result = cluster.rpclb({"release", "web", name, "--json"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    released += result.json()["released"].get<bool>() ? 1 : 0;
+  }
+  EXPECT_EQ(released, 1);
+  auto unknown = cluster.rpclb({"release", "nosuchgroup", "nosuchnode", "--json"});
+  ASSERT_EQ(unknown.exit_code, 0) << unknown.err;
+  EXPECT_EQ(unknown.json()["released"], false);
 }
 
 TEST(Keygen, WritesAKeypairOnceAndSaysSoInJson) {
