@@ -277,7 +277,7 @@ TEST_F(GarbageFrames, MemoryStaysBoundedUnderAFloodOfBadFrames) {
   expect_still_serving();
   const long before = resident_kib(agent->pid());
   ASSERT_GT(before, 0);
-  const std::string big(protocol::kMaxFrameBytes - 1024, '\xc1');  // 0xc1 is never valid MessagePack
+  const std::string big(1024 * 1024 - 1024, '\xc1');  // 0xc1 is never valid MessagePack
   const auto truncated = protocol::encode(protocol::CallRequest{1, protocol::CallMode::call, "sys.echo", "", 10});
   zmq::socket_t flood(context, zmq::socket_type::dealer);
   flood.set(zmq::sockopt::linger, 0);

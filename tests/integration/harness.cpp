@@ -51,10 +51,11 @@ bool port_is_free(int port) {
 }  // namespace
 
 Process::Process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-                 const std::filesystem::path& stdout_file, const std::filesystem::path& stderr_file) {
+                 const std::filesystem::path& stdout_file, const std::filesystem::path& stderr_file,
+                 const std::filesystem::path& stdin_file) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, stdin_file.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   std::vector<char*> raw_argv;
@@ -195,7 +196,7 @@ Process& Cluster::rpclb_async(const std::vector<std::string>& args, const std::s
   auto bus = pass_bus_flags ? bus_args() : std::vector<std::string>{};
   bus.insert(bus.end(), client_args.begin(), client_args.end());
   argv.insert(separator, bus.begin(), bus.end());
-  return processes_.emplace_back(argv, environment(), dir_ / (tag + ".out"), dir_ / (tag + ".err"));
+  return processes_.emplace_back(argv, environment(), dir_ / (tag + ".out"), dir_ / (tag + ".err"), cli_stdin);
 }
 
 CliResult Cluster::collect(Process& process, const std::string& tag, std::chrono::milliseconds limit) {

@@ -19,9 +19,10 @@ namespace rpclb::testing {
 
 class Process {
  public:
-  // stdout and stderr go to the given files.
+  // stdin comes from, and stdout and stderr go to, the given files.
   Process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
-          const std::filesystem::path& stdout_file, const std::filesystem::path& stderr_file);
+          const std::filesystem::path& stdout_file, const std::filesystem::path& stderr_file,
+          const std::filesystem::path& stdin_file = "/dev/null");
   Process(const Process&) = delete;
   Process& operator=(const Process&) = delete;
   ~Process();  // SIGKILL and reap if still running
@@ -86,6 +87,8 @@ class Cluster {
   std::vector<std::string> client_args;
   // When false, rpclb gets no --bus flags and finds the bus itself (environment, config files).
   bool pass_bus_flags = true;
+  // What rpclb reads on its standard input.
+  std::filesystem::path cli_stdin = "/dev/null";
   // NAME=VALUE entries added to every process's environment.
   std::vector<std::string> extra_env;
   // Where rpclb looks for its per-user configuration file in this cluster.
