@@ -27,48 +27,83 @@ BusHub::BusHub(zmq::context_t& context, const BusAddress& address, std::uint32_t
   bind_or_throw(updates_, address.updates, "bus updates socket");
 }
 
+Admission admit(MembershipView& view, const std::vector<zmq::message_t>& parts, Clock::time_point now) {
+  Admission admission;
+  if (parts.size() != 1) {
+    admission.error = "not a single frame";
+    return admission;
+  }
+  auto message = protocol::decode(as_view(parts[0]));
+  if (!message) {
+    admission.error = message.error().message;
+    return admission;
+  }
+  if (auto* announce = std::get_if<protocol::Announce>(&*message)) {
+    admission.member = announce->member.name;
+    if (auto valid = validate_member(announce->member); !valid) {
+      admission.error = valid.error().message;
+      return admission;
+    }
+    switch (view.apply(*announce, now)) {
+      case MembershipView::Change::full:
+        admission.error =
+            "the hub is full (" + std::to_string(view.size()) + " members, " + std::to_string(view.bytes()) + " bytes)";
+        return admission;
+      case MembershipView::Change::refreshed:
+        admission.kind = Admission::Kind::refreshed;
+        return admission;
+      case MembershipView::Change::joined:
+        admission.kind = Admission::Kind::joined;
+        break;
+      case MembershipView::Change::updated:
+        admission.kind = Admission::Kind::updated;
+        break;
+    }
+    admission.change = std::move(*message);
+    return admission;
+  }
+  if (auto* leave = std::get_if<protocol::Leave>(&*message)) {
+    admission.member = leave->name;
+    if (auto valid = validate_leave(*leave); !valid) {
+      admission.error = valid.error().message;
+      return admission;
+    }
+    admission.kind = view.apply(*leave) ? Admission::Kind::left : Admission::Kind::stale_leave;
+    if (admission.kind == Admission::Kind::left) admission.change = std::move(*message);
+    return admission;
+  }
+  admission.error = "not an announce or leave message";
+  return admission;
+}
+
 void BusHub::on_announce_readable(Clock::time_point now) {
   std::vector<zmq::message_t> parts;
   while (receive_multipart(announce_, parts)) {
-    if (parts.size() != 1) {
-      drop("", "not a single frame");
-      continue;
-    }
-    auto message = protocol::decode(as_view(parts[0]));
-    if (!message) {
-      drop("", message.error().message);
-      continue;
-    }
-    if (auto* announce = std::get_if<protocol::Announce>(&*message)) {
-      if (auto valid = validate_member(announce->member); !valid) {
-        drop(announce->member.name, valid.error().message);
-        continue;
+    auto admission = admit(view_, parts, now);
+    switch (admission.kind) {
+      case Admission::Kind::dropped:
+        drop(admission.member, admission.error);
+        break;
+      case Admission::Kind::joined: {
+        const auto& member = std::get<protocol::Announce>(*admission.change).member;
+        log_.info("member_joined",
+                  {{"member", member.name}, {"endpoint", member.endpoint}, {"groups", log_list(member.groups)}});
+        peak_bytes_ = std::max(peak_bytes_, view_.bytes());
+        publish(*admission.change);
+        break;
       }
-      const auto change = view_.apply(*announce, now);
-      if (change == MembershipView::Change::full) {
-        drop(announce->member.name, "the hub is full (" + std::to_string(view_.size()) + " members, " +
-                                        std::to_string(view_.bytes()) + " bytes)");
-        continue;
-      }
-      peak_bytes_ = std::max(peak_bytes_, view_.bytes());
-      if (change == MembershipView::Change::joined) {
-        log_.info("member_joined", {{"member", announce->member.name},
-                                    {"endpoint", announce->member.endpoint},
-                                    {"groups", log_list(announce->member.groups)}});
-      }
-      if (change != MembershipView::Change::refreshed) publish(*announce);
-    } else if (auto* leave = std::get_if<protocol::Leave>(&*message)) {
-      if (auto valid = validate_leave(*leave); !valid) {
-        drop(leave->name, valid.error().message);
-        continue;
-      }
-      if (view_.apply(*leave)) {
-        log_.info("member_left", {{"member", leave->name}});
-        publish(*leave);
+      case Admission::Kind::updated:
+        peak_bytes_ = std::max(peak_bytes_, view_.bytes());
+        publish(*admission.change);
+        break;
+      case Admission::Kind::left:
+        log_.info("member_left", {{"member", admission.member}});
+        publish(*admission.change);
         release_memory();
-      }
-    } else {
-      drop("", "not an announce or leave message");
+        break;
+      case Admission::Kind::refreshed:
+      case Admission::Kind::stale_leave:
+        break;
     }
   }
 }

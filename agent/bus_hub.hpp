@@ -24,6 +24,18 @@
 
 namespace rpclb::agent {
 
+// What one frame from the announce socket does to a hub's view: the hub's
+// whole policy for untrusted input, apart from sockets and logs (and so what
+// tests/fuzz/announce_fuzzer.cpp drives).
+struct Admission {
+  enum class Kind { joined, updated, refreshed, left, stale_leave, dropped };
+  Kind kind = Kind::dropped;
+  std::optional<protocol::Message> change;  // joined, updated, left: what watchers are told
+  std::string member;                       // the name it concerns ("" if unreadable)
+  std::string error;                        // dropped: why
+};
+Admission admit(MembershipView& view, const std::vector<zmq::message_t>& parts, Clock::time_point now);
+
 class BusHub {
  public:
   BusHub(zmq::context_t& context, const BusAddress& address, std::uint32_t missed_heartbeats, const Logger& log,

@@ -40,7 +40,11 @@ Configuration files (key = value; flags override environment, which overrides fi
   keys: bus, algorithm, timeout_ms, bus_timeout_ms, curve_secret, curve_server_key)";
 
 void add_match(CLI::App& command, SelectionFlags& flags) {
-  command.add_option("--match", flags.match, "Only nodes with this exact name, or matching /regex/ whole (repeatable)")
+  command
+      .add_option(
+          "--match", flags.match,
+          "Only nodes with this exact name, or whose whole name matches /REGEX/ (or /REGEX/i: any case; RE2 syntax); "
+          "repeatable")
       ->allow_extra_args(false);
 }
 

@@ -61,5 +61,28 @@ TEST(MatchFilter, BadPatternsAreBadRequests) {
   }
 }
 
+// RE2: linear time, no recursion. std::regex took minutes on the first and
+// overflowed its stack on the second.
+TEST(MatchFilter, PathologicalPatternsAndLongNamesStayFast) {
+  auto nested = MatchFilter::parse({"/(a+)+$/"});
+  ASSERT_TRUE(nested.ok());
+  EXPECT_FALSE(nested->matches(std::string(41, 'a') + "!"));
+  auto any = MatchFilter::parse({"/.*/"});
+  ASSERT_TRUE(any.ok());
+  EXPECT_TRUE(any->matches(std::string(50000, 'x')));
+}
+
+TEST(MatchFilter, CaseFlagAndMalformedRegexes) {
+  auto caseless = MatchFilter::parse({"/WEB-1/i"});
+  ASSERT_TRUE(caseless.ok());
+  EXPECT_TRUE(caseless->matches("web-1"));
+  EXPECT_FALSE(caseless->matches("web-10"));
+  for (const auto* bad : {"/web/g", "/", "/web", "/(unclosed/", "/(a)\\1/"}) {
+    auto parsed = MatchFilter::parse({bad});
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(parsed.error().code, ErrorCode::bad_request);
+  }
+}
+
 }  // namespace
 }  // namespace rpclb

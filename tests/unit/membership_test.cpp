@@ -1,5 +1,7 @@
 #include "common/membership.hpp"
 
+#include "common/member_rules.hpp"
+
 #include <gtest/gtest.h>
 
 namespace rpclb {
@@ -69,6 +71,62 @@ TEST(MembershipView, LeaveRemovesOnlyTheCurrentInstance) {
   EXPECT_TRUE(view.apply(Leave{"a", "new"}));
   EXPECT_EQ(view.size(), 0u);
   EXPECT_FALSE(view.apply(Leave{"a", "new"}));
+}
+
+TEST(MembershipView, LimitsBoundMembersAndBytesAndFreeOnLeave) {
+  MembershipView view(3, MembershipLimits{3, 100000});
+  const auto now = Clock::now();
+  for (const auto* name : {"a", "b", "c"}) {
+    EXPECT_EQ(view.apply(Announce{member(name, {"g"})}, now), MembershipView::Change::joined);
+  }
+  EXPECT_EQ(view.apply(Announce{member("d", {"g"})}, now), MembershipView::Change::full);
+  // Members already there still refresh and update when full.
+  EXPECT_EQ(view.apply(Announce{member("a", {"g"})}, now), MembershipView::Change::refreshed);
+  EXPECT_EQ(view.apply(Announce{member("a", {"g", "h"})}, now), MembershipView::Change::updated);
+  const auto full_bytes = view.bytes();
+  EXPECT_TRUE(view.apply(Leave{"b", "i1"}));
+  EXPECT_LT(view.bytes(), full_bytes);
+  EXPECT_EQ(view.apply(Announce{member("d", {"g"})}, now), MembershipView::Change::joined);
+
+  MembershipView small(3, MembershipLimits{100, member_footprint(member("a", {"g"})) * 2});
+  EXPECT_EQ(small.apply(Announce{member("a", {"g"})}, now), MembershipView::Change::joined);
+  EXPECT_EQ(small.apply(Announce{member("b", {"g"})}, now), MembershipView::Change::joined);
+  EXPECT_EQ(small.apply(Announce{member("c", {"g"})}, now), MembershipView::Change::full);
+  EXPECT_EQ(small.expire(now + 1h).size(), 2u);
+  EXPECT_EQ(small.bytes(), 0u);
+}
+
+TEST(MemberRules, AcceptWhatAgentsAnnounceAndRefuseTheRest) {
+  EXPECT_TRUE(validate_member(member("web-1.example.com", {"web", "api_v2"})));
+  auto with = [](auto change) {
+    auto m = member("ok", {"g"});
+    change(m);
+    return validate_member(m).ok();
+  };
+  EXPECT_FALSE(with([](MemberInfo& m) { m.name = std::string(256, 'n'); }));
+  EXPECT_TRUE(with([](MemberInfo& m) { m.name = std::string(255, 'n'); }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.name = "evil\nline"; }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.name = "-flag"; }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.name = "a/b"; }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.name = ""; }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.groups = {}; }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.groups = {"g", "g"}; }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.groups = std::vector<std::string>(65, "g"); }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.groups = {"a b"}; }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.weight = 0; }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.weight = UINT32_MAX; }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.heartbeat_ms = UINT32_MAX; }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.heartbeat_ms = 1; }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.endpoint = "garbage"; }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.endpoint = "tcp://*:80"; }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.endpoint = "tcp://host name:80"; }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.endpoint = "tcp://h;rm:80"; }));
+  EXPECT_TRUE(with([](MemberInfo& m) { m.endpoint = "tcp://[fd00::2]:80"; }));
+  EXPECT_TRUE(with([](MemberInfo& m) { m.endpoint = "ipc:///run/rpclb/a"; }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.instance = ""; }));
+  EXPECT_FALSE(with([](MemberInfo& m) { m.version = std::string(65, 'v'); }));
+  EXPECT_FALSE(validate_leave(Leave{"a\n", "i"}));
+  EXPECT_TRUE(validate_leave(Leave{"a", "i"}));
 }
 
 }  // namespace

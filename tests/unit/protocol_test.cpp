@@ -155,5 +155,25 @@ TEST(Protocol, ErrorCodesMapToDistinctDocumentedExitCodes) {
   }
 }
 
+// A result too large for one frame becomes an error naming its size and the
+// limit, so the caller hears at once instead of waiting out its timeout.
+TEST(Protocol, OversizeRepliesBecomeNamedErrors) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> out(buffer);
+  const std::string big(kMaxFrameBytes, 'x');
+  out.pack_str(static_cast<std::uint32_t>(big.size()));
+  out.pack_str_body(big.data(), static_cast<std::uint32_t>(big.size()));
+  const auto frame = encode_reply(CallReply::result(9, std::string(buffer.data(), buffer.size())));
+  EXPECT_LE(frame.size(), kMaxFrameBytes);
+  auto reply = decode_as<CallReply>(frame);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->id, 9u);
+  EXPECT_EQ(reply->kind, CallReply::Kind::error);
+  EXPECT_EQ(reply->error.code, ErrorCode::internal);
+  EXPECT_NE(reply->error.message.find("over the frame limit of " + std::to_string(kMaxFrameBytes)), std::string::npos);
+  const auto small = encode_reply(CallReply::result(9, "\x01"));
+  EXPECT_EQ(decode_as<CallReply>(small)->kind, CallReply::Kind::result);
+}
+
 }  // namespace
 }  // namespace rpclb::protocol
