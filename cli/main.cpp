@@ -123,7 +123,9 @@ int main(int argc, char** argv) {
   auto config = rpclb::cli::load_config();
   if (!config) return rpclb::cli::report(config.error(), false);
   std::vector<std::string> config_bus;
-  for (const auto& [key, setting] : *config) {
+  for (const auto& entry : *config) {
+    const auto& key = entry.first;  // named, not bound: lambdas capture them (clang 14)
+    const auto& setting = entry.second;
     const auto& value = setting.value;
     auto fail = [&](const std::string& why) {
       return rpclb::cli::report({rpclb::ErrorCode::bad_request, setting.origin + ": " + key + ": " + why}, false);
