@@ -1,5 +1,7 @@
 #include "agent/functions_file.hpp"
 
+#include "common/text.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <fstream>
@@ -12,12 +14,6 @@ static_assert(2 * rpclb::agent::kMaxOutputBytes + 64 * 1024 < rpclb::protocol::k
 
 namespace rpclb::agent {
 namespace {
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\r')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) text.remove_suffix(1);
-  return text;
-}
 
 Result<std::uint32_t> parse_positive(std::string_view text, std::uint32_t max) {
   std::uint32_t value = 0;

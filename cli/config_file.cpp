@@ -1,5 +1,7 @@
 #include "cli/config_file.hpp"
 
+#include "common/text.hpp"
+
 #include <algorithm>
 #include <array>
 #include <cstdlib>
@@ -11,12 +13,6 @@ namespace {
 
 constexpr std::array<std::string_view, 6> kKeys{"bus",          "algorithm",       "timeout_ms", "bus_timeout_ms",
                                                 "curve_secret", "curve_server_key"};
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t' || text.front() == '\r')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) text.remove_suffix(1);
-  return text;
-}
 
 }  // namespace
 

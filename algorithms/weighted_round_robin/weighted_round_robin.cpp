@@ -5,18 +5,13 @@
 #include <numeric>
 
 #include "common/member_rules.hpp"
+#include "common/text.hpp"
 
 namespace rpclb::algorithms {
 namespace {
 
 constexpr std::string_view kNextSlot = "weighted_round_robin.next";
 constexpr std::int64_t kWrapAt = std::int64_t{1} << 40;  // above any cycle (10,000 x 1,000,000)
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 // nginx: each step every member's current weight grows by its weight; the
 // largest (ties: first in name order) is chosen and lowered by the total.
