@@ -310,6 +310,22 @@ TEST_F(HostileAnnouncements, NoBadAnnouncementBreaksDiscoveryOrCalls) {
   }
 }
 
+// A well-formed member nobody can reach (nothing listens at its endpoint):
+// every call that picks it goes on to another member.
+TEST_F(HostileAnnouncements, AnUnreachableMemberIsSkippedForAnother) {
+  auto ghost = member("ghost");
+  ghost.heartbeat_ms = 600000;
+  announce(ghost);
+  ASSERT_TRUE(cluster.wait_for_members("web", {"ghost", "hub", "web-2"}));
+  std::set<std::string> served_by;
+  for (int i = 0; i < 6; ++i) {
+    auto call = cluster.rpclb({"--json", "call", "web", "sys.echo", std::to_string(i), "--algorithm", "round_robin"});
+    ASSERT_EQ(call.exit_code, 0) << call.err;
+    served_by.insert(call.json()["node"].get<std::string>());
+  }
+  EXPECT_EQ(served_by, (std::set<std::string>{"hub", "web-2"}));
+}
+
 // 20,000 fake members with long names: the hub keeps at most its limit, still
 // answers for the real ones, and gives the memory back once they leave.
 TEST_F(HostileAnnouncements, AFloodIsBoundedAndReleasedWhenItLeaves) {
