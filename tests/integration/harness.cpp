@@ -159,7 +159,12 @@ std::vector<std::string> Cluster::environment() const {
   // Configuration files come from the test's own folder only, never the machine's.
   env.push_back("XDG_CONFIG_HOME=" + (dir_ / "config").string());
   env.push_back("RPCLB_SYSTEM_CONFIG=" + (dir_ / "config" / "system.conf").string());
-  env.insert(env.end(), extra_env.begin(), extra_env.end());
+  // extra_env overrides: a later NAME=VALUE replaces an earlier one (getenv takes the first).
+  for (const auto& entry : extra_env) {
+    const auto name = entry.substr(0, entry.find('=') + 1);
+    std::erase_if(env, [&](const std::string& existing) { return existing.starts_with(name); });
+    env.push_back(entry);
+  }
   return env;
 }
 

@@ -1,0 +1,286 @@
+// README promises, each checked where it crosses a process: the real agent
+// and the real rpclb. Every test here was written to catch a mutation in
+// tests/mutation/mutations.txt (run scripts/mutate).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <fstream>
+#include <set>
+#include <thread>
+#include <zmq.hpp>
+
+#include "common/endpoint.hpp"
+#include "common/protocol.hpp"
+#include "common/zmq_helpers.hpp"
+#include "rpclb/rpclb.hpp"
+#include "tests/integration/harness.hpp"
+
+namespace rpclb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+bool wait_for_load(Cluster& cluster, const std::string& group, int load) {
+  return Cluster::wait_until([&] {
+    auto members = cluster.rpclb({"members", group, "--json"});
+    return members.exit_code == 0 && members.json()[0]["load"] == load;
+  });
+}
+
+TEST(Promises, WaitForMemberWaitsAtMostItsTime) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {});
+  auto result = cluster.rpclb({"select", "nobody", "--wait-for-member", "300", "--timeout", "8000"});
+  EXPECT_EQ(result.exit_code, 4);
+  EXPECT_GE(result.elapsed, 250ms);
+  EXPECT_LT(result.elapsed, 300ms + 1500ms) << "waited past --wait-for-member";
+}
+
+TEST(Promises, MaxQueueRefusesCallsBeyondIt) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {});
+  cluster.start_agent("narrow", {"jobs"}, {"--max-queue", "1", "--workers", "4"});
+  ASSERT_TRUE(cluster.wait_for_members("jobs", {"narrow"}));
+  auto& busy = cluster.rpclb_async({"call", "jobs", "sys.sleep", "3000", "--timeout", "20000"}, "busy");
+  ASSERT_TRUE(wait_for_load(cluster, "jobs", 1));
+  auto refused = cluster.rpclb({"call", "jobs", "sys.sleep", "10", "--retries", "0"});
+  EXPECT_EQ(refused.exit_code, 4) << refused.out;
+  EXPECT_NE(refused.err.find("node narrow is at capacity"), std::string::npos) << refused.err;
+  EXPECT_EQ(cluster.collect(busy, "busy", 20s).exit_code, 0);
+  // Room again once the call is done.
+  EXPECT_EQ(cluster.rpclb({"call", "jobs", "sys.sleep", "10"}).exit_code, 0);
+}
+
+TEST(Promises, StateFolderIsPrivateAndAnotherUsersIsRefused) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "alpha", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"alpha"}));
+  // Created 0700 where it is missing.
+  const auto fresh = cluster.dir() / "fresh-state";
+  cluster.extra_env = {"RPCLB_STATE_DIR=" + fresh.string()};
+  ASSERT_EQ(cluster.rpclb({"select", "web", "--algorithm", "round_robin"}).exit_code, 0);
+  struct stat info {};
+  ASSERT_EQ(::stat(fresh.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0700u);
+  // Refused when another user owns it (tests run as root, who can hand it over).
+  if (::getuid() != 0) GTEST_SKIP() << "needs root to give the folder to another user";
+  ASSERT_EQ(::chown(fresh.c_str(), 65534, 65534), 0);
+  auto refused = cluster.rpclb({"select", "web", "--algorithm", "round_robin"});
+  EXPECT_EQ(refused.exit_code, 1);
+  EXPECT_NE(refused.err.find("belongs to another user"), std::string::npos) << refused.err;
+  // Stateless algorithms never open it.
+  EXPECT_EQ(cluster.rpclb({"select", "web"}).exit_code, 0);
+}
+
+// One member whose test.wait hangs, one whose test.wait returns at once;
+// round_robin starts at the hanging one.
+class HangingMember : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    write_file(cluster.dir() / "hang.conf", "[test.wait]\nprogram = /bin/sleep\nargs = 30\n");
+    write_file(cluster.dir() / "quick.conf", "[test.wait]\nprogram = /bin/true\n");
+    cluster.start_hub_agent(0, "hub", {});
+    cluster.start_agent("a-hangs", {"web"}, {"--functions", (cluster.dir() / "hang.conf").string()});
+    cluster.start_agent("b-quick", {"web"}, {"--functions", (cluster.dir() / "quick.conf").string()});
+    ASSERT_TRUE(cluster.wait_for_members("web", {"a-hangs", "b-quick"}));
+  }
+  Cluster cluster;
+};
+
+TEST_F(HangingMember, TimeoutsAreNotRetriedUnlessAskedAndThenShareTheDeadline) {
+  auto plain = cluster.rpclb({"call", "web", "test.wait", "--algorithm", "round_robin", "--timeout", "1500"});
+  EXPECT_EQ(plain.exit_code, 5) << plain.err;
+  EXPECT_NE(plain.err.find("no reply"), std::string::npos) << plain.err;
+  // Back to a-hangs, the first in the rotation.
+  ASSERT_EQ(cluster.rpclb({"select", "web", "--algorithm", "round_robin"}).lines(),
+            (std::vector<std::string>{"b-quick"}));
+  // Two attempts share 3 s: a-hangs gets 1.5 s, then b-quick answers.
+  auto retried = cluster.rpclb({"--json", "call", "web", "test.wait", "--algorithm", "round_robin", "--timeout", "3000",
+                                "--retry-on-timeout", "--retries", "1"});
+  ASSERT_EQ(retried.exit_code, 0) << retried.err;
+  EXPECT_EQ(retried.json()["node"], "b-quick");
+  EXPECT_LT(retried.elapsed, 3000ms + 1000ms);
+}
+
+// A stand-in bus hub on the test's side: answers snapshot requests with
+// `members` after `delay`, or never (when `delay` is empty).
+class FakeHub {
+ public:
+  FakeHub(zmq::context_t& context, std::string endpoint, std::vector<protocol::MemberInfo> members,
+          std::optional<std::chrono::milliseconds> delay)
+      : socket_(context, zmq::socket_type::router), endpoint_(std::move(endpoint)) {
+    socket_.set(zmq::sockopt::linger, 0);
+    socket_.bind(endpoint_);
+    thread_ = std::thread([this, members = std::move(members), delay] {
+      zmq::pollitem_t item{socket_.handle(), 0, ZMQ_POLLIN, 0};
+      std::vector<zmq::message_t> parts;
+      while (!stop_) {
+        zmq::poll(&item, 1, 20ms);
+        while (receive_multipart(socket_, parts)) {
+          if (!delay || parts.size() != 3) continue;
+          std::this_thread::sleep_for(*delay);
+          socket_.send(parts[0], zmq::send_flags::sndmore);
+          socket_.send(zmq::message_t(), zmq::send_flags::sndmore);
+          socket_.send(zmq::buffer(protocol::encode(protocol::Snapshot{members})), zmq::send_flags::none);
+        }
+      }
+    });
+  }
+  FakeHub(const FakeHub&) = delete;
+  FakeHub& operator=(const FakeHub&) = delete;
+  ~FakeHub() {
+    stop_ = true;
+    thread_.join();
+  }
+
+ private:
+  zmq::socket_t socket_;
+  std::string endpoint_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+// With two hubs, a one-shot client merges what both say when the second
+// answers within 30 ms of the first, and does not wait for a silent one.
+TEST(Promises, TwoHubsAreMergedAndASilentOneCostsOnly30Ms) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"hub"}));
+  zmq::context_t context;
+  const auto second = cluster.hub_endpoint(1);
+  const protocol::MemberInfo elsewhere{"elsewhere", "i1", "tcp://127.0.0.1:9", {"web"}, 1, 0, 1000, "x"};
+  {
+    FakeHub late(context, second, {elsewhere}, 10ms);
+    auto both = cluster.rpclb({"members", "web"});
+    ASSERT_EQ(both.exit_code, 0) << both.err;
+    EXPECT_EQ(both.out, "elsewhere\nhub\n");
+  }
+  FakeHub silent(context, second, {}, std::nullopt);
+  auto one = cluster.rpclb({"members", "web", "--bus-timeout", "5000"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(one.out, "hub\n");
+  EXPECT_LT(one.elapsed, 2000ms) << "waited for the silent hub";
+}
+
+TEST(Promises, MatchPatternsAreWholeNames) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "web-1", {"web"});
+  cluster.start_agent("web-10", {"web"});
+  cluster.start_agent("api-1", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"api-1", "web-1", "web-10"}));
+  EXPECT_EQ(cluster.rpclb({"members", "web", "--match", "web-1"}).out, "web-1\n");
+  EXPECT_EQ(cluster.rpclb({"members", "web", "--match", "/web-[0-9]/"}).out, "web-1\n");
+  EXPECT_EQ(cluster.rpclb({"members", "web", "--match", "/web-[0-9]+/"}).out, "web-1\nweb-10\n");
+  // Any pattern may match.
+  EXPECT_EQ(cluster.rpclb({"members", "web", "--match", "api-1", "--match", "/web-1./"}).out, "api-1\nweb-10\n");
+  // Every call honours it too.
+  for (int i = 0; i < 4; ++i) {
+    auto call = cluster.rpclb({"--json", "call", "web", "sys.echo", "--match", "/web-1/"});
+    ASSERT_EQ(call.exit_code, 0) << call.err;
+    EXPECT_EQ(call.json()["node"], "web-1");
+  }
+}
+
+TEST(Promises, ReleaseNeverTakesACountBelowZero) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "alpha", {"web"});
+  cluster.start_agent("beta", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"alpha", "beta"}));
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(cluster.rpclb({"release", "web", "alpha"}).exit_code, 0);
+  // Both at zero: two selections (each held) go to different members.
+  auto first = cluster.rpclb({"select", "web", "--algorithm", "least_connections"});
+  auto second = cluster.rpclb({"select", "web", "--algorithm", "least_connections"});
+  ASSERT_EQ(first.exit_code, 0);
+  ASSERT_EQ(second.exit_code, 0);
+  EXPECT_NE(first.out, second.out);
+}
+
+TEST(Promises, HashRingReplicaWalkWrapsAround) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "n1", {"web"});
+  cluster.start_agent("n2", {"web"});
+  cluster.start_agent("n3", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"n1", "n2", "n3"}));
+  // One point per member: most keys land where a walk that does not wrap finds fewer than 3.
+  for (int key = 0; key < 12; ++key) {
+    auto chosen = cluster.rpclb(
+        {"select", "web", "-n", "3", "--algorithm", "hash_ring", "--opt", "vnodes=1", "--key", std::to_string(key)});
+    ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
+    auto lines = chosen.lines();
+    EXPECT_EQ(std::set<std::string>(lines.begin(), lines.end()).size(), 3u) << "key " << key << ": " << chosen.out;
+  }
+}
+
+TEST(Promises, FramesWithTrailingBytesAreRefused) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "target", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"target"}));
+  const auto endpoint = cluster.rpclb({"members", "web", "--json"}).json()[0]["endpoint"].get<std::string>();
+  zmq::context_t context;
+  zmq::socket_t socket(context, zmq::socket_type::dealer);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.connect(endpoint);
+  const auto call = protocol::encode(protocol::CallRequest{5, protocol::CallMode::call, "sys.echo", "", 1000});
+  socket.send(zmq::message_t(), zmq::send_flags::sndmore);
+  socket.send(zmq::buffer(call + "\x01"), zmq::send_flags::none);
+  zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+  zmq::poll(&item, 1, 5000ms);
+  std::vector<zmq::message_t> parts;
+  ASSERT_TRUE(receive_multipart(socket, parts));
+  auto reply = protocol::decode_as<protocol::CallReply>(as_view(parts.back()));
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->kind, protocol::CallReply::Kind::error);
+  EXPECT_EQ(reply->error.code, ErrorCode::bad_request);
+  EXPECT_NE(reply->error.message.find("trailing bytes"), std::string::npos) << reply->error.message;
+}
+
+// Exit code 1 is a failed function; a program's own non-zero exit is a result.
+TEST(Promises, FailedFunctionsExitOneAndProgramExitCodesAreResults) {
+  Cluster cluster;
+  write_file(cluster.dir() / "f.conf",
+             "[t.fails]\nprogram = /bin/false\n[t.missing]\nprogram = /nonexistent/program\n");
+  cluster.start_hub_agent(0, "solo", {"web"}, {"--functions", (cluster.dir() / "f.conf").string()});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"solo"}));
+  auto fails = cluster.rpclb({"call", "web", "t.fails"});
+  EXPECT_EQ(fails.exit_code, 0) << fails.err;
+  EXPECT_EQ(fails.json()["exit_code"], 1);
+  auto missing = cluster.rpclb({"call", "web", "t.missing"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("internal: cannot start /nonexistent/program"), std::string::npos) << missing.err;
+}
+
+// A library handler that returns more than a frame can hold: the caller
+// hears internal, naming the size, at once rather than at its timeout.
+TEST(Promises, OversizeResultsAreNamedErrorsNotTimeouts) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {});
+  AgentOptions options;
+  options.name = "generous";
+  options.groups = {"big"};
+  options.bus = {cluster.hub_endpoint(0)};
+  options.heartbeat = std::chrono::milliseconds(Cluster::kHeartbeatMs);
+  options.log_level = "error";
+  auto agent = Agent::create(options);
+  ASSERT_TRUE(agent) << agent.error().message;
+  ASSERT_TRUE(agent->handle("big.result", [](const Request&) -> Result<Payload> {
+    return Payload::of(std::string(protocol::kMaxFrameBytes + 1, 'r'));
+  }));
+  ASSERT_TRUE(agent->start());
+  ASSERT_TRUE(cluster.wait_for_members("big", {"generous"}));
+  auto result = cluster.rpclb({"call", "big", "big.result", "--timeout", "20000"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.err.find("over the frame limit of " + std::to_string(protocol::kMaxFrameBytes)), std::string::npos)
+      << result.err;
+  EXPECT_LT(result.elapsed, 10s);
+}
+
+}  // namespace
+}  // namespace rpclb::testing
