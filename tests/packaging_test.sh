@@ -25,13 +25,16 @@ check "call options" "$(complete_line rpclb call web sys.echo --ret)" "--retries
 check "watch flag" "$(complete_line rpclb members web --wa)" "--watch"
 
 # The example allowlist is valid: the agent accepts it (and stops at once on SIGTERM).
+log=$(mktemp)
 "$agent" --name packaging-check --group none --listen 'tcp://127.0.0.1:*' --bus tcp://127.0.0.1:9 \
-  --functions "$top/packaging/functions.conf.example" 2>/dev/null &
+  --functions "$top/packaging/functions.conf.example" 2>"$log" &
 pid=$!
-sleep 0.3
+# Signal it once it serves (its signal handling is set up by then), not after a guess.
+for _ in $(seq 200); do grep -q "event=serving" "$log" && break; sleep 0.05; done
 kill -TERM $pid
 wait $pid && status=0 || status=$?
 check "example functions file" "$status" "0"
+rm -f "$log"
 
 for page in "${man_pages[@]}"; do
   sections=$(grep -c '^\.SH' "$page")
@@ -41,11 +44,12 @@ check "rpclb man page lists exit codes" "$(grep -c 'service_unavailable' "${man_
 
 # shellcheck disable=SC2016 # the $ is literal: the unit expands it, not this script
 check "unit runs the installed agent" "$(grep -c '^ExecStart=/.*/rpclb-agent \$RPCLB_AGENT_OPTS$' "$unit")" "1"
-if command -v systemd-analyze >/dev/null 2>&1; then
-  # Only the unit's own syntax: the binary and man page are not installed here.
-  verdict=$(systemd-analyze verify "$unit" 2>&1 |
-    grep -v "not executable\|No such file\|ExecStart\|man rpclb-agent" || true)
-  check "systemd unit" "$verdict" ""
-fi
+# scripts/install-deps installs systemd, so the unit's syntax is always checked.
+# Only the two complaints about what is not installed here are set aside: the
+# agent binary at its install path, and its man page.
+verdict=$(systemd-analyze verify "$unit" 2>&1 |
+  grep -v "^rpclb-agent.service: Command /.*/rpclb-agent is not executable: No such file or directory$" |
+  grep -v "^rpclb-agent.service: Command 'man rpclb-agent(1)' failed" || true)
+check "systemd unit" "$verdict" ""
 echo "$passes passed, $failures failed"
 [ $failures -eq 0 ]

@@ -19,7 +19,8 @@ class Ergonomics : public ::testing::Test {
   void SetUp() override {
     const auto functions = cluster.dir() / "functions.conf";
     std::ofstream(functions) << "[only.here]\nprogram = /bin/echo\nargs = here\n";
-    cluster.start_hub_agent(0, "a", {"web", "db"}, {"--functions", functions.string()});
+    // Members stay listed while silent, so a stopped one is pinged, not expired mid-test.
+    cluster.start_hub_agent(0, "a", {"web", "db"}, {"--functions", functions.string(), "--missed-heartbeats", "1000"});
     frozen = &cluster.start_agent("b", {"web"});
     cluster.start_agent("c", {"web"});
     ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c"}));
@@ -41,7 +42,12 @@ TEST_F(Ergonomics, PingReportsEachMemberAndFailsIfOneIsSilent) {
   ASSERT_EQ(healthy.exit_code, 0) << healthy.err;
   ASSERT_EQ(healthy.json().size(), 3u);
   for (const auto& member : healthy.json()) {
-    EXPECT_GT(member["rtt_ms"].get<double>(), 0.0);
+    // Measured inside this one command, so bounded by its own run time.
+    const auto rtt = member["rtt_ms"].get<double>();
+    EXPECT_GT(rtt, 0.0);
+    EXPECT_LT(rtt, static_cast<double>(healthy.elapsed.count()) + 1.0);
+    EXPECT_EQ(member["in_flight"], 0);
+    EXPECT_GT(member["uptime_ms"].get<long>(), 0);
     EXPECT_EQ(member["version"], "0.1.0");
   }
   frozen->signal(SIGSTOP);
@@ -123,13 +129,13 @@ TEST(ConfigFiles, FlagsOverrideEnvironmentOverrideUserFileOverrideSystemFile) {
   cluster.start_agent("b", {"web"});
   ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b"}));
   std::filesystem::create_directories(cluster.user_config().parent_path());
-  std::ofstream(cluster.system_config()) << "algorithm = weighted_round_robin\ntimeout_ms = 100\n";
+  std::ofstream(cluster.system_config()) << "algorithm = weighted_round_robin\ntimeout_ms = 1000\n";
   std::ofstream(cluster.user_config()) << "# mine\nalgorithm = round_robin\n";
   // The user file's algorithm wins over the system file's: a strict rotation.
   EXPECT_EQ(cluster.rpclb({"select", "web"}).lines(), (std::vector<std::string>{"a"}));
   EXPECT_EQ(cluster.rpclb({"select", "web"}).lines(), (std::vector<std::string>{"b"}));
-  // The system file's timeout still applies (100 ms); a flag overrides it.
-  EXPECT_EQ(cluster.rpclb({"call", "web", "sys.sleep", "2000"}).exit_code, 5);
+  // The system file's timeout still applies (1 s); a flag overrides it.
+  EXPECT_EQ(cluster.rpclb({"call", "web", "sys.sleep", "4000"}).exit_code, 5);
   EXPECT_EQ(cluster.rpclb({"call", "web", "sys.sleep", "200", "--timeout", "5000"}).exit_code, 0);
   // The bus: the file names a dead hub, the environment the live one.
   std::ofstream(cluster.user_config(), std::ios::app) << "bus = tcp://127.0.0.1:9\n";

@@ -23,8 +23,7 @@ class DeadButListed : public ::testing::Test {
   void SetUp() override {
     cluster.start_hub_agent(0, "hub", {}, {"--missed-heartbeats", "1000"});
     victim = &cluster.start_agent("a", {"web"});
-    cluster.start_agent("b", {"web"});
-    cluster.start_agent("c", {"web"});
+    others = {&cluster.start_agent("b", {"web"}), &cluster.start_agent("c", {"web"})};
     ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c"}));
   }
   void kill_victim() {
@@ -34,6 +33,7 @@ class DeadButListed : public ::testing::Test {
   }
   Cluster cluster;
   Process* victim = nullptr;
+  std::vector<Process*> others;
 };
 
 TEST_F(DeadButListed, CallsFailOverToAnotherMember) {
@@ -54,30 +54,22 @@ TEST_F(DeadButListed, FailureIsReportedWhenRetriesAreOff) {
 }
 
 TEST_F(DeadButListed, AllMembersDeadIsServiceUnavailableNamingEach) {
+  for (auto* other : others) {
+    other->signal(SIGKILL);
+    ASSERT_TRUE(other->wait_for(5s).has_value());
+  }
   ASSERT_NO_FATAL_FAILURE(kill_victim());
-  auto result = cluster.rpclb({"call", "web", "sys.echo", "--match", "a", "--retries", "5"});
+  auto result = cluster.rpclb({"call", "web", "sys.echo", "--retries", "5"});
   EXPECT_EQ(result.exit_code, 4);
-  EXPECT_NE(result.err.find("a: connection refused"), std::string::npos) << result.err;
+  // Each member tried once (a failed one is not chosen again), each named with why.
+  for (const auto* name : {"a", "b", "c"}) {
+    EXPECT_NE(result.err.find(std::string(" ") + name + ": connection refused"), std::string::npos)
+        << name << ": " << result.err;
+  }
 }
 
-TEST(Failover, TimeoutsAreNotRetriedUnlessAsked) {
-  Cluster cluster;
-  cluster.start_hub_agent(0, "hub", {}, {"--missed-heartbeats", "1000"});
-  auto& frozen = cluster.start_agent("a", {"web"});
-  cluster.start_agent("b", {"web"});
-  ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b"}));
-  frozen.signal(SIGSTOP);
-  // round_robin starts at "a", the frozen one. Without the flag: one timeout, no second try.
-  auto plain = cluster.rpclb({"call", "web", "sys.info", "--algorithm", "round_robin", "--timeout", "800"});
-  EXPECT_EQ(plain.exit_code, 5) << plain.err;
-  // Next in the rotation is b; move back to a, then ask for timeout retries.
-  ASSERT_EQ(cluster.rpclb({"select", "web", "--algorithm", "round_robin"}).lines(), (std::vector<std::string>{"b"}));
-  auto retried = cluster.rpclb(
-      {"call", "web", "sys.info", "--algorithm", "round_robin", "--timeout", "3000", "--retry-on-timeout"});
-  frozen.signal(SIGCONT);
-  ASSERT_EQ(retried.exit_code, 0) << retried.err;
-  EXPECT_EQ(retried.json()["name"], "b");
-}
+// Timeouts and --retry-on-timeout: HangingMember in promises_test.cpp (a
+// SIGSTOPped agent never completes the handshake, so it tests "not run").
 
 TEST(Failover, DrainingAgentRefusesNewCallsAsUnavailable) {
   Cluster cluster;
@@ -86,13 +78,13 @@ TEST(Failover, DrainingAgentRefusesNewCallsAsUnavailable) {
   ASSERT_TRUE(cluster.wait_for_members("jobs", {"worker"}));
   auto listed = cluster.rpclb({"members", "jobs", "--json"});
   const std::string endpoint = listed.json()[0]["endpoint"];
-  auto& busy = cluster.rpclb_async({"call", "jobs", "sys.sleep", "3000", "--timeout", "20000"}, "busy");
+  auto& busy = cluster.rpclb_async({"call", "jobs", "sys.sleep", "6000", "--timeout", "20000"}, "busy");
   ASSERT_TRUE(Cluster::wait_until([&] {
     auto members = cluster.rpclb({"members", "jobs", "--json"});
     return members.exit_code == 0 && members.json()[0]["load"] == 1;
   }));
   agent.signal(SIGTERM);
-  ASSERT_TRUE(Cluster::wait_until([&] { return cluster.rpclb({"members", "jobs"}).exit_code == 4; }, 2500ms));
+  ASSERT_TRUE(Cluster::wait_until([&] { return cluster.rpclb({"members", "jobs"}).exit_code == 4; }, 5000ms));
 
   // A caller that still knows the endpoint is refused without the call running.
   zmq::context_t context;
@@ -122,9 +114,10 @@ TEST(Failover, WaitForMemberProceedsWhenOneJoins) {
 TEST(Failover, WaitForMemberGivesUpAfterItsTime) {
   Cluster cluster;
   cluster.start_hub_agent(0, "hub", {});
-  auto result = cluster.rpclb({"select", "nobody", "--wait-for-member", "300"});
+  auto result = cluster.rpclb({"select", "nobody", "--wait-for-member", "300", "--timeout", "8000"});
   EXPECT_EQ(result.exit_code, 4);
   EXPECT_GE(result.elapsed, 250ms);
+  EXPECT_LT(result.elapsed, 300ms + 1500ms);
 }
 
 }  // namespace

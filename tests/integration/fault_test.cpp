@@ -10,6 +10,7 @@
 #include <thread>
 #include <zmq.hpp>
 
+#include "common/endpoint.hpp"
 #include "common/json_msgpack.hpp"
 #include "common/protocol.hpp"
 #include "common/zmq_helpers.hpp"
@@ -68,15 +69,15 @@ class CallInFlight : public ::testing::Test {
 };
 
 TEST_F(CallInFlight, SigtermDrainsItThenExitsZero) {
-  ASSERT_NO_FATAL_FAILURE(start("3000", "20000"));
+  ASSERT_NO_FATAL_FAILURE(start("6000", "20000"));
   agent->signal(SIGTERM);
   // It leaves the bus at once (no new callers) ...
   // (The wait is bounded by the sleep: leaving must come before the call ends.)
-  EXPECT_TRUE(cluster.wait_until([&] { return cluster.rpclb({"members", "jobs"}).exit_code == 4; }, 2500ms));
+  EXPECT_TRUE(cluster.wait_until([&] { return cluster.rpclb({"members", "jobs"}).exit_code == 4; }, 5000ms));
   // ... yet the call it had accepted completes.
   auto result = cluster.collect(*call, "call", 20s);
   EXPECT_EQ(result.exit_code, 0) << result.err;
-  EXPECT_EQ(result.json(), nlohmann::json(3000));
+  EXPECT_EQ(result.json(), nlohmann::json(6000));
   EXPECT_EQ(agent->wait_for(10s), 0);
 }
 
@@ -146,7 +147,7 @@ TEST(Faults, RestartedAgentReplacesItsOldSelf) {
 class GarbageFrames : public ::testing::Test {
  protected:
   void SetUp() override {
-    agent = &cluster.start_hub_agent(0, "target", {"web"});
+    agent = &cluster.start_hub_agent(0, "target", {"web"}, {"--log-level", "debug"});
     ASSERT_TRUE(cluster.wait_for_members("web", {"target"}));
     endpoint = endpoint_of(cluster, "web", "target");
     ASSERT_FALSE(endpoint.empty());
@@ -210,14 +211,33 @@ TEST_F(GarbageFrames, RandomAndOversizedFramesNeverKillTheAgent) {
   std::uniform_int_distribution<int> byte(0, 255);
   std::uniform_int_distribution<int> parts(1, 4);
   std::uniform_int_distribution<int> length(0, 200);
-  for (int round = 0; round < 200; ++round) {
+  // One connection for all of them, kept open until the agent has seen each.
+  zmq::socket_t socket(context, zmq::socket_type::dealer);
+  socket.set(zmq::sockopt::linger, 0);
+  socket.connect(endpoint);
+  constexpr int kRounds = 200;
+  for (int round = 0; round < kRounds; ++round) {
     std::vector<std::string> frames(static_cast<std::size_t>(parts(rng)));
     for (auto& frame : frames) {
       frame.resize(static_cast<std::size_t>(length(rng)));
       for (auto& c : frame) c = static_cast<char>(byte(rng));
     }
-    send(frames, 0ms);
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      socket.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
   }
+  // Each message is either answered bad_request or dropped, with one debug
+  // line either way: counting them proves every frame reached the agent.
+  auto handled = [&] {
+    const auto log = cluster.agent_log("target");
+    std::size_t lines = 0;
+    for (const auto* event : {"event=request_refused", "event=request_dropped"}) {
+      for (auto at = log.find(event); at != std::string::npos; at = log.find(event, at + 1)) ++lines;
+    }
+    return lines;
+  };
+  EXPECT_TRUE(Cluster::wait_until([&] { return handled() >= kRounds; })) << handled() << " of " << kRounds;
+  EXPECT_EQ(handled(), static_cast<std::size_t>(kRounds));
   // Above ZMQ_MAXMSGSIZE: the agent drops the connection instead of reading it.
   EXPECT_FALSE(send({"", std::string(protocol::kMaxFrameBytes + 1, 'x')}, 500ms).has_value());
   expect_still_serving();
@@ -238,9 +258,12 @@ std::chrono::milliseconds cpu_time(pid_t pid) {
 // The share of one core `process` used over `window` of wall time.
 double cpu_share(const Process& process, std::chrono::milliseconds window) {
   const auto before = cpu_time(process.pid());
+  const auto started = std::chrono::steady_clock::now();
   std::this_thread::sleep_for(window);
   const auto used = cpu_time(process.pid()) - before;
-  return static_cast<double>(used.count()) / static_cast<double>(window.count());
+  const auto elapsed =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  return static_cast<double>(used.count()) / static_cast<double>(elapsed.count());
 }
 
 // An agent with nothing to do waits in poll: one with no group to announce
@@ -252,13 +275,15 @@ TEST(Faults, IdleAndDrainingAgentsWaitInsteadOfSpinning) {
   ASSERT_TRUE(cluster.wait_for_members("jobs", {"worker"}));
   // The first heartbeat tick has passed: that is when a stale tick would start a spin.
   std::this_thread::sleep_for(std::chrono::milliseconds(3 * Cluster::kHeartbeatMs));
-  EXPECT_LT(cpu_share(hub, 1500ms), 0.5);
+  // Idle is ~0.0; a spinning agent gets most of a core, and well over a
+  // quarter of one even when the machine is busy with other tests.
+  EXPECT_LT(cpu_share(hub, 1500ms), 0.25);
 
   auto& busy = cluster.rpclb_async({"call", "jobs", "sys.sleep", "4000", "--timeout", "20000"}, "busy");
   ASSERT_TRUE(wait_for_load(cluster, "jobs", 1));
   worker.signal(SIGTERM);
   std::this_thread::sleep_for(std::chrono::milliseconds(3 * Cluster::kHeartbeatMs));
-  EXPECT_LT(cpu_share(worker, 1500ms), 0.5);
+  EXPECT_LT(cpu_share(worker, 1500ms), 0.25);
   EXPECT_EQ(cluster.collect(busy, "busy", 20s).exit_code, 0);
   EXPECT_EQ(worker.wait_for(10s), 0);
 }
@@ -314,20 +339,26 @@ TEST_F(GarbageFrames, MemoryStaysBoundedUnderAFloodOfBadFrames) {
 
 TEST_F(GarbageFrames, BusHubShrugsOffGarbage) {
   const auto hub = cluster.hub_endpoint(0);
-  const auto port = std::stoi(hub.substr(hub.rfind(':') + 1));
-  zmq::socket_t fake(context, zmq::socket_type::pub);
+  zmq::socket_t fake(context, zmq::socket_type::xpub);
   fake.set(zmq::sockopt::linger, 0);
-  fake.connect("tcp://127.0.0.1:" + std::to_string(port + 1));
+  fake.connect(bus_address(hub)->announce);
+  zmq::message_t subscription;
+  ASSERT_TRUE(fake.recv(subscription));  // the hub subscribed: nothing sent below is lost
   zmq::socket_t asker(context, zmq::socket_type::dealer);
   asker.set(zmq::sockopt::linger, 0);
   asker.connect(hub);
-  std::this_thread::sleep_for(200ms);  // let the SUB side subscribe to the fake publisher
   for (int i = 0; i < 50; ++i) {
     fake.send(zmq::str_buffer("\x93\x01garbage"), zmq::send_flags::none);
     asker.send(zmq::str_buffer("nonsense"), zmq::send_flags::none);
   }
+  // A valid announcement after the garbage: once it is listed, the hub has
+  // read (and dropped) everything before it.
+  const protocol::MemberInfo late{"late", "i1", "tcp://127.0.0.1:9", {"web"}, 1, 0, 60000, "x"};
+  fake.send(zmq::buffer(protocol::encode(protocol::Announce{late})), zmq::send_flags::none);
+  ASSERT_TRUE(cluster.wait_for_members("web", {"late", "target"}));
+  const auto log = cluster.agent_log("target");
+  EXPECT_NE(log.find("event=announcement_dropped"), std::string::npos);
   expect_still_serving();
-  EXPECT_EQ(cluster.members("web"), (std::vector<std::string>{"target"}));
 }
 
 }  // namespace

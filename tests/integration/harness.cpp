@@ -1,5 +1,7 @@
 #include "tests/integration/harness.hpp"
 
+#include <gtest/gtest.h>
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -227,7 +229,11 @@ CliResult Cluster::rpclb(const std::vector<std::string>& args, std::chrono::mill
 
 std::vector<std::string> Cluster::members(const std::string& group) {
   auto result = rpclb({"members", group});
-  return result.exit_code == 0 ? result.lines() : std::vector<std::string>{};
+  if (result.exit_code == 0) return result.lines();
+  // service_unavailable: no members yet, or no hub yet. Anything else is a failure of its own.
+  if (result.exit_code != 4)
+    ADD_FAILURE() << "rpclb members " << group << " exited " << result.exit_code << ": " << result.err;
+  return {};
 }
 
 bool Cluster::wait_until(const std::function<bool()>& condition, std::chrono::milliseconds limit) {
