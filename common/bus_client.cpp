@@ -10,6 +10,12 @@
 
 namespace rpclb {
 
+void merge_snapshot(MergedMembers& merged, protocol::Snapshot snapshot) {
+  for (auto& member : snapshot.members) {
+    if (validate_member(member)) merged.try_emplace(member.name, std::move(member));
+  }
+}
+
 Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context, const std::string& group,
                                                         const DiscoveryOptions& options) {
   if (options.bus.empty()) return make_error(ErrorCode::bad_request, "no bus endpoint configured");
@@ -31,7 +37,7 @@ Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context,
   std::vector<zmq::pollitem_t> items;
   for (auto& socket : sockets) items.push_back({socket.handle(), 0, ZMQ_POLLIN, 0});
   std::vector<bool> answered(sockets.size(), false);
-  std::map<std::string, protocol::MemberInfo, std::less<>> merged;
+  MergedMembers merged;
   std::optional<Clock::time_point> stop_at;
   std::size_t answers = 0;
   std::vector<zmq::message_t> parts;
@@ -48,11 +54,7 @@ Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context,
       if (!snapshot) continue;  // a confused hub is treated as a silent one
       answered[i] = true;
       ++answers;
-      for (auto& member : snapshot->members) {
-        // A hub of another version, or a broken one, may pass on a member
-        // this client could not use: it is skipped, the others are not.
-        if (validate_member(member)) merged.try_emplace(member.name, std::move(member));
-      }
+      merge_snapshot(merged, std::move(snapshot).value());
       if (!stop_at) stop_at = Clock::now() + options.grace;
     }
   }

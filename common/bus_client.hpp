@@ -7,6 +7,7 @@
 #include <zmq.hpp>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,14 @@ struct DiscoveryOptions {
   std::chrono::milliseconds grace{30};
   std::optional<CurveConfig> curve;
 };
+
+// Members by name, as merged from several hubs' snapshots.
+using MergedMembers = std::map<std::string, protocol::MemberInfo, std::less<>>;
+
+// Adds one hub's snapshot to `merged`: the first hub to name a member wins,
+// and a member this client could not use (member_rules.hpp) is skipped, so
+// one bad entry from a hub of another version never hides the others.
+void merge_snapshot(MergedMembers& merged, protocol::Snapshot snapshot);
 
 // Members of `group` (all members if empty), ordered by name. Fails with
 // service_unavailable when no hub answers before the deadline.
