@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 #include <zmq.hpp>
 
@@ -113,6 +114,44 @@ TEST_F(Curve, AgentOptionsMustComeTogether) {
   EXPECT_EQ(lonely.wait_for(10s), 2);
   auto bad_key = cluster.rpclb({"members", "web", "--curve-server-key", (keys / "missing.pub").string()});
   EXPECT_EQ(bad_key.exit_code, 2);
+}
+
+// The keys may come from the environment or the config files instead of
+// flags; a client that trusts another cluster's key is refused by name; the
+// agent logs each refused client as auth_refused with its key.
+TEST_F(Curve, KeysFromEnvironmentAndConfigAndTheWrongServerKey) {
+  cluster.client_args = {};
+  cluster.extra_env = {"RPCLB_CURVE_SECRET=" + (keys / "alice.key").string(),
+                       "RPCLB_CURVE_SERVER_KEY=" + (keys / "cluster.pub").string()};
+  auto from_env = cluster.rpclb({"members", "web"});
+  EXPECT_EQ(from_env.exit_code, 0) << from_env.err;
+  EXPECT_EQ(from_env.out, "a\nb\n");
+
+  cluster.extra_env = {};
+  std::filesystem::create_directories(cluster.user_config().parent_path());
+  std::ofstream(cluster.user_config()) << "curve_secret = " << (keys / "alice.key").string()
+                                       << "\ncurve_server_key = " << (keys / "cluster.pub").string() << "\n";
+  auto from_config = cluster.rpclb({"call", "web", "sys.echo", "configured"});
+  EXPECT_EQ(from_config.exit_code, 0) << from_config.err;
+  std::filesystem::remove(cluster.user_config());
+
+  // alice's own key as the "cluster" key: no hub can prove it holds that secret.
+  cluster.client_args = {"--curve-secret",     (keys / "alice.key").string(),
+                         "--curve-server-key", (keys / "alice.pub").string(),
+                         "--bus-timeout",      "500"};
+  auto wrong = cluster.rpclb({"members", "web"});
+  EXPECT_EQ(wrong.exit_code, 4);
+  EXPECT_NE(wrong.err.find("are this client's keys authorised there?"), std::string::npos) << wrong.err;
+
+  // mallory is logged by the agents she tried, with her key.
+  cluster.client_args = as("mallory");
+  EXPECT_EQ(cluster.rpclb({"members", "web", "--bus-timeout", "500"}).exit_code, 4);
+  const auto mallory = load_public_key((keys / "mallory.pub").string());
+  ASSERT_TRUE(mallory.ok());
+  EXPECT_TRUE(Cluster::wait_until([&] {
+    const auto log = cluster.agent_log("a");
+    return log.find("event=auth_refused") != std::string::npos && log.find(*mallory) != std::string::npos;
+  })) << cluster.agent_log("a");
 }
 
 }  // namespace

@@ -176,9 +176,12 @@ Process& Cluster::spawn_agent(const std::string& name, std::vector<std::string> 
 
 Process& Cluster::start_agent(const std::string& name, const std::vector<std::string>& groups,
                               const std::vector<std::string>& extra) {
-  std::vector<std::string> argv{
-      binary("RPCLB_AGENT_BIN"), "--name", name, "--heartbeat-ms", std::to_string(kHeartbeatMs), "--listen",
-      "tcp://127.0.0.1:*"};
+  std::vector<std::string> argv{binary("RPCLB_AGENT_BIN"), "--name", name, "--heartbeat-ms",
+                                std::to_string(kHeartbeatMs)};
+  // Loopback on a free port, unless the test chose where to listen.
+  if (std::find(extra.begin(), extra.end(), "--listen") == extra.end()) {
+    argv.insert(argv.end(), {"--listen", "tcp://127.0.0.1:*"});
+  }
   for (const auto& group : groups) {
     argv.push_back("--group");
     argv.push_back(group);

@@ -281,5 +281,81 @@ TEST(Promises, OversizeResultsAreNamedErrorsNotTimeouts) {
   EXPECT_LT(result.elapsed, 10s);
 }
 
+// The whole path over ipc:// endpoints: a hub, an agent's RPC socket, the CLI.
+TEST(Promises, IpcEndpointsWorkEndToEnd) {
+  Cluster cluster;
+  const auto bus = "ipc://" + (cluster.dir() / "bus").string();
+  cluster.pass_bus_flags = false;
+  cluster.client_args = {"--bus", bus};
+  cluster.start_agent("local", {"web"},
+                      {"--serve-bus", bus, "--bus", bus, "--listen", "ipc://" + (cluster.dir() / "rpc").string()});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"local"}));
+  auto listed = cluster.rpclb({"members", "web", "--json"});
+  EXPECT_EQ(listed.json()[0]["endpoint"], "ipc://" + (cluster.dir() / "rpc").string());
+  auto call = cluster.rpclb({"call", "web", "sys.echo", "over-ipc"});
+  ASSERT_EQ(call.exit_code, 0) << call.err;
+  EXPECT_EQ(call.json(), nlohmann::json::array({"over-ipc"}));
+}
+
+TEST(Promises, AdvertisedEndpointIsWhatCallersAreTold) {
+  Cluster cluster;
+  const auto rpc = "tcp://127.0.0.1:" + std::to_string(free_port_triple());
+  cluster.start_hub_agent(0, "hub", {});
+  cluster.start_agent("public", {"web"},
+                      {"--listen", "tcp://0.0.0.0:" + rpc.substr(rpc.rfind(':') + 1), "--advertise", rpc});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"public"}));
+  EXPECT_EQ(cluster.rpclb({"members", "web", "--json"}).json()[0]["endpoint"], rpc);
+  EXPECT_EQ(cluster.rpclb({"call", "web", "sys.echo"}).exit_code, 0);
+}
+
+TEST(Promises, KeygenWritesAPrivateSecretAndAReadablePublicKey) {
+  Cluster cluster;
+  const auto prefix = (cluster.dir() / "pair").string();
+  ASSERT_EQ(cluster.rpclb({"keygen", prefix}).exit_code, 0);
+  struct stat secret {};
+  struct stat public_key {};
+  ASSERT_EQ(::stat((prefix + ".key").c_str(), &secret), 0);
+  ASSERT_EQ(::stat((prefix + ".pub").c_str(), &public_key), 0);
+  EXPECT_EQ(secret.st_mode & 0777, 0600u);
+  EXPECT_EQ(public_key.st_mode & 0777, 0644u);
+}
+
+// Without RPCLB_STATE_DIR, state lives in $XDG_RUNTIME_DIR/rpclb, made private.
+TEST(Promises, StateFolderDefaultsToTheRuntimeDir) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "alpha", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"alpha"}));
+  const auto runtime = cluster.dir() / "runtime";
+  std::filesystem::create_directories(runtime);
+  cluster.extra_env = {"RPCLB_STATE_DIR=", "XDG_RUNTIME_DIR=" + runtime.string()};
+  ASSERT_EQ(cluster.rpclb({"select", "web", "--algorithm", "round_robin"}).exit_code, 0);
+  struct stat info {};
+  ASSERT_EQ(::stat((runtime / "rpclb").c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0700u);
+  EXPECT_FALSE(std::filesystem::is_empty(runtime / "rpclb"));
+}
+
+// --watch in plain text: one line per event, flushed as it happens; a weight
+// shows on join, an expiry (kill -9) as a leave, and SIGTERM ends it with 0.
+TEST(Promises, WatchPlainLinesExpiriesAndSigterm) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "a", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"a"}));
+  auto& watch = cluster.rpclb_async({"members", "web", "--watch"}, "watch");
+  auto printed = [&](const std::string& text) {
+    return Cluster::wait_until([&] { return cluster.output_so_far("watch").find(text) != std::string::npos; });
+  };
+  ASSERT_TRUE(printed("join a endpoint=tcp://127.0.0.1:"));
+  auto& heavy = cluster.start_agent("heavy", {"web"}, {"--weight", "7"});
+  EXPECT_TRUE(printed("join heavy endpoint=tcp://127.0.0.1:"));
+  EXPECT_TRUE(printed(" load=0 weight=7\n"));
+  heavy.signal(SIGKILL);
+  EXPECT_TRUE(printed("leave heavy "));
+  EXPECT_TRUE(Cluster::wait_until(
+      [&] { return cluster.agent_log("a").find("event=member_expired member=heavy") != std::string::npos; }));
+  watch.signal(SIGTERM);
+  EXPECT_EQ(watch.wait_for(5s), 0);
+}
+
 }  // namespace
 }  // namespace rpclb::testing
