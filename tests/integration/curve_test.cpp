@@ -1,7 +1,9 @@
 // CurveZMQ: with keys configured, a peer without an authorised key can
 // neither read membership, nor announce a fake member, nor call a function.
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -89,24 +91,48 @@ TEST_F(Curve, OnlyAgentsCanAnnounceMembers) {
     fake.connect(announce_at);
     fakes.push_back(std::move(fake));
   }
-  const auto forged = protocol::encode(
-      protocol::Announce{protocol::MemberInfo{"forged", "x", "tcp://127.0.0.1:9", {"web"}, 1, 0, 100000, "0"}});
-  for (int round = 0; round < 10; ++round) {
-    for (auto& fake : fakes) fake.send(zmq::buffer(forged), zmq::send_flags::dontwait);
-    std::this_thread::sleep_for(50ms);
-  }
-  EXPECT_EQ(cluster.members("web"), (std::vector<std::string>{"a", "b"}));
+  auto forged_by = [](const std::string& who) {
+    return protocol::encode(protocol::Announce{
+        protocol::MemberInfo{"forged-" + who, "x", "tcp://127.0.0.1:9", {"web"}, 1, 0, 100000, "0"}});
+  };
+  auto send_forgeries = [&] {
+    for (std::size_t i = 0; i < fakes.size(); ++i) {
+      fakes[i].send(zmq::buffer(forged_by(std::to_string(i))), zmq::send_flags::dontwait);
+    }
+  };
 
-  // Control: the same forgery signed with the cluster key does get in, so the
-  // silence above was the lock at work and not a message that never left.
+  // Control: the same forgery signed with the cluster key gets in. The others
+  // keep sending all along, so they have as long as it did, and longer.
   zmq::socket_t insider(context, zmq::socket_type::pub);
   insider.set(zmq::sockopt::linger, 0);
   make_curve_client(insider, *keys_of("cluster"));
   insider.connect(announce_at);
-  EXPECT_TRUE(Cluster::wait_until([&] {
-    insider.send(zmq::buffer(forged), zmq::send_flags::dontwait);
-    return cluster.members("web") == std::vector<std::string>{"a", "b", "forged"};
+  ASSERT_TRUE(Cluster::wait_until([&] {
+    send_forgeries();
+    insider.send(zmq::buffer(forged_by("insider")), zmq::send_flags::dontwait);
+    const auto members = cluster.members("web");
+    return std::find(members.begin(), members.end(), "forged-insider") != members.end();
   }));
+  for (int round = 0; round < 10; ++round) {
+    send_forgeries();
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(cluster.members("web"), (std::vector<std::string>{"a", "b", "forged-insider"}));
+}
+
+// --watch subscribes to the hubs' update sockets, which speak CURVE too.
+TEST_F(Curve, WatchWorksWithKeysAndNotWithout) {
+  auto& watch = cluster.rpclb_async({"members", "web", "--watch"}, "watch");
+  ASSERT_TRUE(Cluster::wait_until([&] {
+    const auto out = cluster.output_so_far("watch");
+    return out.find("join a ") != std::string::npos && out.find("join b ") != std::string::npos;
+  }));
+  watch.signal(SIGTERM);
+  EXPECT_EQ(watch.wait_for(5s), 0);
+  cluster.client_args = as("mallory");
+  auto stranger = cluster.rpclb({"members", "web", "--watch", "--bus-timeout", "500"});
+  EXPECT_EQ(stranger.exit_code, 4);
+  EXPECT_TRUE(stranger.out.empty());
 }
 
 TEST_F(Curve, AgentOptionsMustComeTogether) {
