@@ -204,6 +204,27 @@ TEST(Promises, ReleaseNeverTakesACountBelowZero) {
   EXPECT_NE(first.out, second.out);
 }
 
+// The same through the library with its state in memory, where a count
+// below zero would survive (a state file drops non-positive counts as it is
+// read, so the CLI cannot show the difference).
+TEST(Promises, LibraryReleaseNeverTakesACountBelowZero) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "alpha", {"web"});
+  cluster.start_agent("beta", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"alpha", "beta"}));
+  ClientOptions options;
+  options.group = "web";
+  options.bus = {cluster.hub_endpoint(0)};
+  options.algorithm = "least_connections";
+  auto client = Client::create(options);
+  ASSERT_TRUE(client) << client.error().message;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(client->release("alpha"));
+  auto first = client->select();
+  auto second = client->select();
+  ASSERT_TRUE(first && second);
+  EXPECT_NE(first->name, second->name);
+}
+
 TEST(Promises, HashRingReplicaWalkWrapsAround) {
   Cluster cluster;
   cluster.start_hub_agent(0, "n1", {"web"});
