@@ -90,6 +90,12 @@ TEST(WeightedRoundRobin, LargeClustersStayExactlyProportional) {
 TEST(WeightedRoundRobin, AnyValidWeightsWork) {
   const std::vector<std::uint32_t> uneven{1000000, 999999, 3};
   EXPECT_EQ(turns_per_member(WeightedOrder(uneven), uneven.size()), uneven);
+  // A cycle of 1,000 over 201 members: the golden stride (618) shares a factor
+  // with it and must be moved to one that does not, or slots repeat.
+  std::vector<std::uint32_t> shared_factor(199, 5);
+  shared_factor.push_back(2);
+  shared_factor.push_back(3);
+  EXPECT_EQ(turns_per_member(WeightedOrder(shared_factor), shared_factor.size()), shared_factor);
 
   std::vector<std::uint32_t> near_equal;
   for (std::uint32_t w = 1000000; w >= 999990; --w) near_equal.push_back(w);
