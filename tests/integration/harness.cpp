@@ -176,12 +176,11 @@ Process& Cluster::spawn_agent(const std::string& name, std::vector<std::string> 
 
 Process& Cluster::start_agent(const std::string& name, const std::vector<std::string>& groups,
                               const std::vector<std::string>& extra) {
-  std::vector<std::string> argv{binary("RPCLB_AGENT_BIN"), "--name", name, "--heartbeat-ms",
-                                std::to_string(kHeartbeatMs)};
-  // Loopback on a free port, unless the test chose where to listen.
-  if (std::find(extra.begin(), extra.end(), "--listen") == extra.end()) {
-    argv.insert(argv.end(), {"--listen", "tcp://127.0.0.1:*"});
-  }
+  std::vector<std::string> argv{binary("RPCLB_AGENT_BIN"), "--name", name};
+  // Fast heartbeats, on loopback at a free port: unless the test chose otherwise.
+  const auto chosen = [&](const char* option) { return std::find(extra.begin(), extra.end(), option) != extra.end(); };
+  if (!chosen("--heartbeat-ms")) argv.insert(argv.end(), {"--heartbeat-ms", std::to_string(kHeartbeatMs)});
+  if (!chosen("--listen")) argv.insert(argv.end(), {"--listen", "tcp://127.0.0.1:*"});
   for (const auto& group : groups) {
     argv.push_back("--group");
     argv.push_back(group);

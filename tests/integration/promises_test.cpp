@@ -225,6 +225,33 @@ TEST(Promises, LibraryReleaseNeverTakesACountBelowZero) {
   EXPECT_NE(first->name, second->name);
 }
 
+// A restarted agent (same name, new instance) replaces its old entry, and a
+// late leave from the old process does not remove the new one.
+TEST(Promises, ALateLeaveFromAnOldInstanceIsIgnored) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {});
+  // Long heartbeats: neither re-announces during the test, so the hub's entry is whoever announced last.
+  const std::vector<std::string> slow{"--heartbeat-ms", "5000"};
+  auto& old_twin = cluster.start_agent("twin", {"web"}, slow);
+  ASSERT_TRUE(cluster.wait_for_members("web", {"twin"}));
+  const auto old_endpoint = cluster.rpclb({"members", "web", "--json"}).json()[0]["endpoint"].get<std::string>();
+  cluster.start_agent("twin", {"web"}, slow);
+  std::string new_endpoint;
+  ASSERT_TRUE(Cluster::wait_until([&] {
+    auto listed = cluster.rpclb({"members", "web", "--json"});
+    if (listed.exit_code != 0) return false;
+    new_endpoint = listed.json()[0]["endpoint"].get<std::string>();
+    return new_endpoint != old_endpoint;
+  })) << old_endpoint
+      << " " << new_endpoint << "\n"
+      << cluster.agent_log("hub") << cluster.agent_log("twin");
+  old_twin.signal(SIGTERM);  // says leave, with its own instance
+  ASSERT_EQ(old_twin.wait_for(10s), 0);
+  auto listed = cluster.rpclb({"members", "web", "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(listed.json()[0]["endpoint"], new_endpoint);
+}
+
 TEST(Promises, HashRingReplicaWalkWrapsAround) {
   Cluster cluster;
   cluster.start_hub_agent(0, "n1", {"web"});
