@@ -79,10 +79,7 @@ TEST(Failover, DrainingAgentRefusesNewCallsAsUnavailable) {
   auto listed = cluster.rpclb({"members", "jobs", "--json"});
   const std::string endpoint = listed.json()[0]["endpoint"];
   auto& busy = cluster.rpclb_async({"call", "jobs", "sys.sleep", "6000", "--timeout", "20000"}, "busy");
-  ASSERT_TRUE(Cluster::wait_until([&] {
-    auto members = cluster.rpclb({"members", "jobs", "--json"});
-    return members.exit_code == 0 && members.json()[0]["load"] == 1;
-  }));
+  ASSERT_TRUE(cluster.wait_for_load("jobs", 1));
   agent.signal(SIGTERM);
   ASSERT_TRUE(Cluster::wait_until([&] { return cluster.rpclb({"members", "jobs"}).exit_code == 4; }, 5000ms));
 

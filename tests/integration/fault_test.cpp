@@ -27,14 +27,6 @@ std::string endpoint_of(Cluster& cluster, const std::string& group, const std::s
   return result.json()[0]["endpoint"];
 }
 
-// Waits until the group's first member reports `load` calls in flight.
-bool wait_for_load(Cluster& cluster, const std::string& group, int load) {
-  return Cluster::wait_until([&] {
-    auto members = cluster.rpclb({"members", group, "--json"});
-    return members.exit_code == 0 && members.json()[0]["load"] == load;
-  });
-}
-
 TEST(Faults, KilledAgentLeavesWithinTtlAndCallsGoOn) {
   Cluster cluster;
   cluster.start_hub_agent(0, "a", {"web"});
@@ -61,7 +53,7 @@ class CallInFlight : public ::testing::Test {
     agent = &cluster.start_agent("worker", {"jobs"});
     ASSERT_TRUE(cluster.wait_for_members("jobs", {"worker"}));
     call = &cluster.rpclb_async({"call", "jobs", "sys.sleep", sleep_ms, "--timeout", timeout_ms}, "call");
-    ASSERT_TRUE(wait_for_load(cluster, "jobs", 1));
+    ASSERT_TRUE(cluster.wait_for_load("jobs", 1));
   }
   Cluster cluster;
   Process* agent = nullptr;
@@ -280,21 +272,12 @@ TEST(Faults, IdleAndDrainingAgentsWaitInsteadOfSpinning) {
   EXPECT_LT(cpu_share(hub, 1500ms), 0.25);
 
   auto& busy = cluster.rpclb_async({"call", "jobs", "sys.sleep", "4000", "--timeout", "20000"}, "busy");
-  ASSERT_TRUE(wait_for_load(cluster, "jobs", 1));
+  ASSERT_TRUE(cluster.wait_for_load("jobs", 1));
   worker.signal(SIGTERM);
   std::this_thread::sleep_for(std::chrono::milliseconds(3 * Cluster::kHeartbeatMs));
   EXPECT_LT(cpu_share(worker, 1500ms), 0.25);
   EXPECT_EQ(cluster.collect(busy, "busy", 20s).exit_code, 0);
   EXPECT_EQ(worker.wait_for(10s), 0);
-}
-
-// Resident memory of a process, in KiB, from /proc.
-long resident_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
-  }
-  return -1;
 }
 
 TEST_F(GarbageFrames, MemoryStaysBoundedUnderAFloodOfBadFrames) {

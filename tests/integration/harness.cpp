@@ -108,6 +108,19 @@ std::vector<std::string> CliResult::lines() const {
   return out;
 }
 
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+long resident_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
 int free_port_triple() {
   static thread_local std::mt19937 rng(std::random_device{}());
   std::uniform_int_distribution<int> pick(20000, 59000);
@@ -251,6 +264,13 @@ bool Cluster::wait_for_members(const std::string& group, std::vector<std::string
                                std::chrono::milliseconds limit) {
   std::sort(expected.begin(), expected.end());
   return wait_until([&] { return members(group) == expected; }, limit);
+}
+
+bool Cluster::wait_for_load(const std::string& group, int load) {
+  return wait_until([&] {
+    auto listed = rpclb({"members", group, "--json"});
+    return listed.exit_code == 0 && listed.json()[0]["load"] == load;
+  });
 }
 
 std::string Cluster::output_so_far(const std::string& tag) const {

@@ -50,6 +50,11 @@ struct CliResult {
 // Three consecutive free loopback ports, for one bus hub.
 int free_port_triple();
 
+// Writes `text` to `path`, creating its folder.
+void write_file(const std::filesystem::path& path, const std::string& text);
+// Resident memory of a process, in KiB, from /proc (-1 if unknown).
+long resident_kib(pid_t pid);
+
 class Cluster {
  public:
   Cluster();
@@ -81,6 +86,8 @@ class Cluster {
                          std::chrono::milliseconds limit = std::chrono::seconds(10));
   bool wait_for_members(const std::string& group, std::vector<std::string> expected,
                         std::chrono::milliseconds limit = std::chrono::seconds(10));
+  // Waits until the first member of `group` (in name order) announces `load` calls in flight.
+  bool wait_for_load(const std::string& group, int load);
 
   const std::filesystem::path& dir() const { return dir_; }
   // Added to every rpclb command line (e.g. CURVE key flags).

@@ -32,20 +32,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-// Resident memory of a process, in KiB, from /proc.
-long resident_kib(pid_t pid) {
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(status, line);) {
-    if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
-  }
-  return -1;
-}
-
 // One agent (hosting the hub) in group "web" with an allowlist:
 //   show.args   printf '<%s>' ARGS...: one <...> per argv entry, so splitting shows
 //   dump.zeros  head -c BYTES FILE (/dev/zero), cut at the default max_output_bytes
@@ -468,15 +454,9 @@ TEST(AbandonedCalls, CallersHearInternalWhenTheAgentGivesUpOnThem) {
   auto& stubborn = cluster.start_agent("stubborn", {"twice"}, {"--drain-timeout", "60000"});
   ASSERT_TRUE(cluster.wait_for_members("drain", {"patient"}));
   ASSERT_TRUE(cluster.wait_for_members("twice", {"stubborn"}));
-  auto loaded = [&](const std::string& group) {
-    return Cluster::wait_until([&] {
-      auto members = cluster.rpclb({"members", group, "--json"});
-      return members.exit_code == 0 && members.json()[0]["load"] == 1;
-    });
-  };
 
   auto& timed_out = cluster.rpclb_async({"call", "drain", "sys.sleep", "30000", "--timeout", "60000"}, "timed-out");
-  ASSERT_TRUE(loaded("drain"));
+  ASSERT_TRUE(cluster.wait_for_load("drain", 1));
   patient.signal(SIGTERM);
   auto first = cluster.collect(timed_out, "timed-out", 30s);
   EXPECT_EQ(first.exit_code, 1) << first.err;
@@ -487,7 +467,7 @@ TEST(AbandonedCalls, CallersHearInternalWhenTheAgentGivesUpOnThem) {
             std::string::npos);
 
   auto& interrupted = cluster.rpclb_async({"call", "twice", "sys.sleep", "30000", "--timeout", "60000"}, "twice");
-  ASSERT_TRUE(loaded("twice"));
+  ASSERT_TRUE(cluster.wait_for_load("twice", 1));
   stubborn.signal(SIGTERM);
   ASSERT_TRUE(
       Cluster::wait_until([&] { return cluster.agent_log("stubborn").find("event=draining") != std::string::npos; }));

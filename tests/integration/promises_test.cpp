@@ -23,18 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-void write_file(const std::filesystem::path& path, const std::string& text) {
-  std::filesystem::create_directories(path.parent_path());
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-bool wait_for_load(Cluster& cluster, const std::string& group, int load) {
-  return Cluster::wait_until([&] {
-    auto members = cluster.rpclb({"members", group, "--json"});
-    return members.exit_code == 0 && members.json()[0]["load"] == load;
-  });
-}
-
 TEST(Promises, WaitForMemberWaitsAtMostItsTime) {
   Cluster cluster;
   cluster.start_hub_agent(0, "hub", {});
@@ -50,7 +38,7 @@ TEST(Promises, MaxQueueRefusesCallsBeyondIt) {
   cluster.start_agent("narrow", {"jobs"}, {"--max-queue", "1", "--workers", "4"});
   ASSERT_TRUE(cluster.wait_for_members("jobs", {"narrow"}));
   auto& busy = cluster.rpclb_async({"call", "jobs", "sys.sleep", "3000", "--timeout", "20000"}, "busy");
-  ASSERT_TRUE(wait_for_load(cluster, "jobs", 1));
+  ASSERT_TRUE(cluster.wait_for_load("jobs", 1));
   auto refused = cluster.rpclb({"call", "jobs", "sys.sleep", "10", "--retries", "0"});
   EXPECT_EQ(refused.exit_code, 4) << refused.out;
   EXPECT_NE(refused.err.find("node narrow is at capacity"), std::string::npos) << refused.err;
