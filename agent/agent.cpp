@@ -113,7 +113,7 @@ class Agent {
       protocol::MemberInfo self{config_.name,         random_instance_id(), endpoint, config_.groups, config_.weight, 0,
                                 config_.heartbeat_ms, RPCLB_VERSION};
       announcer_.emplace(context_, hubs, std::move(self), config_.curve);
-      announcer_->announce(in_flight_);
+      announcer_->announce(in_flight());
     }
     log_.info("serving", {{"endpoint", endpoint},
                           {"groups", log_list(config_.groups)},
@@ -153,11 +153,11 @@ class Agent {
       // agent, or a draining one, which has said goodbye and must not
       // rejoin): a tick left in the past would make every poll return at once.
       if (now >= next_heartbeat) {
-        if (announcer_ && !drain_deadline_) announcer_->announce(in_flight_);
+        if (announcer_ && !drain_deadline_) announcer_->announce(in_flight());
         next_heartbeat = now + milliseconds(config_.heartbeat_ms);
       }
       if (hub_) hub_->expire(now);
-      if (drain_deadline_ && (in_flight_ == 0 || now >= *drain_deadline_)) return;
+      if (drain_deadline_ && (in_flight() == 0 || now >= *drain_deadline_)) return;
 
       auto wake_at = next_heartbeat;
       if (hub_) wake_at = std::min(wake_at, hub_->next_expiry().value_or(wake_at));
@@ -168,7 +168,7 @@ class Agent {
       if (items[0].revents & ZMQ_POLLIN) {
         if (const auto reason = stop_.take(); !reason.empty()) {
           if (drain_deadline_) {
-            log_.warn("stopping_now", {{"reason", reason}, {"in_flight", std::to_string(in_flight_)}});
+            log_.warn("stopping_now", {{"reason", reason}, {"in_flight", std::to_string(in_flight())}});
             return;
           }
           begin_drain(reason, now);
@@ -179,7 +179,7 @@ class Agent {
       if (items[2].revents & ZMQ_POLLIN) on_requests(now);
       if (announcer_ && (items[announcer_index].revents & ZMQ_POLLIN) && announcer_->on_readable() &&
           !drain_deadline_) {
-        announcer_->announce(in_flight_);
+        announcer_->announce(in_flight());
       }
       if (hub_) {
         if (items[hub_index].revents & ZMQ_POLLIN) hub_->on_announce_readable(now);
@@ -189,15 +189,15 @@ class Agent {
   }
 
   void begin_drain(const std::string& reason, Clock::time_point now) {
-    log_.info("draining", {{"reason", reason}, {"in_flight", std::to_string(in_flight_)}});
+    log_.info("draining", {{"reason", reason}, {"in_flight", std::to_string(in_flight())}});
     if (announcer_) announcer_->leave();
     drain_deadline_ = now + milliseconds(config_.drain_timeout_ms);
   }
 
-  void set_in_flight(std::uint32_t value) {
-    in_flight_ = value;
-    facts_->in_flight = value;
-  }
+  // Calls handed to the pool and not yet answered.
+  std::uint32_t in_flight() const { return static_cast<std::uint32_t>(in_flight_calls_.size()); }
+  // sys.info reads the count from the workers' threads.
+  void publish_in_flight() { facts_->in_flight = in_flight(); }
 
   void on_completions() {
     std::vector<zmq::message_t> parts;
@@ -207,7 +207,7 @@ class Agent {
       std::memcpy(&ticket, parts[0].data(), sizeof ticket);
       auto call = in_flight_calls_.extract(ticket);
       if (call.empty()) continue;
-      set_in_flight(static_cast<std::uint32_t>(in_flight_calls_.size()));
+      publish_in_flight();
       if (call.mapped().mode == protocol::CallMode::cast) continue;
       send_reply(call.mapped().routing, std::move(parts[1]));
     }
@@ -225,7 +225,7 @@ class Agent {
                                                                          "may have run in part"}));
     }
     in_flight_calls_.clear();
-    set_in_flight(0);
+    publish_in_flight();
   }
 
   void send_reply(std::vector<zmq::message_t>& routing, zmq::message_t body) {
@@ -273,7 +273,7 @@ class Agent {
         refuse(routing, *request, checked.error());
         continue;
       }
-      if (in_flight_ >= config_.max_queue) {
+      if (in_flight() >= config_.max_queue) {
         refuse(routing, *request, {ErrorCode::service_unavailable, "node " + config_.name + " is at capacity"});
         continue;
       }
@@ -291,7 +291,7 @@ class Agent {
       const auto ticket = next_ticket_++;
       in_flight_calls_.emplace(ticket, InFlightCall{std::move(routing), id, request->mode});
       routing.clear();
-      set_in_flight(static_cast<std::uint32_t>(in_flight_calls_.size()));
+      publish_in_flight();
       pool_->submit(Job{ticket, std::move(request).value(), now + budget});
     }
   }
@@ -316,7 +316,6 @@ class Agent {
   };
   std::unordered_map<std::uint64_t, InFlightCall> in_flight_calls_;
   std::uint64_t next_ticket_ = 1;
-  std::uint32_t in_flight_ = 0;  // in_flight_calls_.size(), as announced and shown by sys.info
   std::optional<Clock::time_point> drain_deadline_;
 };
 

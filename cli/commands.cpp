@@ -29,12 +29,10 @@ Result<algorithms::AlgorithmOptions> parse_opts(const std::vector<std::string>& 
 }
 
 Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags& selection, const std::string& group) {
+  // An algorithm named by a config file: its error names the file and line.
   if (!selection.algorithm_origin.empty()) {
-    const auto names = algorithms::algorithm_names();
-    if (std::find(names.begin(), names.end(), selection.algorithm) == names.end()) {
-      auto unknown = algorithms::make_algorithm(selection.algorithm, {});
-      return make_error(ErrorCode::bad_request,
-                        selection.algorithm_origin + ": algorithm: " + (unknown ? "" : unknown.error().message));
+    if (auto named = algorithms::make_algorithm(selection.algorithm, {}); !named) {
+      return make_error(ErrorCode::bad_request, selection.algorithm_origin + ": algorithm: " + named.error().message);
     }
   }
   auto opts = parse_opts(selection.opts);

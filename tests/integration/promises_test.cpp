@@ -23,15 +23,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(Promises, WaitForMemberWaitsAtMostItsTime) {
-  Cluster cluster;
-  cluster.start_hub_agent(0, "hub", {});
-  auto result = cluster.rpclb({"select", "nobody", "--wait-for-member", "300", "--timeout", "8000"});
-  EXPECT_EQ(result.exit_code, 4);
-  EXPECT_GE(result.elapsed, 250ms);
-  EXPECT_LT(result.elapsed, 300ms + 1500ms) << "waited past --wait-for-member";
-}
-
 TEST(Promises, MaxQueueRefusesCallsBeyondIt) {
   Cluster cluster;
   cluster.start_hub_agent(0, "hub", {});
