@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,7 +15,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -121,14 +121,70 @@ long resident_kib(pid_t pid) {
   return -1;
 }
 
-int free_port_triple() {
-  static thread_local std::mt19937 rng(std::random_device{}());
-  std::uniform_int_distribution<int> pick(20000, 59000);
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    const int base = pick(rng);
-    if (port_is_free(base) && port_is_free(base + 1) && port_is_free(base + 2)) return base;
+namespace {
+
+// Hub ports, race-free between integration-test processes running in
+// parallel. A hub needs three consecutive ports, so the OS cannot pick them
+// (as it does for every agent's RPC socket, `tcp://127.0.0.1:*`). Instead each
+// process claims a block of ports below the kernel's ephemeral range (where
+// no OS-picked port can land) by holding a lock on the block's file for its
+// lifetime, and hands out the block's ports in order. The bind probe only
+// skips ports something outside the suite already uses.
+class HubPorts {
+ public:
+  int next_triple() {
+    for (int attempt = 0; attempt < 2 * kBlockSize; ++attempt) {
+      if (next_ + 3 > block_end_) claim_block();
+      const int base = next_;
+      next_ += 3;
+      if (port_is_free(base) && port_is_free(base + 1) && port_is_free(base + 2)) return base;
+    }
+    throw std::runtime_error("no free loopback ports in this process's blocks");
   }
-  throw std::runtime_error("no free loopback ports");
+
+ private:
+  static constexpr int kFirstPort = 10000;
+  static constexpr int kBlockSize = 300;
+
+  static int ephemeral_low() {
+    std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+    int low = 32768;
+    range >> low;
+    return low;
+  }
+
+  void claim_block() {
+    const auto dir = std::filesystem::temp_directory_path() / "rpclb-test-ports";
+    std::filesystem::create_directories(dir);
+    const int blocks = (ephemeral_low() - kFirstPort) / kBlockSize;
+    for (int block = next_block_; block < blocks; ++block) {
+      const auto path = dir / ("block-" + std::to_string(block));
+      const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+      if (fd < 0) continue;
+      if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        ::close(fd);
+        continue;
+      }
+      held_.push_back(fd);  // closed, and so released, when the process exits
+      next_block_ = block + 1;
+      next_ = kFirstPort + block * kBlockSize;
+      block_end_ = next_ + kBlockSize;
+      return;
+    }
+    throw std::runtime_error("every hub port block is held by another test process");
+  }
+
+  std::vector<int> held_;
+  int next_block_ = 0;
+  int next_ = 0;
+  int block_end_ = 0;
+};
+
+}  // namespace
+
+int free_port_triple() {
+  static HubPorts ports;
+  return ports.next_triple();
 }
 
 Cluster::Cluster() {

@@ -47,7 +47,8 @@ struct CliResult {
   std::vector<std::string> lines() const;
 };
 
-// Three consecutive free loopback ports, for one bus hub.
+// Three consecutive free loopback ports, for one bus hub; never the same
+// twice, in this process or another test process running at the same time.
 int free_port_triple();
 
 // Writes `text` to `path`, creating its folder.
