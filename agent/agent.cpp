@@ -17,6 +17,8 @@
 #include "agent/worker_pool.hpp"
 #include "agent/zap_authenticator.hpp"
 #include "common/endpoint.hpp"
+#include "common/host_name.hpp"
+#include "common/text.hpp"
 #include "common/zmq_helpers.hpp"
 
 namespace rpclb::agent {
@@ -26,12 +28,6 @@ using std::chrono::milliseconds;
 
 // Calls without a timeout (and casts) still end some time.
 constexpr milliseconds kLongestCall{3600 * 1000};
-
-std::string host_name() {
-  char buffer[256] = {};
-  ::gethostname(buffer, sizeof buffer - 1);
-  return buffer;
-}
 
 std::string random_instance_id() {
   std::random_device seed;
@@ -92,7 +88,7 @@ class Agent {
     if (auto merged = functions_.merge(config.handlers); !merged) throw std::invalid_argument(merged.error().message);
   }
 
-  int run(const OnServing& on_serving) {
+  void run(const OnServing& on_serving) {
     if (config_.curve) {
       zap_.emplace(context_, config_.curve->own.public_key, config_.curve->authorized, log_);
       secure_server(rpc_, config_.curve);
@@ -116,7 +112,7 @@ class Agent {
       announcer_->announce(in_flight());
     }
     log_.info("serving", {{"endpoint", endpoint},
-                          {"groups", log_list(config_.groups)},
+                          {"groups", join(config_.groups, ",")},
                           {"functions", std::to_string(functions_.names().size())}});
     if (on_serving) on_serving(endpoint);
     loop();
@@ -126,7 +122,6 @@ class Agent {
       log_.warn("stopped", {{"abandoned_calls", std::to_string(in_flight_calls_.size())}});
       abandon_in_flight();
     }
-    return 0;
   }
 
  private:
@@ -321,9 +316,9 @@ class Agent {
 
 }  // namespace
 
-int run_agent(const AgentConfig& config, StopSource& stop, const OnServing& on_serving) {
+void run_agent(const AgentConfig& config, StopSource& stop, const OnServing& on_serving) {
   Agent agent(config, stop);
-  return agent.run(on_serving);
+  agent.run(on_serving);
 }
 
 }  // namespace rpclb::agent

@@ -17,9 +17,9 @@ namespace rpclb::agent {
 // Told the advertised endpoint once the agent is bound and has announced itself.
 using OnServing = std::function<void(const std::string& endpoint)>;
 
-// Serves until `stop` fires and the drain that follows; returns the exit code.
+// Serves until `stop` fires and the drain that follows.
 // Throws std::exception when it cannot start (a port taken, a function
 // served twice).
-int run_agent(const AgentConfig& config, StopSource& stop, const OnServing& on_serving = {});
+void run_agent(const AgentConfig& config, StopSource& stop, const OnServing& on_serving = {});
 
 }  // namespace rpclb::agent

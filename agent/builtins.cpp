@@ -1,5 +1,7 @@
 #include "agent/builtins.hpp"
 
+#include "common/msgpack_string.hpp"
+
 #include <condition_variable>
 #include <mutex>
 
@@ -7,11 +9,6 @@ namespace rpclb::agent {
 namespace {
 
 using Packer = msgpack::packer<msgpack::sbuffer>;
-
-void pack_text(Packer& out, std::string_view text) {
-  out.pack_str(static_cast<std::uint32_t>(text.size()));
-  out.pack_str_body(text.data(), static_cast<std::uint32_t>(text.size()));
-}
 
 std::string packed(const msgpack::object& value) {
   msgpack::sbuffer buffer;
@@ -64,23 +61,23 @@ void add_builtins(FunctionTable& table, std::shared_ptr<const AgentFacts> facts)
         msgpack::sbuffer buffer;
         Packer out(buffer);
         out.pack_map(7);
-        pack_text(out, "name");
-        pack_text(out, facts->name);
-        pack_text(out, "host");
-        pack_text(out, facts->host);
-        pack_text(out, "pid");
+        pack_string(out, "name");
+        pack_string(out, facts->name);
+        pack_string(out, "host");
+        pack_string(out, facts->host);
+        pack_string(out, "pid");
         out.pack_int64(facts->pid);
-        pack_text(out, "groups");
+        pack_string(out, "groups");
         out.pack_array(static_cast<std::uint32_t>(facts->groups.size()));
-        for (const auto& group : facts->groups) pack_text(out, group);
-        pack_text(out, "uptime_ms");
+        for (const auto& group : facts->groups) pack_string(out, group);
+        pack_string(out, "uptime_ms");
         out.pack_int64(
             std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - facts->started)
                 .count());
-        pack_text(out, "in_flight");
+        pack_string(out, "in_flight");
         out.pack_uint32(facts->in_flight.load());
-        pack_text(out, "version");
-        pack_text(out, facts->version);
+        pack_string(out, "version");
+        pack_string(out, facts->version);
         return std::string(buffer.data(), buffer.size());
       },
       Execution::on_event_loop);

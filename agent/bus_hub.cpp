@@ -1,5 +1,7 @@
 #include "agent/bus_hub.hpp"
 
+#include "common/text.hpp"
+
 #include <malloc.h>
 
 #include <algorithm>
@@ -87,7 +89,7 @@ void BusHub::on_announce_readable(Clock::time_point now) {
       case Admission::Kind::joined: {
         const auto& member = std::get<protocol::Announce>(*admission.change).member;
         log_.info("member_joined",
-                  {{"member", member.name}, {"endpoint", member.endpoint}, {"groups", log_list(member.groups)}});
+                  {{"member", member.name}, {"endpoint", member.endpoint}, {"groups", join(member.groups, ",")}});
         peak_bytes_ = std::max(peak_bytes_, view_.bytes());
         publish(*admission.change);
         break;

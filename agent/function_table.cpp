@@ -1,5 +1,7 @@
 #include "agent/function_table.hpp"
 
+#include "common/msgpack_string.hpp"
+
 #include <algorithm>
 
 #include "agent/program_runner.hpp"
@@ -40,11 +42,6 @@ Result<std::string> argument_text(const msgpack::object& value, std::size_t inde
   }
 }
 
-void pack_key(msgpack::packer<msgpack::sbuffer>& out, std::string_view key) {
-  out.pack_str(static_cast<std::uint32_t>(key.size()));
-  out.pack_str_body(key.data(), static_cast<std::uint32_t>(key.size()));
-}
-
 // All of argv, with the pointers the kernel copies too: half of the usual
 // 2 MiB ARG_MAX, leaving the rest for the environment.
 constexpr std::size_t kMaxArgvBytes = 1024 * 1024;
@@ -73,13 +70,13 @@ std::string pack_outcome(const ProgramOutcome& outcome) {
   msgpack::sbuffer buffer;
   msgpack::packer<msgpack::sbuffer> out(buffer);
   out.pack_map(4);
-  pack_key(out, "exit_code");
+  pack_string(out, "exit_code");
   out.pack_int(outcome.exit_code);
-  pack_key(out, "stdout");
-  pack_key(out, outcome.stdout_text);
-  pack_key(out, "stderr");
-  pack_key(out, outcome.stderr_text);
-  pack_key(out, "truncated");
+  pack_string(out, "stdout");
+  pack_string(out, outcome.stdout_text);
+  pack_string(out, "stderr");
+  pack_string(out, outcome.stderr_text);
+  pack_string(out, "truncated");
   outcome.truncated ? out.pack_true() : out.pack_false();
   return std::string(buffer.data(), buffer.size());
 }

@@ -61,15 +61,12 @@ Result<std::vector<std::string>> split_words(std::string_view text) {
 
 Result<std::vector<FunctionSpec>> parse_functions(std::string_view text) {
   std::vector<FunctionSpec> specs;
-  std::size_t line_number = 0;
+  Lines lines(text);
   auto fail = [&](const std::string& why) {
-    return make_error(ErrorCode::bad_request, "functions file line " + std::to_string(line_number) + ": " + why);
+    return make_error(ErrorCode::bad_request, "functions file line " + std::to_string(lines.number()) + ": " + why);
   };
-  while (!text.empty()) {
-    ++line_number;
-    const auto newline = text.find('\n');
-    const auto line = trim(text.substr(0, newline));
-    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
+  while (lines.next()) {
+    const auto line = lines.line();
     if (line.empty() || line.front() == '#' || line.front() == ';') continue;
 
     if (line.front() == '[') {

@@ -83,15 +83,6 @@ std::string format_log_line(LogLevel level, std::string_view node, std::string_v
   return line;
 }
 
-std::string log_list(const std::vector<std::string>& items) {
-  std::string joined;
-  for (const auto& item : items) {
-    if (!joined.empty()) joined += ',';
-    joined += item;
-  }
-  return joined;
-}
-
 void Logger::write(LogLevel level, std::string_view event, LogFields fields) const {
   if (!enabled(level)) return;
   auto line = format_log_line(level, node_, event, fields);

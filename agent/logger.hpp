@@ -32,9 +32,6 @@ using LogFields = std::initializer_list<LogField>;
 // '=' or control characters are quoted, with \" \\ \n \r \t and \u00XX escapes.
 std::string format_log_line(LogLevel level, std::string_view node, std::string_view event, LogFields fields);
 
-// A list as one value: "a,b,c".
-std::string log_list(const std::vector<std::string>& items);
-
 class Logger {
  public:
   Logger(std::string node, LogLevel level) : node_(std::move(node)), level_(level) {}

@@ -1,5 +1,7 @@
 #include "algorithms/balancer_state.hpp"
 
+#include "common/fnv1a.hpp"
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -17,8 +19,8 @@
 namespace rpclb::algorithms {
 namespace {
 
-// Keys come from node names, which the wire restricts only to strings, so
-// anything that would break the line format is refused at set().
+// Keys are node names and policies' counter names; anything that would break
+// the line format is never stored (put) and refused when read back (parse).
 bool is_storable_key(std::string_view key) {
   if (key.empty()) return false;
   for (char c : key) {
@@ -234,10 +236,11 @@ std::string state_file_name(std::string_view group, std::string_view bus_identit
         (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
     safe_group += plain ? c : '_';
   }
-  // The hash keeps look-alike groups ("a/b" vs "a_b") and different clusters apart.
+  // The hash keeps look-alike groups ("a/b" vs "a_b") and different clusters
+  // apart. It is FNV-1a, not std::hash, so that every build of rpclb on a
+  // host (and the library in any program) finds the same file.
   std::ostringstream name;
-  name << safe_group << '.' << std::hex
-       << std::hash<std::string>{}(std::string(group) + '\n' + std::string(bus_identity)) << ".state";
+  name << safe_group << '.' << std::hex << Fnv1a().add(group).add("\n").add(bus_identity).value() << ".state";
   return name.str();
 }
 

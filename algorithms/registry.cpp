@@ -10,6 +10,7 @@
 #include "algorithms/random/random.hpp"
 #include "algorithms/round_robin/round_robin.hpp"
 #include "algorithms/weighted_round_robin/weighted_round_robin.hpp"
+#include "common/text.hpp"
 
 namespace rpclb::algorithms {
 namespace {
@@ -71,10 +72,8 @@ const std::vector<Entry>& registry() {
   return entries;
 }
 
-std::string join(const std::vector<std::string_view>& items) {
-  std::string out;
-  for (auto item : items) out += (out.empty() ? "" : ", ") + std::string(item);
-  return out.empty() ? "none" : out;
+std::string listed(const std::vector<std::string_view>& items) {
+  return items.empty() ? "none" : join(items);
 }
 
 }  // namespace
@@ -91,13 +90,13 @@ Result<std::unique_ptr<SelectionAlgorithm>> make_algorithm(std::string_view name
     for (const auto& [key, value] : options) {
       if (std::find(entry.option_names.begin(), entry.option_names.end(), key) == entry.option_names.end()) {
         return make_error(ErrorCode::bad_request, "algorithm " + std::string(name) + " has no option '" + key +
-                                                      "' (valid: " + join(entry.option_names) + ")");
+                                                      "' (valid: " + listed(entry.option_names) + ")");
       }
     }
     return entry.make(options);
   }
   return make_error(ErrorCode::bad_request,
-                    "unknown algorithm '" + std::string(name) + "' (valid: " + join(algorithm_names()) + ")");
+                    "unknown algorithm '" + std::string(name) + "' (valid: " + listed(algorithm_names()) + ")");
 }
 
 }  // namespace rpclb::algorithms

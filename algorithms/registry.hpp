@@ -10,8 +10,6 @@
 
 namespace rpclb::algorithms {
 
-inline constexpr std::string_view kDefaultAlgorithm = "random";
-
 // Builds the named policy with its options; an unknown name or option is a
 // bad_request listing the valid choices.
 Result<std::unique_ptr<SelectionAlgorithm>> make_algorithm(std::string_view name, const AlgorithmOptions& options);

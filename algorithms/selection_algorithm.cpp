@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <numeric>
 
+#include "common/fnv1a.hpp"
+
 namespace rpclb::algorithms {
 
 namespace {
@@ -10,20 +12,13 @@ namespace {
 // FNV-1a over names and weights (and loads); a collision would only cost a
 // stale cache for one choice, and needs two different member lists in one process.
 std::uint64_t fingerprint(std::span<const protocol::MemberInfo> members, bool with_loads) {
-  std::uint64_t hash = 14695981039346656037ull;
-  auto mix = [&](const void* data, std::size_t size) {
-    for (std::size_t i = 0; i < size; ++i) {
-      hash ^= static_cast<const unsigned char*>(data)[i];
-      hash *= 1099511628211ull;
-    }
-  };
+  Fnv1a hash;
   for (const auto& member : members) {
-    mix(member.name.data(), member.name.size());
-    mix(&member.weight, sizeof member.weight);
-    if (with_loads) mix(&member.load, sizeof member.load);
-    mix("\n", 1);
+    hash.add(member.name).add(&member.weight, sizeof member.weight);
+    if (with_loads) hash.add(&member.load, sizeof member.load);
+    hash.add("\n");
   }
-  return hash == 0 ? 1 : hash;
+  return hash.value() == 0 ? 1 : hash.value();
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include "cli/call_arguments.hpp"
 #include "common/protocol.hpp"
+#include "rpclb/client.hpp"
 
 namespace rpclb::cli {
 
@@ -23,7 +24,7 @@ struct CommonOptions {
 };
 
 struct SelectionFlags {
-  std::string algorithm = "random";
+  std::string algorithm = kDefaultAlgorithm;
   std::string algorithm_origin;    // "FILE line N" when the algorithm came from a config file
   std::vector<std::string> opts;   // key=value
   std::vector<std::string> match;  // exact names or /regex/

@@ -18,12 +18,9 @@ constexpr std::array<std::string_view, 6> kKeys{"bus",          "algorithm",    
 
 Result<ConfigValues> parse_config(std::string_view text, const std::string& origin) {
   ConfigValues values;
-  int line_number = 0;
-  while (!text.empty()) {
-    ++line_number;
-    const auto newline = text.find('\n');
-    const auto line = trim(text.substr(0, newline));
-    text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
+  for (Lines lines(text); lines.next();) {
+    const auto line = lines.line();
+    const auto line_number = lines.number();
     if (line.empty() || line.front() == '#' || line.front() == ';' || line == "[rpclb]") continue;
     const auto equals = line.find('=');
     const auto where = origin + " line " + std::to_string(line_number) + ": ";

@@ -1,5 +1,7 @@
 #include "common/curve.hpp"
 
+#include "common/text.hpp"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -25,10 +27,13 @@ bool is_z85_key(const std::string& text) {
 Result<std::string> read_field(const std::string& path, std::string_view field) {
   std::ifstream in(path);
   if (!in) return make_error(ErrorCode::bad_request, "cannot read key file " + path);
-  for (std::string line; std::getline(in, line);) {
+  std::ostringstream text;
+  text << in.rdbuf();
+  const std::string contents = text.str();
+  for (Lines lines(contents); lines.next();) {
+    const auto line = lines.line();
     if (!line.starts_with(field) || line.size() <= field.size() || line[field.size()] != '=') continue;
-    auto value = line.substr(field.size() + 1);
-    while (!value.empty() && (value.back() == '\r' || value.back() == ' ')) value.pop_back();
+    const std::string value(trim(line.substr(field.size() + 1)));
     if (!is_z85_key(value)) {
       return make_error(ErrorCode::bad_request, "key file " + path + ": " + std::string(field) + " is not a Z85 key");
     }

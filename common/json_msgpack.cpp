@@ -1,5 +1,7 @@
 #include "common/json_msgpack.hpp"
 
+#include "common/msgpack_string.hpp"
+
 #include <cmath>
 #include <optional>
 
@@ -24,9 +26,7 @@ void pack_json(msgpack::packer<msgpack::sbuffer>& out, const nlohmann::json& val
       out.pack_double(value.get<double>());
       break;
     case nlohmann::json::value_t::string: {
-      const auto& text = value.get_ref<const std::string&>();
-      out.pack_str(static_cast<std::uint32_t>(text.size()));
-      out.pack_str_body(text.data(), static_cast<std::uint32_t>(text.size()));
+      pack_string(out, value.get_ref<const std::string&>());
       break;
     }
     case nlohmann::json::value_t::binary: {
@@ -42,8 +42,7 @@ void pack_json(msgpack::packer<msgpack::sbuffer>& out, const nlohmann::json& val
     case nlohmann::json::value_t::object:
       out.pack_map(static_cast<std::uint32_t>(value.size()));
       for (const auto& [key, item] : value.items()) {
-        out.pack_str(static_cast<std::uint32_t>(key.size()));
-        out.pack_str_body(key.data(), static_cast<std::uint32_t>(key.size()));
+        pack_string(out, key);
         pack_json(out, item);
       }
       break;

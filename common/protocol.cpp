@@ -1,5 +1,7 @@
 #include "common/protocol.hpp"
 
+#include "common/msgpack_string.hpp"
+
 #include <msgpack.hpp>
 
 #include <exception>
@@ -15,11 +17,6 @@ struct Malformed : std::exception {
   explicit Malformed(std::string why) : why(std::move(why)) {}
   std::string why;
 };
-
-void pack_string(Packer& out, std::string_view text) {
-  out.pack_str(static_cast<std::uint32_t>(text.size()));
-  out.pack_str_body(text.data(), static_cast<std::uint32_t>(text.size()));
-}
 
 void pack_member_fields(Packer& out, const MemberInfo& m) {
   pack_string(out, m.name);

@@ -11,7 +11,7 @@
 // "leave"     name, instance                                      agent -> bus hub (PUB/SUB)
 // "snapshot?" group (""=all)                                      client -> hub (DEALER/ROUTER)
 // "snapshot"  members[ [announce fields...] ]                     hub -> client
-// "call"      id, function, args(array), timeout_ms               client -> agent (REQ/REP)
+// "call"      id, function, args(array), timeout_ms               client -> agent (DEALER/ROUTER)
 // "cast"      id, function, args(array), timeout_ms               client -> agent
 // "result"    id, value(any)                                      agent -> client
 // "accepted"  id                                                  agent -> client (reply to cast)

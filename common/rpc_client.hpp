@@ -37,7 +37,6 @@ class RpcChannel {
   // Same contract as exchange() below. Waits for the connection first when
   // there is none (the first call, or after the agent went away).
   Result<protocol::CallReply> call(const protocol::CallRequest& request, const RpcOptions& options);
-  const std::string& endpoint() const { return endpoint_; }
 
  private:
   class Connection;

@@ -13,17 +13,12 @@
 #include "agent/signals.hpp"
 #include "common/curve.hpp"
 #include "common/endpoint.hpp"
+#include "common/host_name.hpp"
 #include "common/member_rules.hpp"
 #include "common/protocol.hpp"
 
 namespace rpclb {
 namespace {
-
-std::string host_name() {
-  char buffer[256] = {};
-  ::gethostname(buffer, sizeof buffer - 1);
-  return buffer;
-}
 
 Status check_range(std::string_view what, std::uint64_t value, std::uint64_t low, std::uint64_t high) {
   if (value >= low && value <= high) return {};

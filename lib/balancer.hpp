@@ -25,6 +25,7 @@
 #include "common/membership.hpp"
 #include "common/protocol.hpp"
 #include "common/rpc_client.hpp"
+#include "rpclb/client.hpp"
 #include "rpclb/error.hpp"
 
 namespace rpclb {
@@ -32,7 +33,7 @@ namespace rpclb {
 struct BalancerOptions {
   std::vector<std::string> bus;
   std::string group;
-  std::string algorithm = "random";
+  std::string algorithm = kDefaultAlgorithm;
   algorithms::AlgorithmOptions algorithm_options;
   std::vector<std::string> match;  // exact names or /regex/
   std::optional<std::string> key;  // for key-routed algorithms

@@ -3,16 +3,14 @@
 #include <algorithm>
 #include <string>
 
+#include "common/fnv1a.hpp"
+
 namespace rpclb::algorithms {
 
 std::uint64_t ring_hash(std::string_view bytes) {
   // FNV-1a, then MurmurHash3's 64-bit finalizer: FNV alone spreads similar
   // strings ("node-1#7", "node-1#8") poorly across the ring.
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
+  std::uint64_t h = fnv1a(bytes);
   h ^= h >> 33;
   h *= 0xff51afd7ed558ccdull;
   h ^= h >> 33;

@@ -24,11 +24,14 @@
 
 namespace rpclb {
 
+// The selection algorithm when none is named, as in the model.
+inline constexpr const char* kDefaultAlgorithm = "random";
+
 struct ClientOptions {
   std::string group;
   // Bus hubs; empty: $RPCLB_BUS, else tcp://127.0.0.1:7400.
   std::vector<std::string> bus;
-  std::string algorithm = "random";
+  std::string algorithm = kDefaultAlgorithm;
   std::map<std::string, std::string> algorithm_options;  // the CLI's --opt key=value
   // Members to consider: exact names or /regex/ (whole-name match); empty: all.
   std::vector<std::string> match;

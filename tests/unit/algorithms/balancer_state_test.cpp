@@ -1,4 +1,5 @@
 #include "algorithms/balancer_state.hpp"
+#include "common/fnv1a.hpp"
 
 #include <unistd.h>
 
@@ -120,6 +121,19 @@ TEST(StateFileName, SeparatesGroupsAndBuses) {
   EXPECT_NE(a, state_file_name("web", "tcp://127.0.0.1:7500,"));
   EXPECT_NE(state_file_name("a/b", ""), state_file_name("a_b", ""));
   EXPECT_EQ(state_file_name("../../etc", "").find('/'), std::string::npos);
+}
+
+// The name is FNV-1a of "GROUP\nBUS", the same from every build and standard
+// library, so the CLI and any program using the library share one file.
+TEST(StateFileName, IsTheSameInEveryBuild) {
+  EXPECT_EQ(state_file_name("web", "tcp://127.0.0.1:7400,"), "web.c7e7c7ad4e18965e.state");
+}
+
+TEST(Fnv1a, MatchesTheReferenceVectors) {
+  EXPECT_EQ(fnv1a(""), 0xcbf29ce484222325ull);
+  EXPECT_EQ(fnv1a("a"), 0xaf63dc4c8601ec8cull);
+  EXPECT_EQ(fnv1a("foobar"), 0x85944171f73967e8ull);
+  EXPECT_EQ(Fnv1a().add("foo").add("bar").value(), fnv1a("foobar"));
 }
 
 }  // namespace
