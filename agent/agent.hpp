@@ -10,7 +10,7 @@
 #include <string>
 
 #include "agent/agent_config.hpp"
-#include "agent/stop_source.hpp"
+#include "common/stop_source.hpp"
 
 namespace rpclb::agent {
 

@@ -4,15 +4,12 @@
 //   outstanding  per node: selections this caller made and has not released
 //                (`rpclb select` +1, `rpclb release` / end of `rpclb call` -1)
 //
-// The CLI is a fresh process per command, so the state of one balancer
-// (group + bus) lives in a file that is locked from load to save
-// (StateFile): every choice on a host happens as if one long-lived balancer
-// made it. Outstanding counts belong to the caller, not to a policy, so
+// Where it is kept, and how it is locked, is state_store.hpp's business.
+// Outstanding counts belong to the caller, not to a policy, so
 // `rpclb release GROUP NODE` needs no --algorithm.
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <map>
 #include <span>
 #include <string>
@@ -60,37 +57,5 @@ class BalancerState {
   Entries outstanding_;
   std::uint64_t generation_ = 0;
 };
-
-// An open, exclusively locked state file. The lock is released (and the file
-// closed) on destruction, so at most one process is ever between load() and
-// save() for a balancer.
-class StateFile {
- public:
-  // Opens (creating if needed) and locks `path`; waits for other holders up to
-  // `lock_timeout_ms`.
-  static Result<StateFile> open(const std::filesystem::path& path, int lock_timeout_ms = 2000);
-  StateFile(StateFile&& other) noexcept;
-  StateFile& operator=(StateFile&& other) noexcept;
-  StateFile(const StateFile&) = delete;
-  StateFile& operator=(const StateFile&) = delete;
-  ~StateFile();
-
-  // A corrupt or unreadable file yields an empty state: losing a rotation
-  // position is harmless, refusing to balance is not.
-  BalancerState load() const;
-  Status save(const BalancerState& state) const;
-
- private:
-  explicit StateFile(int fd) : fd_(fd) {}
-  int fd_ = -1;
-};
-
-// Where state files live: $RPCLB_STATE_DIR, else $XDG_RUNTIME_DIR/rpclb, else
-// /tmp/rpclb-<uid>. The folder is created private (0700) and refused if
-// another user owns it.
-Result<std::filesystem::path> state_directory();
-
-// One file per balancer: the group and the bus it was discovered on.
-std::string state_file_name(std::string_view group, std::string_view bus_identity);
 
 }  // namespace rpclb::algorithms

@@ -31,7 +31,8 @@ std::uint64_t load_version(std::span<const protocol::MemberInfo> members) {
   return fingerprint(members, true);
 }
 
-Result<std::vector<std::size_t>> SelectionAlgorithm::choose_many(const Selection& selection, std::size_t count) {
+Result<std::vector<std::size_t>> SelectionAlgorithm::choose_many(const Selection& selection, BalancerState& /*state*/,
+                                                                 std::size_t count) {
   std::vector<std::size_t> order(selection.members.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::shuffle(order.begin(), order.end(), selection.rng);

@@ -9,8 +9,9 @@
 // A policy lives in its own folder under algorithms/ and is registered by
 // name in algorithms/registry.cpp; docs/writing-an-algorithm.md walks through
 // one. Policies are pure functions of what they are handed: the members, the
-// caller's key, the balancer's state and a random source. They never touch
-// sockets or files, which keeps them trivially unit-testable.
+// caller's key and a random source (Selection, read-only), and the balancer's
+// state (BalancerState, theirs to change, passed on its own). They never
+// touch sockets or files, which keeps them trivially unit-testable.
 #pragma once
 
 #include <cstddef>
@@ -37,7 +38,6 @@ struct Selection {
   // Never empty; ordered by name, so positions are stable across callers.
   std::span<const protocol::MemberInfo> members;
   std::optional<std::string> key;  // `--key`, for key-routed policies
-  BalancerState& state;            // survives across rpclb invocations on this host
   std::mt19937_64& rng;
   // Equal for equal member lists (names, order, weights): policies key their
   // caches (a hash ring, a weighted schedule) on it. 0 means unknown.
@@ -49,26 +49,36 @@ struct Selection {
 std::uint64_t membership_version(std::span<const protocol::MemberInfo> members);
 std::uint64_t load_version(std::span<const protocol::MemberInfo> members);
 
+// What a policy keeps in BalancerState, which decides when its balancer
+// locks the state store (the state file every rpclb on the host shares):
+//   none        never: the policy reads no state
+//   counters    to choose: it keeps a position (round robin)
+//   selections  to choose, and again when a call ends: it counts this host's
+//               outstanding selections of each member, and a call's end
+//               releases one
+enum class StateUse { none, counters, selections };
+
 class SelectionAlgorithm {
  public:
   virtual ~SelectionAlgorithm() = default;
 
+  // `state` survives across rpclb invocations on this host; a policy changes
+  // it only through this parameter.
   // Index into selection.members of the chosen member.
-  virtual Result<std::size_t> choose_one(const Selection& selection) = 0;
+  virtual Result<std::size_t> choose_one(const Selection& selection, BalancerState& state) = 0;
 
   // Up to `count` distinct members, best first. The default is the model's
   // fallback for policies with no multi-node notion: a random distinct subset
   // in random order.
-  virtual Result<std::vector<std::size_t>> choose_many(const Selection& selection, std::size_t count);
+  virtual Result<std::vector<std::size_t>> choose_many(const Selection& selection, BalancerState& state,
+                                                       std::size_t count);
 
   // The caller is done with a member it selected earlier. The default drops
   // one outstanding selection of it, which is what connection-tracking
   // policies count; it is harmless for the others.
   virtual void release(std::string_view node, BalancerState& state) { state.release(node); }
 
-  // Whether this policy reads or writes BalancerState. Stateless policies skip
-  // the state file on selection.
-  virtual bool stateful() const { return false; }
+  virtual StateUse state_use() const { return StateUse::none; }
 };
 
 // A member's load as this caller sees it: the calls in flight the agent last

@@ -21,7 +21,7 @@ rpclb::Balancer make_balancer(const std::string& bus, const std::string& group, 
   options.group = group;
   options.algorithm = "random";
   options.membership_refresh = std::chrono::seconds(1);
-  options.persist_state = false;
+  options.shared_state = false;
   options.context = &context;
   auto balancer = rpclb::Balancer::create(std::move(options));
   if (!balancer) {

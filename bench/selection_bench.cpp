@@ -33,18 +33,17 @@ void select_one(benchmark::State& run, std::string_view algorithm) {
   }
   BalancerState state;
   std::mt19937_64 rng(42);
-  const Selection selection{members, std::string("user-1234"),    state,
-                            rng,     membership_version(members), load_version(members)};
+  const Selection selection{members, std::string("user-1234"), rng, membership_version(members), load_version(members)};
   std::vector<std::string> keys;
   for (int i = 0; i < 1024; ++i) keys.push_back("user-" + std::to_string(i));
   std::size_t round = 0;
   for (auto _ : run) {
     Selection keyed = selection;
     keyed.key = keys[round++ & 1023];
-    auto chosen = (*policy)->choose_one(keyed);
+    auto chosen = (*policy)->choose_one(keyed, state);
     benchmark::DoNotOptimize(chosen);
     // Connection-tracking policies: release at once, as `rpclb call` does.
-    if ((*policy)->stateful() && chosen.ok()) (*policy)->release(members[*chosen].name, state);
+    if ((*policy)->state_use() == StateUse::selections && chosen.ok()) (*policy)->release(members[*chosen].name, state);
   }
 }
 
@@ -57,10 +56,10 @@ void weighted_cold(benchmark::State& run) {
   for (auto& member : members) member.weight = 1 + rng() % 1000000;
   BalancerState state;
   std::mt19937_64 random(42);
-  const Selection selection{members, std::nullopt, state, random, membership_version(members), load_version(members)};
+  const Selection selection{members, std::nullopt, random, membership_version(members), load_version(members)};
   for (auto _ : run) {
     auto policy = make_algorithm("weighted_round_robin", {});
-    auto chosen = (*policy)->choose_one(selection);
+    auto chosen = (*policy)->choose_one(selection, state);
     benchmark::DoNotOptimize(chosen);
   }
 }

@@ -2,11 +2,12 @@
 
 #include "algorithms/registry.hpp"
 #include "cli/output.hpp"
+#include "common/bus_client.hpp"
+#include "common/group_watcher.hpp"
 #include "common/json_msgpack.hpp"
+#include "common/signals.hpp"
 #include "lib/balancer.hpp"
-
-#include <pthread.h>
-#include <signal.h>
+#include "lib/fan_out.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -28,6 +29,10 @@ Result<algorithms::AlgorithmOptions> parse_opts(const std::vector<std::string>& 
   return options;
 }
 
+Result<std::optional<CurveConfig>> client_curve(const CommonOptions& common) {
+  return load_client_curve(common.curve_secret, common.curve_server_key, "--curve-secret and --curve-server-key");
+}
+
 Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags& selection, const std::string& group) {
   // An algorithm named by a config file: its error names the file and line.
   if (!selection.algorithm_origin.empty()) {
@@ -37,7 +42,7 @@ Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags
   }
   auto opts = parse_opts(selection.opts);
   if (!opts) return opts.error();
-  auto curve = load_client_curve(common.curve_secret, common.curve_server_key, "--curve-secret and --curve-server-key");
+  auto curve = client_curve(common);
   if (!curve) return curve.error();
   BalancerOptions options;
   options.curve = *curve;
@@ -65,6 +70,27 @@ SelectionFlags match_only(const SelectionFlags& selection) {
 
 Clock::time_point deadline_for(const CommonOptions& common) {
   return Clock::now() + std::chrono::milliseconds(common.timeout_ms);
+}
+
+// Commands about the whole bus (groups, status) have no group to balance:
+// they ask the hubs and the members directly.
+struct BusAccess {
+  zmq::context_t context;
+  DiscoveryOptions discovery;
+  RpcOptions transport;
+};
+
+Result<std::unique_ptr<BusAccess>> bus_access(const CommonOptions& common) {
+  auto curve = client_curve(common);
+  if (!curve) return curve.error();
+  auto access = std::make_unique<BusAccess>();
+  const auto deadline = deadline_for(common);
+  access->discovery.bus = common.bus;
+  access->discovery.deadline = std::min(deadline, Clock::now() + std::chrono::milliseconds(common.bus_timeout_ms));
+  access->discovery.curve = *curve;
+  access->transport.deadline = deadline;
+  access->transport.curve = *curve;
+  return access;
 }
 
 }  // namespace
@@ -118,40 +144,31 @@ int keygen_command(const CommonOptions& common, const std::string& prefix) {
 }
 
 int watch_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group) {
+  // SIGINT/SIGTERM arrive on a descriptor the watch polls, so the command
+  // ends cleanly with exit code 0. Made before any socket exists, so
+  // ZeroMQ's threads inherit the blocked mask.
+  SignalFd interrupted;
   auto balancer = make_balancer(common, match_only(selection), group);
   if (!balancer) return report(balancer.error(), common.json);
-  // SIGINT/SIGTERM stay pending instead of killing us; the watch loop sees
-  // them and returns, so the command ends cleanly with exit code 0. Blocked
-  // before the first socket exists, so ZeroMQ's threads inherit the mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  auto interrupted = [] {
-    sigset_t pending;
-    sigpending(&pending);
-    return sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1;
-  };
-  auto watched = balancer->watch(
-      [&](std::string_view event, const protocol::MemberInfo& member) {
-        if (common.json) {
-          print_json({{"event", event}, {"member", member_json(member)}});
-        } else {
-          std::printf("%.*s %s endpoint=%s load=%u weight=%u\n", static_cast<int>(event.size()), event.data(),
-                      member.name.c_str(), member.endpoint.c_str(), member.load, member.weight);
-        }
-        std::fflush(stdout);  // one event per line, as it happens, even into a pipe
-      },
-      interrupted);
+  auto watched = watch_group(balancer->context(), group, balancer->filter(), balancer->discovery(deadline_for(common)),
+                             interrupted, [&](std::string_view event, const protocol::MemberInfo& member) {
+                               if (common.json) {
+                                 print_json({{"event", event}, {"member", member_json(member)}});
+                               } else {
+                                 std::printf("%.*s %s endpoint=%s load=%u weight=%u\n", static_cast<int>(event.size()),
+                                             event.data(), member.name.c_str(), member.endpoint.c_str(), member.load,
+                                             member.weight);
+                               }
+                               std::fflush(stdout);  // one event per line, as it happens, even into a pipe
+                             });
   if (!watched) return report(watched.error(), common.json);
   return kExitOk;
 }
 
 int groups_command(const CommonOptions& common) {
-  auto balancer = make_balancer(common, {}, "");
-  if (!balancer) return report(balancer.error(), common.json);
-  auto members = balancer->all_members(deadline_for(common));
+  auto bus = bus_access(common);
+  if (!bus) return report(bus.error(), common.json);
+  auto members = fetch_members((*bus)->context, "", (*bus)->discovery);
   if (!members) return report(members.error(), common.json);
   std::map<std::string, int> counts;
   for (const auto& member : *members) {
@@ -171,9 +188,10 @@ namespace {
 
 // Calls sys.info on each node and prints one line (or object) per node;
 // exits with the first failure's code.
-int ping_nodes(const CommonOptions& common, Balancer& balancer, const std::vector<protocol::MemberInfo>& nodes) {
+int ping_nodes(const CommonOptions& common, zmq::context_t& context, const RpcOptions& transport,
+               const std::vector<protocol::MemberInfo>& nodes) {
   const auto results =
-      balancer.call_each(nodes, "sys.info", json_to_msgpack(nlohmann::json::array()), deadline_for(common), 16);
+      call_each(context, nodes, FanOut{"sys.info", json_to_msgpack(nlohmann::json::array()), transport, 16});
   int exit_code = kExitOk;
   auto array = nlohmann::json::array();
   for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -209,20 +227,21 @@ int ping_nodes(const CommonOptions& common, Balancer& balancer, const std::vecto
 int ping_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group) {
   auto balancer = make_balancer(common, match_only(selection), group);
   if (!balancer) return report(balancer.error(), common.json);
-  auto members = balancer->members(deadline_for(common));
+  const auto deadline = deadline_for(common);
+  auto members = balancer->members(deadline);
   if (!members) return report(members.error(), common.json);
-  return ping_nodes(common, *balancer, *members);
+  return ping_nodes(common, balancer->context(), balancer->transport(deadline), *members);
 }
 
 int status_command(const CommonOptions& common, const std::string& node) {
-  auto balancer = make_balancer(common, {}, "");
-  if (!balancer) return report(balancer.error(), common.json);
-  auto members = balancer->all_members(deadline_for(common));
+  auto bus = bus_access(common);
+  if (!bus) return report(bus.error(), common.json);
+  auto members = fetch_members((*bus)->context, "", (*bus)->discovery);
   if (!members) return report(members.error(), common.json);
   std::erase_if(*members, [&](const protocol::MemberInfo& m) { return m.name != node; });
   if (members->empty())
     return report({ErrorCode::service_unavailable, "no node named " + node + " on the bus"}, common.json);
-  return ping_nodes(common, *balancer, *members);
+  return ping_nodes(common, (*bus)->context, (*bus)->transport, *members);
 }
 
 int fan_out_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
@@ -236,7 +255,8 @@ int fan_out_command(const CommonOptions& common, const SelectionFlags& selection
   const auto deadline = deadline_for(common);
   auto nodes = all ? balancer->members(deadline) : balancer->select(count, deadline);
   if (!nodes) return report(nodes.error(), common.json);
-  const auto results = balancer->call_each(*nodes, function, args.msgpack, deadline, parallel);
+  const auto results =
+      call_each(balancer->context(), *nodes, FanOut{function, args.msgpack, balancer->transport(deadline), parallel});
   int exit_code = kExitOk;
   auto array = nlohmann::json::array();
   for (std::size_t i = 0; i < nodes->size(); ++i) {

@@ -55,6 +55,11 @@ std::vector<protocol::MemberInfo> MembershipView::expire(Clock::time_point now) 
   return gone;
 }
 
+const protocol::MemberInfo* MembershipView::find(std::string_view name) const {
+  auto found = entries_.find(name);
+  return found == entries_.end() ? nullptr : &found->second.info;
+}
+
 std::vector<protocol::MemberInfo> MembershipView::members(std::string_view group) const {
   std::vector<protocol::MemberInfo> out;
   for (const auto& [name, entry] : entries_) {

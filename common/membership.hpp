@@ -41,6 +41,8 @@ class MembershipView {
 
   // Members of `group` (every member if empty), ordered by name.
   std::vector<protocol::MemberInfo> members(std::string_view group = {}) const;
+  // The member named `name`, or null.
+  const protocol::MemberInfo* find(std::string_view name) const;
   std::size_t size() const { return entries_.size(); }
   std::size_t bytes() const { return bytes_; }
   std::optional<Clock::time_point> next_expiry() const;

@@ -10,12 +10,12 @@
 #include <thread>
 
 #include "agent/agent.hpp"
-#include "agent/signals.hpp"
 #include "common/curve.hpp"
 #include "common/endpoint.hpp"
 #include "common/host_name.hpp"
 #include "common/member_rules.hpp"
 #include "common/protocol.hpp"
+#include "common/signals.hpp"
 
 namespace rpclb {
 namespace {
@@ -127,7 +127,7 @@ struct Agent::State {
   explicit State(agent::AgentConfig config) : config(std::move(config)) {}
 
   agent::AgentConfig config;
-  agent::StopRequest stop_request;
+  StopRequest stop_request;
   std::thread serving;  // runs the event loop after start()
   std::string endpoint;
   bool started = false;
@@ -214,7 +214,7 @@ void Agent::stop() {
 Status Agent::run_until_signal() {
   if (state_->started) return make_error(ErrorCode::bad_request, "the agent is already started");
   state_->started = true;
-  agent::SignalFd signals;
+  SignalFd signals;
   try {
     agent::run_agent(state_->config, signals);
   } catch (const std::exception& e) {

@@ -1,6 +1,5 @@
 #include "lib/balancer.hpp"
 
-#include "algorithms/balancer_state.hpp"
 #include "algorithms/registry.hpp"
 #include "common/bus_client.hpp"
 #include "common/endpoint.hpp"
@@ -9,7 +8,6 @@
 #include "common/zmq_helpers.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <thread>
 
 namespace rpclb {
@@ -24,15 +22,13 @@ std::string bus_identity(const std::vector<std::string>& bus) {
   return id;
 }
 
-// What a reply means for the caller: a result (or a cast's acceptance) from
-// `node`, or the agent's error.
+}  // namespace
+
 Result<CallOutcome> outcome_of(const protocol::MemberInfo& node, protocol::CallReply reply,
-                               std::chrono::microseconds round_trip = {}) {
+                               std::chrono::microseconds round_trip) {
   if (reply.kind == protocol::CallReply::Kind::error) return reply.error;
   return CallOutcome{node, std::move(reply.value_msgpack), round_trip};
 }
-
-}  // namespace
 
 Result<Balancer> Balancer::create(BalancerOptions options) {
   auto filter = MatchFilter::parse(options.match);
@@ -47,6 +43,8 @@ Balancer::Balancer(BalancerOptions options, MatchFilter filter,
     : options_(std::move(options)),
       filter_(std::move(filter)),
       algorithm_(std::move(algorithm)),
+      state_(options_.shared_state ? algorithms::StateStore::shared_file(options_.group, bus_identity(options_.bus))
+                                   : algorithms::StateStore::in_memory()),
       own_context_(options_.context ? nullptr : std::make_unique<zmq::context_t>()),
       rng_(std::random_device{}()) {}
 
@@ -58,39 +56,7 @@ RpcChannel& Balancer::channel_to(const std::string& endpoint) {
   return found->second;
 }
 
-template <typename Use>
-auto Balancer::with_state(bool persistent, Use&& use) -> decltype(use(std::declval<algorithms::BalancerState&>())) {
-  if (!persistent) {
-    algorithms::BalancerState scratch;
-    return use(scratch);
-  }
-  if (!options_.persist_state) return use(memory_state_);
-  auto dir = algorithms::state_directory();
-  if (!dir) return dir.error();
-  auto file =
-      algorithms::StateFile::open(*dir / algorithms::state_file_name(options_.group, bus_identity(options_.bus)));
-  if (!file) return file.error();
-  auto state = file->load();
-  auto result = use(state);
-  if (state.changed()) {
-    if (auto saved = file->save(state); !saved) return saved.error();
-  }
-  return result;
-}
-
-Result<std::vector<protocol::MemberInfo>> Balancer::discover(Clock::time_point deadline) {
-  const auto now = Clock::now();
-  if (cached_at_ && now - *cached_at_ < options_.membership_refresh) return cached_group_;
-  if (options_.group.empty()) return make_error(ErrorCode::bad_request, "a group name is required");
-  auto group = fetch_members(context(), options_.group, discovery_options(deadline));
-  if (group && options_.membership_refresh.count() > 0) {
-    cached_group_ = *group;
-    cached_at_ = now;
-  }
-  return group;
-}
-
-DiscoveryOptions Balancer::discovery_options(Clock::time_point deadline) const {
+DiscoveryOptions Balancer::discovery(Clock::time_point deadline) const {
   DiscoveryOptions discovery;
   discovery.bus = options_.bus;
   discovery.deadline = std::min(deadline, Clock::now() + options_.bus_timeout);
@@ -98,21 +64,30 @@ DiscoveryOptions Balancer::discovery_options(Clock::time_point deadline) const {
   return discovery;
 }
 
-std::vector<protocol::MemberInfo> Balancer::filtered(const std::vector<protocol::MemberInfo>& group) const {
-  return filter_.apply(group);
+RpcOptions Balancer::transport(Clock::time_point deadline) const {
+  return RpcOptions{deadline, options_.connect_timeout, options_.curve};
 }
 
-Result<std::vector<protocol::MemberInfo>> Balancer::candidates(Clock::time_point deadline,
-                                                               const std::set<std::string>& excluded,
-                                                               std::vector<protocol::MemberInfo>& group) {
+Result<std::vector<protocol::MemberInfo>> Balancer::discover(Clock::time_point deadline) {
+  const auto now = Clock::now();
+  if (cached_at_ && now - *cached_at_ < options_.membership_refresh) return cached_group_;
+  if (options_.group.empty()) return make_error(ErrorCode::bad_request, "a group name is required");
+  auto group = fetch_members(context(), options_.group, discovery(deadline));
+  if (group && options_.membership_refresh.count() > 0) {
+    cached_group_ = *group;
+    cached_at_ = now;
+  }
+  return group;
+}
+
+Result<Balancer::Candidates> Balancer::candidates(Clock::time_point deadline, const std::set<std::string>& excluded) {
   const auto stop_waiting = std::min(deadline, Clock::now() + options_.wait_for_member);
   while (true) {
-    auto found = discover(deadline);
-    if (!found) return found.error();
-    group = std::move(found).value();
-    auto matching = filtered(group);
+    auto group = discover(deadline);
+    if (!group) return group.error();
+    auto matching = filter_.apply(*group);
     std::erase_if(matching, [&](const protocol::MemberInfo& m) { return excluded.contains(m.name); });
-    if (!matching.empty()) return matching;
+    if (!matching.empty()) return Candidates{std::move(group).value(), std::move(matching)};
     if (!excluded.empty()) {
       return make_error(ErrorCode::service_unavailable,
                         "no member of group " + options_.group + " could take the request");
@@ -127,158 +102,80 @@ Result<std::vector<protocol::MemberInfo>> Balancer::candidates(Clock::time_point
 }
 
 Result<std::vector<protocol::MemberInfo>> Balancer::members(Clock::time_point deadline) {
-  std::vector<protocol::MemberInfo> group;
-  return candidates(deadline, {}, group);
+  auto found = candidates(deadline, {});
+  if (!found) return found.error();
+  return std::move(found->matching);
+}
+
+Result<std::vector<std::size_t>> Balancer::choose(const Candidates& found, std::size_t count,
+                                                  const std::optional<std::string>& key) {
+  const algorithms::Selection selection{found.matching, key ? key : options_.key, rng_,
+                                        algorithms::membership_version(found.matching),
+                                        algorithms::load_version(found.matching)};
+  std::vector<std::size_t> chosen;
+  auto choose_with = [&](algorithms::BalancerState& state) -> Status {
+    // Forget nodes that left; judged on the whole group, not the --match subset.
+    state.retain_only(found.group);
+    if (count == 1) {
+      auto one = algorithm_->choose_one(selection, state);
+      if (!one) return one.error();
+      chosen = {*one};
+    } else {
+      auto many = algorithm_->choose_many(selection, state, count);
+      if (!many) return many.error();
+      chosen = std::move(many).value();
+    }
+    return {};
+  };
+  // A policy that keeps no state is handed a scratch one: no lock to take.
+  algorithms::BalancerState scratch;
+  const auto done =
+      algorithm_->state_use() == algorithms::StateUse::none ? choose_with(scratch) : state_.update(choose_with);
+  if (!done) return done.error();
+  return chosen;
 }
 
 Result<std::vector<protocol::MemberInfo>> Balancer::select(std::size_t count, Clock::time_point deadline,
                                                            const std::set<std::string>& excluded,
                                                            const std::optional<std::string>& key) {
   if (count == 0) return make_error(ErrorCode::bad_request, "count must be at least 1");
-  std::vector<protocol::MemberInfo> group;
-  auto found = candidates(deadline, excluded, group);
+  auto found = candidates(deadline, excluded);
   if (!found) return found.error();
-  const auto& members = *found;
-  auto chosen =
-      with_state(algorithm_->stateful(), [&](algorithms::BalancerState& state) -> Result<std::vector<std::size_t>> {
-        // Forget nodes that left; judged on the whole group, not the --match subset.
-        state.retain_only(group);
-        const algorithms::Selection selection{members,
-                                              key ? key : options_.key,
-                                              state,
-                                              rng_,
-                                              algorithms::membership_version(members),
-                                              algorithms::load_version(members)};
-        if (count == 1) {
-          auto one = algorithm_->choose_one(selection);
-          if (!one) return one.error();
-          return std::vector<std::size_t>{*one};
-        }
-        return algorithm_->choose_many(selection, count);
-      });
+  auto chosen = choose(*found, count, key);
   if (!chosen) return chosen.error();
   std::vector<protocol::MemberInfo> out;
   for (auto index : *chosen) {
-    if (index >= members.size()) {
+    if (index >= found->matching.size()) {
       return make_error(ErrorCode::internal, "algorithm " + options_.algorithm + " chose a member that does not exist");
     }
-    out.push_back(members[index]);
+    out.push_back(found->matching[index]);
   }
   return out;
 }
 
 Result<bool> Balancer::release(const std::string& node) {
   if (node.empty()) return make_error(ErrorCode::bad_request, "a node name is required");
-  return with_state(true, [&](algorithms::BalancerState& state) -> Result<bool> {
-    const bool outstanding = state.outstanding(node) > 0;
+  bool outstanding = false;
+  auto released = state_.update([&](algorithms::BalancerState& state) -> Status {
+    outstanding = state.outstanding(node) > 0;
     algorithm_->release(node, state);
-    return outstanding;
+    return {};
   });
+  if (!released) return released.error();
+  return outstanding;
 }
 
 Result<CallOutcome> Balancer::call_once(const protocol::MemberInfo& node, const protocol::CallRequest& request,
                                         Clock::time_point deadline) {
-  auto reply = channel_to(node.endpoint).call(request, RpcOptions{deadline, options_.connect_timeout, options_.curve});
-  // Only stateful policies counted the selection. A cast is released at once:
-  // its completion is not tracked (the model leaked one count per cast).
-  if (algorithm_->stateful()) {
+  auto reply = channel_to(node.endpoint).call(request, transport(deadline));
+  // Only policies that count selections took one to give back. A cast is
+  // released at once: its completion is not tracked (the model leaked one
+  // count per cast).
+  if (algorithm_->state_use() == algorithms::StateUse::selections) {
     if (auto released = release(node.name); !released) return released.error();
   }
   if (!reply) return reply.error();
   return outcome_of(node, std::move(reply).value());
-}
-
-std::vector<Result<CallOutcome>> Balancer::call_each(const std::vector<protocol::MemberInfo>& nodes,
-                                                     const std::string& function, const std::string& args_msgpack,
-                                                     Clock::time_point deadline, std::size_t parallel) {
-  std::vector<std::optional<Result<CallOutcome>>> results(nodes.size());
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    for (std::size_t i = next++; i < nodes.size(); i = next++) {
-      protocol::CallRequest request{std::random_device{}(), protocol::CallMode::call, function, args_msgpack,
-                                    static_cast<std::uint32_t>(remaining(deadline).count())};
-      // One socket per call: RpcChannel is not thread-safe, the context is.
-      const auto sent = Clock::now();
-      auto reply = exchange(context(), nodes[i].endpoint, request,
-                            RpcOptions{deadline, options_.connect_timeout, options_.curve});
-      const auto round_trip = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent);
-      results[i] = reply ? outcome_of(nodes[i], std::move(reply).value(), round_trip) : reply.error();
-    }
-  };
-  std::vector<std::thread> threads;
-  for (std::size_t t = 0; t < std::max<std::size_t>(1, std::min(parallel, nodes.size())); ++t)
-    threads.emplace_back(worker);
-  for (auto& thread : threads) thread.join();
-  std::vector<Result<CallOutcome>> out;
-  for (auto& result : results) out.push_back(std::move(*result));
-  return out;
-}
-
-Status Balancer::watch(const WatchEvent& emit, const std::function<bool()>& should_stop) {
-  if (options_.group.empty()) return make_error(ErrorCode::bad_request, "a group name is required");
-  // Subscribe before the snapshot, so no change can fall between the two.
-  std::vector<zmq::socket_t> subscriptions;
-  for (const auto& endpoint : options_.bus) {
-    auto address = bus_address(endpoint);
-    if (!address) return address.error();
-    auto socket = make_socket(context(), zmq::socket_type::sub);
-    secure_client(socket, options_.curve);
-    socket.set(zmq::sockopt::subscribe, "");
-    socket.connect(address->updates);
-    subscriptions.push_back(std::move(socket));
-  }
-  std::map<std::string, protocol::MemberInfo, std::less<>> known;
-  auto in_scope = [&](const protocol::MemberInfo& m) {
-    return filter_.matches(m.name) && std::find(m.groups.begin(), m.groups.end(), options_.group) != m.groups.end();
-  };
-  auto apply = [&](const protocol::MemberInfo& member) {
-    auto found = known.find(member.name);
-    if (!in_scope(member)) {
-      if (found != known.end()) {
-        emit("leave", found->second);
-        known.erase(found);
-      }
-      return;
-    }
-    if (found == known.end()) {
-      known.emplace(member.name, member);
-      emit("join", member);
-    } else if (!(found->second == member)) {
-      found->second = member;
-      emit("update", member);
-    }
-  };
-  auto group = fetch_members(context(), options_.group, discovery_options(Clock::now() + options_.bus_timeout));
-  if (!group) return group.error();
-  for (const auto& member : *group) apply(member);
-
-  std::vector<zmq::pollitem_t> items;
-  for (auto& socket : subscriptions) items.push_back({socket.handle(), 0, ZMQ_POLLIN, 0});
-  std::vector<zmq::message_t> parts;
-  while (!should_stop()) {
-    zmq::poll(items.data(), items.size(), std::chrono::milliseconds(200));
-    for (auto& socket : subscriptions) {
-      while (receive_multipart(socket, parts)) {
-        if (parts.size() != 1) continue;
-        auto message = protocol::decode(as_view(parts[0]));
-        if (!message) continue;
-        if (auto* announce = std::get_if<protocol::Announce>(&*message)) {
-          if (validate_member(announce->member)) apply(announce->member);
-        } else if (auto* leave = std::get_if<protocol::Leave>(&*message)) {
-          auto found = known.find(leave->name);
-          if (found != known.end() && found->second.instance == leave->instance) {
-            emit("leave", found->second);
-            known.erase(found);
-          }
-        }
-      }
-    }
-  }
-  return {};
-}
-
-Result<std::vector<protocol::MemberInfo>> Balancer::all_members(Clock::time_point deadline) {
-  return fetch_members(context(), "", discovery_options(deadline));
 }
 
 Result<CallOutcome> Balancer::call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,

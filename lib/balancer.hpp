@@ -7,9 +7,7 @@
 
 #include <zmq.hpp>
 
-#include <atomic>
 #include <chrono>
-#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -19,6 +17,7 @@
 #include <vector>
 
 #include "algorithms/selection_algorithm.hpp"
+#include "algorithms/state_store.hpp"
 #include "common/bus_client.hpp"
 #include "common/curve.hpp"
 #include "common/match_filter.hpp"
@@ -29,6 +28,12 @@
 #include "rpclb/error.hpp"
 
 namespace rpclb {
+
+struct CallOutcome {
+  protocol::MemberInfo node;                // who served it
+  std::string value_msgpack;                // the result (empty for a cast)
+  std::chrono::microseconds round_trip{0};  // request sent to reply decoded (fan-out)
+};
 
 struct BalancerOptions {
   std::vector<std::string> bus;
@@ -54,16 +59,11 @@ struct BalancerOptions {
   // reuse a discovered member list for this long instead of asking the bus
   // on every operation,
   std::chrono::milliseconds membership_refresh{0};
-  // keep balancer state in memory instead of the shared state file,
-  bool persist_state = true;
+  // keep the algorithm's state in the file every rpclb on this host shares
+  // (true), or in this balancer's memory (false; algorithms/state_store.hpp),
+  bool shared_state = true;
   // and share one ZeroMQ context (caller-owned) between balancers.
   zmq::context_t* context = nullptr;
-};
-
-struct CallOutcome {
-  protocol::MemberInfo node;                // who served it
-  std::string value_msgpack;                // the result (empty for a cast)
-  std::chrono::microseconds round_trip{0};  // request sent to reply decoded (call_each)
 };
 
 class Balancer {
@@ -82,57 +82,52 @@ class Balancer {
   // Tells the algorithm this caller is done with `node`: true if an
   // outstanding selection of it was dropped, false if there was none.
   Result<bool> release(const std::string& node);
-  // Runs `function` on each of `nodes` (no selection, no retries), at most
-  // `parallel` at a time; results come back in the order of `nodes`.
-  std::vector<Result<CallOutcome>> call_each(const std::vector<protocol::MemberInfo>& nodes,
-                                             const std::string& function, const std::string& args_msgpack,
-                                             Clock::time_point deadline, std::size_t parallel);
-  // Follows the group's membership until `should_stop` says so (asked every 200 ms): first a "join" for
-  // each current member, then "join", "update" (load, endpoint, weight) and
-  // "leave" as hubs report them (the Clone pattern: subscribe, snapshot, then
-  // apply updates). Members outside --match are not reported.
-  using WatchEvent = std::function<void(std::string_view event, const protocol::MemberInfo& member)>;
-  Status watch(const WatchEvent& emit, const std::function<bool()>& should_stop);
-
-  // Every member on the bus, in every group (before --match).
-  Result<std::vector<protocol::MemberInfo>> all_members(Clock::time_point deadline);
-
   // Selects a member and runs `function` on it; a call is released when it
   // ends. A member that could not take the request is not chosen again, and
   // up to `retries` others are tried.
   Result<CallOutcome> call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,
                            Clock::time_point deadline, const std::optional<std::string>& key = std::nullopt);
 
+  // How this balancer reaches the bus and its members, for what works beside
+  // it on the same members (fan-out, watching).
+  zmq::context_t& context() { return options_.context ? *options_.context : *own_context_; }
+  DiscoveryOptions discovery(Clock::time_point deadline) const;
+  RpcOptions transport(Clock::time_point deadline) const;
+  const MatchFilter& filter() const { return filter_; }
+
  private:
+  // What the bus says about the group: all of it (before --match), and the
+  // members that may be chosen (after --match, without the excluded).
+  struct Candidates {
+    std::vector<protocol::MemberInfo> group;
+    std::vector<protocol::MemberInfo> matching;
+  };
+
   Balancer(BalancerOptions options, MatchFilter filter, std::unique_ptr<algorithms::SelectionAlgorithm> algorithm);
   // Every member of the group, as the bus knows it (before --match).
   Result<std::vector<protocol::MemberInfo>> discover(Clock::time_point deadline);
-  DiscoveryOptions discovery_options(Clock::time_point deadline) const;
-  // Members that pass --match and are not excluded, waiting up to
-  // wait_for_member for one to join when there are none.
-  Result<std::vector<protocol::MemberInfo>> candidates(Clock::time_point deadline,
-                                                       const std::set<std::string>& excluded,
-                                                       std::vector<protocol::MemberInfo>& group);
+  // Waits up to wait_for_member for a member to match when none does.
+  Result<Candidates> candidates(Clock::time_point deadline, const std::set<std::string>& excluded);
+  Result<std::vector<std::size_t>> choose(const Candidates& found, std::size_t count,
+                                          const std::optional<std::string>& key);
   Result<CallOutcome> call_once(const protocol::MemberInfo& node, const protocol::CallRequest& request,
                                 Clock::time_point deadline);
-  std::vector<protocol::MemberInfo> filtered(const std::vector<protocol::MemberInfo>& group) const;
-  // Runs `use` with the balancer's state: the locked state file when
-  // `persistent`, else a scratch state that is thrown away.
-  template <typename Use>
-  auto with_state(bool persistent, Use&& use) -> decltype(use(std::declval<algorithms::BalancerState&>()));
-
-  zmq::context_t& context() { return options_.context ? *options_.context : *own_context_; }
   RpcChannel& channel_to(const std::string& endpoint);
 
   BalancerOptions options_;
   MatchFilter filter_;
   std::unique_ptr<algorithms::SelectionAlgorithm> algorithm_;
+  algorithms::StateStore state_;
   std::unique_ptr<zmq::context_t> own_context_;
   std::mt19937_64 rng_;
-  algorithms::BalancerState memory_state_;          // when !persist_state
   std::vector<protocol::MemberInfo> cached_group_;  // when membership_refresh > 0
   std::optional<Clock::time_point> cached_at_;
   std::map<std::string, RpcChannel, std::less<>> channels_;  // by endpoint
 };
+
+// What a reply means for the caller: a result (or a cast's acceptance) from
+// `node`, or the agent's error.
+Result<CallOutcome> outcome_of(const protocol::MemberInfo& node, protocol::CallReply reply,
+                               std::chrono::microseconds round_trip = {});
 
 }  // namespace rpclb

@@ -94,7 +94,7 @@ Result<Client> Client::create_checked(ClientOptions options) {
   balancer.retry_on_timeout = options.retry_on_timeout;
   balancer.wait_for_member = options.wait_for_member;
   balancer.membership_refresh = options.membership_refresh;
-  balancer.persist_state = options.shared_state;
+  balancer.shared_state = options.shared_state;
   balancer.curve = std::move(curve).value();
   auto created = Balancer::create(std::move(balancer));
   if (!created) return created.error();

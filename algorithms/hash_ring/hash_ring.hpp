@@ -27,8 +27,9 @@ class HashRingAlgorithm final : public SelectionAlgorithm {
  public:
   explicit HashRingAlgorithm(std::uint32_t vnodes = kDefaultVnodes) : vnodes_(vnodes) {}
 
-  Result<std::size_t> choose_one(const Selection& selection) override;
-  Result<std::vector<std::size_t>> choose_many(const Selection& selection, std::size_t count) override;
+  Result<std::size_t> choose_one(const Selection& selection, BalancerState& state) override;
+  Result<std::vector<std::size_t>> choose_many(const Selection& selection, BalancerState& state,
+                                               std::size_t count) override;
 
  private:
   struct Point {

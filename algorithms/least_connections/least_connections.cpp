@@ -2,14 +2,14 @@
 
 namespace rpclb::algorithms {
 
-bool LeastConnectionsAlgorithm::index_is_current(const Selection& selection) const {
-  return selection.load_version != 0 && selection.load_version == load_version_ && &selection.state == state_ &&
-         selection.state.generation() == state_generation_ && selection.members.size() == size_;
+bool LeastConnectionsAlgorithm::index_is_current(const Selection& selection, const BalancerState& state) const {
+  return selection.load_version != 0 && selection.load_version == load_version_ && &state == state_ &&
+         state.generation() == state_generation_ && selection.members.size() == size_;
 }
 
-void LeastConnectionsAlgorithm::rebuild(const Selection& selection) {
+void LeastConnectionsAlgorithm::rebuild(const Selection& selection, const BalancerState& state) {
   const auto& members = selection.members;
-  state_ = &selection.state;
+  state_ = &state;
   load_version_ = selection.load_version;
   size_ = members.size();
   load_.assign(members.size(), 0);
@@ -17,7 +17,7 @@ void LeastConnectionsAlgorithm::rebuild(const Selection& selection) {
   buckets_.clear();
   by_name_.clear();
   // Members and outstanding counts are both ordered by name: walk them together.
-  const auto& outstanding = selection.state.outstanding_by_node();
+  const auto& outstanding = state.outstanding_by_node();
   auto next_count = outstanding.begin();
   for (std::uint32_t i = 0; i < members.size(); ++i) {
     while (next_count != outstanding.end() && next_count->first < members[i].name) ++next_count;
@@ -45,13 +45,13 @@ void LeastConnectionsAlgorithm::move(std::uint32_t member, std::int64_t new_load
   load_[member] = new_load;
 }
 
-Result<std::size_t> LeastConnectionsAlgorithm::choose_one(const Selection& selection) {
-  if (!index_is_current(selection)) rebuild(selection);
+Result<std::size_t> LeastConnectionsAlgorithm::choose_one(const Selection& selection, BalancerState& state) {
+  if (!index_is_current(selection, state)) rebuild(selection, state);
   const auto& least = buckets_.begin()->second;
   const auto chosen = least[uniform_index(selection.rng, least.size())];
-  selection.state.acquire(selection.members[chosen].name);
+  state.acquire(selection.members[chosen].name);
   move(chosen, load_[chosen] + 1);
-  state_generation_ = selection.state.generation();
+  state_generation_ = state.generation();
   return std::size_t{chosen};
 }
 

@@ -20,13 +20,13 @@ namespace rpclb::algorithms {
 
 class LeastConnectionsAlgorithm final : public SelectionAlgorithm {
  public:
-  Result<std::size_t> choose_one(const Selection& selection) override;
+  Result<std::size_t> choose_one(const Selection& selection, BalancerState& state) override;
   void release(std::string_view node, BalancerState& state) override;
-  bool stateful() const override { return true; }
+  StateUse state_use() const override { return StateUse::selections; }
 
  private:
-  bool index_is_current(const Selection& selection) const;
-  void rebuild(const Selection& selection);
+  bool index_is_current(const Selection& selection, const BalancerState& state) const;
+  void rebuild(const Selection& selection, const BalancerState& state);
   void move(std::uint32_t member, std::int64_t new_load);
 
   // Which state and members the index describes.

@@ -9,8 +9,8 @@ namespace rpclb::algorithms {
 
 class PowerOfTwoAlgorithm final : public SelectionAlgorithm {
  public:
-  Result<std::size_t> choose_one(const Selection& selection) override;
-  bool stateful() const override { return true; }
+  Result<std::size_t> choose_one(const Selection& selection, BalancerState& state) override;
+  StateUse state_use() const override { return StateUse::selections; }
 };
 
 }  // namespace rpclb::algorithms

@@ -9,10 +9,11 @@ namespace rpclb::algorithms {
 
 class RoundRobinAlgorithm final : public SelectionAlgorithm {
  public:
-  Result<std::size_t> choose_one(const Selection& selection) override;
+  Result<std::size_t> choose_one(const Selection& selection, BalancerState& state) override;
   // The next `count` distinct members of the rotation, advancing it by as many.
-  Result<std::vector<std::size_t>> choose_many(const Selection& selection, std::size_t count) override;
-  bool stateful() const override { return true; }
+  Result<std::vector<std::size_t>> choose_many(const Selection& selection, BalancerState& state,
+                                               std::size_t count) override;
+  StateUse state_use() const override { return StateUse::counters; }
 };
 
 }  // namespace rpclb::algorithms

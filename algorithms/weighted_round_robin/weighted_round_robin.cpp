@@ -89,7 +89,7 @@ Result<WeightedRoundRobinAlgorithm::Weights> WeightedRoundRobinAlgorithm::parse_
   return weights;
 }
 
-Result<std::size_t> WeightedRoundRobinAlgorithm::choose_one(const Selection& selection) {
+Result<std::size_t> WeightedRoundRobinAlgorithm::choose_one(const Selection& selection, BalancerState& state) {
   const bool stale = selection.membership_version == 0 || selection.membership_version != order_version_ ||
                      order_members_ != selection.members.size();
   if (stale) {
@@ -103,8 +103,8 @@ Result<std::size_t> WeightedRoundRobinAlgorithm::choose_one(const Selection& sel
     order_version_ = selection.membership_version;
     order_members_ = selection.members.size();
   }
-  const std::int64_t next = std::clamp<std::int64_t>(selection.state.counter(kNextSlot), 0, kWrapAt - 1);
-  selection.state.set_counter(kNextSlot, (next + 1) % kWrapAt);
+  const std::int64_t next = std::clamp<std::int64_t>(state.counter(kNextSlot), 0, kWrapAt - 1);
+  state.set_counter(kNextSlot, (next + 1) % kWrapAt);
   return std::size_t{order_.turn(static_cast<std::uint64_t>(next) % order_.cycle())};
 }
 

@@ -100,6 +100,20 @@ TEST_F(Policies, CallsReleaseTheirSelection) {
   EXPECT_EQ(counts, (std::map<std::string, int>{{"a", 1}, {"b", 1}, {"c", 1}}));
 }
 
+// A call gives back only what its own choice took: round_robin counts no
+// selections, so its calls leave a script's `select` of least_connections
+// outstanding (they used to release it, and took the state lock twice).
+TEST_F(Policies, CallsOfAPolicyThatCountsNothingReleaseNothing) {
+  auto held = cluster.rpclb({"select", "web", "--algorithm", "least_connections"});
+  ASSERT_EQ(held.exit_code, 0) << held.err;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_EQ(cluster.rpclb({"call", "web", "sys.echo", "--algorithm", "round_robin"}).exit_code, 0);
+  }
+  auto released = cluster.rpclb({"release", "web", held.lines().at(0), "--json"});
+  ASSERT_EQ(released.exit_code, 0) << released.err;
+  EXPECT_EQ(released.json()["released"], true);
+}
+
 TEST_F(Policies, LeastConnectionsSteersAwayFromABusyAgent) {
   // Another caller keeps b busy with long sleeps; b announces its load on the bus.
   for (int i = 0; i < 2; ++i) {

@@ -13,6 +13,7 @@
 #include <zmq.hpp>
 
 #include "algorithms/balancer_state.hpp"
+#include "algorithms/state_store.hpp"
 #include "common/curve.hpp"
 #include "common/endpoint.hpp"
 #include "common/protocol.hpp"

@@ -1,4 +1,5 @@
 #include "algorithms/balancer_state.hpp"
+#include "algorithms/state_store.hpp"
 #include "common/fnv1a.hpp"
 
 #include <unistd.h>
@@ -102,7 +103,7 @@ TEST_F(StateFileTest, ConcurrentSelectorsNeverShareARoundRobinSlot) {
         auto state = file->load();
         const auto slot = state.counter("round_robin.next");
         auto rr = make("round_robin");
-        ASSERT_TRUE(rr->choose_one({nodes, std::nullopt, state, rng}).ok());
+        ASSERT_TRUE(rr->choose_one({nodes, std::nullopt, rng}, state).ok());
         ASSERT_TRUE(file->save(state).ok());
         slots[t].push_back(slot);
       }
@@ -113,6 +114,40 @@ TEST_F(StateFileTest, ConcurrentSelectorsNeverShareARoundRobinSlot) {
   for (const auto& list : slots) seen.insert(list.begin(), list.end());
   // Every one of the 400 selections took its own slot: no two saw the same counter.
   EXPECT_EQ(seen.size(), std::size_t{kThreads * kPicksEach});
+}
+
+TEST(StateStore, InMemoryKeepsChangesForTheNextUpdate) {
+  auto store = StateStore::in_memory();
+  ASSERT_TRUE(store.update([](BalancerState& state) -> Status {
+    state.acquire("node-1");
+    return {};
+  }));
+  std::int64_t seen = 0;
+  ASSERT_TRUE(store.update([&](BalancerState& state) -> Status {
+    seen = state.outstanding("node-1");
+    return {};
+  }));
+  EXPECT_EQ(seen, 1);
+}
+
+TEST_F(StateFileTest, SharedFileSavesAChangeAndNotAFailedOne) {
+  ::setenv("RPCLB_STATE_DIR", dir_.c_str(), 1);
+  auto store = StateStore::shared_file("web", "bus,");
+  ASSERT_TRUE(store.update([](BalancerState& state) -> Status {
+    state.set_counter("kept", 1);
+    return {};
+  }));
+  auto failed = store.update([](BalancerState& state) -> Status {
+    state.set_counter("kept", 2);
+    return Error{ErrorCode::internal, "the policy failed"};
+  });
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().message, "the policy failed");
+  // Another process's view of the same balancer: the file itself.
+  auto file = StateFile::open(dir_ / state_file_name("web", "bus,"));
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(file->load().counter("kept"), 1);
+  ::unsetenv("RPCLB_STATE_DIR");
 }
 
 TEST(StateFileName, SeparatesGroupsAndBuses) {

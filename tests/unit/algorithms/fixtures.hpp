@@ -36,11 +36,11 @@ inline std::unique_ptr<SelectionAlgorithm> make(std::string_view name, const Alg
 struct Picker {
   explicit Picker(std::uint64_t seed = 1) : rng(seed) {}
   Selection selection(const std::vector<protocol::MemberInfo>& nodes, std::optional<std::string> key = {}) {
-    return Selection{nodes, std::move(key), state, rng, membership_version(nodes), load_version(nodes)};
+    return Selection{nodes, std::move(key), rng, membership_version(nodes), load_version(nodes)};
   }
   std::size_t one(SelectionAlgorithm& algorithm, const std::vector<protocol::MemberInfo>& nodes,
                   std::optional<std::string> key = {}) {
-    auto chosen = algorithm.choose_one(selection(nodes, std::move(key)));
+    auto chosen = algorithm.choose_one(selection(nodes, std::move(key)), state);
     EXPECT_TRUE(chosen.ok()) << (chosen.ok() ? "" : chosen.error().message);
     return chosen.ok() ? *chosen : SIZE_MAX;
   }

@@ -25,7 +25,7 @@ std::vector<std::string> owners(const std::vector<protocol::MemberInfo>& nodes, 
 TEST(HashRing, RequiresAKey) {
   auto ring = make("hash_ring");
   Picker picker;
-  auto chosen = ring->choose_one(picker.selection(members(3)));
+  auto chosen = ring->choose_one(picker.selection(members(3)), picker.state);
   ASSERT_FALSE(chosen.ok());
   EXPECT_EQ(chosen.error().code, ErrorCode::bad_request);
   EXPECT_NE(chosen.error().message.find("--key"), std::string::npos);
@@ -93,16 +93,16 @@ TEST(HashRing, ReplicasAreDistinctOrderedAndStartAtThePrimary) {
   HashRingAlgorithm ring;
   Picker picker;
   for (int i = 0; i < 2000; ++i) {
-    auto replicas = ring.choose_many(picker.selection(nodes, key(i)), 3);
+    auto replicas = ring.choose_many(picker.selection(nodes, key(i)), picker.state, 3);
     ASSERT_TRUE(replicas.ok());
     // Always three, even for keys past the ring's last point (the walk wraps).
     ASSERT_EQ(replicas->size(), 3u) << key(i);
     EXPECT_EQ(std::set<std::size_t>(replicas->begin(), replicas->end()).size(), 3u);
     EXPECT_EQ(replicas->front(), picker.one(ring, nodes, key(i)));
-    auto again = ring.choose_many(picker.selection(nodes, key(i)), 3);
+    auto again = ring.choose_many(picker.selection(nodes, key(i)), picker.state, 3);
     EXPECT_EQ(*again, *replicas);
   }
-  auto capped = ring.choose_many(picker.selection(nodes, key(1)), 50);
+  auto capped = ring.choose_many(picker.selection(nodes, key(1)), picker.state, 50);
   ASSERT_TRUE(capped.ok());
   EXPECT_EQ(capped->size(), 5u);
 }

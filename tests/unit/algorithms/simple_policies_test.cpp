@@ -15,17 +15,17 @@ TEST(Random, IsUniformByChiSquare) {
   // 4 degrees of freedom: p = 0.001 at 18.47.
   EXPECT_LT(chi_square_uniform(counts), 18.47);
   EXPECT_FALSE(picker.state.changed());
-  EXPECT_FALSE(random->stateful());
+  EXPECT_EQ(random->state_use(), StateUse::none);
 }
 
 TEST(Random, ChooseManyIsDistinctAndCapped) {
   auto random = make("random");
   const auto nodes = members(4);
   Picker picker(7);
-  auto three = random->choose_many(picker.selection(nodes), 3);
+  auto three = random->choose_many(picker.selection(nodes), picker.state, 3);
   ASSERT_TRUE(three.ok());
   EXPECT_EQ(std::set<std::size_t>(three->begin(), three->end()).size(), 3u);
-  auto all = random->choose_many(picker.selection(nodes), 10);
+  auto all = random->choose_many(picker.selection(nodes), picker.state, 10);
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(std::set<std::size_t>(all->begin(), all->end()), (std::set<std::size_t>{0, 1, 2, 3}));
 }
@@ -45,8 +45,8 @@ TEST(RoundRobin, ChooseManyTakesTheNextSlots) {
   auto rr = make("round_robin");
   const auto nodes = members(3);
   Picker picker;
-  EXPECT_EQ(*rr->choose_many(picker.selection(nodes), 2), (std::vector<std::size_t>{0, 1}));
-  EXPECT_EQ(*rr->choose_many(picker.selection(nodes), 5), (std::vector<std::size_t>{2, 0, 1}));
+  EXPECT_EQ(*rr->choose_many(picker.selection(nodes), picker.state, 2), (std::vector<std::size_t>{0, 1}));
+  EXPECT_EQ(*rr->choose_many(picker.selection(nodes), picker.state, 5), (std::vector<std::size_t>{2, 0, 1}));
 }
 
 TEST(RoundRobin, SurvivesAGarbageCounter) {

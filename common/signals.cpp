@@ -1,4 +1,4 @@
-#include "agent/signals.hpp"
+#include "common/signals.hpp"
 
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -7,7 +7,7 @@
 #include <cerrno>
 #include <stdexcept>
 
-namespace rpclb::agent {
+namespace rpclb {
 
 SignalFd::SignalFd() {
   sigset_t mask;
@@ -31,4 +31,4 @@ std::string SignalFd::take() {
   return info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT";
 }
 
-}  // namespace rpclb::agent
+}  // namespace rpclb

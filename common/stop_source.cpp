@@ -1,4 +1,4 @@
-#include "agent/stop_source.hpp"
+#include "common/stop_source.hpp"
 
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 
-namespace rpclb::agent {
+namespace rpclb {
 
 StopRequest::StopRequest() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
   if (fd_ < 0) throw std::runtime_error("eventfd failed");
@@ -30,4 +30,4 @@ std::string StopRequest::take() {
   return "stop requested";
 }
 
-}  // namespace rpclb::agent
+}  // namespace rpclb

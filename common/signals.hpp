@@ -6,9 +6,9 @@
 // only arrive through this descriptor.
 #pragma once
 
-#include "agent/stop_source.hpp"
+#include "common/stop_source.hpp"
 
-namespace rpclb::agent {
+namespace rpclb {
 
 class SignalFd final : public StopSource {
  public:
@@ -25,4 +25,4 @@ class SignalFd final : public StopSource {
   int fd_ = -1;
 };
 
-}  // namespace rpclb::agent
+}  // namespace rpclb

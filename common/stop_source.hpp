@@ -1,15 +1,16 @@
-// StopSource: what tells a running agent to stop. The event loop polls fd()
-// and calls take() when it is readable: the first stop starts the drain
-// (leave the bus, refuse new calls, finish in-flight ones), a second one
-// exits at once.
+// StopSource: what tells a running loop to stop, as a file descriptor the loop
+// polls beside its sockets; it calls take() when fd() is readable. An agent's
+// first stop starts its drain (leave the bus, refuse new calls, finish
+// in-flight ones) and a second one exits at once; `rpclb members --watch`
+// ends at the first.
 //
-//   SignalFd     SIGTERM/SIGINT, for the rpclb-agent daemon
+//   SignalFd     SIGTERM/SIGINT, for rpclb-agent and `rpclb members --watch`
 //   StopRequest  Agent::stop() from another thread, for an embedded agent
 #pragma once
 
 #include <string>
 
-namespace rpclb::agent {
+namespace rpclb {
 
 class StopSource {
  public:
@@ -36,4 +37,4 @@ class StopRequest final : public StopSource {
   int fd_ = -1;
 };
 
-}  // namespace rpclb::agent
+}  // namespace rpclb

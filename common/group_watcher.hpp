@@ -1,0 +1,32 @@
+// Following one group's membership as it changes: the Clone pattern's
+// subscriber. Subscribe to every hub's updates first, then take a snapshot, then
+// apply updates to a MembershipView, so no change can fall between the
+// snapshot and the updates.
+#pragma once
+
+#include <zmq.hpp>
+
+#include <functional>
+#include <string>
+#include <string_view>
+
+#include "common/bus_client.hpp"
+#include "common/match_filter.hpp"
+#include "common/protocol.hpp"
+#include "common/stop_source.hpp"
+#include "rpclb/error.hpp"
+
+namespace rpclb {
+
+// "join", "update" (load, endpoint, weight) or "leave", with the member as it
+// is now (as it was, for a leave).
+using MembershipEvent = std::function<void(std::string_view event, const protocol::MemberInfo& member)>;
+
+// Reports a "join" for each current member of `group` that passes `filter`,
+// then every change hubs report, until `stop` is readable. Members outside
+// the group or the filter are never reported; one that moves out of them is
+// reported as a leave. `discovery.deadline` bounds the snapshot only.
+Status watch_group(zmq::context_t& context, const std::string& group, const MatchFilter& filter,
+                   const DiscoveryOptions& discovery, StopSource& stop, const MembershipEvent& emit);
+
+}  // namespace rpclb

@@ -1,0 +1,39 @@
+#include "lib/fan_out.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <optional>
+#include <random>
+#include <thread>
+
+#include "common/zmq_helpers.hpp"
+
+namespace rpclb {
+
+std::vector<Result<CallOutcome>> call_each(zmq::context_t& context, const std::vector<protocol::MemberInfo>& nodes,
+                                           const FanOut& fan_out) {
+  std::vector<std::optional<Result<CallOutcome>>> results(nodes.size());
+  std::atomic<std::size_t> next{0};
+  auto worker = [&] {
+    std::mt19937_64 ids(std::random_device{}());
+    for (std::size_t i = next++; i < nodes.size(); i = next++) {
+      protocol::CallRequest request{ids(), protocol::CallMode::call, fan_out.function, fan_out.args_msgpack,
+                                    static_cast<std::uint32_t>(remaining(fan_out.transport.deadline).count())};
+      // One socket per call: RpcChannel is not thread-safe, the context is.
+      const auto sent = Clock::now();
+      auto reply = exchange(context, nodes[i].endpoint, request, fan_out.transport);
+      const auto round_trip = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent);
+      results[i] = reply ? outcome_of(nodes[i], std::move(reply).value(), round_trip) : reply.error();
+    }
+  };
+  std::vector<std::thread> threads;
+  for (std::size_t t = 0; t < std::max<std::size_t>(1, std::min(fan_out.parallel, nodes.size())); ++t) {
+    threads.emplace_back(worker);
+  }
+  for (auto& thread : threads) thread.join();
+  std::vector<Result<CallOutcome>> out;
+  for (auto& result : results) out.push_back(std::move(*result));
+  return out;
+}
+
+}  // namespace rpclb
