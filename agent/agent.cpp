@@ -14,6 +14,7 @@
 #include "agent/builtins.hpp"
 #include "agent/bus_hub.hpp"
 #include "agent/function_table.hpp"
+#include "agent/reactor.hpp"
 #include "agent/worker_pool.hpp"
 #include "agent/zap_authenticator.hpp"
 #include "common/endpoint.hpp"
@@ -68,9 +69,10 @@ std::optional<zmq::message_t> split_envelope(std::vector<zmq::message_t>& parts,
   return std::move(parts.back());
 }
 
-class Agent {
+// One agent's serving loop: its sockets, its calls in flight, its drain.
+class AgentLoop {
  public:
-  Agent(const AgentConfig& config, StopSource& stop)
+  AgentLoop(const AgentConfig& config, StopSource& stop)
       : config_(config),
         log_(config.name, config.log_level),
         stop_(stop),
@@ -89,8 +91,9 @@ class Agent {
   }
 
   void run(const OnServing& on_serving) {
+    reactor_.on_readable(stop_.fd(), [this] { on_stop(); });
     if (config_.curve) {
-      zap_.emplace(context_, config_.curve->own.public_key, config_.curve->authorized, log_);
+      zap_.emplace(reactor_, context_, config_.curve->own.public_key, config_.curve->authorized, log_);
       secure_server(rpc_, config_.curve);
     }
     bind_or_throw(rpc_, config_.listen, "RPC socket");
@@ -98,24 +101,27 @@ class Agent {
     const std::string completion_endpoint = "inproc://completions";
     completions_.bind(completion_endpoint);
     pool_.emplace(context_, completion_endpoint, functions_, config_.workers);
+    reactor_.on_readable(completions_, [this] { on_completions(); });
+    reactor_.on_readable(rpc_, [this] { on_requests(); });
+    reactor_.when_due([this] { return drain_deadline_; }, [this] { reactor_.stop(); });
 
     std::vector<BusAddress> hubs;
     for (const auto& bus : config_.bus) hubs.push_back(*bus_address(bus));
     if (config_.serve_bus) {
-      hub_.emplace(context_, *bus_address(*config_.serve_bus), config_.missed_heartbeats, log_, config_.curve);
+      hub_.emplace(reactor_, context_, *bus_address(*config_.serve_bus), config_.missed_heartbeats, log_,
+                   config_.curve);
       log_.info("hub_started", {{"bus", *config_.serve_bus}});
     }
     if (!config_.groups.empty()) {
       protocol::MemberInfo self{config_.name,         random_instance_id(), endpoint, config_.groups, config_.weight, 0,
                                 config_.heartbeat_ms, RPCLB_VERSION};
-      announcer_.emplace(context_, hubs, std::move(self), config_.curve);
-      announcer_->announce(in_flight());
+      announcer_.emplace(reactor_, context_, hubs, std::move(self), config_.curve, [this] { return in_flight(); });
     }
     log_.info("serving", {{"endpoint", endpoint},
                           {"groups", join(config_.groups, ",")},
                           {"functions", std::to_string(functions_.names().size())}});
     if (on_serving) on_serving(endpoint);
-    loop();
+    reactor_.run();
     if (in_flight_calls_.empty()) {
       log_.info("stopped");
     } else {
@@ -125,68 +131,24 @@ class Agent {
   }
 
  private:
-  void loop() {
-    auto next_heartbeat = Clock::now() + milliseconds(config_.heartbeat_ms);
-    std::vector<zmq::pollitem_t> items{
-        {nullptr, stop_.fd(), ZMQ_POLLIN, 0},
-        {completions_.handle(), 0, ZMQ_POLLIN, 0},
-        {rpc_.handle(), 0, ZMQ_POLLIN, 0},
-    };
-    const std::size_t announcer_index = items.size();
-    if (announcer_) items.push_back({announcer_->socket().handle(), 0, ZMQ_POLLIN, 0});
-    const std::size_t zap_index = items.size();
-    if (zap_) items.push_back({zap_->socket().handle(), 0, ZMQ_POLLIN, 0});
-    const std::size_t hub_index = items.size();
-    if (hub_) {
-      items.push_back({hub_->announce_socket().handle(), 0, ZMQ_POLLIN, 0});
-      items.push_back({hub_->snapshot_socket().handle(), 0, ZMQ_POLLIN, 0});
+  // The first stop drains; a second one, while draining, stops at once.
+  void on_stop() {
+    const auto reason = stop_.take();
+    if (reason.empty()) return;
+    if (drain_deadline_) {
+      log_.warn("stopping_now", {{"reason", reason}, {"in_flight", std::to_string(in_flight())}});
+      reactor_.stop();
+      return;
     }
-
-    while (true) {
-      auto now = Clock::now();
-      // The tick advances even when there is nothing to announce (a hub-only
-      // agent, or a draining one, which has said goodbye and must not
-      // rejoin): a tick left in the past would make every poll return at once.
-      if (now >= next_heartbeat) {
-        if (announcer_ && !drain_deadline_) announcer_->announce(in_flight());
-        next_heartbeat = now + milliseconds(config_.heartbeat_ms);
-      }
-      if (hub_) hub_->expire(now);
-      if (drain_deadline_ && (in_flight() == 0 || now >= *drain_deadline_)) return;
-
-      auto wake_at = next_heartbeat;
-      if (hub_) wake_at = std::min(wake_at, hub_->next_expiry().value_or(wake_at));
-      if (drain_deadline_) wake_at = std::min(wake_at, *drain_deadline_);
-      zmq::poll(items.data(), items.size(), remaining(wake_at, now));
-      now = Clock::now();
-
-      if (items[0].revents & ZMQ_POLLIN) {
-        if (const auto reason = stop_.take(); !reason.empty()) {
-          if (drain_deadline_) {
-            log_.warn("stopping_now", {{"reason", reason}, {"in_flight", std::to_string(in_flight())}});
-            return;
-          }
-          begin_drain(reason, now);
-        }
-      }
-      if (zap_ && (items[zap_index].revents & ZMQ_POLLIN)) zap_->on_readable();
-      if (items[1].revents & ZMQ_POLLIN) on_completions();
-      if (items[2].revents & ZMQ_POLLIN) on_requests(now);
-      if (announcer_ && (items[announcer_index].revents & ZMQ_POLLIN) && announcer_->on_readable() &&
-          !drain_deadline_) {
-        announcer_->announce(in_flight());
-      }
-      if (hub_) {
-        if (items[hub_index].revents & ZMQ_POLLIN) hub_->on_announce_readable(now);
-        if (items[hub_index + 1].revents & ZMQ_POLLIN) hub_->on_snapshot_readable();
-      }
-    }
-  }
-
-  void begin_drain(const std::string& reason, Clock::time_point now) {
     log_.info("draining", {{"reason", reason}, {"in_flight", std::to_string(in_flight())}});
     if (announcer_) announcer_->leave();
+    const auto now = Clock::now();
     drain_deadline_ = now + milliseconds(config_.drain_timeout_ms);
+    stop_when_drained();
+  }
+
+  void stop_when_drained() {
+    if (drain_deadline_ && in_flight() == 0) reactor_.stop();
   }
 
   // Calls handed to the pool and not yet answered.
@@ -206,6 +168,7 @@ class Agent {
       if (call.mapped().mode == protocol::CallMode::cast) continue;
       send_reply(call.mapped().routing, std::move(parts[1]));
     }
+    stop_when_drained();
   }
 
   // Every caller still waiting hears `internal` now, instead of waiting out
@@ -238,7 +201,8 @@ class Agent {
     reply(routing, protocol::CallReply::failure(request.id, error));
   }
 
-  void on_requests(Clock::time_point now) {
+  void on_requests() {
+    const auto now = Clock::now();
     std::vector<zmq::message_t> parts;
     std::vector<zmq::message_t> routing;
     while (receive_multipart(rpc_, parts)) {
@@ -297,6 +261,7 @@ class Agent {
   std::shared_ptr<AgentFacts> facts_;
   FunctionTable functions_;
   zmq::context_t context_;  // declared before every socket: destroyed after them
+  Reactor reactor_;
   std::optional<ZapAuthenticator> zap_;
   zmq::socket_t rpc_;
   zmq::socket_t completions_;
@@ -317,7 +282,7 @@ class Agent {
 }  // namespace
 
 void run_agent(const AgentConfig& config, StopSource& stop, const OnServing& on_serving) {
-  Agent agent(config, stop);
+  AgentLoop agent(config, stop);
   agent.run(on_serving);
 }
 

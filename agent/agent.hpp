@@ -1,4 +1,6 @@
-// Agent: the per-host daemon. One event loop owns every socket:
+// The agent's serving loop, under both rpclb-agent and rpclb::Agent. One
+// event loop (agent/reactor.hpp) owns every socket; docs/threads.md says
+// which thread runs what:
 //
 //   StopSource ──> drain: leave the bus, refuse new calls, finish in-flight ones
 //   RPC ROUTER ──> decode ──> WorkerPool ──> completion PULL ──> RPC ROUTER

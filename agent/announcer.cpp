@@ -4,32 +4,38 @@
 
 namespace rpclb::agent {
 
-Announcer::Announcer(zmq::context_t& context, const std::vector<BusAddress>& hubs, protocol::MemberInfo self,
-                     const std::optional<CurveConfig>& curve)
+Announcer::Announcer(Reactor& reactor, zmq::context_t& context, const std::vector<BusAddress>& hubs,
+                     protocol::MemberInfo self, const std::optional<CurveConfig>& curve, Load load)
     // A short linger lets the final "leave" reach the hubs on shutdown.
-    : socket_(make_socket(context, zmq::socket_type::xpub, 500)), self_(std::move(self)) {
+    : socket_(make_socket(context, zmq::socket_type::xpub, 500)), self_(std::move(self)), load_(std::move(load)) {
   // Pass every subscription through, not just the first per topic: each one
   // is a hub that needs to hear from us.
   socket_.set(zmq::sockopt::xpub_verbose, 1);
   secure_client(socket_, curve);
   for (const auto& hub : hubs) socket_.connect(hub.announce);
+  reactor.on_readable(socket_, [this] { on_readable(); });
+  reactor.every(std::chrono::milliseconds(self_.heartbeat_ms), [this] { announce(); });
+  announce();
 }
 
-bool Announcer::on_readable() {
+// Subscription notices: a hub that has just (re)subscribed hears from us now.
+void Announcer::on_readable() {
   bool subscribed = false;
   zmq::message_t notice;
   while (socket_.recv(notice, zmq::recv_flags::dontwait)) {
     if (notice.size() >= 1 && static_cast<const unsigned char*>(notice.data())[0] == 1) subscribed = true;
   }
-  return subscribed;
+  if (subscribed) announce();
 }
 
-void Announcer::announce(std::uint32_t load) {
-  self_.load = load;
+void Announcer::announce() {
+  if (left_) return;
+  self_.load = load_();
   socket_.send(zmq::buffer(protocol::encode(protocol::Announce{self_})), zmq::send_flags::dontwait);
 }
 
 void Announcer::leave() {
+  left_ = true;
   socket_.send(zmq::buffer(protocol::encode(protocol::Leave{self_.name, self_.instance})), zmq::send_flags::dontwait);
 }
 

@@ -7,28 +7,40 @@
 
 #include <zmq.hpp>
 
+#include <functional>
+
 #include <vector>
 
 #include "common/curve.hpp"
 #include "common/endpoint.hpp"
 #include "common/protocol.hpp"
 
+#include "agent/reactor.hpp"
+
 namespace rpclb::agent {
 
 class Announcer {
  public:
-  Announcer(zmq::context_t& context, const std::vector<BusAddress>& hubs, protocol::MemberInfo self,
-            const std::optional<CurveConfig>& curve);
+  // The member's load (calls in flight) at the moment of an announcement.
+  using Load = std::function<std::uint32_t()>;
 
-  zmq::socket_t& socket() { return socket_; }
-  // Reads subscription notices; true if some hub has just subscribed.
-  bool on_readable();
-  void announce(std::uint32_t load);
+  // Announces `self` at once, then every heartbeat (self.heartbeat_ms) and
+  // whenever a hub subscribes, until leave().
+  Announcer(Reactor& reactor, zmq::context_t& context, const std::vector<BusAddress>& hubs, protocol::MemberInfo self,
+            const std::optional<CurveConfig>& curve, Load load);
+
+  // Says goodbye to every hub; nothing is announced after it (a draining
+  // agent must not rejoin).
   void leave();
 
  private:
+  void on_readable();
+  void announce();
+
   zmq::socket_t socket_;
   protocol::MemberInfo self_;
+  Load load_;
+  bool left_ = false;
 };
 
 }  // namespace rpclb::agent

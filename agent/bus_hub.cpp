@@ -11,8 +11,8 @@
 
 namespace rpclb::agent {
 
-BusHub::BusHub(zmq::context_t& context, const BusAddress& address, std::uint32_t missed_heartbeats, const Logger& log,
-               const std::optional<CurveConfig>& curve)
+BusHub::BusHub(Reactor& reactor, zmq::context_t& context, const BusAddress& address, std::uint32_t missed_heartbeats,
+               const Logger& log, const std::optional<CurveConfig>& curve)
     : log_(log),
       view_(missed_heartbeats),
       announce_(make_socket(context, zmq::socket_type::sub)),
@@ -27,6 +27,9 @@ BusHub::BusHub(zmq::context_t& context, const BusAddress& address, std::uint32_t
   bind_or_throw(announce_, address.announce, "bus announce socket");
   bind_or_throw(snapshot_, address.snapshot, "bus snapshot socket");
   bind_or_throw(updates_, address.updates, "bus updates socket");
+  reactor.on_readable(announce_, [this] { on_announce_readable(); });
+  reactor.on_readable(snapshot_, [this] { on_snapshot_readable(); });
+  reactor.when_due([this] { return view_.next_expiry(); }, [this] { expire(); });
 }
 
 Admission admit(MembershipView& view, const std::vector<zmq::message_t>& parts, Clock::time_point now) {
@@ -78,7 +81,8 @@ Admission admit(MembershipView& view, const std::vector<zmq::message_t>& parts, 
   return admission;
 }
 
-void BusHub::on_announce_readable(Clock::time_point now) {
+void BusHub::on_announce_readable() {
+  const auto now = Clock::now();
   std::vector<zmq::message_t> parts;
   while (receive_multipart(announce_, parts)) {
     auto admission = admit(view_, parts, now);
@@ -149,8 +153,8 @@ void BusHub::on_snapshot_readable() {
   }
 }
 
-void BusHub::expire(Clock::time_point now) {
-  for (const auto& member : view_.expire(now)) {
+void BusHub::expire() {
+  for (const auto& member : view_.expire(Clock::now())) {
     log_.info("member_expired", {{"member", member.name}});
     publish(protocol::Leave{member.name, member.instance});
   }

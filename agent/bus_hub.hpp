@@ -18,6 +18,7 @@
 #include <string>
 
 #include "agent/logger.hpp"
+#include "agent/reactor.hpp"
 #include "common/curve.hpp"
 #include "common/endpoint.hpp"
 #include "common/membership.hpp"
@@ -38,19 +39,16 @@ Admission admit(MembershipView& view, const std::vector<zmq::message_t>& parts, 
 
 class BusHub {
  public:
-  BusHub(zmq::context_t& context, const BusAddress& address, std::uint32_t missed_heartbeats, const Logger& log,
-         const std::optional<CurveConfig>& curve);
-
-  zmq::socket_t& announce_socket() { return announce_; }
-  zmq::socket_t& snapshot_socket() { return snapshot_; }
-
-  void on_announce_readable(Clock::time_point now);
-  void on_snapshot_readable();
-  // Drops members whose heartbeats stopped.
-  void expire(Clock::time_point now);
-  std::optional<Clock::time_point> next_expiry() const { return view_.next_expiry(); }
+  // Binds the three sockets and serves them, and expires silent members, on
+  // `reactor`.
+  BusHub(Reactor& reactor, zmq::context_t& context, const BusAddress& address, std::uint32_t missed_heartbeats,
+         const Logger& log, const std::optional<CurveConfig>& curve);
 
  private:
+  void on_announce_readable();
+  void on_snapshot_readable();
+  // Drops members whose heartbeats stopped.
+  void expire();
   void publish(const protocol::Message& change);
   void drop(std::string_view member, std::string_view why);
   // Gives memory freed by departed members back to the system, once the view

@@ -5,14 +5,15 @@
 
 namespace rpclb::agent {
 
-ZapAuthenticator::ZapAuthenticator(zmq::context_t& context, std::string cluster_key, std::set<std::string> client_keys,
-                                   const Logger& log)
+ZapAuthenticator::ZapAuthenticator(Reactor& reactor, zmq::context_t& context, std::string cluster_key,
+                                   std::set<std::string> client_keys, const Logger& log)
     : cluster_key_(std::move(cluster_key)),
       client_keys_(std::move(client_keys)),
       log_(log),
       socket_(context, zmq::socket_type::rep) {
   socket_.set(zmq::sockopt::linger, 0);
   bind_or_throw(socket_, "inproc://zeromq.zap.01", "ZAP handler");
+  reactor.on_readable(socket_, [this] { on_readable(); });
 }
 
 void ZapAuthenticator::on_readable() {

@@ -12,18 +12,19 @@
 
 #include "agent/logger.hpp"
 
+#include "agent/reactor.hpp"
+
 namespace rpclb::agent {
 
 class ZapAuthenticator {
  public:
   // Must exist before any CURVE server socket of `context` is bound.
-  ZapAuthenticator(zmq::context_t& context, std::string cluster_key, std::set<std::string> client_keys,
-                   const Logger& log);
-
-  zmq::socket_t& socket() { return socket_; }
-  void on_readable();
+  ZapAuthenticator(Reactor& reactor, zmq::context_t& context, std::string cluster_key,
+                   std::set<std::string> client_keys, const Logger& log);
 
  private:
+  void on_readable();
+
   std::string cluster_key_;
   std::set<std::string> client_keys_;
   const Logger& log_;

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <future>
+#include <mutex>
 #include <thread>
 
 #include "agent/agent.hpp"
@@ -128,6 +129,7 @@ struct Agent::State {
 
   agent::AgentConfig config;
   StopRequest stop_request;
+  std::mutex stopping;  // one stop() joins the loop; others wait for it
   std::thread serving;  // runs the event loop after start()
   std::string endpoint;
   bool started = false;
@@ -206,6 +208,7 @@ std::string Agent::endpoint() const {
 }
 
 void Agent::stop() {
+  std::lock_guard lock(state_->stopping);
   if (!state_->serving.joinable()) return;
   state_->stop_request.request();
   state_->serving.join();

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <thread>
+#include <vector>
 
 #include "rpclb/rpclb.hpp"
 #include "tests/integration/harness.hpp"
@@ -110,6 +111,27 @@ TEST_F(Library, HandlerErrorsReachTheCallerWithTheirCodes) {
   auto fine = client->call("math.add", args(1, 1));
   ASSERT_TRUE(fine) << fine.error().message;
   EXPECT_EQ(*fine->value.as<int>(), 2);
+}
+
+// stop() from several threads at once, and again after: every caller
+// returns once the agent is gone, and none of them crashes or hangs.
+TEST_F(Library, StopIsSafeFromManyThreadsAndTwice) {
+  auto agent = Agent::create(agent_options("stopper", "stops"));
+  ASSERT_TRUE(agent) << agent.error().message;
+  ASSERT_TRUE(agent->start());
+  ASSERT_TRUE(cluster.wait_for_members("stops", {"stopper"}));
+  std::atomic<int> returned{0};
+  std::vector<std::thread> stoppers;
+  for (int i = 0; i < 4; ++i) {
+    stoppers.emplace_back([&] {
+      agent->stop();
+      ++returned;
+    });
+  }
+  for (auto& thread : stoppers) thread.join();
+  EXPECT_EQ(returned.load(), 4);
+  agent->stop();
+  EXPECT_TRUE(cluster.wait_for_members("stops", {}));
 }
 
 TEST_F(Library, OptionsAndRegistrationsAreCheckedUpFront) {

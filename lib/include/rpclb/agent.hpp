@@ -78,7 +78,9 @@ class Agent {
   // The endpoint announced to callers; empty before start().
   std::string endpoint() const;
   // Leaves the bus, refuses new calls, lets in-flight ones finish (up to
-  // drain_timeout) and returns when the agent is gone. Idempotent.
+  // drain_timeout) and returns when the agent is gone. Safe from any thread
+  // but a handler's, any number of times: every caller returns once the
+  // agent is gone. (docs/threads.md: which thread runs what.)
   void stop();
   // For a program's main(): serves on the calling thread until SIGTERM or
   // SIGINT, then drains (a second signal skips the drain). Call it before
