@@ -1,58 +1,50 @@
-// The `rpclb` subcommands, independent of argument parsing: each takes the
-// parsed options, does its work through a Balancer, prints, and returns the
-// process exit code.
+// The `rpclb` subcommands, in CLI11's subcommand style: each has its own
+// options struct and a setup function that adds those options to its CLI11
+// subcommand and returns what main() calls once parsing is done. Each does
+// its work through the library (a Balancer, fan-out, the bus client), prints
+// through output.hpp, and returns the process exit code.
 #pragma once
 
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <vector>
+#include <CLI/CLI.hpp>
 
-#include "cli/call_arguments.hpp"
-#include "common/protocol.hpp"
-#include "rpclb/client.hpp"
+#include <functional>
+#include <span>
+#include <string_view>
+
+#include "cli/options.hpp"
+#include "cli/verbatim_argv.hpp"
 
 namespace rpclb::cli {
 
-struct CommonOptions {
-  std::vector<std::string> bus;  // resolved: flag, else $RPCLB_BUS, else the default
-  bool json = false;
-  std::uint32_t timeout_ms = 10000;
-  std::uint32_t bus_timeout_ms = 1000;
-  std::string curve_secret;      // this client's keypair file; with curve_server_key, enables CURVE
-  std::string curve_server_key;  // the cluster's public key file
+// Runs a parsed subcommand; `words` puts back what was typed (VerbatimArgv).
+using Run = std::function<int(const VerbatimArgv& words)>;
+using Setup = Run (*)(CLI::App& command, const CommonOptions& common);
+
+struct Subcommand {
+  std::string_view name;
+  std::string_view description;
+  Setup setup;
+  // call and cast take every word after "--" as an argument.
+  VerbatimArgv::AfterDoubleDash after_double_dash = VerbatimArgv::AfterDoubleDash::parse;
 };
 
-struct SelectionFlags {
-  std::string algorithm = kDefaultAlgorithm;
-  std::string algorithm_origin;    // "FILE line N" when the algorithm came from a config file
-  std::vector<std::string> opts;   // key=value
-  std::vector<std::string> match;  // exact names or /regex/
-  std::optional<std::string> key;
-  std::uint32_t wait_for_member_ms = 0;
-  std::uint32_t retries = 2;
-  bool retry_on_timeout = false;
-};
+// Every subcommand, in the order --help lists them.
+std::span<const Subcommand> subcommands();
 
-int members_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group);
-int select_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
-                   std::size_t count);
-int call_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
-                 const std::string& function, const CallArguments& args, protocol::CallMode mode);
-// Writes PREFIX.key and PREFIX.pub.
-int keygen_command(const CommonOptions& common, const std::string& prefix);
-// Prints membership changes of GROUP until SIGINT/SIGTERM.
-int watch_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group);
-// Every group on the bus with its member count.
-int groups_command(const CommonOptions& common);
-// Round trip, load and version of each member of GROUP (`ping`), or of one node anywhere on the bus (`status`).
-int ping_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group);
-int status_command(const CommonOptions& common, const std::string& node);
-// Fan-out: FUNCTION on every member (`all`) or on COUNT members chosen by the algorithm, `parallel` at a time.
-int fan_out_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
-                    const std::string& function, const CallArguments& args, bool all, std::size_t count,
-                    std::size_t parallel);
-int release_command(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
-                    const std::string& node);
+// One file each: members_command.cpp (members, members --watch),
+// select_command.cpp (select, release), call_command.cpp (call, cast, and
+// their fan-out), bus_commands.cpp (groups, ping, status), keygen_command.cpp.
+Run setup_members(CLI::App& command, const CommonOptions& common);
+Run setup_select(CLI::App& command, const CommonOptions& common);
+Run setup_call(CLI::App& command, const CommonOptions& common);
+Run setup_cast(CLI::App& command, const CommonOptions& common);
+Run setup_release(CLI::App& command, const CommonOptions& common);
+Run setup_keygen(CLI::App& command, const CommonOptions& common);
+Run setup_groups(CLI::App& command, const CommonOptions& common);
+Run setup_ping(CLI::App& command, const CommonOptions& common);
+Run setup_status(CLI::App& command, const CommonOptions& common);
+
+// The exit code of the first failure among fan-out results, else 0.
+int first_failure(const std::vector<Result<CallOutcome>>& results);
 
 }  // namespace rpclb::cli

@@ -1,9 +1,11 @@
 #include "cli/config_file.hpp"
 
+#include "common/endpoint.hpp"
 #include "common/text.hpp"
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -11,10 +13,91 @@
 namespace rpclb::cli {
 namespace {
 
-constexpr std::array<std::string_view, 6> kKeys{"bus",          "algorithm",       "timeout_ms", "bus_timeout_ms",
-                                                "curve_secret", "curve_server_key"};
+Result<std::uint32_t> milliseconds_from(const std::string& value, std::uint32_t most) {
+  std::uint32_t number = 0;
+  const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+  if (ec != std::errc() || end != value.data() + value.size() || number < 1 || number > most) {
+    return make_error(ErrorCode::bad_request,
+                      "must be a whole number of ms from 1 to " + std::to_string(most) + ", got '" + value + "'");
+  }
+  return number;
+}
+
+// Every key a config file may set, and what it sets: the one place that
+// knows them (the flags' ranges apply to values from files too).
+struct Key {
+  std::string_view name;
+  Status (*apply)(const ConfigValue& setting, CommonOptions& common);
+};
+
+constexpr std::array<Key, 6> kKeys{{
+    {"bus",
+     [](const ConfigValue& setting, CommonOptions& common) -> Status {
+       auto list = split_endpoint_list(setting.value);
+       if (!list) return list.error();
+       for (const auto& endpoint : *list) {
+         if (auto address = bus_address(endpoint); !address) return address.error();
+       }
+       common.config_bus = std::move(list).value();
+       return {};
+     }},
+    {"algorithm",
+     [](const ConfigValue& setting, CommonOptions& common) -> Status {
+       common.algorithm = setting.value;
+       common.algorithm_origin = setting.origin;
+       return {};
+     }},
+    {"timeout_ms",
+     [](const ConfigValue& setting, CommonOptions& common) -> Status {
+       auto ms = milliseconds_from(setting.value, 86400000);
+       if (!ms) return ms.error();
+       common.timeout_ms = *ms;
+       return {};
+     }},
+    {"bus_timeout_ms",
+     [](const ConfigValue& setting, CommonOptions& common) -> Status {
+       auto ms = milliseconds_from(setting.value, 600000);
+       if (!ms) return ms.error();
+       common.bus_timeout_ms = *ms;
+       return {};
+     }},
+    {"curve_secret",
+     [](const ConfigValue& setting, CommonOptions& common) -> Status {
+       common.curve_secret = setting.value;
+       return {};
+     }},
+    {"curve_server_key",
+     [](const ConfigValue& setting, CommonOptions& common) -> Status {
+       common.curve_server_key = setting.value;
+       return {};
+     }},
+}};
+
+const Key* find_key(std::string_view name) {
+  for (const auto& key : kKeys) {
+    if (key.name == name) return &key;
+  }
+  return nullptr;
+}
 
 }  // namespace
+
+std::vector<std::string_view> config_keys() {
+  std::vector<std::string_view> names;
+  for (const auto& key : kKeys) names.push_back(key.name);
+  return names;
+}
+
+Status apply_config(const ConfigValues& values, CommonOptions& common) {
+  for (const auto& [name, setting] : values) {
+    const Key* key = find_key(name);
+    if (!key) return make_error(ErrorCode::bad_request, setting.origin + ": unknown key '" + name + "'");
+    if (auto applied = key->apply(setting, common); !applied) {
+      return make_error(ErrorCode::bad_request, setting.origin + ": " + name + ": " + applied.error().message);
+    }
+  }
+  return {};
+}
 
 Result<ConfigValues> parse_config(std::string_view text, const std::string& origin) {
   ConfigValues values;
@@ -26,10 +109,9 @@ Result<ConfigValues> parse_config(std::string_view text, const std::string& orig
     const auto where = origin + " line " + std::to_string(line_number) + ": ";
     if (equals == std::string_view::npos) return make_error(ErrorCode::bad_request, where + "expected key = value");
     const auto key = trim(line.substr(0, equals));
-    if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
-      return make_error(ErrorCode::bad_request, where + "unknown key '" + std::string(key) +
-                                                    "' (valid: bus, algorithm, timeout_ms, bus_timeout_ms, "
-                                                    "curve_secret, curve_server_key)");
+    if (!find_key(key)) {
+      return make_error(ErrorCode::bad_request,
+                        where + "unknown key '" + std::string(key) + "' (valid: " + join(config_keys()) + ")");
     }
     auto value = line.substr(equals + 1);
     // A '#' after whitespace starts a comment, as in the files' own examples.

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/options.hpp"
 #include "rpclb/error.hpp"
 
 namespace rpclb::cli {
@@ -40,5 +41,11 @@ std::vector<std::filesystem::path> config_files();
 
 // Every existing config file merged; a broken file is an error, a missing one is not.
 Result<ConfigValues> load_config();
+
+// The keys above, for help and errors.
+std::vector<std::string_view> config_keys();
+// Sets the defaults of the global options from config values; a bad value is
+// bad_request naming its file and line.
+Status apply_config(const ConfigValues& values, CommonOptions& common);
 
 }  // namespace rpclb::cli

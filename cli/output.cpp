@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "common/json_msgpack.hpp"
+
 namespace rpclb::cli {
 namespace {
 
@@ -29,6 +31,84 @@ void print_members_json(const std::vector<protocol::MemberInfo>& members) {
 
 void print_json(const nlohmann::json& value) {
   std::printf("%s\n", dump(value).c_str());
+}
+
+void print_watch_event(std::string_view event, const protocol::MemberInfo& member, bool json) {
+  if (json) {
+    print_json({{"event", event}, {"member", member_json(member)}});
+  } else {
+    std::printf("%.*s %s endpoint=%s load=%u weight=%u\n", static_cast<int>(event.size()), event.data(),
+                member.name.c_str(), member.endpoint.c_str(), member.load, member.weight);
+  }
+  std::fflush(stdout);  // one event per line, as it happens, even into a pipe
+}
+
+void print_group_counts(const std::map<std::string, int>& counts, bool json) {
+  if (json) {
+    auto array = nlohmann::json::array();
+    for (const auto& [group, count] : counts) array.push_back({{"group", group}, {"members", count}});
+    print_json(array);
+  } else {
+    for (const auto& [group, count] : counts) std::printf("%s %d\n", group.c_str(), count);
+  }
+}
+
+void print_pings(const std::vector<protocol::MemberInfo>& nodes, const std::vector<Result<CallOutcome>>& results,
+                 bool json) {
+  auto array = nlohmann::json::array();
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    nlohmann::json line{{"name", nodes[i].name}, {"endpoint", nodes[i].endpoint}};
+    if (results[i]) {
+      auto info = msgpack_to_json(results[i]->value_msgpack);
+      const double rtt_ms = static_cast<double>(results[i]->round_trip.count()) / 1000.0;
+      line["rtt_ms"] = rtt_ms;
+      line["in_flight"] = info ? (*info)["in_flight"] : nlohmann::json();
+      line["version"] = info ? (*info)["version"] : nlohmann::json();
+      line["uptime_ms"] = info ? (*info)["uptime_ms"] : nlohmann::json();
+      if (!json) {
+        std::printf("%s %.2f ms in_flight=%s version=%s\n", nodes[i].name.c_str(), rtt_ms,
+                    line["in_flight"].dump().c_str(), line["version"].get<std::string>().c_str());
+      }
+    } else {
+      const auto& error = results[i].error();
+      line["error"] = error_json(error);
+      if (!json) {
+        std::printf("%s %s: %s\n", nodes[i].name.c_str(), std::string(to_string(error.code)).c_str(),
+                    error.message.c_str());
+      }
+    }
+    array.push_back(std::move(line));
+  }
+  if (json) print_json(array);
+}
+
+void print_fan_out(const std::vector<protocol::MemberInfo>& nodes, const std::vector<Result<CallOutcome>>& results,
+                   bool json) {
+  auto array = nlohmann::json::array();
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const auto& name = nodes[i].name;
+    nlohmann::json line{{"node", name}};
+    if (results[i]) {
+      auto value = msgpack_to_json(results[i]->value_msgpack);
+      line["result"] = value ? *value : nlohmann::json();
+    } else {
+      line["error"] = error_json(results[i].error());
+    }
+    if (!json) {
+      const auto shown = line.contains("result") ? line["result"] : line["error"];
+      std::printf("%s\t%s\n", name.c_str(), dump(shown).c_str());
+    }
+    array.push_back(std::move(line));
+  }
+  if (json) print_json(array);
+}
+
+void print_keygen(const std::string& prefix, const std::string& public_key, bool json) {
+  if (json) {
+    print_json({{"secret_file", prefix + ".key"}, {"public_file", prefix + ".pub"}, {"public", public_key}});
+  } else {
+    std::printf("%s.key\n%s.pub\n", prefix.c_str(), prefix.c_str());
+  }
 }
 
 nlohmann::json error_json(const Error& error) {

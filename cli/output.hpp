@@ -4,10 +4,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/protocol.hpp"
+#include "lib/balancer.hpp"
 #include "rpclb/error.hpp"
 
 namespace rpclb::cli {
@@ -17,6 +20,19 @@ nlohmann::json member_json(const protocol::MemberInfo& member);
 void print_member_names(const std::vector<protocol::MemberInfo>& members);
 void print_members_json(const std::vector<protocol::MemberInfo>& members);
 void print_json(const nlohmann::json& value);
+
+// `members --watch`: one line (or object) per event, flushed as it happens.
+void print_watch_event(std::string_view event, const protocol::MemberInfo& member, bool json);
+// `groups`: each group with its member count.
+void print_group_counts(const std::map<std::string, int>& counts, bool json);
+// `ping` and `status`: round trip, load and version of each node, or its error.
+void print_pings(const std::vector<protocol::MemberInfo>& nodes, const std::vector<Result<CallOutcome>>& results,
+                 bool json);
+// `call --all` / `call -n`: each node's result or error.
+void print_fan_out(const std::vector<protocol::MemberInfo>& nodes, const std::vector<Result<CallOutcome>>& results,
+                   bool json);
+// `keygen`: the files written.
+void print_keygen(const std::string& prefix, const std::string& public_key, bool json);
 
 // {"code": ..., "message": ...}, as errors appear in every --json output.
 nlohmann::json error_json(const Error& error);

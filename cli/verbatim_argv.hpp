@@ -13,6 +13,7 @@
 // of its sight: those words are arguments, whatever they look like.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@ class VerbatimArgv {
   // Puts the typed words back where CLI11 stored a placeholder.
   void restore(std::string& value) const;
   void restore(std::vector<std::string>& values) const;
+  void restore(std::optional<std::string>& value) const;
   // Placeholders inside a message (a CLI11 error naming an argument).
   std::string restored_text(std::string text) const;
 

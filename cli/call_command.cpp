@@ -1,0 +1,128 @@
+// rpclb call|cast GROUP MODULE.FUNCTION [ARG...|--args JSON|--args-file F],
+// and call's fan-out (--all, -n COUNT).
+#include <memory>
+
+#include "cli/call_arguments.hpp"
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
+#include "common/json_msgpack.hpp"
+#include "lib/fan_out.hpp"
+
+namespace rpclb::cli {
+namespace {
+
+// Which members a call goes to.
+enum class Fan { one, count, all };
+
+struct CallCommandOptions {
+  protocol::CallMode mode = protocol::CallMode::call;
+  std::string group;
+  std::string function;
+  std::vector<std::string> words;        // ARG...
+  std::optional<std::string> args_json;  // --args
+  std::optional<std::string> args_file;  // --args-file
+  bool all = false;                      // --all
+  std::size_t count = 1;                 // -n
+  std::size_t parallel = 8;
+  SelectionFlags selection;
+
+  Fan fan() const {
+    if (all) return Fan::all;
+    return count > 1 ? Fan::count : Fan::one;
+  }
+};
+
+// The call's arguments, each one value exactly as given.
+Result<CallArguments> arguments_of(const CallCommandOptions& options) {
+  if (options.args_json || options.args_file) {
+    if (!options.words.empty() || (options.args_json && options.args_file)) {
+      return make_error(ErrorCode::bad_request, "give arguments one way: ARG..., --args or --args-file");
+    }
+    return options.args_json ? arguments_from_json(*options.args_json) : arguments_from_file(*options.args_file);
+  }
+  return arguments_from_words(options.words);
+}
+
+int call_one(const CommonOptions& common, const CallCommandOptions& options, const CallArguments& args) {
+  auto balancer = make_balancer(common, options.selection, options.group);
+  if (!balancer) return report(balancer.error(), common.json);
+  auto outcome = balancer->call(options.function, args.msgpack, options.mode, deadline_for(common));
+  if (!outcome) return report(outcome.error(), common.json);
+
+  if (options.mode == protocol::CallMode::cast) {
+    common.json ? print_json({{"node", outcome->node.name}, {"accepted", true}}) : print_member_names({outcome->node});
+    return kExitOk;
+  }
+  auto value = msgpack_to_json(outcome->value_msgpack);
+  if (!value) return report({ErrorCode::internal, "agent returned an unreadable result"}, common.json);
+  common.json ? print_json({{"node", outcome->node.name}, {"result", *value}}) : print_json(*value);
+  return kExitOk;
+}
+
+// FUNCTION on every member (--all) or on COUNT members chosen by the
+// algorithm, `parallel` at a time.
+int call_many(const CommonOptions& common, const CallCommandOptions& options, const CallArguments& args) {
+  if (!protocol::is_valid_function_name(options.function)) {
+    return report({ErrorCode::bad_request, "function must be MODULE.FUNCTION, got '" + options.function + "'"},
+                  common.json);
+  }
+  auto balancer = make_balancer(common, options.selection, options.group);
+  if (!balancer) return report(balancer.error(), common.json);
+  const auto deadline = deadline_for(common);
+  auto nodes = options.fan() == Fan::all ? balancer->members(deadline) : balancer->select(options.count, deadline);
+  if (!nodes) return report(nodes.error(), common.json);
+  const auto results =
+      call_each(balancer->context(), *nodes,
+                FanOut{options.function, args.msgpack, balancer->transport(deadline), options.parallel});
+  print_fan_out(*nodes, results, common.json);
+  return first_failure(results);
+}
+
+std::shared_ptr<CallCommandOptions> add_call_options(CLI::App& command, const CommonOptions& common,
+                                                     protocol::CallMode mode) {
+  auto options = std::make_shared<CallCommandOptions>();
+  options->mode = mode;
+  command.add_option("GROUP", options->group, "Load-balancer group")->required();
+  command.add_option("FUNCTION", options->function, "MODULE.FUNCTION, e.g. sys.echo")->required();
+  command.add_option("ARG", options->words,
+                     "Arguments, each one value: JSON if it parses as JSON, else the string typed (use -- before -5)");
+  command.add_option("--args", options->args_json, "All arguments as one JSON array, or - to read it from stdin");
+  command.add_option("--args-file", options->args_file, "All arguments as one JSON array, read from FILE");
+  add_selection(command, common, options->selection);
+  add_retries(command, options->selection);
+  return options;
+}
+
+Run run_call(const CommonOptions& common, std::shared_ptr<CallCommandOptions> options) {
+  return [&common, options](const VerbatimArgv& words) {
+    for (auto* text : {&options->group, &options->function}) words.restore(*text);
+    words.restore(options->words);
+    const auto& verbatim = words.arguments_after_double_dash();
+    options->words.insert(options->words.end(), verbatim.begin(), verbatim.end());
+    words.restore(options->args_json);
+    words.restore(options->args_file);
+    restore(words, options->selection);
+    auto args = arguments_of(*options);
+    if (!args) return report(args.error(), common.json);
+    return options->fan() == Fan::one ? call_one(common, *options, *args) : call_many(common, *options, *args);
+  };
+}
+
+}  // namespace
+
+Run setup_call(CLI::App& command, const CommonOptions& common) {
+  auto options = add_call_options(command, common, protocol::CallMode::call);
+  command.add_flag("--all", options->all, "Call every member (matching --match); one result per node");
+  command.add_option("-n,--count", options->count, "Call this many distinct members chosen by the algorithm")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  command.add_option("--parallel", options->parallel, "With --all or -n: calls in flight at once")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
+      ->capture_default_str();
+  return run_call(common, options);
+}
+
+Run setup_cast(CLI::App& command, const CommonOptions& common) {
+  return run_call(common, add_call_options(command, common, protocol::CallMode::cast));
+}
+
+}  // namespace rpclb::cli

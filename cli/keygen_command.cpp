@@ -1,0 +1,23 @@
+// rpclb keygen PREFIX: a CURVE keypair for a client or a cluster.
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
+#include "common/curve.hpp"
+
+namespace rpclb::cli {
+
+Run setup_keygen(CLI::App& command, const CommonOptions& common) {
+  auto prefix = std::make_shared<std::string>();
+  command.add_option("PREFIX", *prefix, "Path without extension, e.g. /etc/rpclb/cluster")->required();
+  return [&common, prefix](const VerbatimArgv& words) {
+    words.restore(*prefix);
+    auto keys = generate_keypair();
+    if (!keys) return report(keys.error(), common.json);
+    if (auto written = write_keypair(*prefix, *keys); !written) return report(written.error(), common.json);
+    print_keygen(*prefix, keys->public_key, common.json);
+    return kExitOk;
+  };
+}
+
+}  // namespace rpclb::cli

@@ -1,0 +1,59 @@
+// rpclb members GROUP [--watch] [--match ...]
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
+#include "common/group_watcher.hpp"
+#include "common/signals.hpp"
+
+namespace rpclb::cli {
+namespace {
+
+struct MembersOptions {
+  std::string group;
+  bool watch = false;
+  SelectionFlags selection;  // --match only
+};
+
+int list_members(const CommonOptions& common, const MembersOptions& options) {
+  auto balancer = make_balancer(common, options.selection, options.group);
+  if (!balancer) return report(balancer.error(), common.json);
+  auto members = balancer->members(deadline_for(common));
+  if (!members) return report(members.error(), common.json);
+  common.json ? print_members_json(*members) : print_member_names(*members);
+  return kExitOk;
+}
+
+// Prints membership changes of GROUP until SIGINT/SIGTERM.
+int watch_members(const CommonOptions& common, const MembersOptions& options) {
+  // SIGINT/SIGTERM arrive on a descriptor the watch polls, so the command
+  // ends cleanly with exit code 0. Made before any socket exists, so
+  // ZeroMQ's threads inherit the blocked mask.
+  SignalFd interrupted;
+  auto balancer = make_balancer(common, options.selection, options.group);
+  if (!balancer) return report(balancer.error(), common.json);
+  auto watched =
+      watch_group(balancer->context(), options.group, balancer->filter(), balancer->discovery(deadline_for(common)),
+                  interrupted, [&](std::string_view event, const protocol::MemberInfo& member) {
+                    print_watch_event(event, member, common.json);
+                  });
+  if (!watched) return report(watched.error(), common.json);
+  return kExitOk;
+}
+
+}  // namespace
+
+Run setup_members(CLI::App& command, const CommonOptions& common) {
+  auto options = std::make_shared<MembersOptions>();
+  command.add_option("GROUP", options->group, "Load-balancer group")->required();
+  command.add_flag("--watch", options->watch,
+                   "Print joins, updates (load, endpoint, weight) and leaves until interrupted");
+  add_match(command, options->selection);
+  return [&common, options](const VerbatimArgv& words) {
+    words.restore(options->group);
+    restore(words, options->selection);
+    return options->watch ? watch_members(common, *options) : list_members(common, *options);
+  };
+}
+
+}  // namespace rpclb::cli

@@ -1,0 +1,133 @@
+#include "cli/options.hpp"
+
+#include <cstdlib>
+
+#include "algorithms/registry.hpp"
+#include "common/endpoint.hpp"
+#include "common/text.hpp"
+
+namespace rpclb::cli {
+namespace {
+
+Result<algorithms::AlgorithmOptions> parse_opts(const std::vector<std::string>& pairs) {
+  algorithms::AlgorithmOptions options;
+  for (const auto& pair : pairs) {
+    const auto equals = pair.find('=');
+    if (equals == std::string::npos || equals == 0) {
+      return make_error(ErrorCode::bad_request, "--opt takes key=value, got '" + pair + "'");
+    }
+    options[pair.substr(0, equals)] = pair.substr(equals + 1);
+  }
+  return options;
+}
+
+}  // namespace
+
+void add_common_flags(CLI::App& app, CommonOptions& common) {
+  app.add_option("--bus", common.bus_flags,
+                 "Bus hub endpoint (repeatable; default $RPCLB_BUS, else " + std::string(kDefaultBus) + ")")
+      // One value per flag, so "--bus X -- ARGS" keeps "--" for the arguments.
+      ->allow_extra_args(false);
+  app.add_flag("--json", common.json, "Machine-readable output on stdout (and errors as JSON on stderr)");
+  app.add_option("--timeout", common.timeout_ms, "Overall deadline in ms, discovery included")
+      ->check(CLI::Range(1u, 86400000u))
+      ->capture_default_str();
+  app.add_option("--bus-timeout", common.bus_timeout_ms, "How long to wait for bus hubs, in ms")
+      ->check(CLI::Range(1u, 600000u))
+      ->capture_default_str();
+  app.add_option("--curve-secret", common.curve_secret,
+                 "This client's CURVE keypair file (default $RPCLB_CURVE_SECRET)")
+      ->envname("RPCLB_CURVE_SECRET");
+  app.add_option("--curve-server-key", common.curve_server_key,
+                 "The cluster's CURVE public key file (default $RPCLB_CURVE_SERVER_KEY)")
+      ->envname("RPCLB_CURVE_SERVER_KEY");
+}
+
+Status resolve_bus(CommonOptions& common) {
+  // --bus, else $RPCLB_BUS, else the config files, else the local default.
+  const bool from_config =
+      common.bus_flags.empty() && !std::getenv(kBusEnvironmentVariable.data()) && !common.config_bus.empty();
+  auto bus = from_config ? Result<std::vector<std::string>>(common.config_bus)
+                         : rpclb::resolve_bus(common.bus_flags, kDefaultBus);
+  if (!bus) return bus.error();
+  common.bus = std::move(bus).value();
+  return {};
+}
+
+void add_match(CLI::App& command, SelectionFlags& flags) {
+  command
+      .add_option(
+          "--match", flags.match,
+          "Only nodes with this exact name, or whose whole name matches /REGEX/ (or /REGEX/i: any case; RE2 syntax); "
+          "repeatable")
+      ->allow_extra_args(false);
+}
+
+void add_selection(CLI::App& command, const CommonOptions& common, SelectionFlags& flags) {
+  flags.algorithm = common.algorithm;
+  flags.algorithm_origin = common.algorithm_origin;
+  command.add_option("-a,--algorithm", flags.algorithm, "Selection algorithm: " + join(algorithms::algorithm_names()))
+      ->capture_default_str()
+      // Given on the command line: no longer the config file's to answer for.
+      ->each([&flags](const std::string&) { flags.algorithm_origin.clear(); });
+  command.add_option("--opt", flags.opts, "Algorithm option key=value (repeatable)")->allow_extra_args(false);
+  command.add_option("--key", flags.key, "Routing key for key-based algorithms");
+  command.add_option("--wait-for-member", flags.wait_for_member_ms,
+                     "If no member matches, wait up to MS for one to join (default: fail at once)");
+  add_match(command, flags);
+}
+
+void add_retries(CLI::App& command, SelectionFlags& flags) {
+  command
+      .add_option("--retries", flags.retries,
+                  "Other members to try when one cannot take the request (unreachable, draining)")
+      ->check(CLI::Range(0u, 100u))
+      ->capture_default_str();
+  command.add_flag("--retry-on-timeout", flags.retry_on_timeout,
+                   "Also retry after a timeout, when the function may have run (idempotent functions only); "
+                   "each attempt then gets an equal share of --timeout");
+}
+
+void restore(const VerbatimArgv& words, SelectionFlags& flags) {
+  words.restore(flags.algorithm);
+  words.restore(flags.opts);
+  words.restore(flags.match);
+  words.restore(flags.key);
+}
+
+Clock::time_point deadline_for(const CommonOptions& common) {
+  return Clock::now() + std::chrono::milliseconds(common.timeout_ms);
+}
+
+Result<std::optional<CurveConfig>> client_curve(const CommonOptions& common) {
+  return load_client_curve(common.curve_secret, common.curve_server_key, "--curve-secret and --curve-server-key");
+}
+
+Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags& selection, const std::string& group) {
+  // An algorithm a config file named: its error names the file and line.
+  if (!selection.algorithm_origin.empty()) {
+    if (auto named = algorithms::make_algorithm(selection.algorithm, {}); !named) {
+      return make_error(ErrorCode::bad_request, selection.algorithm_origin + ": algorithm: " + named.error().message);
+    }
+  }
+  auto opts = parse_opts(selection.opts);
+  if (!opts) return opts.error();
+  auto curve = client_curve(common);
+  if (!curve) return curve.error();
+  BalancerOptions options;
+  options.curve = *curve;
+  options.bus = common.bus;
+  options.group = group;
+  // Commands that choose nothing (members, ping) have no --algorithm.
+  options.algorithm = selection.algorithm.empty() ? std::string(kDefaultAlgorithm) : selection.algorithm;
+  options.algorithm_options = std::move(opts).value();
+  options.match = selection.match;
+  options.key = selection.key;
+  options.bus_timeout = std::chrono::milliseconds(common.bus_timeout_ms);
+  options.wait_for_member = std::chrono::milliseconds(selection.wait_for_member_ms);
+  options.retries = selection.retries;
+  options.retry_on_timeout = selection.retry_on_timeout;
+  return Balancer::create(std::move(options));
+}
+
+}  // namespace rpclb::cli
