@@ -1,5 +1,7 @@
 #include "common/member_rules.hpp"
 
+#include "common/option_ranges.hpp"
+
 #include <algorithm>
 #include <string>
 
@@ -26,12 +28,6 @@ std::string excerpt(std::string_view text) {
   constexpr std::size_t kShown = 64;
   if (text.size() <= kShown) return std::string(text);
   return std::string(text.substr(0, kShown)) + "... (" + std::to_string(text.size()) + " bytes)";
-}
-
-Status check_range(std::string_view what, std::uint32_t value, std::uint32_t low, std::uint32_t high) {
-  if (value >= low && value <= high) return {};
-  return make_error(ErrorCode::bad_request, std::string(what) + " must be from " + std::to_string(low) + " to " +
-                                                std::to_string(high) + ", got " + std::to_string(value));
 }
 
 Status validate_instance(std::string_view instance) {
@@ -99,8 +95,8 @@ Status validate_member(const protocol::MemberInfo& member) {
       return of({ErrorCode::bad_request, "group " + member.groups[i] + " is listed twice"});
     }
   }
-  if (auto valid = check_range("weight", member.weight, kMinWeight, kMaxWeight); !valid) return of(valid.error());
-  if (auto valid = check_range("heartbeat_ms", member.heartbeat_ms, kMinHeartbeatMs, kMaxHeartbeatMs); !valid) {
+  if (auto valid = check_range(agent_ranges::kWeight, member.weight); !valid) return of(valid.error());
+  if (auto valid = check_range(agent_ranges::kHeartbeatMs, member.heartbeat_ms); !valid) {
     return of(valid.error());
   }
   if (member.version.size() > kMaxVersionLength ||
@@ -122,6 +118,12 @@ std::size_t member_footprint(const protocol::MemberInfo& member) {
       256 + member.name.size() + member.instance.size() + member.endpoint.size() + member.version.size();
   for (const auto& group : member.groups) bytes += 32 + group.size();
   return bytes;
+}
+
+Status check_range(const OptionRange& range, std::uint64_t value) {
+  if (value >= range.low && value <= range.high) return {};
+  return make_error(ErrorCode::bad_request, std::string(range.what) + " must be from " + std::to_string(range.low) +
+                                                " to " + std::to_string(range.high) + ", got " + std::to_string(value));
 }
 
 }  // namespace rpclb

@@ -15,17 +15,12 @@
 #include "common/endpoint.hpp"
 #include "common/host_name.hpp"
 #include "common/member_rules.hpp"
+#include "common/option_ranges.hpp"
 #include "common/protocol.hpp"
 #include "common/signals.hpp"
 
 namespace rpclb {
 namespace {
-
-Status check_range(std::string_view what, std::uint64_t value, std::uint64_t low, std::uint64_t high) {
-  if (value >= low && value <= high) return {};
-  return make_error(ErrorCode::bad_request, std::string(what) + " must be between " + std::to_string(low) + " and " +
-                                                std::to_string(high) + ", got " + std::to_string(value));
-}
 
 // Everything about the options that does not need the network; the first
 // problem found, or success.
@@ -56,12 +51,13 @@ Status check_options(const AgentOptions& options) {
       return make_error(ErrorCode::bad_request, "serve bus: " + address.error().message);
     }
   }
+  // A negative duration wraps to a huge number: out of range, as it should be.
   for (const auto& check :
-       {check_range("weight", options.weight, kMinWeight, kMaxWeight),
-        check_range("heartbeat (ms)", options.heartbeat.count(), kMinHeartbeatMs, kMaxHeartbeatMs),
-        check_range("missed heartbeats", options.missed_heartbeats, 1, 1000),
-        check_range("workers", options.workers, 1, 1024), check_range("max queue", options.max_queue, 1, 1000000),
-        check_range("drain timeout (ms)", options.drain_timeout.count(), 0, 86400000)}) {
+       {check_range(agent_ranges::kWeight, options.weight),
+        check_range(agent_ranges::kHeartbeatMs, static_cast<std::uint64_t>(options.heartbeat.count())),
+        check_range(agent_ranges::kMissedHeartbeats, options.missed_heartbeats),
+        check_range(agent_ranges::kWorkers, options.workers), check_range(agent_ranges::kMaxQueue, options.max_queue),
+        check_range(agent_ranges::kDrainTimeoutMs, static_cast<std::uint64_t>(options.drain_timeout.count()))}) {
     if (!check) return check;
   }
   return {};

@@ -1,12 +1,19 @@
 // rpclb-agent: joins load-balancer groups on the bus and serves RPCs. A
-// command line over rpclb::Agent (lib/include/rpclb/agent.hpp).
+// command line over the public rpclb::Agent (lib/include/rpclb/agent.hpp),
+// beside rpclb's own main.cpp; its numeric flags share their ranges with
+// rpclb::Agent::create (common/option_ranges.hpp).
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
 
+#include "common/option_ranges.hpp"
 #include "rpclb/agent.hpp"
 
 namespace {
+
+CLI::Range range_of(const rpclb::OptionRange& range) {
+  return CLI::Range(range.low, range.high);
+}
 
 int fail(const rpclb::Error& error) {
   std::fprintf(stderr, "rpclb-agent: %s: %s\n", std::string(rpclb::to_string(error.code)).c_str(),
@@ -36,23 +43,24 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   app.add_option("--serve-bus", options.serve_bus, "Also host a bus hub at this endpoint (uses ports P..P+2)");
   app.add_option("--weight", options.weight, "Weight for weighted algorithms")
-      ->check(CLI::Range(1u, 1000000u))
+      ->check(range_of(rpclb::agent_ranges::kWeight))
       ->capture_default_str();
   app.add_option("--functions", options.functions_file, "Allowlist of programs this agent may run (see README)");
   app.add_option("--heartbeat-ms", heartbeat_ms, "Announcement interval")
-      ->check(CLI::Range(10u, 600000u))
+      ->check(range_of(rpclb::agent_ranges::kHeartbeatMs))
       ->capture_default_str();
   app.add_option("--missed-heartbeats", options.missed_heartbeats,
                  "For a hosted hub: heartbeats a member may miss before it is dropped")
-      ->check(CLI::Range(1u, 1000u))
+      ->check(range_of(rpclb::agent_ranges::kMissedHeartbeats))
       ->capture_default_str();
   app.add_option("--workers", options.workers, "Threads running calls")
-      ->check(CLI::Range(1u, 1024u))
+      ->check(range_of(rpclb::agent_ranges::kWorkers))
       ->capture_default_str();
   app.add_option("--max-queue", options.max_queue, "Calls in flight beyond which new ones are refused")
-      ->check(CLI::Range(1u, 1000000u))
+      ->check(range_of(rpclb::agent_ranges::kMaxQueue))
       ->capture_default_str();
   app.add_option("--drain-timeout", drain_timeout_ms, "On SIGTERM, ms to wait for in-flight calls")
+      ->check(range_of(rpclb::agent_ranges::kDrainTimeoutMs))
       ->capture_default_str();
   app.add_option("--log-level", options.log_level,
                  "error, warn, info or debug: logfmt lines on stderr, with syslog priority prefixes for journald")
