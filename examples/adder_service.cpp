@@ -11,6 +11,7 @@
 #include <string>
 #include <tuple>
 
+#include <rpclb/payload_msgpack.hpp>
 #include <rpclb/rpclb.hpp>
 
 namespace {

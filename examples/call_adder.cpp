@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include <rpclb/payload_msgpack.hpp>
 #include <rpclb/rpclb.hpp>
 
 int main(int argc, char** argv) {

@@ -2,6 +2,8 @@
 
 #include "common/json_msgpack.hpp"
 
+#include <msgpack.hpp>
+
 namespace rpclb {
 
 Payload::Payload() : bytes_(1, '\xc0') {}
@@ -21,6 +23,10 @@ Result<Payload> Payload::from_json(std::string_view text) {
   auto parsed = nlohmann::json::parse(text, nullptr, false);
   if (parsed.is_discarded()) return Error{ErrorCode::bad_request, "not JSON: " + std::string(text)};
   return Payload(json_to_msgpack(parsed));
+}
+
+Payload args() {
+  return Payload(std::string(1, '\x90'));  // fixarray of 0
 }
 
 std::string Payload::json() const {

@@ -62,6 +62,15 @@ for example in adder_service call_adder; do
     2>"$work/build-$example.log" || fail "building $example failed"
 done
 
+echo "== the public headers need only the standard library (msgpack-c is opt-in)"
+printf '#include <rpclb/rpclb.hpp>\nint main() { return rpclb::args().msgpack().size() == 1 ? 0 : 1; }\n' >"$work/plain.cpp"
+# shellcheck disable=SC2046 # the flags are words
+"$@" -std=c++20 -E $(pkg-config --cflags rpclb) "$work/plain.cpp" >"$work/plain.i" || fail "rpclb.hpp does not compile"
+if grep -q "namespace msgpack" "$work/plain.i"; then fail "rpclb/rpclb.hpp pulls in msgpack-c"; fi
+# shellcheck disable=SC2086 # the flags are words
+"$@" -std=c++20 $sanitizer_flags "$work/plain.cpp" $flags -o "$work/plain" || fail "a plain user does not link"
+"$work/plain" || fail "rpclb::args() is not the empty array"
+
 echo "== run them on loopback"
 port=$(python3 -c '
 import random, socket

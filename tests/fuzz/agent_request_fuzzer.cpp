@@ -21,7 +21,7 @@
 #include "common/json_msgpack.hpp"
 #include "common/member_rules.hpp"
 #include "common/protocol.hpp"
-#include "rpclb/payload.hpp"
+#include "rpclb/payload_msgpack.hpp"
 
 namespace {
 

@@ -6,6 +6,7 @@
 #include <thread>
 #include <vector>
 
+#include "rpclb/payload_msgpack.hpp"
 #include "rpclb/rpclb.hpp"
 #include "tests/integration/harness.hpp"
 

@@ -15,6 +15,7 @@
 #include "common/endpoint.hpp"
 #include "common/protocol.hpp"
 #include "common/zmq_helpers.hpp"
+#include "rpclb/payload_msgpack.hpp"
 #include "rpclb/rpclb.hpp"
 #include "tests/integration/harness.hpp"
 

@@ -1,4 +1,4 @@
-#include "rpclb/payload.hpp"
+#include "rpclb/payload_msgpack.hpp"
 
 #include <gtest/gtest.h>
 
