@@ -1,5 +1,7 @@
 // Commands about the bus and its nodes rather than a balancer's choice:
 // rpclb groups, rpclb ping GROUP, rpclb status NODE.
+#include <CLI/CLI.hpp>
+
 #include <map>
 #include <memory>
 

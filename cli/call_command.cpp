@@ -1,5 +1,7 @@
 // rpclb call|cast GROUP MODULE.FUNCTION [ARG...|--args JSON|--args-file F],
 // and call's fan-out (--all, -n COUNT).
+#include <CLI/CLI.hpp>
+
 #include <memory>
 
 #include "cli/call_arguments.hpp"

@@ -5,8 +5,6 @@
 // through output.hpp, and returns the process exit code.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <functional>
 #include <span>
 #include <string_view>

@@ -1,5 +1,7 @@
 #include "cli/config_file.hpp"
 
+#include "cli/options.hpp"
+
 #include "common/endpoint.hpp"
 #include "common/text.hpp"
 

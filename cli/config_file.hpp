@@ -21,10 +21,11 @@
 #include <string>
 #include <vector>
 
-#include "cli/options.hpp"
 #include "rpclb/error.hpp"
 
 namespace rpclb::cli {
+
+struct CommonOptions;
 
 struct ConfigValue {
   std::string value;

@@ -1,4 +1,6 @@
 // rpclb keygen PREFIX: a CURVE keypair for a client or a cluster.
+#include <CLI/CLI.hpp>
+
 #include <memory>
 
 #include "cli/commands.hpp"

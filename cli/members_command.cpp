@@ -1,4 +1,6 @@
 // rpclb members GROUP [--watch] [--match ...]
+#include <CLI/CLI.hpp>
+
 #include <memory>
 
 #include "cli/commands.hpp"

@@ -3,8 +3,6 @@
 // set-up for each and what they become (a Balancer, a deadline).
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -14,6 +12,10 @@
 #include "common/curve.hpp"
 #include "lib/balancer.hpp"
 #include "rpclb/client.hpp"
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace rpclb::cli {
 

@@ -1,5 +1,7 @@
 // rpclb select GROUP [-n COUNT] and rpclb release GROUP NODE, with the
 // selection flags.
+#include <CLI/CLI.hpp>
+
 #include <memory>
 
 #include "cli/commands.hpp"
