@@ -56,6 +56,37 @@ std::string json_to_msgpack(const nlohmann::json& value) {
   return std::string(buffer.data(), buffer.size());
 }
 
+namespace {
+
+// A map key as a JSON object key, which must be a string. A string is itself
+// and a scalar its JSON text ("1", "true"). An array or map key is
+// "msgpack:" and the hex of its bytes: its JSON text would be escaped again at
+// every level of nesting, doubling in size each time (a 150-byte value of
+// nested map keys took the fuzzer past its 5 s limit).
+std::string key_text(const msgpack::object& key) {
+  switch (key.type) {
+    case msgpack::type::STR:
+      return std::string(key.via.str.ptr, key.via.str.size);
+    case msgpack::type::ARRAY:
+    case msgpack::type::MAP: {
+      msgpack::sbuffer bytes;
+      msgpack::pack(bytes, key);
+      constexpr char kHex[] = "0123456789abcdef";
+      std::string text = "msgpack:";
+      for (std::size_t i = 0; i < bytes.size(); ++i) {
+        const auto byte = static_cast<unsigned char>(bytes.data()[i]);
+        text += kHex[byte >> 4];
+        text += kHex[byte & 0xf];
+      }
+      return text;
+    }
+    default:
+      return object_to_json(key).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
+}
+
+}  // namespace
+
 nlohmann::json object_to_json(const msgpack::object& value) {
   switch (value.type) {
     case msgpack::type::NIL:
@@ -84,9 +115,7 @@ nlohmann::json object_to_json(const msgpack::object& value) {
       auto object = nlohmann::json::object();
       for (std::uint32_t i = 0; i < value.via.map.size; ++i) {
         const auto& kv = value.via.map.ptr[i];
-        const auto key = kv.key.type == msgpack::type::STR ? std::string(kv.key.via.str.ptr, kv.key.via.str.size)
-                                                           : object_to_json(kv.key).dump();
-        object[key] = object_to_json(kv.val);
+        object[key_text(kv.key)] = object_to_json(kv.val);
       }
       return object;
     }

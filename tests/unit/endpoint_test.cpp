@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <msgpack.hpp>
+
 #include "common/json_msgpack.hpp"
 
 namespace rpclb {
@@ -75,6 +77,32 @@ TEST(CliArguments, JsonSurvivesAMessagePackRoundTrip) {
   auto back = msgpack_to_json(json_to_msgpack(value));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, value);
+}
+
+// JSON object keys are strings: other MessagePack keys are written as text,
+// and an array or map key as the hex of its bytes, so that nested keys cost
+// linear time (their JSON, escaped again at each level, doubled each time).
+TEST(CliArguments, NonStringMapKeysBecomeTextInLinearTime) {
+  msgpack::sbuffer buffer;
+  msgpack::packer<msgpack::sbuffer> out(buffer);
+  out.pack_map(2);
+  out.pack_int(7);
+  out.pack_true();
+  out.pack_array(1);
+  out.pack_int(1);
+  out.pack_nil();
+  auto flat = msgpack_to_json(std::string(buffer.data(), buffer.size()));
+  ASSERT_TRUE(flat.ok());
+  EXPECT_EQ(*flat, nlohmann::json::parse(R"({"7": true, "msgpack:9101": null})"));
+
+  // 40 maps, each the key of the next: 2^40 backslashes the old way.
+  std::string nested;
+  for (int i = 0; i < 40; ++i) nested += '\x81';
+  nested += '\xc0';                               // the innermost key, nil
+  for (int i = 0; i < 40; ++i) nested += '\xc0';  // each map's value
+  auto deep = msgpack_to_json(nested);
+  ASSERT_TRUE(deep.ok());
+  EXPECT_LT(deep->dump().size(), std::size_t{10000});
 }
 
 }  // namespace
