@@ -1,0 +1,133 @@
+// rpclb: discover, select and call members of rpclb load-balancer groups.
+// Global flags and dispatch; each subcommand lives in its own file
+// (cli/commands.hpp).
+#include "cli/programs.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string_view>
+
+#include "cli/commands.hpp"
+#include "cli/config_file.hpp"
+#include "cli/options.hpp"
+#include "cli/output.hpp"
+#include "cli/verbatim_argv.hpp"
+#include "common/text.hpp"
+
+namespace rpclb::cli {
+namespace {
+
+std::string footer() {
+  return R"(Exit codes:
+  0  ok
+  1  internal             the remote function failed, or rpclb itself did
+  2  bad_request          bad usage, arguments, regex, algorithm or option
+  3  not_found            the member has no such function
+  4  service_unavailable  no (matching) member, bus or node unreachable, node draining
+  5  request_timeout      no reply before --timeout
+
+Environment:
+  RPCLB_BUS        comma-separated bus hubs when --bus is not given
+  RPCLB_STATE_DIR  where balancer state lives (default $XDG_RUNTIME_DIR/rpclb)
+  RPCLB_CURVE_SECRET, RPCLB_CURVE_SERVER_KEY  key files when the flags are not given
+
+Configuration files (key = value; flags override environment, which overrides files):
+  /etc/rpclb/rpclb.conf, then ~/.config/rpclb/rpclb.conf
+  keys: )" +
+         join(config_keys());
+}
+
+// The first word on the command line that is not an option or an option's
+// value: the subcommand, or a word that was meant to be one ("" if none).
+// Only that subcommand gets its options built: CLI11 set-up is a measurable
+// share of a one-shot run, and every other subcommand needs just its name for
+// --help.
+std::string requested_subcommand(int argc, char** argv) {
+  static const std::set<std::string_view> kTakesValue{"--bus", "--timeout", "--bus-timeout", "--curve-secret",
+                                                      "--curve-server-key"};
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (kTakesValue.contains(arg)) {
+      ++i;
+    } else if (!arg.starts_with('-')) {
+      return std::string(arg);
+    }
+  }
+  return "";
+}
+
+const Subcommand* find_subcommand(std::string_view name) {
+  const auto all = subcommands();
+  auto found = std::find_if(all.begin(), all.end(), [&](const Subcommand& s) { return s.name == name; });
+  return found == all.end() ? nullptr : &*found;
+}
+
+}  // namespace
+
+int rpclb_main(int argc, char** argv) {
+  CommonOptions common;
+  // Configuration files give the defaults; environment and flags override them (parsed below).
+  auto config = load_config();
+  if (!config) return report(config.error(), false);
+  if (auto applied = apply_config(*config, common); !applied) {
+    return report(applied.error(), false);
+  }
+
+  CLI::App app{"rpclb " RPCLB_VERSION ": discover, select and call members of rpclb load-balancer groups."};
+  app.footer(footer());
+  app.require_subcommand(1);
+  app.fallthrough();
+  add_common_flags(app, common);
+  app.set_version_flag("--version", RPCLB_VERSION);
+
+  const std::string requested = requested_subcommand(argc, argv);
+  const Subcommand* wanted = find_subcommand(requested);
+  if (!requested.empty() && !wanted) {
+    const bool json =
+        std::any_of(argv + 1, argv + argc, [](const char* arg) { return std::string_view(arg) == "--json"; });
+    std::vector<std::string_view> names;
+    for (const auto& subcommand : subcommands()) names.push_back(subcommand.name);
+    return report({ErrorCode::bad_request, "unknown command '" + requested + "' (commands: " + join(names) + ")"},
+                  json);
+  }
+  std::map<std::string, Run, std::less<>> runs;
+  for (const auto& subcommand : subcommands()) {
+    auto* command = app.add_subcommand(std::string(subcommand.name), std::string(subcommand.description));
+    if (requested.empty() || requested == subcommand.name) {
+      runs.emplace(subcommand.name, subcommand.setup(*command, common));
+    }
+  }
+
+  VerbatimArgv words(argc, argv, wanted ? wanted->after_double_dash : VerbatimArgv::AfterDoubleDash::parse);
+  try {
+    app.parse(words.argc(), words.argv());
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    return report({ErrorCode::bad_request, words.restored_text(e.what()) + " (see rpclb --help)"}, common.json);
+  }
+  for (auto* text : {&common.curve_secret, &common.curve_server_key}) words.restore(*text);
+  words.restore(common.bus_flags);
+  if (auto resolved = resolve_bus(common); !resolved) {
+    return report(resolved.error(), common.json);
+  }
+  try {
+    for (auto* parsed : app.get_subcommands()) {
+      auto found = runs.find(parsed->get_name());
+      if (found != runs.end()) return found->second(words);
+    }
+  } catch (const std::exception& e) {
+    return report({ErrorCode::internal, e.what()}, common.json);
+  }
+  return report({ErrorCode::bad_request, "no subcommand"}, common.json);
+}
+
+}  // namespace rpclb::cli
