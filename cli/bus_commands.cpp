@@ -27,9 +27,7 @@ Result<std::unique_ptr<BusAccess>> bus_access(const CommonOptions& common) {
   if (!curve) return curve.error();
   auto access = std::make_unique<BusAccess>();
   const auto deadline = deadline_for(common);
-  access->discovery.bus = common.bus;
-  access->discovery.deadline = std::min(deadline, Clock::now() + std::chrono::milliseconds(common.bus_timeout_ms));
-  access->discovery.curve = *curve;
+  access->discovery = discovery_until(common.bus, *curve, deadline, std::chrono::milliseconds(common.bus_timeout_ms));
   access->transport.deadline = deadline;
   access->transport.curve = *curve;
   return access;

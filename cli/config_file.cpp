@@ -15,14 +15,17 @@
 namespace rpclb::cli {
 namespace {
 
-Result<std::uint32_t> milliseconds_from(const std::string& value, std::uint32_t most) {
+// Sets `field` from a whole number of ms in 1..most.
+Status set_milliseconds(const ConfigValue& setting, std::uint32_t most, std::uint32_t& field) {
+  const auto& value = setting.value;
   std::uint32_t number = 0;
   const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
   if (ec != std::errc() || end != value.data() + value.size() || number < 1 || number > most) {
     return make_error(ErrorCode::bad_request,
                       "must be a whole number of ms from 1 to " + std::to_string(most) + ", got '" + value + "'");
   }
-  return number;
+  field = number;
+  return {};
 }
 
 // Every key a config file may set, and what it sets: the one place that
@@ -51,17 +54,11 @@ constexpr std::array<Key, 6> kKeys{{
      }},
     {"timeout_ms",
      [](const ConfigValue& setting, CommonOptions& common) -> Status {
-       auto ms = milliseconds_from(setting.value, 86400000);
-       if (!ms) return ms.error();
-       common.timeout_ms = *ms;
-       return {};
+       return set_milliseconds(setting, kMaxTimeoutMs, common.timeout_ms);
      }},
     {"bus_timeout_ms",
      [](const ConfigValue& setting, CommonOptions& common) -> Status {
-       auto ms = milliseconds_from(setting.value, 600000);
-       if (!ms) return ms.error();
-       common.bus_timeout_ms = *ms;
-       return {};
+       return set_milliseconds(setting, kMaxBusTimeoutMs, common.bus_timeout_ms);
      }},
     {"curve_secret",
      [](const ConfigValue& setting, CommonOptions& common) -> Status {

@@ -32,10 +32,10 @@ void add_common_flags(CLI::App& app, CommonOptions& common) {
       ->allow_extra_args(false);
   app.add_flag("--json", common.json, "Machine-readable output on stdout (and errors as JSON on stderr)");
   app.add_option("--timeout", common.timeout_ms, "Overall deadline in ms, discovery included")
-      ->check(CLI::Range(1u, 86400000u))
+      ->check(CLI::Range(1u, kMaxTimeoutMs))
       ->capture_default_str();
   app.add_option("--bus-timeout", common.bus_timeout_ms, "How long to wait for bus hubs, in ms")
-      ->check(CLI::Range(1u, 600000u))
+      ->check(CLI::Range(1u, kMaxBusTimeoutMs))
       ->capture_default_str();
   app.add_option("--curve-secret", common.curve_secret,
                  "This client's CURVE keypair file (default $RPCLB_CURVE_SECRET)")

@@ -19,6 +19,11 @@ class App;
 
 namespace rpclb::cli {
 
+// The most --timeout and --bus-timeout (and timeout_ms, bus_timeout_ms in a
+// config file) accept, in ms.
+inline constexpr std::uint32_t kMaxTimeoutMs = 86'400'000;
+inline constexpr std::uint32_t kMaxBusTimeoutMs = 600'000;
+
 // Flags before the subcommand, with the defaults config files give them.
 struct CommonOptions {
   std::vector<std::string> bus_flags;   // --bus, as given

@@ -16,6 +16,15 @@ void merge_snapshot(MergedMembers& merged, protocol::Snapshot snapshot) {
   }
 }
 
+DiscoveryOptions discovery_until(std::vector<std::string> bus, std::optional<CurveConfig> curve,
+                                 Clock::time_point deadline, std::chrono::milliseconds bus_timeout) {
+  DiscoveryOptions discovery;
+  discovery.bus = std::move(bus);
+  discovery.deadline = std::min(deadline, Clock::now() + bus_timeout);
+  discovery.curve = std::move(curve);
+  return discovery;
+}
+
 Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context, const std::string& group,
                                                         const DiscoveryOptions& options) {
   if (options.bus.empty()) return make_error(ErrorCode::bad_request, "no bus endpoint configured");

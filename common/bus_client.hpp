@@ -27,6 +27,11 @@ struct DiscoveryOptions {
   std::optional<CurveConfig> curve;
 };
 
+// Discovery on `bus` that gives up at `deadline`, or `bus_timeout` from now
+// if that comes first.
+DiscoveryOptions discovery_until(std::vector<std::string> bus, std::optional<CurveConfig> curve,
+                                 Clock::time_point deadline, std::chrono::milliseconds bus_timeout);
+
 // Members by name, as merged from several hubs' snapshots.
 using MergedMembers = std::map<std::string, protocol::MemberInfo, std::less<>>;
 

@@ -57,11 +57,7 @@ RpcChannel& Balancer::channel_to(const std::string& endpoint) {
 }
 
 DiscoveryOptions Balancer::discovery(Clock::time_point deadline) const {
-  DiscoveryOptions discovery;
-  discovery.bus = options_.bus;
-  discovery.deadline = std::min(deadline, Clock::now() + options_.bus_timeout);
-  discovery.curve = options_.curve;
-  return discovery;
+  return discovery_until(options_.bus, options_.curve, deadline, options_.bus_timeout);
 }
 
 RpcOptions Balancer::transport(Clock::time_point deadline) const {
