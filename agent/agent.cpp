@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <unordered_map>
 
+#include "agent/addressing.hpp"
 #include "agent/announcer.hpp"
 #include "agent/builtins.hpp"
 #include "agent/bus_hub.hpp"
@@ -35,15 +36,6 @@ std::string random_instance_id() {
   std::ostringstream out;
   out << std::hex << (std::uint64_t{seed()} << 32 | seed());
   return out.str();
-}
-
-// The endpoint callers should use: the bound one, with a wildcard host
-// replaced by this host's name.
-std::string advertised_endpoint(const AgentConfig& config, const std::string& bound) {
-  if (!config.advertise.empty()) return config.advertise;
-  const std::string wildcard = "tcp://0.0.0.0:";
-  if (bound.starts_with(wildcard)) return "tcp://" + host_name() + ":" + bound.substr(wildcard.size());
-  return bound;
 }
 
 // Splits a ROUTER message into its routing envelope and its one body frame.
@@ -97,7 +89,8 @@ class AgentLoop {
       secure_server(rpc_, config_.curve);
     }
     bind_or_throw(rpc_, config_.listen, "RPC socket");
-    const std::string endpoint = advertised_endpoint(config_, rpc_.get(zmq::sockopt::last_endpoint));
+    const std::string endpoint = advertised_endpoint({config_.listen, config_.advertise_host}, config_.advertise,
+                                                     rpc_.get(zmq::sockopt::last_endpoint));
     const std::string completion_endpoint = "inproc://completions";
     completions_.bind(completion_endpoint);
     pool_.emplace(context_, completion_endpoint, functions_, config_.workers);

@@ -19,6 +19,7 @@ struct AgentConfig {
   std::vector<std::string> groups;           // load balancers this node joins
   std::string listen = "tcp://127.0.0.1:*";  // RPC endpoint to bind (* = any free port)
   std::string advertise;                     // endpoint announced to callers; default: the bound one
+  std::string advertise_host = "127.0.0.1";  // replaces a wildcard bound host (agent/addressing.hpp)
   std::vector<std::string> bus;              // hubs to announce to
   std::optional<std::string> serve_bus;      // host a hub here too
   std::uint32_t weight = 1;

@@ -29,6 +29,7 @@ Result<std::unique_ptr<BusAccess>> bus_access(const CommonOptions& common) {
   const auto deadline = deadline_for(common);
   access->discovery = discovery_until(common.bus, *curve, deadline, std::chrono::milliseconds(common.bus_timeout_ms));
   access->transport.deadline = deadline;
+  access->transport.connect_timeout = std::chrono::milliseconds(common.connect_timeout_ms);
   access->transport.curve = *curve;
   return access;
 }

@@ -35,7 +35,7 @@ struct Key {
   Status (*apply)(const ConfigValue& setting, CommonOptions& common);
 };
 
-constexpr std::array<Key, 6> kKeys{{
+constexpr std::array<Key, 7> kKeys{{
     {"bus",
      [](const ConfigValue& setting, CommonOptions& common) -> Status {
        auto list = split_endpoint_list(setting.value);
@@ -59,6 +59,10 @@ constexpr std::array<Key, 6> kKeys{{
     {"bus_timeout_ms",
      [](const ConfigValue& setting, CommonOptions& common) -> Status {
        return set_milliseconds(setting, kMaxBusTimeoutMs, common.bus_timeout_ms);
+     }},
+    {"connect_timeout_ms",
+     [](const ConfigValue& setting, CommonOptions& common) -> Status {
+       return set_milliseconds(setting, kMaxConnectTimeoutMs, common.connect_timeout_ms);
      }},
     {"curve_secret",
      [](const ConfigValue& setting, CommonOptions& common) -> Status {

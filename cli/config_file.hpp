@@ -12,6 +12,7 @@
 //   algorithm = round_robin
 //   timeout_ms = 5000
 //   bus_timeout_ms = 500
+//   connect_timeout_ms = 250
 //   curve_secret = /home/me/.config/rpclb/me.key
 //   curve_server_key = /etc/rpclb/cluster.pub
 #pragma once

@@ -37,6 +37,10 @@ void add_common_flags(CLI::App& app, CommonOptions& common) {
   app.add_option("--bus-timeout", common.bus_timeout_ms, "How long to wait for bus hubs, in ms")
       ->check(CLI::Range(1u, kMaxBusTimeoutMs))
       ->capture_default_str();
+  app.add_option("--connect-timeout", common.connect_timeout_ms,
+                 "How long a member's connection may take before another is tried, in ms (bounded by --timeout)")
+      ->check(CLI::Range(1u, kMaxConnectTimeoutMs))
+      ->capture_default_str();
   app.add_option("--curve-secret", common.curve_secret,
                  "This client's CURVE keypair file (default $RPCLB_CURVE_SECRET)")
       ->envname("RPCLB_CURVE_SECRET");
@@ -126,6 +130,7 @@ Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags
   options.match = selection.match;
   options.key = selection.key;
   options.bus_timeout = std::chrono::milliseconds(common.bus_timeout_ms);
+  options.connect_timeout = std::chrono::milliseconds(common.connect_timeout_ms);
   options.wait_for_member = std::chrono::milliseconds(selection.wait_for_member_ms);
   options.retries = selection.retries;
   options.retry_on_timeout = selection.retry_on_timeout;

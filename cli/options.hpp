@@ -19,10 +19,11 @@ class App;
 
 namespace rpclb::cli {
 
-// The most --timeout and --bus-timeout (and timeout_ms, bus_timeout_ms in a
-// config file) accept, in ms.
+// The most --timeout, --bus-timeout and --connect-timeout (and their _ms keys
+// in a config file) accept, in ms.
 inline constexpr std::uint32_t kMaxTimeoutMs = 86'400'000;
 inline constexpr std::uint32_t kMaxBusTimeoutMs = 600'000;
+inline constexpr std::uint32_t kMaxConnectTimeoutMs = 60'000;
 
 // Flags before the subcommand, with the defaults config files give them.
 struct CommonOptions {
@@ -32,6 +33,7 @@ struct CommonOptions {
   bool json = false;
   std::uint32_t timeout_ms = 10000;
   std::uint32_t bus_timeout_ms = 1000;
+  std::uint32_t connect_timeout_ms = static_cast<std::uint32_t>(kDefaultConnectTimeout.count());
   std::string curve_secret;      // this client's keypair file; with curve_server_key, enables CURVE
   std::string curve_server_key;  // the cluster's public key file
   // The default --algorithm, and where it came from ("FILE line N" when a

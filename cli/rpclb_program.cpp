@@ -46,8 +46,8 @@ Configuration files (key = value; flags override environment, which overrides fi
 // share of a one-shot run, and every other subcommand needs just its name for
 // --help.
 std::string requested_subcommand(int argc, char** argv) {
-  static const std::set<std::string_view> kTakesValue{"--bus", "--timeout", "--bus-timeout", "--curve-secret",
-                                                      "--curve-server-key"};
+  static const std::set<std::string_view> kTakesValue{
+      "--bus", "--timeout", "--bus-timeout", "--connect-timeout", "--curve-secret", "--curve-server-key"};
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--") break;

@@ -55,6 +55,15 @@ Status validate_endpoint(std::string_view endpoint, bool for_bind) {
   return {};
 }
 
+Result<TcpEndpoint> tcp_endpoint(std::string_view endpoint) {
+  if (!endpoint.starts_with(kTcp)) {
+    return make_error(ErrorCode::bad_request, "endpoint '" + std::string(endpoint) + "' is not tcp://HOST:PORT");
+  }
+  auto parts = split_tcp(endpoint);
+  if (!parts) return parts.error();
+  return TcpEndpoint{std::string(parts->host), std::string(parts->port)};
+}
+
 Result<BusAddress> bus_address(std::string_view endpoint) {
   if (endpoint.starts_with(kIpc)) {
     if (auto status = validate_endpoint(endpoint, false); !status) return status.error();

@@ -36,4 +36,12 @@ Result<std::vector<std::string>> resolve_bus(const std::vector<std::string>& fla
 // Accepts tcp://HOST:PORT (PORT may be * when binding) and ipc://PATH.
 Status validate_endpoint(std::string_view endpoint, bool for_bind);
 
+// The host and port of tcp://HOST:PORT (an IPv6 host keeps its brackets);
+// bad_request for anything else, ipc:// included.
+struct TcpEndpoint {
+  std::string host;
+  std::string port;
+};
+Result<TcpEndpoint> tcp_endpoint(std::string_view endpoint);
+
 }  // namespace rpclb

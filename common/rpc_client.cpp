@@ -1,5 +1,7 @@
 #include "common/rpc_client.hpp"
 
+#include "common/endpoint.hpp"
+#include "common/route.hpp"
 #include "common/zmq_helpers.hpp"
 
 #include <cstring>
@@ -53,13 +55,28 @@ class ConnectionWatch {
   zmq::socket_t events_;
 };
 
+// ZeroMQ reports every failed connection attempt alike; the routing table
+// tells a host this one has no route to from one that refused.
+Error refused_or_unreachable(const std::string& endpoint) {
+  if (auto tcp = tcp_endpoint(endpoint); tcp) {
+    if (auto route = route_source(tcp->host); !route) {
+      return {ErrorCode::service_unavailable, "node unreachable at " + endpoint + ": " + route.error().message};
+    }
+  }
+  return {ErrorCode::service_unavailable, "connection refused by " + endpoint};
+}
+
 }  // namespace
 
 // The socket, and the monitor that tells how its connection attempts went.
 class RpcChannel::Connection {
  public:
-  Connection(zmq::context_t& context, const std::optional<CurveConfig>& curve)
+  Connection(zmq::context_t& context, const std::optional<CurveConfig>& curve,
+             std::chrono::milliseconds connect_timeout)
       : socket(make_socket(context, zmq::socket_type::dealer)) {
+    // A connection attempt that hangs is abandoned and made again at the
+    // pace the caller waits for it.
+    socket.set(zmq::sockopt::connect_timeout, static_cast<int>(connect_timeout.count()));
     // With IMMEDIATE, the socket only becomes writable once a connection is
     // up, which tells "unreachable" apart from "slow", and a send never
     // queues for a peer that is gone.
@@ -81,7 +98,7 @@ RpcChannel::~RpcChannel() = default;
 
 Status RpcChannel::connect(const RpcOptions& options) {
   if (!connection_) {
-    connection_ = std::make_unique<Connection>(*context_, curve_);
+    connection_ = std::make_unique<Connection>(*context_, curve_, options.connect_timeout);
     try {
       connection_->socket.connect(endpoint_);
     } catch (const zmq::error_t& e) {
@@ -98,10 +115,8 @@ Status RpcChannel::connect(const RpcOptions& options) {
   while (true) {
     const auto now = Clock::now();
     if (now >= connect_deadline) {
-      if (connect_deadline == options.deadline) {
-        return make_error(ErrorCode::request_timeout, "timed out connecting to " + endpoint_);
-      }
-      return make_error(ErrorCode::service_unavailable, "node unreachable at " + endpoint_);
+      // Nothing was sent: another member may take the request.
+      return make_error(ErrorCode::service_unavailable, "timed out connecting to " + endpoint_ + " (nothing was sent)");
     }
     zmq::poll(items, 2, remaining(connect_deadline, now));
     if (items[0].revents & ZMQ_POLLOUT) {
@@ -110,9 +125,7 @@ Status RpcChannel::connect(const RpcOptions& options) {
     }
     if (items[1].revents & ZMQ_POLLIN) {
       const auto verdict = connection_->watch->read();
-      if (verdict == ConnectionWatch::Verdict::refused) {
-        return make_error(ErrorCode::service_unavailable, "connection refused by " + endpoint_);
-      }
+      if (verdict == ConnectionWatch::Verdict::refused) return refused_or_unreachable(endpoint_);
       if (verdict == ConnectionWatch::Verdict::rejected) {
         return make_error(ErrorCode::service_unavailable,
                           "handshake with " + endpoint_ + " failed (not authorised, or a security mismatch)");

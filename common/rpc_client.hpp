@@ -11,16 +11,17 @@
 #include "common/curve.hpp"
 #include "common/membership.hpp"
 #include "common/protocol.hpp"
+#include "rpclb/client.hpp"
 #include "rpclb/error.hpp"
 
 namespace rpclb {
 
 struct RpcOptions {
   Clock::time_point deadline;
-  // How long to wait for the TCP connection before calling the node
-  // unreachable. Until connected, nothing was delivered, so the caller may
-  // safely try another node.
-  std::chrono::milliseconds connect_timeout{1000};
+  // How long to wait for the TCP connection (bounded by the deadline) before
+  // calling the node unreachable. Until connected, nothing was delivered, so
+  // the caller may safely try another node.
+  std::chrono::milliseconds connect_timeout = kDefaultConnectTimeout;
   std::optional<CurveConfig> curve;
 };
 

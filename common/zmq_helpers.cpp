@@ -10,6 +10,12 @@ zmq::socket_t make_socket(zmq::context_t& context, zmq::socket_type type, int li
   zmq::socket_t socket(context, type);
   socket.set(zmq::sockopt::linger, linger_ms);
   socket.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(protocol::kMaxFrameBytes));
+  using namespace link_liveness;
+  socket.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(kHeartbeatInterval.count()));
+  socket.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(kHeartbeatTimeout.count()));
+  socket.set(zmq::sockopt::heartbeat_ttl, static_cast<int>(kHeartbeatTtl.count()));
+  socket.set(zmq::sockopt::connect_timeout, static_cast<int>(kConnectTimeout.count()));
+  socket.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(kReconnectIntervalMax.count()));
   return socket;
 }
 

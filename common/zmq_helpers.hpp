@@ -12,8 +12,28 @@
 
 namespace rpclb {
 
-// Every rpclb socket refuses frames larger than the protocol allows, and by
-// default drops unsent messages on close so a process never hangs on exit.
+// How every rpclb TCP connection notices a dead peer and comes back, so that
+// recovery after a network partition does not depend on how long it lasted:
+// without these, a connection cut for a minute waits out TCP's retransmission
+// backoff (tens of seconds) after the link is back.
+namespace link_liveness {
+// ZMTP heartbeats: a PING after this much silence; the connection is closed
+// (and a connecting side reconnects) when nothing at all arrives for
+// kHeartbeatTimeout; the peer is told to do the same after kHeartbeatTtl.
+inline constexpr std::chrono::milliseconds kHeartbeatInterval{500};
+inline constexpr std::chrono::milliseconds kHeartbeatTimeout{1500};
+inline constexpr std::chrono::milliseconds kHeartbeatTtl{3000};
+// A TCP connect that has had no answer for this long is abandoned and tried
+// again: while a link is down, each SYN is lost, and the kernel's own retries
+// back off to minutes.
+inline constexpr std::chrono::milliseconds kConnectTimeout{500};
+// Reconnection backs off from 100 ms to at most this.
+inline constexpr std::chrono::milliseconds kReconnectIntervalMax{500};
+}  // namespace link_liveness
+
+// Every rpclb socket refuses frames larger than the protocol allows, keeps
+// its connections alive as link_liveness says, and by default drops unsent
+// messages on close so a process never hangs on exit.
 zmq::socket_t make_socket(zmq::context_t& context, zmq::socket_type type, int linger_ms = 0);
 
 inline std::string_view as_view(const zmq::message_t& frame) {

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <thread>
 
+#include "agent/addressing.hpp"
 #include "agent/agent.hpp"
 #include "common/curve.hpp"
 #include "common/endpoint.hpp"
@@ -38,7 +39,7 @@ Status check_options(const AgentOptions& options) {
       return make_error(ErrorCode::bad_request, "group " + group + " is given twice");
     }
   }
-  if (auto status = validate_endpoint(options.listen, true); !status) {
+  if (auto status = validate_endpoint(options.listen, true); !options.listen.empty() && !status) {
     return make_error(ErrorCode::bad_request, "listen: " + status.error().message);
   }
   if (!options.advertise.empty()) {
@@ -91,7 +92,10 @@ Result<agent::AgentConfig> make_config(AgentOptions options) {
     return valid.error();
   }
   config.groups = std::move(options.groups);
-  config.listen = std::move(options.listen);
+  auto addressing = agent::plan_addressing(options.listen, options.advertise, *bus, options.serve_bus.value_or(""));
+  if (!addressing) return addressing.error();
+  config.listen = std::move(addressing->listen);
+  config.advertise_host = std::move(addressing->advertise_host);
   config.advertise = std::move(options.advertise);
   config.bus = std::move(bus).value();
   config.serve_bus = std::move(options.serve_bus);

@@ -43,7 +43,7 @@ struct BalancerOptions {
   std::vector<std::string> match;  // exact names or /regex/
   std::optional<std::string> key;  // for key-routed algorithms
   std::chrono::milliseconds bus_timeout{1000};
-  std::chrono::milliseconds connect_timeout{1000};
+  std::chrono::milliseconds connect_timeout = kDefaultConnectTimeout;
   // Further members to try when one could not take the request (unreachable,
   // draining, at capacity): the request was never run there, so it is safe.
   std::uint32_t retries = 2;

@@ -90,6 +90,7 @@ Result<Client> Client::create_checked(ClientOptions options) {
   balancer.algorithm_options.insert(options.algorithm_options.begin(), options.algorithm_options.end());
   balancer.match = std::move(options.match);
   balancer.bus_timeout = options.bus_timeout;
+  balancer.connect_timeout = options.connect_timeout;
   balancer.retries = options.retries;
   balancer.retry_on_timeout = options.retry_on_timeout;
   balancer.wait_for_member = options.wait_for_member;

@@ -26,10 +26,15 @@
 namespace rpclb {
 
 struct AgentOptions {
-  std::string name;                          // unique on the bus; empty: the host name
-  std::vector<std::string> groups;           // load balancers to join
-  std::string listen = "tcp://127.0.0.1:*";  // where to serve calls (* = any free port)
-  std::string advertise;                     // endpoint announced to callers; empty: the bound one
+  std::string name;                 // unique on the bus; empty: the host name
+  std::vector<std::string> groups;  // load balancers to join
+  // Where to serve calls (* = any free port). Empty: tcp://127.0.0.1:* when
+  // every hub is on this host, else tcp://0.0.0.0:* (README "Addressing").
+  std::string listen;
+  // The endpoint announced to callers. Empty: the bound one, a wildcard host
+  // replaced by the address this host's route to a hub on another host
+  // leaves from. Never a loopback endpoint when a hub is on another host.
+  std::string advertise;
   // Hubs to announce to; empty: $RPCLB_BUS, else serve_bus, else tcp://127.0.0.1:7400.
   std::vector<std::string> bus;
   std::optional<std::string> serve_bus;  // also host a hub here (ports P..P+2)

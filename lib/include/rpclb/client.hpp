@@ -26,6 +26,11 @@ namespace rpclb {
 
 // The selection algorithm when none is named, as in the model.
 inline constexpr const char* kDefaultAlgorithm = "random";
+// How long a member's TCP connection may take before it counts as
+// unreachable (nothing was sent, so another member is tried). A LAN answers
+// in well under a millisecond and a lost SYN is only resent after a second,
+// so a quarter of a second tells "down" from "slow" without waiting for it.
+inline constexpr std::chrono::milliseconds kDefaultConnectTimeout{250};
 
 struct ClientOptions {
   std::string group;
@@ -37,6 +42,7 @@ struct ClientOptions {
   std::vector<std::string> match;
   std::chrono::milliseconds timeout{5000};      // per operation, unless CallOptions says otherwise
   std::chrono::milliseconds bus_timeout{1000};  // for a membership snapshot
+  std::chrono::milliseconds connect_timeout = kDefaultConnectTimeout;  // to a member; bounded by the timeout
   // Further members to try when one could not take a call (never ran there).
   std::uint32_t retries = 2;
   bool retry_on_timeout = false;  // only for idempotent functions
