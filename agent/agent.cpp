@@ -89,8 +89,8 @@ class AgentLoop {
       secure_server(rpc_, config_.curve);
     }
     bind_or_throw(rpc_, config_.listen, "RPC socket");
-    const std::string endpoint = advertised_endpoint({config_.listen, config_.advertise_host}, config_.advertise,
-                                                     rpc_.get(zmq::sockopt::last_endpoint));
+    endpoint_ = advertised_endpoint({config_.listen, config_.advertise_host}, config_.advertise,
+                                    rpc_.get(zmq::sockopt::last_endpoint));
     const std::string completion_endpoint = "inproc://completions";
     completions_.bind(completion_endpoint);
     pool_.emplace(context_, completion_endpoint, functions_, config_.workers);
@@ -106,14 +106,14 @@ class AgentLoop {
       log_.info("hub_started", {{"bus", *config_.serve_bus}});
     }
     if (!config_.groups.empty()) {
-      protocol::MemberInfo self{config_.name,         random_instance_id(), endpoint, config_.groups, config_.weight, 0,
+      protocol::MemberInfo self{config_.name,         instance_,    endpoint_, config_.groups, config_.weight, 0,
                                 config_.heartbeat_ms, RPCLB_VERSION};
       announcer_.emplace(reactor_, context_, hubs, std::move(self), config_.curve, [this] { return in_flight(); });
     }
-    log_.info("serving", {{"endpoint", endpoint},
+    log_.info("serving", {{"endpoint", endpoint_},
                           {"groups", join(config_.groups, ",")},
                           {"functions", std::to_string(functions_.names().size())}});
-    if (on_serving) on_serving(endpoint);
+    if (on_serving) on_serving(endpoint_);
     reactor_.run();
     if (in_flight_calls_.empty()) {
       log_.info("stopped");
@@ -194,6 +194,17 @@ class AgentLoop {
     reply(routing, protocol::CallReply::failure(request.id, error));
   }
 
+  // A call meant for another member (the caller's view holds an endpoint
+  // that now, or from its host, belongs to someone else) runs nothing here.
+  Status check_addressee(const protocol::CallRequest& request) const {
+    if (request.member.empty()) return {};
+    if (request.member == config_.name && (request.instance.empty() || request.instance == instance_)) return {};
+    return make_error(ErrorCode::service_unavailable,
+                      "the call was meant for " + request.member +
+                          (request.instance.empty() ? "" : " (instance " + request.instance + ")") + ", but " +
+                          endpoint_ + " is " + config_.name + " (instance " + instance_ + "); nothing was run");
+  }
+
   void on_requests() {
     const auto now = Clock::now();
     std::vector<zmq::message_t> parts;
@@ -211,6 +222,10 @@ class AgentLoop {
         continue;
       }
       const auto id = request->id;
+      if (auto misaddressed = check_addressee(*request); !misaddressed) {
+        refuse(routing, *request, misaddressed.error());
+        continue;
+      }
       if (drain_deadline_) {
         refuse(routing, *request, {ErrorCode::service_unavailable, "node " + config_.name + " is draining"});
         continue;
@@ -249,6 +264,8 @@ class AgentLoop {
   }
 
   const AgentConfig& config_;
+  const std::string instance_ = random_instance_id();
+  std::string endpoint_;  // as announced
   Logger log_;
   StopSource& stop_;
   std::shared_ptr<AgentFacts> facts_;

@@ -46,6 +46,8 @@ class FieldReader {
     size_ = array.via.array.size;
   }
 
+  std::uint32_t remaining() const { return size_ - next_; }
+
   void expect_remaining(std::uint32_t count) const {
     if (size_ - next_ != count) {
       throw Malformed(std::string(what_) + " has " + std::to_string(size_ - next_) + " fields, expected " +
@@ -115,7 +117,9 @@ MemberInfo read_member(const msgpack::object& object) {
 }
 
 CallRequest read_call(FieldReader& fields, CallMode mode) {
-  fields.expect_remaining(4);
+  // Without the addressed member: a client from before it was added.
+  const bool addressed = fields.remaining() == 6;
+  if (!addressed) fields.expect_remaining(4);
   CallRequest request;
   request.mode = mode;
   request.id = fields.uint("id");
@@ -127,6 +131,11 @@ CallRequest read_call(FieldReader& fields, CallMode mode) {
   if (args.type != msgpack::type::ARRAY) throw Malformed("args must be an array");
   request.args_msgpack = verbatim(args);
   request.timeout_ms = fields.uint32("timeout_ms");
+  if (addressed) {
+    request.member = fields.string("member");
+    request.instance = fields.string("instance");
+    if (request.member.empty()) throw Malformed("member must not be empty");
+  }
   return request;
 }
 
@@ -253,7 +262,8 @@ std::string encode(const Message& message) {
       }
     }
     void operator()(const CallRequest& m) {
-      pack_header(out, m.mode == CallMode::call ? "call" : "cast", 4);
+      const bool addressed = !m.member.empty();
+      pack_header(out, m.mode == CallMode::call ? "call" : "cast", addressed ? 6 : 4);
       out.pack_uint64(m.id);
       pack_string(out, m.function);
       if (m.args_msgpack.empty()) {
@@ -262,6 +272,10 @@ std::string encode(const Message& message) {
         buffer.write(m.args_msgpack.data(), m.args_msgpack.size());
       }
       out.pack_uint32(m.timeout_ms);
+      if (addressed) {
+        pack_string(out, m.member);
+        pack_string(out, m.instance);
+      }
     }
     void operator()(const CallReply& m) {
       switch (m.kind) {

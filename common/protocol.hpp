@@ -11,11 +11,19 @@
 // "leave"     name, instance                                      agent -> bus hub (PUB/SUB)
 // "snapshot?" group (""=all)                                      client -> hub (DEALER/ROUTER)
 // "snapshot"  members[ [announce fields...] ]                     hub -> client
-// "call"      id, function, args(array), timeout_ms               client -> agent (DEALER/ROUTER)
-// "cast"      id, function, args(array), timeout_ms               client -> agent
+// "call"      id, function, args(array), timeout_ms,              client -> agent (DEALER/ROUTER)
+//             [member, instance]
+// "cast"      id, function, args(array), timeout_ms,              client -> agent
+//             [member, instance]
 // "result"    id, value(any)                                      agent -> client
 // "accepted"  id                                                  agent -> client (reply to cast)
 // "error"     id, code(str), message(str)                         agent -> client
+//
+// A call or cast names the member it is meant for (name and instance, as
+// announced): an agent that is someone else refuses it with
+// service_unavailable and runs nothing, so a stale endpoint, or one that
+// means another host's loopback, never runs a call in the wrong place. The
+// two fields may be left off (4 fields): no check, as before they existed.
 //
 // Decoding never trusts its input: anything that is not exactly one of these
 // shapes (wrong version, wrong arity, wrong types, trailing bytes, too large,
@@ -85,6 +93,9 @@ struct CallRequest {
   std::string function;      // "module.function"
   std::string args_msgpack;  // one MessagePack array, verbatim
   std::uint32_t timeout_ms = 0;
+  // The member it is meant for; empty: whoever answers at the endpoint.
+  std::string member;
+  std::string instance;  // empty: any instance of `member`
   friend bool operator==(const CallRequest&, const CallRequest&) = default;
 };
 

@@ -17,8 +17,13 @@ std::vector<Result<CallOutcome>> call_each(zmq::context_t& context, const std::v
   auto worker = [&] {
     std::mt19937_64 ids(std::random_device{}());
     for (std::size_t i = next++; i < nodes.size(); i = next++) {
-      protocol::CallRequest request{ids(), protocol::CallMode::call, fan_out.function, fan_out.args_msgpack,
-                                    static_cast<std::uint32_t>(remaining(fan_out.transport.deadline).count())};
+      protocol::CallRequest request{ids(),
+                                    protocol::CallMode::call,
+                                    fan_out.function,
+                                    fan_out.args_msgpack,
+                                    static_cast<std::uint32_t>(remaining(fan_out.transport.deadline).count()),
+                                    nodes[i].name,
+                                    nodes[i].instance};
       // One socket per call: RpcChannel is not thread-safe, the context is.
       const auto sent = Clock::now();
       auto reply = exchange(context, nodes[i].endpoint, request, fan_out.transport);

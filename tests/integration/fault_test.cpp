@@ -27,6 +27,35 @@ std::string endpoint_of(Cluster& cluster, const std::string& group, const std::s
   return result.json()[0]["endpoint"];
 }
 
+// A member killed with -9 is still listed when another agent takes its port:
+// calls meant for it reach someone else, who runs nothing and says so, and
+// the caller goes on to a member that is who it says.
+TEST(Faults, ACallMeantForAnotherMemberRunsNothingAndIsRetried) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {});
+  auto& gone = cluster.start_agent("gone", {"web"}, {"--heartbeat-ms", "3000"});
+  cluster.start_agent("real", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"gone", "real"}));
+  const auto endpoint = endpoint_of(cluster, "web", "gone");
+  gone.signal(SIGKILL);
+  ASSERT_TRUE(gone.wait_for(5s).has_value());
+  cluster.start_agent("squatter", {"elsewhere"}, {"--listen", endpoint});
+  ASSERT_TRUE(cluster.wait_for_members("elsewhere", {"squatter"}));
+  ASSERT_EQ(endpoint_of(cluster, "web", "gone"), endpoint) << "gone expired before the test could use it";
+
+  auto meant_for_gone = cluster.rpclb({"call", "web", "sys.info", "--match", "gone"});
+  EXPECT_EQ(meant_for_gone.exit_code, 4) << meant_for_gone.err;
+  EXPECT_NE(meant_for_gone.err.find("meant for gone"), std::string::npos) << meant_for_gone.err;
+  EXPECT_NE(meant_for_gone.err.find("is squatter"), std::string::npos) << meant_for_gone.err;
+  EXPECT_NE(meant_for_gone.err.find("nothing was run"), std::string::npos) << meant_for_gone.err;
+  for (int i = 0; i < 4; ++i) {
+    auto called = cluster.rpclb({"--json", "call", "web", "sys.info", "--algorithm", "round_robin"});
+    ASSERT_EQ(called.exit_code, 0) << called.err;
+    EXPECT_EQ(called.json()["node"], "real");
+    EXPECT_EQ(called.json()["result"]["name"], "real");
+  }
+}
+
 TEST(Faults, KilledAgentLeavesWithinTtlAndCallsGoOn) {
   Cluster cluster;
   cluster.start_hub_agent(0, "a", {"web"});
@@ -192,7 +221,7 @@ class GarbageFrames : public ::testing::Test {
 };
 
 TEST_F(GarbageFrames, MalformedBodiesGetBadRequestAndTheAgentGoesOn) {
-  const auto good = protocol::encode(protocol::CallRequest{1, protocol::CallMode::call, "sys.echo", "", 1000});
+  const auto good = protocol::encode(protocol::CallRequest{1, protocol::CallMode::call, "sys.echo", "", 1000, {}, {}});
   expect_bad_request({"", "\xff\x00\x13 garbage"});
   expect_bad_request({"", good.substr(0, good.size() / 2)});                      // truncated
   expect_bad_request({"", json_to_msgpack({2, "call", 1, "sys.echo", {}, 10})});  // wrong version
@@ -289,7 +318,8 @@ TEST_F(GarbageFrames, MemoryStaysBoundedUnderAFloodOfBadFrames) {
   const long before = resident_kib(agent->pid());
   ASSERT_GT(before, 0);
   const std::string big(1024 * 1024 - 1024, '\xc1');  // 0xc1 is never valid MessagePack
-  const auto truncated = protocol::encode(protocol::CallRequest{1, protocol::CallMode::call, "sys.echo", "", 10});
+  const auto truncated =
+      protocol::encode(protocol::CallRequest{1, protocol::CallMode::call, "sys.echo", "", 10, {}, {}});
   zmq::socket_t flood(context, zmq::socket_type::dealer);
   flood.set(zmq::sockopt::linger, 0);
   flood.connect(endpoint);

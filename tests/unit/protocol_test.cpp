@@ -15,9 +15,10 @@ MemberInfo sample_member() {
 }
 
 std::vector<Message> every_kind() {
-  CallRequest call{42, CallMode::call, "sys.echo", json_to_msgpack({1, "two", {{"three", 3}}}), 1500};
-  CallRequest cast = call;
-  cast.mode = CallMode::cast;
+  CallRequest call{42,   CallMode::call, "sys.echo", json_to_msgpack({1, "two", {{"three", 3}}}),
+                   1500, "node-1",       "abc123"};
+  // Unaddressed, as clients from before the member fields send it.
+  CallRequest cast{43, CallMode::cast, "sys.echo", json_to_msgpack({1}), 1500, {}, {}};
   return {
       Announce{sample_member()},
       Leave{"node-1", "abc123"},
@@ -87,6 +88,9 @@ TEST(Protocol, WrongShapesAreRejected) {
       {1, "call", 1, "sys", {}, 10},                         // function without module
       {1, "call", 1, "sys.echo", "not-array", 10},           // args not an array
       {1, "call", 1, "sys.echo", {}, 5000000000},            // timeout beyond uint32
+      {1, "call", 1, "sys.echo", {}, 10, "", "i"},           // addressed to no one
+      {1, "call", 1, "sys.echo", {}, 10, "n"},               // member without instance
+      {1, "cast", 1, "sys.echo", {}, 10, "n", 7},            // instance not a string
       {1, "error", 1, "teapot", "?"},                        // unknown error code
       {1, "snapshot?", nullptr},                             // group not a string
       {1, "announce", {"", "i", "e", {}, 1, 0, 100, "v"}},   // empty name
@@ -115,7 +119,7 @@ TEST(Protocol, DeepNestingIsRejected) {
 // a frame with a byte added is always rejected.
 TEST(Protocol, DamagedFramesAreRejectedOrRoundTrip) {
   const std::vector<std::string> valid{
-      encode(CallRequest{42, CallMode::call, "sys.echo", "", 1000}),
+      encode(CallRequest{42, CallMode::call, "sys.echo", "", 1000, "node-1", "abc123"}),
       encode(Announce{MemberInfo{"n", "i", "tcp://127.0.0.1:1", {"g"}, 1, 0, 100, "v"}}),
       encode(CallReply::failure(7, {ErrorCode::not_found, "no"})),
   };

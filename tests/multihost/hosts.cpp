@@ -1,0 +1,204 @@
+#include "tests/multihost/hosts.hpp"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+extern char** environ;
+
+namespace rpclb::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kIp = "/usr/sbin/ip";
+constexpr const char* kSetpriv = "/usr/bin/setpriv";
+constexpr const char* kPrefix = "rpclbmh-";
+
+std::string read_text(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::string binary(const char* variable) {
+  const char* path = std::getenv(variable);
+  if (!path || !*path) throw std::runtime_error(std::string(variable) + " is not set (run through meson test)");
+  return path;
+}
+
+// Runs ARGV to completion; its exit code and what it printed on stderr.
+std::pair<int, std::string> run(const std::vector<std::string>& argv, const std::filesystem::path& dir) {
+  const auto out = dir / "command.out";
+  const auto err = dir / "command.err";
+  Process process(argv, {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, out, err);
+  const auto code = process.wait_for(std::chrono::seconds(20)).value_or(-1);
+  return {code, read_text(err)};
+}
+
+// Namespaces named by a test process that no longer exists (killed before it
+// could clean up): their processes are killed and the namespaces removed.
+void remove_orphans(const std::filesystem::path& dir) {
+  const auto listed = run({kIp, "netns", "list"}, dir);
+  std::istringstream lines(read_text(dir / "command.out"));
+  for (std::string line; std::getline(lines, line);) {
+    const auto name = line.substr(0, line.find(' '));
+    if (!name.starts_with(kPrefix)) continue;
+    const auto pid = std::atoi(name.c_str() + std::string_view(kPrefix).size());
+    if (pid <= 0 || ::kill(pid, 0) == 0) continue;
+    run({kIp, "netns", "pids", name}, dir);
+    std::istringstream pids(read_text(dir / "command.out"));
+    for (int inside = 0; pids >> inside;) ::kill(inside, SIGKILL);
+    run({kIp, "netns", "del", name}, dir);
+  }
+  (void)listed;
+}
+
+}  // namespace
+
+Hosts::Hosts(int count) : count_(count) {
+  static int made = 0;
+  prefix_ = std::string(kPrefix) + std::to_string(::getpid()) + "-" + std::to_string(made++) + "-";
+  dir_ =
+      std::filesystem::temp_directory_path() / ("rpclb-mh-" + std::to_string(::getpid()) + "-" + std::to_string(made));
+  std::filesystem::create_directories(dir_);
+  if (::geteuid() != 0)
+    throw HostsUnavailable("network namespaces need root; running as uid " + std::to_string(::geteuid()));
+  if (::access(kIp, X_OK) != 0 || ::access(kSetpriv, X_OK) != 0) {
+    throw HostsUnavailable(std::string("needs ") + kIp + " (iproute2) and " + kSetpriv + " (util-linux)");
+  }
+  remove_orphans(dir_);
+  // The switch: a namespace holding only the bridge and the hosts' links.
+  const auto sw = prefix_ + "switch";
+  if (auto [code, err] = run({kIp, "netns", "add", sw}, dir_); code != 0) {
+    throw HostsUnavailable("cannot make a network namespace: " + err);
+  }
+  made_.push_back(sw);
+  try {
+    run_ip({"-n", sw, "link", "add", "br0", "type", "bridge"});
+    run_ip({"-n", sw, "link", "set", "br0", "up"});
+    for (int host = 0; host < count; ++host) {
+      run_ip({"netns", "add", ns(host)});
+      made_.push_back(ns(host));
+      const auto port = "p" + std::to_string(host);
+      run_ip({"-n", sw, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns(host)});
+      run_ip({"-n", sw, "link", "set", port, "master", "br0", "up"});
+      run_ip({"-n", ns(host), "addr", "add", address(host) + "/24", "dev", "eth0"});
+      run_ip({"-n", ns(host), "link", "set", "eth0", "up"});
+      run_ip({"-n", ns(host), "link", "set", "lo", "up"});
+      std::filesystem::create_directories(dir_ / ns(host) / "state");
+    }
+  } catch (...) {
+    remove_everything();
+    throw;
+  }
+}
+
+Hosts::~Hosts() {
+  remove_everything();
+}
+
+void Hosts::remove_everything() {
+  processes_.clear();  // kills and reaps every agent and command
+  for (auto it = made_.rbegin(); it != made_.rend(); ++it) run({kIp, "netns", "del", *it}, dir_);
+  made_.clear();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+std::string Hosts::ns(int host) const {
+  return prefix_ + "h" + std::to_string(host);
+}
+
+std::string Hosts::address(int host) const {
+  return "10.77.0." + std::to_string(host + 1);
+}
+
+std::string Hosts::hub(int host) const {
+  return "tcp://" + address(host) + ":7400";
+}
+
+std::string Hosts::run_ip(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{kIp};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto [code, err] = run(argv, dir_);
+  if (code != 0) {
+    std::string command;
+    for (const auto& arg : argv) command += arg + " ";
+    throw std::runtime_error(command + "failed: " + err);
+  }
+  return err;
+}
+
+std::vector<std::string> Hosts::environment(int host) const {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry; ++entry) {
+    const std::string text(*entry);
+    if (text.starts_with("RPCLB_") || text.starts_with("XDG_CONFIG_HOME=")) continue;
+    env.push_back(text);
+  }
+  // Each host has its own state and no configuration files.
+  env.push_back("RPCLB_STATE_DIR=" + (dir_ / ns(host) / "state").string());
+  env.push_back("XDG_CONFIG_HOME=" + (dir_ / ns(host) / "config").string());
+  env.push_back("RPCLB_SYSTEM_CONFIG=" + (dir_ / ns(host) / "system.conf").string());
+  return env;
+}
+
+Process& Hosts::start_agent(int host, const std::string& name, const std::vector<std::string>& args) {
+  // ip netns exec and setpriv each exec the next: the agent keeps this pid,
+  // so signals reach it, and it is killed if the test process dies.
+  std::vector<std::string> argv{
+      kIp, "netns", "exec", ns(host), kSetpriv, "--pdeathsig", "KILL", "--", binary("RPCLB_AGENT_BIN"), "--name", name};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return processes_.emplace_back(argv, environment(host), dir_ / (name + ".out"), dir_ / (name + ".log"));
+}
+
+std::string Hosts::agent_log(const std::string& name) const {
+  return read_text(dir_ / (name + ".log"));
+}
+
+CliResult Hosts::rpclb(int host, const std::vector<std::string>& args, std::chrono::milliseconds limit) {
+  const auto tag = "cli-" + std::to_string(runs_++);
+  std::vector<std::string> argv{
+      kIp, "netns", "exec", ns(host), kSetpriv, "--pdeathsig", "KILL", "--", binary("RPCLB_CLI_BIN")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const auto started = Clock::now();
+  auto& process = processes_.emplace_back(argv, environment(host), dir_ / (tag + ".out"), dir_ / (tag + ".err"));
+  CliResult result;
+  result.exit_code = process.wait_for(limit).value_or(-1);
+  result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  result.out = read_text(dir_ / (tag + ".out"));
+  result.err = read_text(dir_ / (tag + ".err"));
+  processes_.remove_if([&](const Process& p) { return &p == &process; });
+  std::filesystem::remove(dir_ / (tag + ".out"));
+  std::filesystem::remove(dir_ / (tag + ".err"));
+  return result;
+}
+
+void Hosts::cut(int host) {
+  run_ip({"-n", prefix_ + "switch", "link", "set", "p" + std::to_string(host), "nomaster"});
+}
+
+void Hosts::heal(int host) {
+  run_ip({"-n", prefix_ + "switch", "link", "set", "p" + std::to_string(host), "master", "br0"});
+}
+
+void Hosts::blackhole(int from, int to) {
+  run_ip({"-n", ns(from), "route", "add", "blackhole", address(to) + "/32"});
+}
+
+void Hosts::dead_neighbour(int from, int to) {
+  run_ip({"-n", ns(from), "neigh", "replace", address(to), "lladdr", "02:00:00:00:00:99", "dev", "eth0", "nud",
+          "permanent"});
+}
+
+void Hosts::undo(int from, int to) {
+  run({kIp, "-n", ns(from), "route", "del", "blackhole", address(to) + "/32"}, dir_);
+  run({kIp, "-n", ns(from), "neigh", "del", address(to), "dev", "eth0"}, dir_);
+}
+
+}  // namespace rpclb::testing
