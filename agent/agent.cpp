@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <future>
 #include <memory>
 #include <optional>
 #include <random>
@@ -15,6 +16,7 @@
 #include "agent/builtins.hpp"
 #include "agent/bus_hub.hpp"
 #include "agent/function_table.hpp"
+#include "agent/name_claim.hpp"
 #include "agent/reactor.hpp"
 #include "agent/worker_pool.hpp"
 #include "agent/zap_authenticator.hpp"
@@ -109,12 +111,17 @@ class AgentLoop {
       protocol::MemberInfo self{config_.name,         instance_,    endpoint_, config_.groups, config_.weight, 0,
                                 config_.heartbeat_ms, RPCLB_VERSION};
       announcer_.emplace(reactor_, context_, hubs, std::move(self), config_.curve, [this] { return in_flight(); });
+      claim_name_in_background();
     }
     log_.info("serving", {{"endpoint", endpoint_},
                           {"groups", join(config_.groups, ",")},
                           {"functions", std::to_string(functions_.names().size())}});
     if (on_serving) on_serving(endpoint_);
     reactor_.run();
+    if (name_taken_) {
+      log_.error("name_taken", {{"error", name_taken_->message}});
+      throw AgentFailure(*name_taken_);
+    }
     if (in_flight_calls_.empty()) {
       log_.info("stopped");
     } else {
@@ -124,6 +131,30 @@ class AgentLoop {
   }
 
  private:
+  // Whether another instance holds our name is asked while we already serve
+  // (hubs refuse our announcements meanwhile if it does), so a start never
+  // waits for hubs that are not up yet.
+  void claim_name_in_background() {
+    claim_ = std::async(std::launch::async, [this] { return claim_name(context_, config_, instance_, log_); });
+    claim_checked_at_ = Clock::now();
+    reactor_.when_due([this] { return claim_.valid() ? std::optional(claim_checked_at_) : std::nullopt; },
+                      [this] { on_claim(); });
+  }
+
+  void on_claim() {
+    if (claim_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
+      claim_checked_at_ = Clock::now() + milliseconds(20);
+      return;
+    }
+    auto claimed = claim_.get();
+    if (!claimed) {
+      name_taken_ = claimed.error();
+      reactor_.stop();
+    } else if (*claimed) {
+      announcer_->replace(**claimed);
+    }
+  }
+
   // The first stop drains; a second one, while draining, stops at once.
   void on_stop() {
     const auto reason = stop_.take();
@@ -151,7 +182,7 @@ class AgentLoop {
 
   void on_completions() {
     std::vector<zmq::message_t> parts;
-    while (receive_multipart(completions_, parts)) {
+    for (Turn turn; turn.more() && receive_multipart(completions_, parts);) {
       std::uint64_t ticket = 0;
       if (parts.size() != 2 || parts[0].size() != sizeof ticket) continue;
       std::memcpy(&ticket, parts[0].data(), sizeof ticket);
@@ -209,7 +240,7 @@ class AgentLoop {
     const auto now = Clock::now();
     std::vector<zmq::message_t> parts;
     std::vector<zmq::message_t> routing;
-    while (receive_multipart(rpc_, parts)) {
+    for (Turn turn; turn.more() && receive_multipart(rpc_, parts);) {
       auto body = split_envelope(parts, routing);
       if (!body) {
         log_.debug("request_dropped", {{"error", "no usable envelope"}});
@@ -287,6 +318,11 @@ class AgentLoop {
   std::unordered_map<std::uint64_t, InFlightCall> in_flight_calls_;
   std::uint64_t next_ticket_ = 1;
   std::optional<Clock::time_point> drain_deadline_;
+  // Declared last, so destroyed first: the claim, which uses the context and
+  // the log, has finished before they go.
+  std::future<Result<std::optional<std::string>>> claim_;
+  Clock::time_point claim_checked_at_;
+  std::optional<Error> name_taken_;
 };
 
 }  // namespace

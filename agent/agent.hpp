@@ -9,19 +9,27 @@
 #pragma once
 
 #include <functional>
+#include <stdexcept>
 #include <string>
 
 #include "agent/agent_config.hpp"
 #include "common/stop_source.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb::agent {
 
 // Told the advertised endpoint once the agent is bound and has announced itself.
 using OnServing = std::function<void(const std::string& endpoint)>;
 
+// Why an agent could not go on, with the code its caller reports.
+struct AgentFailure : std::runtime_error {
+  explicit AgentFailure(Error failure) : std::runtime_error(failure.message), error(std::move(failure)) {}
+  Error error;
+};
+
 // Serves until `stop` fires and the drain that follows.
-// Throws std::exception when it cannot start (a port taken, a function
-// served twice).
+// Throws AgentFailure when its name is taken by a live agent, and another
+// std::exception when it cannot start (a port taken, a function served twice).
 void run_agent(const AgentConfig& config, StopSource& stop, const OnServing& on_serving = {});
 
 }  // namespace rpclb::agent

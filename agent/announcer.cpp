@@ -15,7 +15,7 @@ Announcer::Announcer(Reactor& reactor, zmq::context_t& context, const std::vecto
   for (const auto& hub : hubs) socket_.connect(hub.announce);
   reactor.on_readable(socket_, [this] { on_readable(); });
   reactor.every(std::chrono::milliseconds(self_.heartbeat_ms), [this] { announce(); });
-  announce();
+  introduce();
 }
 
 // Subscription notices: a hub that has just (re)subscribed hears from us now.
@@ -25,7 +25,19 @@ void Announcer::on_readable() {
   while (socket_.recv(notice, zmq::recv_flags::dontwait)) {
     if (notice.size() >= 1 && static_cast<const unsigned char*>(notice.data())[0] == 1) subscribed = true;
   }
-  if (subscribed) announce();
+  if (subscribed) introduce();
+}
+
+void Announcer::replace(std::string instance) {
+  replaces_ = std::move(instance);
+  introduce();
+}
+
+void Announcer::introduce() {
+  if (replaces_ && !left_) {
+    socket_.send(zmq::buffer(protocol::encode(protocol::Leave{self_.name, *replaces_})), zmq::send_flags::dontwait);
+  }
+  announce();
 }
 
 void Announcer::announce() {

@@ -8,6 +8,8 @@
 #include <zmq.hpp>
 
 #include <functional>
+#include <optional>
+#include <string>
 
 #include <vector>
 
@@ -29,6 +31,11 @@ class Announcer {
   Announcer(Reactor& reactor, zmq::context_t& context, const std::vector<BusAddress>& hubs, protocol::MemberInfo self,
             const std::optional<CurveConfig>& curve, Load load);
 
+  // `instance` of our name is a dead predecessor (agent/name_claim.hpp):
+  // every hub hears it leave, now and whenever one subscribes, so the name
+  // passes to us at once instead of after its time to live.
+  void replace(std::string instance);
+
   // Says goodbye to every hub; nothing is announced after it (a draining
   // agent must not rejoin).
   void leave();
@@ -36,10 +43,12 @@ class Announcer {
  private:
   void on_readable();
   void announce();
+  void introduce();  // to a hub that has just subscribed
 
   zmq::socket_t socket_;
   protocol::MemberInfo self_;
   Load load_;
+  std::optional<std::string> replaces_;
   bool left_ = false;
 };
 

@@ -49,7 +49,14 @@ Admission admit(MembershipView& view, const std::vector<zmq::message_t>& parts, 
       admission.error = valid.error().message;
       return admission;
     }
+    const auto* held = view.find(announce->member.name);
+    const auto holder = held ? std::optional<protocol::MemberInfo>(*held) : std::nullopt;
     switch (view.apply(*announce, now)) {
+      case MembershipView::Change::conflict:
+        admission.kind = Admission::Kind::conflict;
+        admission.error = "held by instance " + holder->instance + " at " + holder->endpoint + "; refused instance " +
+                          announce->member.instance + " at " + announce->member.endpoint;
+        return admission;
       case MembershipView::Change::full:
         admission.error =
             "the hub is full (" + std::to_string(view.size()) + " members, " + std::to_string(view.bytes()) + " bytes)";
@@ -62,6 +69,7 @@ Admission admit(MembershipView& view, const std::vector<zmq::message_t>& parts, 
         break;
       case MembershipView::Change::updated:
         admission.kind = Admission::Kind::updated;
+        if (holder->endpoint != announce->member.endpoint) admission.endpoint_was = holder->endpoint;
         break;
     }
     admission.change = std::move(*message);
@@ -84,11 +92,14 @@ Admission admit(MembershipView& view, const std::vector<zmq::message_t>& parts, 
 void BusHub::on_announce_readable() {
   const auto now = Clock::now();
   std::vector<zmq::message_t> parts;
-  while (receive_multipart(announce_, parts)) {
+  for (Turn turn; turn.more() && receive_multipart(announce_, parts);) {
     auto admission = admit(view_, parts, now);
     switch (admission.kind) {
       case Admission::Kind::dropped:
-        drop(admission.member, admission.error);
+        warn_limited("announcement_dropped", admission.member, admission.error);
+        break;
+      case Admission::Kind::conflict:
+        warn_limited("name_conflict", admission.member, admission.error);
         break;
       case Admission::Kind::joined: {
         const auto& member = std::get<protocol::Announce>(*admission.change).member;
@@ -99,6 +110,12 @@ void BusHub::on_announce_readable() {
         break;
       }
       case Admission::Kind::updated:
+        if (!admission.endpoint_was.empty()) {
+          log_.info("member_endpoint_changed",
+                    {{"member", admission.member},
+                     {"from", admission.endpoint_was},
+                     {"to", std::get<protocol::Announce>(*admission.change).member.endpoint}});
+        }
         peak_bytes_ = std::max(peak_bytes_, view_.bytes());
         publish(*admission.change);
         break;
@@ -114,7 +131,7 @@ void BusHub::on_announce_readable() {
   }
 }
 
-void BusHub::drop(std::string_view member, std::string_view why) {
+void BusHub::warn_limited(std::string_view event, std::string_view member, std::string_view why) {
   const auto now = Clock::now();
   if (now - drop_window_ >= std::chrono::seconds(1)) {
     drop_window_ = now;
@@ -129,7 +146,7 @@ void BusHub::drop(std::string_view member, std::string_view why) {
   drops_held_back_ = 0;
   // The name is cut short: it may be what made the announcement bad.
   const auto shown = member.substr(0, 64);
-  log_.warn("announcement_dropped", {{"member", shown}, {"error", why}, {"earlier_not_logged", held_back}});
+  log_.warn(event, {{"member", shown}, {"error", why}, {"earlier_not_logged", held_back}});
 }
 
 void BusHub::release_memory() {
@@ -141,7 +158,7 @@ void BusHub::release_memory() {
 
 void BusHub::on_snapshot_readable() {
   std::vector<zmq::message_t> parts;
-  while (receive_multipart(snapshot_, parts)) {
+  for (Turn turn; turn.more() && receive_multipart(snapshot_, parts);) {
     // [identity, empty, request]; anything else is not worth an answer.
     if (parts.size() != 3 || parts[1].size() != 0) continue;
     auto request = protocol::decode_as<protocol::SnapshotRequest>(as_view(parts[2]));
@@ -154,6 +171,9 @@ void BusHub::on_snapshot_readable() {
 }
 
 void BusHub::expire() {
+  // A member's heartbeat may be waiting behind other announcements: nobody
+  // is expired until the queue has been read (the reader runs next turn).
+  if (announce_.get(zmq::sockopt::events) & ZMQ_POLLIN) return;
   for (const auto& member : view_.expire(Clock::now())) {
     log_.info("member_expired", {{"member", member.name}});
     publish(protocol::Leave{member.name, member.instance});

@@ -29,11 +29,12 @@ namespace rpclb::agent {
 // whole policy for untrusted input, apart from sockets and logs (and so what
 // tests/fuzz/announce_fuzzer.cpp drives).
 struct Admission {
-  enum class Kind { joined, updated, refreshed, left, stale_leave, dropped };
+  enum class Kind { joined, updated, refreshed, left, stale_leave, dropped, conflict };
   Kind kind = Kind::dropped;
   std::optional<protocol::Message> change;  // joined, updated, left: what watchers are told
   std::string member;                       // the name it concerns ("" if unreadable)
-  std::string error;                        // dropped: why
+  std::string error;                        // dropped, conflict: why
+  std::string endpoint_was;                 // updated: the endpoint before, if it changed
 };
 Admission admit(MembershipView& view, const std::vector<zmq::message_t>& parts, Clock::time_point now);
 
@@ -50,7 +51,10 @@ class BusHub {
   // Drops members whose heartbeats stopped.
   void expire();
   void publish(const protocol::Message& change);
-  void drop(std::string_view member, std::string_view why);
+  // A warning about an announcement, at most kDropLinesPerSecond a second
+  // (then a count of the lines held back): what a flood cannot turn into a
+  // flood of log lines.
+  void warn_limited(std::string_view event, std::string_view member, std::string_view why);
   // Gives memory freed by departed members back to the system, once the view
   // has shrunk to half its peak, so a flood that left does not stay resident.
   void release_memory();

@@ -3,6 +3,8 @@
 // its own sockets, descriptors and timers; run() polls them all and calls the
 // handlers on the calling thread, one at a time, until one of them calls
 // stop(). Nobody else sees a component's sockets or keeps poll indices.
+// Readers take their input a Turn at a time, and due timers run between
+// turns: no socket's traffic can hold back a heartbeat.
 #pragma once
 
 #include <zmq.hpp>
@@ -15,6 +17,22 @@
 #include "common/membership.hpp"
 
 namespace rpclb::agent {
+
+// One reader's share of the loop. A reader takes messages while
+// `turn.more()`: at most kMessages, for at most kTime, then returns, so that
+// timers (heartbeats, expiry) and the other sockets are served however fast
+// one socket fills. Poll is level-triggered: what is left is read next turn.
+class Turn {
+ public:
+  static constexpr int kMessages = 64;
+  static constexpr std::chrono::milliseconds kTime{10};
+
+  bool more() { return taken_++ < kMessages && Clock::now() < ends_; }
+
+ private:
+  int taken_ = 0;
+  Clock::time_point ends_ = Clock::now() + kTime;
+};
 
 class Reactor {
  public:

@@ -21,6 +21,7 @@ MembershipView::Change MembershipView::apply(const protocol::Announce& announce,
     return Change::joined;
   }
   Entry& entry = found->second;
+  if (entry.info.instance != info.instance) return Change::conflict;
   if (entry.info == info) {
     entry.expires_at = expiry_for(info, now);
     return Change::refreshed;

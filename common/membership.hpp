@@ -27,7 +27,10 @@ struct MembershipLimits {
 class MembershipView {
  public:
   // `full`: a new member (or a grown one) would pass the limits; nothing changed.
-  enum class Change { joined, updated, refreshed, full };
+  // `conflict`: another instance holds the name; nothing changed. Names are
+  // unique: the first live holder keeps its name until it leaves or expires
+  // (a restarted agent sends a leave for its dead predecessor first).
+  enum class Change { joined, updated, refreshed, full, conflict };
 
   explicit MembershipView(std::uint32_t missed_heartbeats = 3, MembershipLimits limits = {})
       : missed_heartbeats_(missed_heartbeats), limits_(limits) {}

@@ -14,13 +14,18 @@ namespace {
 // after the connect timeout.
 class ConnectionWatch {
  public:
-  enum class Verdict { pending, refused, rejected };
+  // What the socket's connection attempts and connection did since the last read().
+  struct Seen {
+    bool refused = false;       // an attempt failed (nothing listens, or no route)
+    bool rejected = false;      // the handshake failed (CURVE, or not ZMTP)
+    bool disconnected = false;  // an established connection was lost
+  };
 
   ConnectionWatch(zmq::context_t& context, zmq::socket_t& watched)
       : watched_(watched),
         address_("inproc://rpclb-monitor-" + std::to_string(reinterpret_cast<std::uintptr_t>(watched.handle()))) {
     zmq_socket_monitor(watched_.handle(), address_.c_str(),
-                       ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                       ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
                            ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
     events_ = zmq::socket_t(context, zmq::socket_type::pair);
     events_.set(zmq::sockopt::linger, 0);
@@ -35,18 +40,22 @@ class ConnectionWatch {
 
   zmq::socket_t& events() { return events_; }
 
-  // Reads pending events; the worst one seen decides.
-  Verdict read() {
-    Verdict verdict = Verdict::pending;
+  Seen read() {
+    Seen seen;
     std::vector<zmq::message_t> parts;
     while (receive_multipart(events_, parts)) {
       if (parts.empty() || parts[0].size() < 2) continue;
       std::uint16_t event = 0;
       std::memcpy(&event, parts[0].data(), sizeof event);
-      if (event == ZMQ_EVENT_CONNECT_RETRIED && verdict == Verdict::pending) verdict = Verdict::refused;
-      if (event != ZMQ_EVENT_CONNECT_RETRIED) verdict = Verdict::rejected;
+      if (event == ZMQ_EVENT_CONNECT_RETRIED) {
+        seen.refused = true;
+      } else if (event == ZMQ_EVENT_DISCONNECTED) {
+        seen.disconnected = true;
+      } else {
+        seen.rejected = true;
+      }
     }
-    return verdict;
+    return seen;
   }
 
  private:
@@ -124,12 +133,12 @@ Status RpcChannel::connect(const RpcOptions& options) {
       return {};
     }
     if (items[1].revents & ZMQ_POLLIN) {
-      const auto verdict = connection_->watch->read();
-      if (verdict == ConnectionWatch::Verdict::refused) return refused_or_unreachable(endpoint_);
-      if (verdict == ConnectionWatch::Verdict::rejected) {
+      const auto seen = connection_->watch->read();
+      if (seen.rejected) {
         return make_error(ErrorCode::service_unavailable,
                           "handshake with " + endpoint_ + " failed (not authorised, or a security mismatch)");
       }
+      if (seen.refused) return refused_or_unreachable(endpoint_);
     }
   }
 }
@@ -141,6 +150,7 @@ Result<protocol::CallReply> RpcChannel::call(const protocol::CallRequest& reques
                                                   " bytes, over the frame limit of " +
                                                   std::to_string(protocol::kMaxFrameBytes) + " bytes");
   }
+  if (connection_) connection_->watch->read();  // what happened before this call is not its news
   bool sent = false;
   for (int attempt = 0; attempt < 2 && !sent; ++attempt) {
     if (!connection_ || !connection_->ready) {
@@ -154,14 +164,16 @@ Result<protocol::CallReply> RpcChannel::call(const protocol::CallRequest& reques
   }
   if (!sent) return make_error(ErrorCode::service_unavailable, "node unreachable at " + endpoint_);
 
-  zmq::pollitem_t item{connection_->socket.handle(), 0, ZMQ_POLLIN, 0};
+  zmq::pollitem_t items[] = {{connection_->socket.handle(), 0, ZMQ_POLLIN, 0},
+                             {connection_->watch->events().handle(), 0, ZMQ_POLLIN, 0}};
   std::vector<zmq::message_t> parts;
   while (true) {
     const auto now = Clock::now();
     if (now >= options.deadline) {
       return make_error(ErrorCode::request_timeout, "no reply from " + endpoint_ + " before the deadline");
     }
-    zmq::poll(&item, 1, remaining(options.deadline, now));
+    zmq::poll(items, 2, remaining(options.deadline, now));
+    const bool lost = (items[1].revents & ZMQ_POLLIN) && connection_->watch->read().disconnected;
     // Replies to earlier, abandoned requests may still arrive: only ours counts.
     while (receive_multipart(connection_->socket, parts)) {
       if (parts.size() != 2 || parts[0].size() != 0) continue;
@@ -170,6 +182,14 @@ Result<protocol::CallReply> RpcChannel::call(const protocol::CallRequest& reques
         return make_error(ErrorCode::internal, "agent at " + endpoint_ + " sent a bad reply: " + reply.error().message);
       }
       if (reply->id == request.id) return std::move(reply).value();
+    }
+    // The agent answers on the connection the request came in on: once that
+    // is gone (and what it delivered is read), no reply can come, so the
+    // caller hears now instead of at its deadline.
+    if (lost) {
+      connection_->ready = false;
+      return make_error(ErrorCode::request_timeout,
+                        "the connection to " + endpoint_ + " was lost before the reply; the call may have run");
     }
   }
 }

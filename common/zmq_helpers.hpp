@@ -20,9 +20,13 @@ namespace link_liveness {
 // ZMTP heartbeats: a PING after this much silence; the connection is closed
 // (and a connecting side reconnects) when nothing at all arrives for
 // kHeartbeatTimeout; the peer is told to do the same after kHeartbeatTtl.
-inline constexpr std::chrono::milliseconds kHeartbeatInterval{500};
-inline constexpr std::chrono::milliseconds kHeartbeatTimeout{1500};
-inline constexpr std::chrono::milliseconds kHeartbeatTtl{3000};
+// Generous, because closing a live connection loses what is on it (a reply
+// to a call in flight): with a 1.5 s timeout, a caller in the loaded test
+// suite once never heard its reply. Recovery after a heal does not wait for
+// it: by then the connection is long closed and reconnecting.
+inline constexpr std::chrono::milliseconds kHeartbeatInterval{1000};
+inline constexpr std::chrono::milliseconds kHeartbeatTimeout{5000};
+inline constexpr std::chrono::milliseconds kHeartbeatTtl{5000};
 // A TCP connect that has had no answer for this long is abandoned and tried
 // again: while a link is down, each SYN is lost, and the kernel's own retries
 // back off to minutes.

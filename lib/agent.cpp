@@ -220,6 +220,8 @@ Status Agent::run_until_signal() {
   SignalFd signals;
   try {
     agent::run_agent(state_->config, signals);
+  } catch (const agent::AgentFailure& e) {
+    return e.error;
   } catch (const std::exception& e) {
     // Typically a bind failure: the port is taken or the address is not ours.
     return make_error(ErrorCode::service_unavailable, e.what());

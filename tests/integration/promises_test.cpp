@@ -205,31 +205,26 @@ TEST(Promises, LibraryReleaseNeverTakesACountBelowZero) {
   EXPECT_NE(first->name, second->name);
 }
 
-// A restarted agent (same name, new instance) replaces its old entry, and a
-// late leave from the old process does not remove the new one.
-TEST(Promises, ALateLeaveFromAnOldInstanceIsIgnored) {
+// Names are unique: a second live agent with a name already on the bus is
+// refused (it exits, naming the holder) and the holder keeps its entry; the
+// hubs log the conflict. A stop of the refused one removes nothing.
+TEST(Promises, ASecondLiveAgentCannotTakeAName) {
   Cluster cluster;
   cluster.start_hub_agent(0, "hub", {});
-  // Long heartbeats: neither re-announces during the test, so the hub's entry is whoever announced last.
-  const std::vector<std::string> slow{"--heartbeat-ms", "5000"};
-  auto& old_twin = cluster.start_agent("twin", {"web"}, slow);
+  auto& holder = cluster.start_agent("twin", {"web"});
   ASSERT_TRUE(cluster.wait_for_members("web", {"twin"}));
-  const auto old_endpoint = cluster.rpclb({"members", "web", "--json"}).json()[0]["endpoint"].get<std::string>();
-  cluster.start_agent("twin", {"web"}, slow);
-  std::string new_endpoint;
-  ASSERT_TRUE(Cluster::wait_until([&] {
-    auto listed = cluster.rpclb({"members", "web", "--json"});
-    if (listed.exit_code != 0) return false;
-    new_endpoint = listed.json()[0]["endpoint"].get<std::string>();
-    return new_endpoint != old_endpoint;
-  })) << old_endpoint
-      << " " << new_endpoint << "\n"
-      << cluster.agent_log("hub") << cluster.agent_log("twin");
-  old_twin.signal(SIGTERM);  // says leave, with its own instance
-  ASSERT_EQ(old_twin.wait_for(10s), 0);
+  const auto endpoint = cluster.rpclb({"members", "web", "--json"}).json()[0]["endpoint"].get<std::string>();
+  auto& newcomer = cluster.start_agent("twin", {"web", "api"}, {"--log-level", "info"});
+  EXPECT_EQ(newcomer.wait_for(10s), 2);
+  const auto log = cluster.agent_log("twin");
+  EXPECT_NE(log.find("name twin is taken on the bus by a live agent at " + endpoint), std::string::npos) << log;
+  EXPECT_NE(cluster.agent_log("hub").find("event=name_conflict member=twin"), std::string::npos)
+      << cluster.agent_log("hub");
   auto listed = cluster.rpclb({"members", "web", "--json"});
   ASSERT_EQ(listed.exit_code, 0) << listed.err;
-  EXPECT_EQ(listed.json()[0]["endpoint"], new_endpoint);
+  EXPECT_EQ(listed.json()[0]["endpoint"], endpoint);
+  EXPECT_EQ(cluster.members("api"), std::vector<std::string>{});
+  EXPECT_TRUE(holder.running());
 }
 
 TEST(Promises, HashRingReplicaWalkWrapsAround) {

@@ -63,9 +63,13 @@ TEST(MembershipView, LeaveRemovesOnlyTheCurrentInstance) {
   MembershipView view;
   const auto t0 = Clock::now();
   view.apply(Announce{member("a", {"web"}, "old")}, t0);
-  // The agent restarted: its new instance replaces the old one...
-  EXPECT_EQ(view.apply(Announce{member("a", {"web"}, "new")}, t0), MembershipView::Change::updated);
-  // ...and a late leave from the old process must not remove it.
+  // Another instance cannot take a name that is held...
+  EXPECT_EQ(view.apply(Announce{member("a", {"web"}, "new")}, t0), MembershipView::Change::conflict);
+  EXPECT_EQ(view.find("a")->instance, "old");
+  // ...until the holder leaves (a restarted agent says so for its dead predecessor).
+  EXPECT_TRUE(view.apply(Leave{"a", "old"}));
+  EXPECT_EQ(view.apply(Announce{member("a", {"web"}, "new")}, t0), MembershipView::Change::joined);
+  // A late leave from the old process must not remove the new one.
   EXPECT_FALSE(view.apply(Leave{"a", "old"}));
   EXPECT_EQ(view.size(), 1u);
   EXPECT_TRUE(view.apply(Leave{"a", "new"}));
