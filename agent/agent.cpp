@@ -110,7 +110,8 @@ class AgentLoop {
     if (!config_.groups.empty()) {
       protocol::MemberInfo self{config_.name,         instance_,    endpoint_, config_.groups, config_.weight, 0,
                                 config_.heartbeat_ms, RPCLB_VERSION};
-      announcer_.emplace(reactor_, context_, hubs, std::move(self), config_.curve, [this] { return in_flight(); });
+      announcer_.emplace(
+          reactor_, context_, hubs, std::move(self), config_.curve, [this] { return in_flight(); }, log_);
       claim_name_in_background();
     }
     log_.info("serving", {{"endpoint", endpoint_},

@@ -3,15 +3,26 @@
 #include "common/zmq_helpers.hpp"
 
 namespace rpclb::agent {
+namespace {
 
-Announcer::Announcer(Reactor& reactor, zmq::context_t& context, const std::vector<BusAddress>& hubs,
-                     protocol::MemberInfo self, const std::optional<CurveConfig>& curve, Load load)
-    // A short linger lets the final "leave" reach the hubs on shutdown.
-    : socket_(make_socket(context, zmq::socket_type::xpub, 500)), self_(std::move(self)), load_(std::move(load)) {
+zmq::socket_t prepared_socket(zmq::context_t& context, const std::optional<CurveConfig>& curve) {
+  // A short linger lets the final "leave" reach the hubs on shutdown.
+  auto socket = make_socket(context, zmq::socket_type::xpub, 500);
   // Pass every subscription through, not just the first per topic: each one
   // is a hub that needs to hear from us.
-  socket_.set(zmq::sockopt::xpub_verbose, 1);
-  secure_client(socket_, curve);
+  socket.set(zmq::sockopt::xpub_verbose, 1);
+  secure_client(socket, curve);
+  return socket;
+}
+
+}  // namespace
+
+Announcer::Announcer(Reactor& reactor, zmq::context_t& context, const std::vector<BusAddress>& hubs,
+                     protocol::MemberInfo self, const std::optional<CurveConfig>& curve, Load load, const Logger& log)
+    : socket_(prepared_socket(context, curve)),
+      links_(reactor, context, socket_, hubs, std::chrono::milliseconds(self.heartbeat_ms), log),
+      self_(std::move(self)),
+      load_(std::move(load)) {
   for (const auto& hub : hubs) socket_.connect(hub.announce);
   reactor.on_readable(socket_, [this] { on_readable(); });
   reactor.every(std::chrono::milliseconds(self_.heartbeat_ms), [this] { announce(); });

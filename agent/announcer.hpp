@@ -17,6 +17,8 @@
 #include "common/endpoint.hpp"
 #include "common/protocol.hpp"
 
+#include "agent/hub_links.hpp"
+#include "agent/logger.hpp"
 #include "agent/reactor.hpp"
 
 namespace rpclb::agent {
@@ -28,8 +30,9 @@ class Announcer {
 
   // Announces `self` at once, then every heartbeat (self.heartbeat_ms) and
   // whenever a hub subscribes, until leave().
+  // How each hub's link is doing goes to `log` (agent/hub_links.hpp).
   Announcer(Reactor& reactor, zmq::context_t& context, const std::vector<BusAddress>& hubs, protocol::MemberInfo self,
-            const std::optional<CurveConfig>& curve, Load load);
+            const std::optional<CurveConfig>& curve, Load load, const Logger& log);
 
   // `instance` of our name is a dead predecessor (agent/name_claim.hpp):
   // every hub hears it leave, now and whenever one subscribes, so the name
@@ -46,6 +49,7 @@ class Announcer {
   void introduce();  // to a hub that has just subscribed
 
   zmq::socket_t socket_;
+  HubLinks links_;  // after socket_: its monitor goes first
   protocol::MemberInfo self_;
   Load load_;
   std::optional<std::string> replaces_;

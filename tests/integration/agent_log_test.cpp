@@ -114,6 +114,29 @@ TEST(AgentLog, LogfmtLinesWithSyslogPrioritiesAtTheChosenLevel) {
   EXPECT_EQ(cluster.agent_log("quiet"), "");
 }
 
+// An agent that cannot reach a hub says which, after a few heartbeats, and
+// says so again when it can: nothing else tells the operator why callers
+// asking that hub do not see it.
+TEST(AgentLog, AHubItCannotReachIsNamedAndSoIsItsReturn) {
+  Cluster cluster;
+  const auto hub = cluster.hub_endpoint(0);  // nothing there yet
+  cluster.start_agent("lonely", {"jobs"});
+  ASSERT_TRUE(Cluster::wait_until([&] {
+    return find_event(parse_log(cluster.agent_log("lonely")), "hub_unreachable");
+  })) << cluster.agent_log("lonely");
+  const auto lines = parse_log(cluster.agent_log("lonely"));
+  const auto* warned = find_event(lines, "hub_unreachable", {{"bus", hub}});
+  ASSERT_TRUE(warned) << cluster.agent_log("lonely");
+  EXPECT_EQ(warned->fields.at("level"), "warn");
+  EXPECT_GE(std::stoi(warned->fields.at("for_ms")), 3 * Cluster::kHeartbeatMs);
+
+  cluster.start_hub_agent(0, "hub", {});
+  ASSERT_TRUE(cluster.wait_for_members("jobs", {"lonely"}));
+  ASSERT_TRUE(Cluster::wait_until([&] {
+    return find_event(parse_log(cluster.agent_log("lonely")), "hub_reachable", {{"bus", hub}});
+  })) << cluster.agent_log("lonely");
+}
+
 TEST(AgentLog, UnknownLevelIsABadOption) {
   Cluster cluster;
   auto& agent = cluster.start_agent("loud", {"jobs"}, {"--log-level", "verbose"});

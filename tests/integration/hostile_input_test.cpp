@@ -311,6 +311,24 @@ TEST_F(HostileAnnouncements, AnUnreachableMemberIsSkippedForAnother) {
     served_by.insert(call.json()["node"].get<std::string>());
   }
   EXPECT_EQ(served_by, (std::set<std::string>{"hub", "web-2"}));
+
+  // The same instance moving is logged; another instance is refused.
+  ghost.endpoint = "tcp://127.0.0.1:10";
+  announce(ghost);
+  auto usurper = ghost;
+  usurper.instance = "bad2";
+  usurper.endpoint = "tcp://127.0.0.1:11";
+  announce(usurper);
+  ASSERT_TRUE(Cluster::wait_until([&] {
+    return cluster.agent_log("hub").find("event=name_conflict member=ghost") != std::string::npos;
+  })) << cluster.agent_log("hub");
+  const auto log = cluster.agent_log("hub");
+  EXPECT_NE(log.find("event=member_endpoint_changed member=ghost from=tcp://127.0.0.1:9 to=tcp://127.0.0.1:10"),
+            std::string::npos)
+      << log;
+  EXPECT_NE(log.find("held by instance bad1 at tcp://127.0.0.1:10; refused instance bad2 at tcp://127.0.0.1:11"),
+            std::string::npos)
+      << log;
 }
 
 // 20,000 fake members with long names: the hub keeps at most its limit, still

@@ -192,6 +192,10 @@ TEST_F(MultiHost, MembershipIsCompleteWithinSecondsOfAHealWhateverTheCutsLength)
   ASSERT_TRUE(back_long) << "w3 did not come back within 20 s of a heal after a " << long_cut << " s cut";
   figure("membership complete after a heal of a " + std::to_string(long_cut) + " s cut", *back_long, "s");
 
+  // The cut-off agent told its operator, and told again when it was over.
+  const auto log = hosts->agent_log("w3");
+  EXPECT_NE(log.find("event=hub_unreachable bus=" + hosts->hub(kHubHost)), std::string::npos) << log;
+  EXPECT_NE(log.find("event=hub_reachable bus=" + hosts->hub(kHubHost)), std::string::npos) << log;
   // Not a timing target: before heartbeats, a 60 s cut took 48.7 s to heal.
   EXPECT_LT(*back_short, 5.0);
   EXPECT_LT(*back_long, 5.0);
