@@ -60,7 +60,7 @@ void remove_orphans(const std::filesystem::path& dir) {
 
 }  // namespace
 
-Hosts::Hosts(int count) : count_(count) {
+Hosts::Hosts(int count) {
   static int made = 0;
   prefix_ = std::string(kPrefix) + std::to_string(::getpid()) + "-" + std::to_string(made++) + "-";
   dir_ =

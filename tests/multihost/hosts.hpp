@@ -66,7 +66,6 @@ class Hosts {
 
   std::string prefix_;  // rpclbmh-PID-N-: every namespace's name starts with it
   std::filesystem::path dir_;
-  int count_;
   std::vector<std::string> made_;  // namespaces, in the order they were made
   std::list<Process> processes_;
   int runs_ = 0;
