@@ -134,26 +134,45 @@ class AgentLoop {
  private:
   // Whether another instance holds our name is asked while we already serve
   // (hubs refuse our announcements meanwhile if it does), so a start never
-  // waits for hubs that are not up yet.
+  // waits for hubs that are not up yet; and asked again, every few
+  // heartbeats, until the hubs say the name is ours (agent/name_claim.hpp).
   void claim_name_in_background() {
-    claim_ = std::async(std::launch::async, [this] { return claim_name(context_, config_, instance_, log_); });
-    claim_checked_at_ = Clock::now();
-    reactor_.when_due([this] { return claim_.valid() ? std::optional(claim_checked_at_) : std::nullopt; },
-                      [this] { on_claim(); });
+    claim_next_at_ = Clock::now();
+    reactor_.when_due([this] { return claim_settled_ ? std::nullopt : std::optional(claim_next_at_); },
+                      [this] { on_claim_due(); });
   }
 
-  void on_claim() {
+  void on_claim_due() {
+    if (!claim_.valid() && drain_deadline_) {
+      claim_settled_ = true;  // leaving: the name is no longer ours to claim
+      return;
+    }
+    if (!claim_.valid()) {
+      const bool own_hub_too = claim_attempts_++ > 0;
+      claim_ = std::async(std::launch::async,
+                          [this, own_hub_too] { return claim_name(context_, config_, instance_, log_, own_hub_too); });
+    }
     if (claim_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-      claim_checked_at_ = Clock::now() + milliseconds(20);
+      claim_next_at_ = Clock::now() + milliseconds(20);
       return;
     }
     auto claimed = claim_.get();
     if (!claimed) {
       name_taken_ = claimed.error();
       reactor_.stop();
-    } else if (*claimed) {
-      announcer_->replace(**claimed);
+      return;
     }
+    if (claimed->outcome == NameClaim::Outcome::ours) {
+      claim_settled_ = true;
+      return;
+    }
+    if (claimed->outcome == NameClaim::Outcome::replaces) announcer_->replace(claimed->predecessor);
+    if (claim_attempts_ >= kClaimAttempts) {
+      log_.warn("name_unchecked", {{"attempts", std::to_string(claim_attempts_)}});
+      claim_settled_ = true;
+      return;
+    }
+    claim_next_at_ = Clock::now() + milliseconds(std::uint64_t{config_.heartbeat_ms} * 3);
   }
 
   // The first stop drains; a second one, while draining, stops at once.
@@ -321,8 +340,13 @@ class AgentLoop {
   std::optional<Clock::time_point> drain_deadline_;
   // Declared last, so destroyed first: the claim, which uses the context and
   // the log, has finished before they go.
-  std::future<Result<std::optional<std::string>>> claim_;
-  Clock::time_point claim_checked_at_;
+  std::future<Result<NameClaim>> claim_;
+  Clock::time_point claim_next_at_;
+  int claim_attempts_ = 0;
+  bool claim_settled_ = false;
+  // Asked at most this many times (3 heartbeats apart): a name that is never
+  // seen on the bus (no hub, or a full one) is not asked about forever.
+  static constexpr int kClaimAttempts = 20;
   std::optional<Error> name_taken_;
 };
 

@@ -33,27 +33,24 @@ bool answers(zmq::context_t& context, const protocol::MemberInfo& holder, const 
 
 }  // namespace
 
-Result<std::optional<std::string>> claim_name(zmq::context_t& context, const AgentConfig& config,
-                                              const std::string& instance, const Logger& log) {
-  // The hub this agent hosts has only just started: it knows nobody yet.
+Result<NameClaim> claim_name(zmq::context_t& context, const AgentConfig& config, const std::string& instance,
+                             const Logger& log, bool own_hub_too) {
   std::vector<std::string> hubs = config.bus;
-  if (config.serve_bus) std::erase(hubs, *config.serve_bus);
-  if (hubs.empty()) return std::optional<std::string>{};
+  if (config.serve_bus && !own_hub_too) std::erase(hubs, *config.serve_bus);
+  if (hubs.empty()) return NameClaim{};
   auto everyone = fetch_members(context, "", discovery_until(hubs, config.curve, Clock::now() + kHubWait, kHubWait));
-  if (!everyone) {
-    log.info("name_unchecked", {{"name", config.name}, {"error", everyone.error().message}});
-    return std::optional<std::string>{};
-  }
+  if (!everyone) return NameClaim{};
   const auto holder = std::find_if(everyone->begin(), everyone->end(),
                                    [&](const protocol::MemberInfo& m) { return m.name == config.name; });
-  if (holder == everyone->end() || holder->instance == instance) return std::optional<std::string>{};
+  if (holder == everyone->end()) return NameClaim{};
+  if (holder->instance == instance) return NameClaim{NameClaim::Outcome::ours, {}};
   if (answers(context, *holder, config)) {
     return make_error(ErrorCode::bad_request, "name " + config.name + " is taken on the bus by a live agent at " +
                                                   holder->endpoint + " (instance " + holder->instance +
                                                   "): give this one another --name, or stop that one first");
   }
   log.info("replacing", {{"instance", holder->instance}, {"endpoint", holder->endpoint}});
-  return std::optional<std::string>{holder->instance};
+  return NameClaim{NameClaim::Outcome::replaces, holder->instance};
 }
 
 }  // namespace rpclb::agent

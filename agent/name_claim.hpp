@@ -1,22 +1,23 @@
-// Names are unique on the bus. Before an agent announces itself it asks the
-// hubs whether its name is held by another instance, and if so whether that
-// instance still answers (a call addressed to it by name and instance):
+// Names are unique on the bus. While an agent serves, it asks the hubs who
+// holds its name, and if that is another instance, whether it still answers
+// (a call addressed to it by name and instance):
 //
-//   nobody holds it            announce
-//   a live agent holds it      refuse to start, naming it (bad_request)
-//   a dead predecessor does    announce, after a leave in its name, so a
-//   (killed -9, hung, or its   restart replaces its old entry at once
-//   endpoint is someone else's) instead of after its time to live
+//   ours                       settled
+//   a live agent's             refuse to go on, naming it (bad_request: exit 2)
+//   a dead predecessor's       tell the hubs it left (Announcer::replace), so a
+//   (killed -9, hung, or its   restart takes its name back at once instead of
+//   endpoint someone else's)   after its time to live; then ask again
+//   nobody's, or no hub        ask again: our announcement has not reached a
+//   answered                   hub yet (the hub may not be up)
 //
 // Hubs keep the first live holder of a name (MembershipView::Change::conflict)
-// whatever announces later, so two agents started at the same moment, or
-// while no hub answers, cannot take each other's name either: the later one
-// is refused by the hubs, which log name_conflict.
+// and refuse, logging name_conflict, what another instance announces; asking
+// until the answer is "ours" means that of two agents started with one name
+// before any hub was up, the one the hubs refused is the one that exits.
 #pragma once
 
 #include <zmq.hpp>
 
-#include <optional>
 #include <string>
 
 #include "agent/agent_config.hpp"
@@ -25,9 +26,15 @@
 
 namespace rpclb::agent {
 
-// The instance this agent replaces (to be told to leave), if any; an error
-// when a live agent holds the name.
-Result<std::optional<std::string>> claim_name(zmq::context_t& context, const AgentConfig& config,
-                                              const std::string& instance, const Logger& log);
+struct NameClaim {
+  enum class Outcome { ours, replaces, unsettled };
+  Outcome outcome = Outcome::unsettled;
+  std::string predecessor;  // replaces: the dead instance to announce the leave of
+};
+
+// An error when a live agent holds the name. `own_hub_too`: also ask the hub
+// this agent hosts (pointless at its start: it knows nobody yet).
+Result<NameClaim> claim_name(zmq::context_t& context, const AgentConfig& config, const std::string& instance,
+                             const Logger& log, bool own_hub_too);
 
 }  // namespace rpclb::agent

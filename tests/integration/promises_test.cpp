@@ -227,6 +227,27 @@ TEST(Promises, ASecondLiveAgentCannotTakeAName) {
   EXPECT_TRUE(holder.running());
 }
 
+// Two agents with one name, both started before any hub is up: once the hub
+// is, it keeps whichever it heard first, and the other one exits.
+TEST(Promises, OfTwinsStartedBeforeTheHubTheOneRefusedExits) {
+  Cluster cluster;
+  auto& first = cluster.start_agent("twin", {"web"});
+  auto& second = cluster.start_agent("twin", {"web"});
+  std::this_thread::sleep_for(500ms);
+  cluster.start_hub_agent(0, "hub", {});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"twin"}));
+  ASSERT_TRUE(Cluster::wait_until([&] { return !first.running() || !second.running(); }, 10s));
+  auto& refused = first.running() ? second : first;
+  auto& kept = first.running() ? first : second;
+  EXPECT_EQ(refused.wait_for(1s), 2);
+  std::this_thread::sleep_for(300ms);  // a few heartbeats: the kept one stays, the only one left
+  EXPECT_TRUE(kept.running());
+  EXPECT_EQ(cluster.members("web"), std::vector<std::string>{"twin"});
+  auto served = cluster.rpclb({"--json", "call", "web", "sys.info"});
+  ASSERT_EQ(served.exit_code, 0) << served.err;
+  EXPECT_EQ(served.json()["result"]["pid"], kept.pid());
+}
+
 TEST(Promises, HashRingReplicaWalkWrapsAround) {
   Cluster cluster;
   cluster.start_hub_agent(0, "n1", {"web"});
