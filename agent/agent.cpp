@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <future>
 #include <memory>
 #include <optional>
 #include <random>
@@ -112,7 +111,11 @@ class AgentLoop {
                                 config_.heartbeat_ms, RPCLB_VERSION};
       announcer_.emplace(
           reactor_, context_, hubs, std::move(self), config_.curve, [this] { return in_flight(); }, log_);
-      claim_name_in_background();
+      // Who holds our name is asked while we already serve (agent/name_claim.hpp).
+      name_claimer_.emplace(reactor_, context_, config_, instance_, log_, *announcer_, [this](Error taken) {
+        name_taken_ = std::move(taken);
+        reactor_.stop();
+      });
     }
     log_.info("serving", {{"endpoint", endpoint_},
                           {"groups", join(config_.groups, ",")},
@@ -132,49 +135,6 @@ class AgentLoop {
   }
 
  private:
-  // Whether another instance holds our name is asked while we already serve
-  // (hubs refuse our announcements meanwhile if it does), so a start never
-  // waits for hubs that are not up yet; and asked again, every few
-  // heartbeats, until the hubs say the name is ours (agent/name_claim.hpp).
-  void claim_name_in_background() {
-    claim_next_at_ = Clock::now();
-    reactor_.when_due([this] { return claim_settled_ ? std::nullopt : std::optional(claim_next_at_); },
-                      [this] { on_claim_due(); });
-  }
-
-  void on_claim_due() {
-    if (!claim_.valid() && drain_deadline_) {
-      claim_settled_ = true;  // leaving: the name is no longer ours to claim
-      return;
-    }
-    if (!claim_.valid()) {
-      const bool own_hub_too = claim_attempts_++ > 0;
-      claim_ = std::async(std::launch::async,
-                          [this, own_hub_too] { return claim_name(context_, config_, instance_, log_, own_hub_too); });
-    }
-    if (claim_.wait_for(std::chrono::seconds(0)) != std::future_status::ready) {
-      claim_next_at_ = Clock::now() + milliseconds(20);
-      return;
-    }
-    auto claimed = claim_.get();
-    if (!claimed) {
-      name_taken_ = claimed.error();
-      reactor_.stop();
-      return;
-    }
-    if (claimed->outcome == NameClaim::Outcome::ours) {
-      claim_settled_ = true;
-      return;
-    }
-    if (claimed->outcome == NameClaim::Outcome::replaces) announcer_->replace(claimed->predecessor);
-    if (claim_attempts_ >= kClaimAttempts) {
-      log_.warn("name_unchecked", {{"attempts", std::to_string(claim_attempts_)}});
-      claim_settled_ = true;
-      return;
-    }
-    claim_next_at_ = Clock::now() + milliseconds(std::uint64_t{config_.heartbeat_ms} * 3);
-  }
-
   // The first stop drains; a second one, while draining, stops at once.
   void on_stop() {
     const auto reason = stop_.take();
@@ -186,6 +146,7 @@ class AgentLoop {
     }
     log_.info("draining", {{"reason", reason}, {"in_flight", std::to_string(in_flight())}});
     if (announcer_) announcer_->leave();
+    if (name_claimer_) name_claimer_->stop_asking();
     const auto now = Clock::now();
     drain_deadline_ = now + milliseconds(config_.drain_timeout_ms);
     stop_when_drained();
@@ -338,15 +299,9 @@ class AgentLoop {
   std::unordered_map<std::uint64_t, InFlightCall> in_flight_calls_;
   std::uint64_t next_ticket_ = 1;
   std::optional<Clock::time_point> drain_deadline_;
-  // Declared last, so destroyed first: the claim, which uses the context and
-  // the log, has finished before they go.
-  std::future<Result<NameClaim>> claim_;
-  Clock::time_point claim_next_at_;
-  int claim_attempts_ = 0;
-  bool claim_settled_ = false;
-  // Asked at most this many times (3 heartbeats apart): a name that is never
-  // seen on the bus (no hub, or a full one) is not asked about forever.
-  static constexpr int kClaimAttempts = 20;
+  // Declared last, so destroyed first: an asking in progress, which uses the
+  // context, the log and the announcer, has finished before they go.
+  std::optional<NameClaimer> name_claimer_;
   std::optional<Error> name_taken_;
 };
 
