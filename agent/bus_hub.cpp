@@ -124,8 +124,11 @@ void BusHub::on_announce_readable() {
         publish(*admission.change);
         release_memory();
         break;
-      case Admission::Kind::refreshed:
       case Admission::Kind::stale_leave:
+        // A replaced instance saying goodbye late: its successor stays.
+        log_.debug("stale_leave", {{"member", admission.member}});
+        break;
+      case Admission::Kind::refreshed:
         break;
     }
   }

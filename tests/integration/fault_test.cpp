@@ -106,6 +106,40 @@ TEST(Faults, AFloodedAgentKeepsItsHeartbeatsOnTime) {
   std::cout << "figure: 1 MB echoes answered during the flood = " << replies.load() << ", polls = " << polls << "\n";
 }
 
+// A hung agent (SIGSTOP) is replaced by a restart at once: it does not answer
+// the newcomer's call. When it wakes and stops, its leave, in its own
+// instance's name, removes nothing.
+TEST(Faults, AHungPredecessorIsReplacedAndItsLateLeaveIgnored) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {}, {"--log-level", "debug"});
+  auto& hung = cluster.start_agent("a", {"web"}, {"--heartbeat-ms", "5000"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"a"}));
+  const auto old_endpoint = endpoint_of(cluster, "web", "a");
+  hung.signal(SIGSTOP);
+  // Slow heartbeats: if the late leave removed it, it would stay removed.
+  auto& restarted = cluster.start_agent("a", {"web"}, {"--heartbeat-ms", "5000"});
+  std::string new_endpoint;
+  ASSERT_TRUE(Cluster::wait_until(
+      [&] {
+        new_endpoint = endpoint_of(cluster, "web", "a");
+        return !new_endpoint.empty() && new_endpoint != old_endpoint;
+      },
+      5s))
+      << cluster.agent_log("hub");
+  const auto replaced_by = cluster.agent_log("hub").size();  // what the hub says next is about the late leave
+  hung.signal(SIGCONT);
+  hung.signal(SIGTERM);
+  EXPECT_EQ(hung.wait_for(10s), 0);
+  const auto since_replaced = [&] { return cluster.agent_log("hub").substr(replaced_by); };
+  ASSERT_TRUE(Cluster::wait_until([&] {
+    return since_replaced().find("event=stale_leave member=a") != std::string::npos ||
+           since_replaced().find("event=member_left member=a") != std::string::npos;
+  })) << cluster.agent_log("hub");
+  EXPECT_EQ(since_replaced().find("event=member_left member=a"), std::string::npos) << since_replaced();
+  EXPECT_EQ(endpoint_of(cluster, "web", "a"), new_endpoint) << cluster.agent_log("hub");
+  EXPECT_TRUE(restarted.running());
+}
+
 TEST(Faults, KilledAgentLeavesWithinTtlAndCallsGoOn) {
   Cluster cluster;
   cluster.start_hub_agent(0, "a", {"web"});
