@@ -11,6 +11,7 @@ zmq::socket_t prepared_socket(zmq::context_t& context, const std::optional<Curve
   // Pass every subscription through, not just the first per topic: each one
   // is a hub that needs to hear from us.
   socket.set(zmq::sockopt::xpub_verbose, 1);
+  reconnect_promptly(socket);
   secure_client(socket, curve);
   return socket;
 }

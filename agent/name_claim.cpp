@@ -22,8 +22,9 @@ bool answers(zmq::context_t& context, const protocol::MemberInfo& holder, const 
                              "sys.info",
                              {},
                              static_cast<std::uint32_t>(kHolderWait.count()),
-                             holder.name,
-                             holder.instance};
+                             {},
+                             {}};
+  protocol::address_to(ping, holder);
   RpcOptions options;
   options.deadline = Clock::now() + kHolderWait;
   options.curve = config.curve;

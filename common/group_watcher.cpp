@@ -66,6 +66,7 @@ Status watch_group(zmq::context_t& context, const std::string& group, const Matc
     auto address = bus_address(endpoint);
     if (!address) return address.error();
     auto socket = make_socket(context, zmq::socket_type::sub);
+    reconnect_promptly(socket);
     secure_client(socket, discovery.curve);
     socket.set(zmq::sockopt::subscribe, "");
     socket.connect(address->updates);

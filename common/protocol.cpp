@@ -1,5 +1,8 @@
 #include "common/protocol.hpp"
 
+#include <charconv>
+#include <utility>
+
 #include "common/msgpack_string.hpp"
 
 #include <msgpack.hpp>
@@ -225,6 +228,27 @@ CallReply CallReply::failure(std::uint64_t id, Error error) {
   reply.kind = Kind::error;
   reply.error = std::move(error);
   return reply;
+}
+
+namespace {
+
+// MAJOR.MINOR of a version string; (0, 0) when it does not start that way.
+std::pair<unsigned, unsigned> major_minor(std::string_view version) {
+  unsigned major = 0;
+  unsigned minor = 0;
+  const auto* end = version.data() + version.size();
+  auto parsed = std::from_chars(version.data(), end, major);
+  if (parsed.ec != std::errc() || parsed.ptr == end || *parsed.ptr != '.') return {0, 0};
+  if (std::from_chars(parsed.ptr + 1, end, minor).ec != std::errc()) return {0, 0};
+  return {major, minor};
+}
+
+}  // namespace
+
+void address_to(CallRequest& request, const MemberInfo& member) {
+  if (major_minor(member.version) < std::pair<unsigned, unsigned>{0, 2}) return;
+  request.member = member.name;
+  request.instance = member.instance;
 }
 
 bool is_valid_function_name(std::string_view name) {

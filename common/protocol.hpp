@@ -130,6 +130,11 @@ Result<T> decode_as(std::string_view frame) {
   return make_error(ErrorCode::bad_request, "unexpected message kind");
 }
 
+// Names `member` (name and instance) in `request`, if its version decodes the
+// two fields (0.2.0 and later): an agent of 0.1 refuses a call of six fields
+// as malformed, so a rolling upgrade's new callers still reach old members.
+void address_to(CallRequest& request, const MemberInfo& member);
+
 // "module.function": two non-empty identifiers of [A-Za-z0-9_-].
 bool is_valid_function_name(std::string_view name);
 

@@ -80,12 +80,8 @@ Error refused_or_unreachable(const std::string& endpoint) {
 // The socket, and the monitor that tells how its connection attempts went.
 class RpcChannel::Connection {
  public:
-  Connection(zmq::context_t& context, const std::optional<CurveConfig>& curve,
-             std::chrono::milliseconds connect_timeout)
+  Connection(zmq::context_t& context, const std::optional<CurveConfig>& curve)
       : socket(make_socket(context, zmq::socket_type::dealer)) {
-    // A connection attempt that hangs is abandoned and made again at the
-    // pace the caller waits for it.
-    socket.set(zmq::sockopt::connect_timeout, static_cast<int>(connect_timeout.count()));
     // With IMMEDIATE, the socket only becomes writable once a connection is
     // up, which tells "unreachable" apart from "slow", and a send never
     // queues for a peer that is gone.
@@ -107,7 +103,7 @@ RpcChannel::~RpcChannel() = default;
 
 Status RpcChannel::connect(const RpcOptions& options) {
   if (!connection_) {
-    connection_ = std::make_unique<Connection>(*context_, curve_, options.connect_timeout);
+    connection_ = std::make_unique<Connection>(*context_, curve_);
     try {
       connection_->socket.connect(endpoint_);
     } catch (const zmq::error_t& e) {
@@ -124,7 +120,9 @@ Status RpcChannel::connect(const RpcOptions& options) {
   while (true) {
     const auto now = Clock::now();
     if (now >= connect_deadline) {
-      // Nothing was sent: another member may take the request.
+      // Nothing was sent: another member may take the request. The next call
+      // starts afresh rather than wait on this attempt's lost SYN.
+      connection_.reset();
       return make_error(ErrorCode::service_unavailable, "timed out connecting to " + endpoint_ + " (nothing was sent)");
     }
     zmq::poll(items, 2, remaining(connect_deadline, now));

@@ -14,9 +14,12 @@ zmq::socket_t make_socket(zmq::context_t& context, zmq::socket_type type, int li
   socket.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(kHeartbeatInterval.count()));
   socket.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(kHeartbeatTimeout.count()));
   socket.set(zmq::sockopt::heartbeat_ttl, static_cast<int>(kHeartbeatTtl.count()));
-  socket.set(zmq::sockopt::connect_timeout, static_cast<int>(kConnectTimeout.count()));
   socket.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(kReconnectIntervalMax.count()));
   return socket;
+}
+
+void reconnect_promptly(zmq::socket_t& socket) {
+  socket.set(zmq::sockopt::connect_timeout, static_cast<int>(link_liveness::kConnectTimeout.count()));
 }
 
 void bind_or_throw(zmq::socket_t& socket, const std::string& endpoint, std::string_view purpose) {

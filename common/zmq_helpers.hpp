@@ -27,7 +27,8 @@ namespace link_liveness {
 inline constexpr std::chrono::milliseconds kHeartbeatInterval{1000};
 inline constexpr std::chrono::milliseconds kHeartbeatTimeout{5000};
 inline constexpr std::chrono::milliseconds kHeartbeatTtl{5000};
-// A TCP connect that has had no answer for this long is abandoned and tried
+// For sockets that stay connected for a process's life (reconnect_promptly):
+// a TCP connect that has had no answer for this long is abandoned and tried
 // again: while a link is down, each SYN is lost, and the kernel's own retries
 // back off to minutes.
 inline constexpr std::chrono::milliseconds kConnectTimeout{500};
@@ -39,6 +40,14 @@ inline constexpr std::chrono::milliseconds kReconnectIntervalMax{500};
 // its connections alive as link_liveness says, and by default drops unsent
 // messages on close so a process never hangs on exit.
 zmq::socket_t make_socket(zmq::context_t& context, zmq::socket_type type, int linger_ms = 0);
+
+// Sets link_liveness::kConnectTimeout, for the long-lived connecting sockets
+// whose peers must be found again after a partition (an agent's announcer, a
+// watcher's updates). Not on request sockets: under load, ZeroMQ's connect
+// timer once cut a connection whose call was in flight, and its reply was
+// lost (a caller of a draining agent in 1 of 40 loaded runs); a request
+// socket has the caller's own connect deadline instead (RpcOptions).
+void reconnect_promptly(zmq::socket_t& socket);
 
 inline std::string_view as_view(const zmq::message_t& frame) {
   return {static_cast<const char*>(frame.data()), frame.size()};

@@ -200,8 +200,7 @@ Result<CallOutcome> Balancer::call(const std::string& function, std::string args
       attempt_deadline = Clock::now() + (deadline - Clock::now()) / (options_.retries - attempt + 1);
     }
     request.id = rng_();
-    request.member = node.name;
-    request.instance = node.instance;
+    protocol::address_to(request, node);
     request.timeout_ms = static_cast<std::uint32_t>(remaining(attempt_deadline).count());
     auto outcome = call_once(node, request, attempt_deadline);
     if (outcome) return outcome;

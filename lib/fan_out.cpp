@@ -22,8 +22,9 @@ std::vector<Result<CallOutcome>> call_each(zmq::context_t& context, const std::v
                                     fan_out.function,
                                     fan_out.args_msgpack,
                                     static_cast<std::uint32_t>(remaining(fan_out.transport.deadline).count()),
-                                    nodes[i].name,
-                                    nodes[i].instance};
+                                    {},
+                                    {}};
+      protocol::address_to(request, nodes[i]);
       // One socket per call: RpcChannel is not thread-safe, the context is.
       const auto sent = Clock::now();
       auto reply = exchange(context, nodes[i].endpoint, request, fan_out.transport);

@@ -48,7 +48,7 @@ TEST_F(Ergonomics, PingReportsEachMemberAndFailsIfOneIsSilent) {
     EXPECT_LT(rtt, static_cast<double>(healthy.elapsed.count()) + 1.0);
     EXPECT_EQ(member["in_flight"], 0);
     EXPECT_GT(member["uptime_ms"].get<long>(), 0);
-    EXPECT_EQ(member["version"], "0.1.0");
+    EXPECT_EQ(member["version"], RPCLB_VERSION);
   }
   frozen->signal(SIGSTOP);
   auto partial = cluster.rpclb({"ping", "web", "--timeout", "800"});

@@ -76,6 +76,22 @@ TEST(Protocol, WrongVersionIsRejectedWithAClearMessage) {
   EXPECT_NE(decoded.error().message.find("unsupported protocol version 2"), std::string::npos);
 }
 
+// Agents of 0.1 refuse a call with the member fields as malformed: callers
+// name the member only to agents that read them.
+TEST(Protocol, CallsNameTheirMemberOnlyWhereItsVersionReadsThem) {
+  for (const auto* version : {"0.2.0", "0.2", "0.10.1", "1.0.0", "3.1-rc1"}) {
+    CallRequest request;
+    address_to(request, MemberInfo{"m", "i", "tcp://h:1", {"g"}, 1, 0, 100, version});
+    EXPECT_EQ(request.member, "m") << version;
+    EXPECT_EQ(request.instance, "i") << version;
+  }
+  for (const auto* version : {"0.1.0", "0.1", "", "x", "1", "0.x"}) {
+    CallRequest request;
+    address_to(request, MemberInfo{"m", "i", "tcp://h:1", {"g"}, 1, 0, 100, version});
+    EXPECT_EQ(request.member, "") << version;
+  }
+}
+
 TEST(Protocol, WrongShapesAreRejected) {
   const std::vector<nlohmann::json> bad{
       nlohmann::json::object(),                              // not an array
