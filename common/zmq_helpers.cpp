@@ -11,15 +11,20 @@ zmq::socket_t make_socket(zmq::context_t& context, zmq::socket_type type, int li
   socket.set(zmq::sockopt::linger, linger_ms);
   socket.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(protocol::kMaxFrameBytes));
   using namespace link_liveness;
-  socket.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(kHeartbeatInterval.count()));
-  socket.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(kHeartbeatTimeout.count()));
-  socket.set(zmq::sockopt::heartbeat_ttl, static_cast<int>(kHeartbeatTtl.count()));
-  socket.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(kReconnectIntervalMax.count()));
+  socket.set(zmq::sockopt::tcp_keepalive, 1);
+  socket.set(zmq::sockopt::tcp_keepalive_idle, static_cast<int>(kKeepaliveIdle.count()));
+  socket.set(zmq::sockopt::tcp_keepalive_intvl, static_cast<int>(kKeepaliveInterval.count()));
+  socket.set(zmq::sockopt::tcp_keepalive_cnt, kKeepaliveProbes);
   return socket;
 }
 
 void reconnect_promptly(zmq::socket_t& socket) {
-  socket.set(zmq::sockopt::connect_timeout, static_cast<int>(link_liveness::kConnectTimeout.count()));
+  using namespace link_liveness;
+  socket.set(zmq::sockopt::heartbeat_ivl, static_cast<int>(kHeartbeatInterval.count()));
+  socket.set(zmq::sockopt::heartbeat_timeout, static_cast<int>(kHeartbeatTimeout.count()));
+  socket.set(zmq::sockopt::heartbeat_ttl, static_cast<int>(kHeartbeatTtl.count()));
+  socket.set(zmq::sockopt::connect_timeout, static_cast<int>(kConnectTimeout.count()));
+  socket.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(kReconnectIntervalMax.count()));
 }
 
 void bind_or_throw(zmq::socket_t& socket, const std::string& endpoint, std::string_view purpose) {
