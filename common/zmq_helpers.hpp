@@ -33,10 +33,8 @@ inline constexpr int kKeepaliveProbes = 3;
 //   (while a link is down each SYN is lost, and the kernel's own retries back
 //   off to minutes), reconnecting at most 500 ms apart.
 // Not request sockets: a connection closed as silent loses the reply of a
-// call in flight. With heartbeats and the reconnect cap on every socket, a
-// caller of a draining agent lost its reply in 2 or 3 of 48 runs under heavy
-// load (3 busy loops, 8 copies of the test, 2 cores); with neither on its
-// socket, in none.
+// call in flight, and keepalive, answered by the kernel, never closes the
+// connection of a peer that is merely busy.
 inline constexpr std::chrono::milliseconds kHeartbeatInterval{1000};
 inline constexpr std::chrono::milliseconds kHeartbeatTimeout{5000};
 inline constexpr std::chrono::milliseconds kHeartbeatTtl{5000};
