@@ -74,6 +74,9 @@ Result<Client> Client::create(ClientOptions options) {
 Result<Client> Client::create_checked(ClientOptions options) {
   if (options.group.empty()) return make_error(ErrorCode::bad_request, "a group name is required");
   if (options.timeout.count() <= 0) return make_error(ErrorCode::bad_request, "timeout must be positive");
+  if (options.connect_timeout.count() <= 0) {
+    return make_error(ErrorCode::bad_request, "connect_timeout must be positive");
+  }
   auto bus = resolve_bus(options.bus, kDefaultBus);
   if (!bus) return bus.error();
   for (const auto& endpoint : *bus) {

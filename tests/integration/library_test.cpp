@@ -178,6 +178,9 @@ TEST_F(Library, OptionsAndRegistrationsAreCheckedUpFront) {
   auto bad_opt = client_options("checks", "hash_ring");
   bad_opt.algorithm_options = {{"vnodes", "many"}};
   EXPECT_EQ(Client::create(bad_opt).error().code, ErrorCode::bad_request);
+  auto no_connect_time = client_options("checks");
+  no_connect_time.connect_timeout = std::chrono::milliseconds(0);
+  EXPECT_EQ(Client::create(no_connect_time).error().code, ErrorCode::bad_request);
 
   auto client = Client::create(client_options("nobody-here"));
   ASSERT_TRUE(client);

@@ -43,7 +43,7 @@ std::pair<int, std::string> run(const std::vector<std::string>& argv, const std:
 // Namespaces named by a test process that no longer exists (killed before it
 // could clean up): their processes are killed and the namespaces removed.
 void remove_orphans(const std::filesystem::path& dir) {
-  const auto listed = run({kIp, "netns", "list"}, dir);
+  run({kIp, "netns", "list"}, dir);
   std::istringstream lines(read_text(dir / "command.out"));
   for (std::string line; std::getline(lines, line);) {
     const auto name = line.substr(0, line.find(' '));
@@ -55,30 +55,30 @@ void remove_orphans(const std::filesystem::path& dir) {
     for (int inside = 0; pids >> inside;) ::kill(inside, SIGKILL);
     run({kIp, "netns", "del", name}, dir);
   }
-  (void)listed;
 }
 
 }  // namespace
 
 Hosts::Hosts(int count) {
-  static int made = 0;
-  prefix_ = std::string(kPrefix) + std::to_string(::getpid()) + "-" + std::to_string(made++) + "-";
-  dir_ =
-      std::filesystem::temp_directory_path() / ("rpclb-mh-" + std::to_string(::getpid()) + "-" + std::to_string(made));
-  std::filesystem::create_directories(dir_);
-  if (::geteuid() != 0)
+  if (::geteuid() != 0) {
     throw HostsUnavailable("network namespaces need root; running as uid " + std::to_string(::geteuid()));
+  }
   if (::access(kIp, X_OK) != 0 || ::access(kSetpriv, X_OK) != 0) {
     throw HostsUnavailable(std::string("needs ") + kIp + " (iproute2) and " + kSetpriv + " (util-linux)");
   }
-  remove_orphans(dir_);
-  // The switch: a namespace holding only the bridge and the hosts' links.
-  const auto sw = prefix_ + "switch";
-  if (auto [code, err] = run({kIp, "netns", "add", sw}, dir_); code != 0) {
-    throw HostsUnavailable("cannot make a network namespace: " + err);
-  }
-  made_.push_back(sw);
+  static int made = 0;
+  const auto id = std::to_string(::getpid()) + "-" + std::to_string(made++);
+  prefix_ = std::string(kPrefix) + id + "-";
+  dir_ = std::filesystem::temp_directory_path() / ("rpclb-mh-" + id);
+  std::filesystem::create_directories(dir_);
   try {
+    remove_orphans(dir_);
+    // The switch: a namespace holding only the bridge and the hosts' links.
+    const auto sw = prefix_ + "switch";
+    if (auto [code, err] = run({kIp, "netns", "add", sw}, dir_); code != 0) {
+      throw HostsUnavailable("cannot make a network namespace: " + err);
+    }
+    made_.push_back(sw);
     run_ip({"-n", sw, "link", "add", "br0", "type", "bridge"});
     run_ip({"-n", sw, "link", "set", "br0", "up"});
     for (int host = 0; host < count; ++host) {
