@@ -49,12 +49,17 @@ Admission admit(MembershipView& view, const std::vector<zmq::message_t>& parts, 
       admission.error = valid.error().message;
       return admission;
     }
+    // Every heartbeat passes here: only an endpoint that moves is copied,
+    // before the view overwrites it. A conflict changes nothing, so `held`
+    // still names the holder after apply.
     const auto* held = view.find(announce->member.name);
-    const auto holder = held ? std::optional<protocol::MemberInfo>(*held) : std::nullopt;
+    if (held && held->instance == announce->member.instance && held->endpoint != announce->member.endpoint) {
+      admission.endpoint_was = held->endpoint;
+    }
     switch (view.apply(*announce, now)) {
       case MembershipView::Change::conflict:
         admission.kind = Admission::Kind::conflict;
-        admission.error = "held by instance " + holder->instance + " at " + holder->endpoint + "; refused instance " +
+        admission.error = "held by instance " + held->instance + " at " + held->endpoint + "; refused instance " +
                           announce->member.instance + " at " + announce->member.endpoint;
         return admission;
       case MembershipView::Change::full:
@@ -69,7 +74,6 @@ Admission admit(MembershipView& view, const std::vector<zmq::message_t>& parts, 
         break;
       case MembershipView::Change::updated:
         admission.kind = Admission::Kind::updated;
-        if (holder->endpoint != announce->member.endpoint) admission.endpoint_was = holder->endpoint;
         break;
     }
     admission.change = std::move(*message);

@@ -20,6 +20,7 @@
 #include "agent/logger.hpp"
 #include "agent/reactor.hpp"
 #include "common/endpoint.hpp"
+#include "common/socket_monitor.hpp"
 
 namespace rpclb::agent {
 
@@ -32,7 +33,6 @@ class HubLinks {
            std::chrono::milliseconds heartbeat, const Logger& log);
   HubLinks(const HubLinks&) = delete;
   HubLinks& operator=(const HubLinks&) = delete;
-  ~HubLinks();
 
  private:
   struct Link {
@@ -44,8 +44,7 @@ class HubLinks {
   void on_event();
   void check();
 
-  zmq::socket_t& watched_;
-  zmq::socket_t events_;
+  SocketMonitor monitor_;
   std::chrono::milliseconds quiet_;
   const Logger& log_;
   std::map<std::string, Link, std::less<>> links_;  // by announce endpoint

@@ -2,9 +2,9 @@
 
 #include "common/endpoint.hpp"
 #include "common/route.hpp"
+#include "common/socket_monitor.hpp"
 #include "common/zmq_helpers.hpp"
 
-#include <cstring>
 
 namespace rpclb {
 namespace {
@@ -22,34 +22,18 @@ class ConnectionWatch {
   };
 
   ConnectionWatch(zmq::context_t& context, zmq::socket_t& watched)
-      : watched_(watched),
-        address_("inproc://rpclb-monitor-" + std::to_string(reinterpret_cast<std::uintptr_t>(watched.handle()))) {
-    zmq_socket_monitor(watched_.handle(), address_.c_str(),
-                       ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                           ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL);
-    events_ = zmq::socket_t(context, zmq::socket_type::pair);
-    events_.set(zmq::sockopt::linger, 0);
-    events_.connect(address_);
-  }
-  ConnectionWatch(const ConnectionWatch&) = delete;
-  ConnectionWatch& operator=(const ConnectionWatch&) = delete;
-  ~ConnectionWatch() {
-    events_.close();
-    zmq_socket_monitor(watched_.handle(), nullptr, 0);
-  }
+      : monitor_(context, watched,
+                 ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {}
 
-  zmq::socket_t& events() { return events_; }
+  zmq::socket_t& events() { return monitor_.events(); }
 
   Seen read() {
     Seen seen;
-    std::vector<zmq::message_t> parts;
-    while (receive_multipart(events_, parts)) {
-      if (parts.empty() || parts[0].size() < 2) continue;
-      std::uint16_t event = 0;
-      std::memcpy(&event, parts[0].data(), sizeof event);
-      if (event == ZMQ_EVENT_CONNECT_RETRIED) {
+    while (auto event = monitor_.next()) {
+      if (event->id == ZMQ_EVENT_CONNECT_RETRIED) {
         seen.refused = true;
-      } else if (event == ZMQ_EVENT_DISCONNECTED) {
+      } else if (event->id == ZMQ_EVENT_DISCONNECTED) {
         seen.disconnected = true;
       } else {
         seen.rejected = true;
@@ -59,9 +43,7 @@ class ConnectionWatch {
   }
 
  private:
-  zmq::socket_t& watched_;
-  std::string address_;
-  zmq::socket_t events_;
+  SocketMonitor monitor_;
 };
 
 // ZeroMQ reports every failed connection attempt alike; the routing table
