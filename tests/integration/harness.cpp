@@ -26,19 +26,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string binary(const char* variable) {
-  const char* path = std::getenv(variable);
-  if (!path || !*path) throw std::runtime_error(std::string(variable) + " is not set (run through meson test)");
-  return path;
-}
-
-std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 bool port_is_free(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
@@ -106,6 +93,33 @@ std::vector<std::string> CliResult::lines() const {
   std::istringstream in(this->out);
   for (std::string line; std::getline(in, line);) out.push_back(line);
   return out;
+}
+
+std::string binary(const char* variable) {
+  const char* path = std::getenv(variable);
+  if (!path || !*path) throw std::runtime_error(std::string(variable) + " is not set (run through meson test)");
+  return path;
+}
+
+std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+std::vector<std::string> isolated_environment(const std::filesystem::path& dir) {
+  std::vector<std::string> env;
+  for (char** entry = environ; *entry; ++entry) {
+    const std::string text(*entry);
+    if (text.starts_with("RPCLB_") || text.starts_with("XDG_CONFIG_HOME=")) continue;
+    env.push_back(text);
+  }
+  env.push_back("RPCLB_STATE_DIR=" + (dir / "state").string());
+  // Configuration files come from the test's own folder only, never the machine's.
+  env.push_back("XDG_CONFIG_HOME=" + (dir / "config").string());
+  env.push_back("RPCLB_SYSTEM_CONFIG=" + (dir / "config" / "system.conf").string());
+  return env;
 }
 
 void write_file(const std::filesystem::path& path, const std::string& text) {
@@ -220,16 +234,7 @@ std::vector<std::string> Cluster::bus_args() {
 }
 
 std::vector<std::string> Cluster::environment() const {
-  std::vector<std::string> env;
-  for (char** entry = environ; *entry; ++entry) {
-    const std::string text(*entry);
-    if (text.starts_with("RPCLB_") || text.starts_with("XDG_CONFIG_HOME=")) continue;
-    env.push_back(text);
-  }
-  env.push_back("RPCLB_STATE_DIR=" + (dir_ / "state").string());
-  // Configuration files come from the test's own folder only, never the machine's.
-  env.push_back("XDG_CONFIG_HOME=" + (dir_ / "config").string());
-  env.push_back("RPCLB_SYSTEM_CONFIG=" + (dir_ / "config" / "system.conf").string());
+  auto env = isolated_environment(dir_);
   // extra_env overrides: a later NAME=VALUE replaces an earlier one (getenv takes the first).
   for (const auto& entry : extra_env) {
     const auto name = entry.substr(0, entry.find('=') + 1);

@@ -51,6 +51,15 @@ struct CliResult {
 // twice, in this process or another test process running at the same time.
 int free_port_triple();
 
+// The path in the environment variable `variable` (RPCLB_AGENT_BIN,
+// RPCLB_CLI_BIN: meson test sets them).
+std::string binary(const char* variable);
+std::string read_file(const std::filesystem::path& path);
+// This process's environment without rpclb's variables, plus a state folder
+// and configuration folders under `dir`: an rpclb a test starts sees only
+// what the test gave it, never the machine's configuration.
+std::vector<std::string> isolated_environment(const std::filesystem::path& dir);
+
 // Writes `text` to `path`, creating its folder.
 void write_file(const std::filesystem::path& path, const std::string& text);
 // Resident memory of a process, in KiB, from /proc (-1 if unknown).

@@ -4,10 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <sstream>
-
-extern char** environ;
 
 namespace rpclb::testing {
 namespace {
@@ -18,40 +15,27 @@ constexpr const char* kIp = "/usr/sbin/ip";
 constexpr const char* kSetpriv = "/usr/bin/setpriv";
 constexpr const char* kPrefix = "rpclbmh-";
 
-std::string read_text(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-std::string binary(const char* variable) {
-  const char* path = std::getenv(variable);
-  if (!path || !*path) throw std::runtime_error(std::string(variable) + " is not set (run through meson test)");
-  return path;
-}
-
 // Runs ARGV to completion; its exit code and what it printed on stderr.
 std::pair<int, std::string> run(const std::vector<std::string>& argv, const std::filesystem::path& dir) {
   const auto out = dir / "command.out";
   const auto err = dir / "command.err";
   Process process(argv, {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}, out, err);
   const auto code = process.wait_for(std::chrono::seconds(20)).value_or(-1);
-  return {code, read_text(err)};
+  return {code, read_file(err)};
 }
 
 // Namespaces named by a test process that no longer exists (killed before it
 // could clean up): their processes are killed and the namespaces removed.
 void remove_orphans(const std::filesystem::path& dir) {
   run({kIp, "netns", "list"}, dir);
-  std::istringstream lines(read_text(dir / "command.out"));
+  std::istringstream lines(read_file(dir / "command.out"));
   for (std::string line; std::getline(lines, line);) {
     const auto name = line.substr(0, line.find(' '));
     if (!name.starts_with(kPrefix)) continue;
     const auto pid = std::atoi(name.c_str() + std::string_view(kPrefix).size());
     if (pid <= 0 || ::kill(pid, 0) == 0) continue;
     run({kIp, "netns", "pids", name}, dir);
-    std::istringstream pids(read_text(dir / "command.out"));
+    std::istringstream pids(read_file(dir / "command.out"));
     for (int inside = 0; pids >> inside;) ::kill(inside, SIGKILL);
     run({kIp, "netns", "del", name}, dir);
   }
@@ -134,31 +118,18 @@ std::string Hosts::run_ip(const std::vector<std::string>& args) {
   return err;
 }
 
-std::vector<std::string> Hosts::environment(int host) const {
-  std::vector<std::string> env;
-  for (char** entry = environ; *entry; ++entry) {
-    const std::string text(*entry);
-    if (text.starts_with("RPCLB_") || text.starts_with("XDG_CONFIG_HOME=")) continue;
-    env.push_back(text);
-  }
-  // Each host has its own state and no configuration files.
-  env.push_back("RPCLB_STATE_DIR=" + (dir_ / ns(host) / "state").string());
-  env.push_back("XDG_CONFIG_HOME=" + (dir_ / ns(host) / "config").string());
-  env.push_back("RPCLB_SYSTEM_CONFIG=" + (dir_ / ns(host) / "system.conf").string());
-  return env;
-}
-
 Process& Hosts::start_agent(int host, const std::string& name, const std::vector<std::string>& args) {
   // ip netns exec and setpriv each exec the next: the agent keeps this pid,
   // so signals reach it, and it is killed if the test process dies.
   std::vector<std::string> argv{
       kIp, "netns", "exec", ns(host), kSetpriv, "--pdeathsig", "KILL", "--", binary("RPCLB_AGENT_BIN"), "--name", name};
   argv.insert(argv.end(), args.begin(), args.end());
-  return processes_.emplace_back(argv, environment(host), dir_ / (name + ".out"), dir_ / (name + ".log"));
+  return processes_.emplace_back(argv, isolated_environment(dir_ / ns(host)), dir_ / (name + ".out"),
+                                 dir_ / (name + ".log"));
 }
 
 std::string Hosts::agent_log(const std::string& name) const {
-  return read_text(dir_ / (name + ".log"));
+  return read_file(dir_ / (name + ".log"));
 }
 
 CliResult Hosts::rpclb(int host, const std::vector<std::string>& args, std::chrono::milliseconds limit) {
@@ -167,12 +138,13 @@ CliResult Hosts::rpclb(int host, const std::vector<std::string>& args, std::chro
       kIp, "netns", "exec", ns(host), kSetpriv, "--pdeathsig", "KILL", "--", binary("RPCLB_CLI_BIN")};
   argv.insert(argv.end(), args.begin(), args.end());
   const auto started = Clock::now();
-  auto& process = processes_.emplace_back(argv, environment(host), dir_ / (tag + ".out"), dir_ / (tag + ".err"));
+  auto& process = processes_.emplace_back(argv, isolated_environment(dir_ / ns(host)), dir_ / (tag + ".out"),
+                                          dir_ / (tag + ".err"));
   CliResult result;
   result.exit_code = process.wait_for(limit).value_or(-1);
   result.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
-  result.out = read_text(dir_ / (tag + ".out"));
-  result.err = read_text(dir_ / (tag + ".err"));
+  result.out = read_file(dir_ / (tag + ".out"));
+  result.err = read_file(dir_ / (tag + ".err"));
   processes_.remove_if([&](const Process& p) { return &p == &process; });
   std::filesystem::remove(dir_ / (tag + ".out"));
   std::filesystem::remove(dir_ / (tag + ".err"));

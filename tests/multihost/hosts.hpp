@@ -62,7 +62,6 @@ class Hosts {
   void remove_everything();
   std::string ns(int host) const;
   std::string run_ip(const std::vector<std::string>& args);
-  std::vector<std::string> environment(int host) const;
 
   std::string prefix_;  // rpclbmh-PID-N-: every namespace's name starts with it
   std::filesystem::path dir_;
