@@ -5,7 +5,6 @@
 #include "common/socket_monitor.hpp"
 #include "common/zmq_helpers.hpp"
 
-
 namespace rpclb {
 namespace {
 
