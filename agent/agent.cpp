@@ -158,8 +158,12 @@ class AgentLoop {
 
   // Calls handed to the pool and not yet answered.
   std::uint32_t in_flight() const { return static_cast<std::uint32_t>(in_flight_calls_.size()); }
-  // sys.info reads the count from the workers' threads.
-  void publish_in_flight() { facts_->in_flight = in_flight(); }
+  // sys.info reads the count from the workers' threads; the bus hears of a
+  // material change within kFreshLoadInterval.
+  void publish_in_flight() {
+    facts_->in_flight = in_flight();
+    if (announcer_) announcer_->load_changed();
+  }
 
   void on_completions() {
     std::vector<zmq::message_t> parts;

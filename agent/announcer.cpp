@@ -2,6 +2,8 @@
 
 #include "common/zmq_helpers.hpp"
 
+#include <algorithm>
+
 namespace rpclb::agent {
 namespace {
 
@@ -27,6 +29,15 @@ Announcer::Announcer(Reactor& reactor, zmq::context_t& context, const std::vecto
   for (const auto& hub : hubs) socket_.connect(hub.announce);
   reactor.on_readable(socket_, [this] { on_readable(); });
   reactor.every(std::chrono::milliseconds(self_.heartbeat_ms), [this] { announce(); });
+  reactor.when_due(
+      [this]() -> std::optional<Clock::time_point> {
+        if (!load_pending_) return std::nullopt;
+        return announced_at_ + kFreshLoadInterval;
+      },
+      [this] {
+        load_pending_ = false;
+        if (load_moved()) announce();
+      });
   introduce();
 }
 
@@ -52,8 +63,25 @@ void Announcer::introduce() {
   announce();
 }
 
+bool Announcer::load_moved() const {
+  const auto now = load_();
+  const auto last = self_.load;
+  const auto moved = now > last ? now - last : last - now;
+  return moved >= std::max<std::uint32_t>(1, last / 10);
+}
+
+void Announcer::load_changed() {
+  if (left_ || load_pending_ || !load_moved()) return;
+  if (Clock::now() >= announced_at_ + kFreshLoadInterval) {
+    announce();
+  } else {
+    load_pending_ = true;
+  }
+}
+
 void Announcer::announce() {
   if (left_) return;
+  announced_at_ = Clock::now();
   self_.load = load_();
   socket_.send(zmq::buffer(protocol::encode(protocol::Announce{self_})), zmq::send_flags::dontwait);
 }

@@ -23,6 +23,9 @@
 
 namespace rpclb::agent {
 
+// The most often the load alone makes the agent announce itself.
+inline constexpr std::chrono::milliseconds kFreshLoadInterval{100};
+
 class Announcer {
  public:
   // The member's load (calls in flight) at the moment of an announcement.
@@ -39,6 +42,11 @@ class Announcer {
   // passes to us at once instead of after its time to live.
   void replace(std::string instance);
 
+  // The load may have changed: announced within kFreshLoadInterval when it
+  // moved materially (by one call, or a tenth, whichever is more) since the
+  // last announcement, so load-aware callers need not wait a heartbeat.
+  void load_changed();
+
   // Says goodbye to every hub; nothing is announced after it (a draining
   // agent must not rejoin).
   void leave();
@@ -47,6 +55,7 @@ class Announcer {
   void on_readable();
   void announce();
   void introduce();  // to a hub that has just subscribed
+  bool load_moved() const;
 
   zmq::socket_t socket_;
   HubLinks links_;  // after socket_: its monitor goes first
@@ -54,6 +63,8 @@ class Announcer {
   Load load_;
   std::optional<std::string> replaces_;
   bool left_ = false;
+  Clock::time_point announced_at_{};
+  bool load_pending_ = false;  // a material change waits for kFreshLoadInterval to pass
 };
 
 }  // namespace rpclb::agent
