@@ -2,9 +2,13 @@
 
 #include <algorithm>
 #include <charconv>
+#include <limits>
+#include <vector>
 
 namespace rpclb::algorithms {
 namespace {
+
+constexpr std::string_view kHeader = "rpclb-state 3\n";
 
 // Keys are node names and policies' counter names; anything that would break
 // the line format is never stored (put) and refused when read back (parse).
@@ -16,7 +20,38 @@ bool is_storable_key(std::string_view key) {
   return true;
 }
 
+bool read_number(std::string_view text, std::int64_t& value) {
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return ec == std::errc() && end == text.data() + text.size();
+}
+
+std::vector<std::string_view> split_words(std::string_view line) {
+  std::vector<std::string_view> words;
+  while (true) {
+    const auto space = line.find(' ');
+    words.push_back(line.substr(0, space));
+    if (space == std::string_view::npos) return words;
+    line.remove_prefix(space + 1);
+  }
+}
+
+bool in_group(std::span<const protocol::MemberInfo> members, std::string_view name) {
+  // Members arrive ordered by name, so membership is a binary search.
+  auto at = std::lower_bound(members.begin(), members.end(), name,
+                             [](const protocol::MemberInfo& m, std::string_view wanted) { return m.name < wanted; });
+  return at != members.end() && at->name == name;
+}
+
 }  // namespace
+
+WallMs hold_grain(WallMs ttl_ms) {
+  return std::clamp<WallMs>(ttl_ms / 60, 1, 10'000);
+}
+
+WallMs wall_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::int64_t BalancerState::counter(std::string_view name, std::int64_t fallback) const {
   auto found = counters_.find(name);
@@ -24,7 +59,11 @@ std::int64_t BalancerState::counter(std::string_view name, std::int64_t fallback
 }
 
 void BalancerState::set_counter(std::string_view name, std::int64_t value) {
-  put(counters_, name, value, false);
+  if (!is_storable_key(name)) return;
+  auto [at, added] = counters_.try_emplace(std::string(name), value);
+  if (!added && at->second == value) return;
+  at->second = value;
+  ++generation_;
 }
 
 std::int64_t BalancerState::outstanding(std::string_view node) const {
@@ -32,93 +71,168 @@ std::int64_t BalancerState::outstanding(std::string_view node) const {
   return found == outstanding_.end() ? 0 : found->second;
 }
 
+void BalancerState::add_hold(const HoldKey& key, std::int64_t count) {
+  const auto room = kMaxOutstanding - outstanding(key.node);
+  count = std::min(count, room);
+  if (count <= 0) return;
+  holds_[key] += count;
+  outstanding_[key.node] += count;
+  ++generation_;
+}
+
+void BalancerState::drop_hold(std::map<HoldKey, std::int64_t>::iterator hold, std::int64_t count) {
+  auto total = outstanding_.find(hold->first.node);
+  total->second -= count;
+  if (total->second <= 0) outstanding_.erase(total);
+  hold->second -= count;
+  if (hold->second <= 0) holds_.erase(hold);
+  ++generation_;
+}
+
 void BalancerState::acquire(std::string_view node) {
-  put(outstanding_, node, std::min(outstanding(node) + 1, kMaxOutstanding), true);
+  if (!is_storable_key(node)) return;
+  const auto expires = chooser_.now + chooser_.hold_ttl_ms;
+  const auto grain = hold_grain(chooser_.hold_ttl_ms);
+  const auto grained = (expires + grain - 1) / grain * grain;
+  add_hold(HoldKey{std::string(node), chooser_.owner, grained}, 1);
 }
 
-void BalancerState::release(std::string_view node) {
-  const auto count = outstanding(node);
-  if (count > 0) put(outstanding_, node, count - 1, true);
+bool BalancerState::release(std::string_view node) {
+  // Holds are ordered by node, owner, then expiry: the first of ours is the
+  // oldest, and giving that one back never ends a newer call's hold early.
+  auto hold = holds_.lower_bound(HoldKey{std::string(node), chooser_.owner, std::numeric_limits<WallMs>::min()});
+  if (hold == holds_.end() || hold->first.node != node || hold->first.owner != chooser_.owner) return false;
+  drop_hold(hold, 1);
+  return true;
 }
 
-void BalancerState::put(Entries& entries, std::string_view key, std::int64_t value, bool drop_zero) {
-  if (!is_storable_key(key)) return;
-  auto found = entries.find(key);
-  if (drop_zero && value == 0) {
-    // Zero counts are not stored: the map holds only nodes with something outstanding.
-    if (found == entries.end()) return;
-    entries.erase(found);
-  } else if (found == entries.end()) {
-    entries.emplace(std::string(key), value);
-  } else if (found->second == value) {
+void BalancerState::expire_holds(const std::function<bool(std::int64_t owner)>& owner_alive) {
+  // Past its time, or further off than any hold is given (written by hand,
+  // or before the clock was set back): either way it would count too long.
+  const auto latest = chooser_.now + chooser_.hold_ttl_ms + hold_grain(chooser_.hold_ttl_ms);
+  for (auto hold = holds_.begin(); hold != holds_.end();) {
+    const auto& key = hold->first;
+    const bool over = key.expires <= chooser_.now || key.expires > latest ||
+                      (key.owner != kAnyOwner && key.owner != chooser_.owner && !owner_alive(key.owner));
+    auto next = std::next(hold);
+    if (over) drop_hold(hold, hold->second);
+    hold = next;
+  }
+}
+
+Ejection BalancerState::ejection(std::string_view node) const {
+  auto found = ejections_.find(node);
+  return found == ejections_.end() ? Ejection{} : found->second;
+}
+
+void BalancerState::set_ejection(std::string_view node, const Ejection& record) {
+  if (!is_storable_key(node)) return;
+  auto found = ejections_.find(node);
+  if (record == Ejection{}) {
+    if (found == ejections_.end()) return;
+    ejections_.erase(found);
+  } else if (found == ejections_.end()) {
+    ejections_.emplace(std::string(node), record);
+  } else if (found->second == record) {
     return;
   } else {
-    found->second = value;
+    found->second = record;
   }
   ++generation_;
 }
 
+void BalancerState::count_call(std::int64_t second, bool retry) {
+  auto& tally = tally_[second];
+  ++(retry ? tally.retries : tally.calls);
+  ++generation_;
+}
+
+Tally BalancerState::tally_since(std::int64_t since) {
+  const auto first_kept = tally_.lower_bound(since);
+  if (first_kept != tally_.begin()) {
+    tally_.erase(tally_.begin(), first_kept);
+    ++generation_;
+  }
+  Tally total;
+  for (const auto& [second, tally] : tally_) {
+    total.calls += tally.calls;
+    total.retries += tally.retries;
+  }
+  return total;
+}
+
 void BalancerState::retain_only(std::span<const protocol::MemberInfo> group_members) {
-  // Members arrive ordered by name, so membership is a binary search.
-  std::erase_if(outstanding_, [&](const auto& entry) {
-    auto at = std::lower_bound(group_members.begin(), group_members.end(), entry.first,
-                               [](const protocol::MemberInfo& m, const std::string& name) { return m.name < name; });
-    const bool gone = at == group_members.end() || at->name != entry.first;
+  for (auto hold = holds_.begin(); hold != holds_.end();) {
+    auto next = std::next(hold);
+    if (!in_group(group_members, hold->first.node)) drop_hold(hold, hold->second);
+    hold = next;
+  }
+  std::erase_if(ejections_, [&](const auto& entry) {
+    const bool gone = !in_group(group_members, entry.first);
     if (gone) ++generation_;
     return gone;
   });
 }
 
 std::string BalancerState::serialize() const {
-  std::string out = "rpclb-state 2\n";
-  auto write = [&](std::string_view kind, const Entries& entries) {
-    for (const auto& [key, value] : entries) {
-      out += kind;
+  std::string out(kHeader);
+  auto line = [&](std::string_view kind, std::string_view key, std::initializer_list<std::int64_t> numbers) {
+    out += kind;
+    out += ' ';
+    out += key;
+    for (auto number : numbers) {
       out += ' ';
-      out += key;
-      out += ' ';
-      out += std::to_string(value);
-      out += '\n';
+      out += std::to_string(number);
     }
+    out += '\n';
   };
-  write("counter", counters_);
-  write("node", outstanding_);
+  for (const auto& [name, value] : counters_) line("counter", name, {value});
+  for (const auto& [key, count] : holds_) line("hold", key.node, {key.owner, key.expires, count});
+  for (const auto& [node, record] : ejections_) line("eject", node, {record.timeouts, record.ejections, record.until});
+  for (const auto& [second, tally] : tally_) line("tally", std::to_string(second), {tally.calls, tally.retries});
   return out;
 }
 
 Result<BalancerState> BalancerState::parse(std::string_view text) {
   BalancerState state;
   if (text.empty()) return state;
-  constexpr std::string_view kHeader = "rpclb-state 2\n";
+  // Older formats are refused like corruption: the state starts afresh.
   if (!text.starts_with(kHeader)) return make_error(ErrorCode::internal, "state file has no valid header");
   text.remove_prefix(kHeader.size());
+  auto malformed = [] { return make_error(ErrorCode::internal, "state line is malformed"); };
   while (!text.empty()) {
     const auto newline = text.find('\n');
     if (newline == std::string_view::npos) return make_error(ErrorCode::internal, "state file is truncated");
-    auto line = text.substr(0, newline);
+    const auto words = split_words(text.substr(0, newline));
     text.remove_prefix(newline + 1);
-    const auto first = line.find(' ');
-    const auto last = line.rfind(' ');
-    if (first == std::string_view::npos || first == last)
-      return make_error(ErrorCode::internal, "state line is malformed");
-    const auto kind = line.substr(0, first);
-    const auto key = line.substr(first + 1, last - first - 1);
-    const auto number = line.substr(last + 1);
-    std::int64_t value = 0;
-    const auto [end, ec] = std::from_chars(number.data(), number.data() + number.size(), value);
-    if (ec != std::errc() || end != number.data() + number.size() || !is_storable_key(key)) {
-      return make_error(ErrorCode::internal, "state line is malformed");
+    const auto kind = words.front();
+    const std::size_t fields = kind == "counter"                     ? 3
+                               : kind == "tally"                     ? 4
+                               : (kind == "hold" || kind == "eject") ? 5
+                                                                     : 0;
+    if (fields == 0) return make_error(ErrorCode::internal, "state line has an unknown kind");
+    if (words.size() != fields || !is_storable_key(words[1])) return malformed();
+    std::int64_t n[3] = {0, 0, 0};
+    for (std::size_t i = 2; i < fields; ++i) {
+      if (!read_number(words[i], n[i - 2])) return malformed();
     }
+    const std::string key(words[1]);
     if (kind == "counter") {
-      state.counters_[std::string(key)] = value;
-    } else if (kind == "node" && value > 0) {
+      state.counters_[key] = n[0];
+    } else if (kind == "hold") {
       // A count past the cap was written by hand or by something else: no
-      // caller could hold that many; cap it rather than overflow later.
-      state.outstanding_[std::string(key)] = std::min(value, kMaxOutstanding);
-    } else if (kind != "node") {
-      return make_error(ErrorCode::internal, "state line has an unknown kind");
+      // caller could hold that many; add_hold caps it rather than overflow later.
+      if (n[2] > 0) state.add_hold(HoldKey{key, n[0], n[1]}, n[2]);
+    } else if (kind == "eject") {
+      if (n[0] < 0 || n[1] < 0 || n[2] < 0) return malformed();
+      state.ejections_[key] = Ejection{n[0], n[1], n[2]};
+    } else {
+      std::int64_t second = 0;
+      if (!read_number(key, second) || n[0] < 0 || n[1] < 0) return malformed();
+      state.tally_[second] = Tally{n[0], n[1]};
     }
   }
+  state.generation_ = 0;
   return state;
 }
 

@@ -74,8 +74,8 @@ class SelectionAlgorithm {
                                                        std::size_t count);
 
   // The caller is done with a member it selected earlier. The default drops
-  // one outstanding selection of it, which is what connection-tracking
-  // policies count; it is harmless for the others.
+  // the caller's oldest outstanding selection of it, which is what
+  // connection-tracking policies count; it is harmless for the others.
   virtual void release(std::string_view node, BalancerState& state) { state.release(node); }
 
   virtual StateUse state_use() const { return StateUse::none; }

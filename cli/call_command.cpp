@@ -8,7 +8,6 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "common/json_msgpack.hpp"
-#include "lib/fan_out.hpp"
 
 namespace rpclb::cli {
 namespace {
@@ -62,22 +61,17 @@ int call_one(const CommonOptions& common, const CallCommandOptions& options, con
 }
 
 // FUNCTION on every member (--all) or on COUNT members chosen by the
-// algorithm, `parallel` at a time.
+// algorithm (those that cannot take it replaced), `parallel` at a time.
 int call_many(const CommonOptions& common, const CallCommandOptions& options, const CallArguments& args) {
-  if (!protocol::is_valid_function_name(options.function)) {
-    return report({ErrorCode::bad_request, "function must be MODULE.FUNCTION, got '" + options.function + "'"},
-                  common.json);
-  }
   auto balancer = make_balancer(common, options.selection, options.group);
   if (!balancer) return report(balancer.error(), common.json);
-  const auto deadline = deadline_for(common);
-  auto nodes = options.fan() == Fan::all ? balancer->members(deadline) : balancer->select(options.count, deadline);
-  if (!nodes) return report(nodes.error(), common.json);
-  const auto results =
-      call_each(balancer->context(), *nodes,
-                FanOut{options.function, args.msgpack, balancer->transport(deadline), options.parallel});
-  print_fan_out(*nodes, results, common.json);
-  return first_failure(results);
+  const std::size_t count = options.fan() == Fan::all ? 0 : options.count;
+  auto fanned =
+      balancer->fan_out(count, options.function, args.msgpack, options.mode, deadline_for(common), options.parallel);
+  if (!fanned) return report(fanned.error(), common.json);
+  for (const auto& text : fanned->notes) note(text);
+  print_fan_out(fanned->nodes, fanned->results, options.mode, common.json);
+  return first_failure(fanned->results);
 }
 
 std::shared_ptr<CallCommandOptions> add_call_options(CLI::App& command, const CommonOptions& common,
@@ -124,7 +118,12 @@ Run setup_call(CLI::App& command, const CommonOptions& common) {
 }
 
 Run setup_cast(CLI::App& command, const CommonOptions& common) {
-  return run_call(common, add_call_options(command, common, protocol::CallMode::cast));
+  auto options = add_call_options(command, common, protocol::CallMode::cast);
+  command.add_flag("--all", options->all, "Cast to every member (matching --match); one line per node");
+  command.add_option("--parallel", options->parallel, "With --all: casts in flight at once")
+      ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
+      ->capture_default_str();
+  return run_call(common, options);
 }
 
 }  // namespace rpclb::cli

@@ -15,17 +15,30 @@
 namespace rpclb::cli {
 namespace {
 
-// Sets `field` from a whole number of ms in 1..most.
-Status set_milliseconds(const ConfigValue& setting, std::uint32_t most, std::uint32_t& field) {
+// Sets `field` from a whole number in least..most.
+Status set_whole(const ConfigValue& setting, std::uint32_t least, std::uint32_t most, std::string_view unit,
+                 std::uint32_t& field) {
   const auto& value = setting.value;
   std::uint32_t number = 0;
   const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
-  if (ec != std::errc() || end != value.data() + value.size() || number < 1 || number > most) {
-    return make_error(ErrorCode::bad_request,
-                      "must be a whole number of ms from 1 to " + std::to_string(most) + ", got '" + value + "'");
+  if (ec != std::errc() || end != value.data() + value.size() || number < least || number > most) {
+    return make_error(ErrorCode::bad_request, "must be a whole number" + std::string(unit) + " from " +
+                                                  std::to_string(least) + " to " + std::to_string(most) + ", got '" +
+                                                  value + "'");
   }
   field = number;
   return {};
+}
+
+Status set_milliseconds(const ConfigValue& setting, std::uint32_t most, std::uint32_t& field) {
+  return set_whole(setting, 1, most, " of ms", field);
+}
+
+const WholeSetting* find_whole_setting(std::string_view name) {
+  for (const auto& setting : kFailureMemorySettings) {
+    if (setting.key == name) return &setting;
+  }
+  return nullptr;
 }
 
 // Every key a config file may set, and what it sets: the one place that
@@ -88,14 +101,18 @@ const Key* find_key(std::string_view name) {
 std::vector<std::string_view> config_keys() {
   std::vector<std::string_view> names;
   for (const auto& key : kKeys) names.push_back(key.name);
+  for (const auto& setting : kFailureMemorySettings) names.push_back(setting.key);
   return names;
 }
 
 Status apply_config(const ConfigValues& values, CommonOptions& common) {
   for (const auto& [name, setting] : values) {
     const Key* key = find_key(name);
-    if (!key) return make_error(ErrorCode::bad_request, setting.origin + ": unknown key '" + name + "'");
-    if (auto applied = key->apply(setting, common); !applied) {
+    const WholeSetting* whole = find_whole_setting(name);
+    if (!key && !whole) return make_error(ErrorCode::bad_request, setting.origin + ": unknown key '" + name + "'");
+    auto applied =
+        key ? key->apply(setting, common) : set_whole(setting, whole->least, whole->most, "", common.*whole->field);
+    if (!applied) {
       return make_error(ErrorCode::bad_request, setting.origin + ": " + name + ": " + applied.error().message);
     }
   }
@@ -112,7 +129,7 @@ Result<ConfigValues> parse_config(std::string_view text, const std::string& orig
     const auto where = origin + " line " + std::to_string(line_number) + ": ";
     if (equals == std::string_view::npos) return make_error(ErrorCode::bad_request, where + "expected key = value");
     const auto key = trim(line.substr(0, equals));
-    if (!find_key(key)) {
+    if (!find_key(key) && !find_whole_setting(key)) {
       return make_error(ErrorCode::bad_request,
                         where + "unknown key '" + std::string(key) + "' (valid: " + join(config_keys()) + ")");
     }

@@ -22,7 +22,13 @@ int list_members(const CommonOptions& common, const MembersOptions& options) {
   if (!balancer) return report(balancer.error(), common.json);
   auto members = balancer->members(deadline_for(common));
   if (!members) return report(members.error(), common.json);
-  common.json ? print_members_json(*members) : print_member_names(*members);
+  if (!common.json) {
+    print_member_names(*members);
+    return kExitOk;
+  }
+  auto remembered = balancer->remembered();
+  if (!remembered) return report(remembered.error(), common.json);
+  print_members_json(*members, *remembered);
   return kExitOk;
 }
 

@@ -41,6 +41,11 @@ void add_common_flags(CLI::App& app, CommonOptions& common) {
                  "How long a member's connection may take before another is tried, in ms (bounded by --timeout)")
       ->check(CLI::Range(1u, kMaxConnectTimeoutMs))
       ->capture_default_str();
+  for (const auto& setting : kFailureMemorySettings) {
+    app.add_option(std::string(setting.flag), common.*setting.field, std::string(setting.help))
+        ->check(CLI::Range(setting.least, setting.most))
+        ->capture_default_str();
+  }
   app.add_option("--curve-secret", common.curve_secret,
                  "This client's CURVE keypair file (default $RPCLB_CURVE_SECRET)")
       ->envname("RPCLB_CURVE_SECRET");
@@ -101,6 +106,17 @@ void restore(const VerbatimArgv& words, SelectionFlags& flags) {
   words.restore(flags.key);
 }
 
+FailureMemory failure_memory(const CommonOptions& common) {
+  FailureMemory memory;
+  memory.eject_after_timeouts = common.eject_after_timeouts;
+  memory.eject_base = std::chrono::milliseconds(common.eject_base_ms);
+  memory.eject_max = std::chrono::milliseconds(common.eject_max_ms);
+  memory.max_ejected_percent = common.max_ejected_percent;
+  memory.retry_budget_percent = common.retry_budget_percent;
+  memory.selection_ttl = std::chrono::seconds(common.selection_ttl_s);
+  return memory;
+}
+
 Clock::time_point deadline_for(const CommonOptions& common) {
   return Clock::now() + std::chrono::milliseconds(common.timeout_ms);
 }
@@ -134,6 +150,7 @@ Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags
   options.wait_for_member = std::chrono::milliseconds(selection.wait_for_member_ms);
   options.retries = selection.retries;
   options.retry_on_timeout = selection.retry_on_timeout;
+  options.failure_memory = failure_memory(common);
   return Balancer::create(std::move(options));
 }
 

@@ -3,9 +3,11 @@
 // set-up for each and what they become (a Balancer, a deadline).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cli/verbatim_argv.hpp"
@@ -40,7 +42,41 @@ struct CommonOptions {
   // config file named it, so its error can say so).
   std::string algorithm = kDefaultAlgorithm;
   std::string algorithm_origin;
+  // What this host's callers remember of failing members (FailureMemory).
+  std::uint32_t eject_after_timeouts = FailureMemory{}.eject_after_timeouts;
+  std::uint32_t eject_base_ms = static_cast<std::uint32_t>(FailureMemory{}.eject_base.count());
+  std::uint32_t eject_max_ms = static_cast<std::uint32_t>(FailureMemory{}.eject_max.count());
+  std::uint32_t max_ejected_percent = FailureMemory{}.max_ejected_percent;
+  std::uint32_t retry_budget_percent = FailureMemory{}.retry_budget_percent;
+  std::uint32_t selection_ttl_s = static_cast<std::uint32_t>(FailureMemory{}.selection_ttl.count());
 };
+
+// A whole-number setting given as a flag before the subcommand or as a key in
+// a config file, within the same range either way.
+struct WholeSetting {
+  std::string_view flag;
+  std::string_view key;
+  std::uint32_t CommonOptions::*field;
+  std::uint32_t least;
+  std::uint32_t most;
+  std::string_view help;
+};
+
+inline constexpr std::array<WholeSetting, 6> kFailureMemorySettings{{
+    {"--eject-after-timeouts", "eject_after_timeouts", &CommonOptions::eject_after_timeouts, 1, 1000,
+     "Request timeouts in a row that eject a member from this host's selections"},
+    {"--eject-base", "eject_base_ms", &CommonOptions::eject_base_ms, 1, 3'600'000,
+     "A member's first ejection lasts this many ms; each further one (until it answers) twice the last"},
+    {"--eject-max", "eject_max_ms", &CommonOptions::eject_max_ms, 1, 3'600'000, "The longest an ejection lasts, in ms"},
+    {"--max-ejected-percent", "max_ejected_percent", &CommonOptions::max_ejected_percent, 0, 100,
+     "Most of the members a selection considers that may be skipped as ejected (at least one, never all; 0: "
+     "no ejection)"},
+    {"--retry-budget", "retry_budget_percent", &CommonOptions::retry_budget_percent, 0, 1000,
+     "Retries by this host's callers of a group, as a percentage of its calls in the last 10 s (at least 3 a "
+     "second are always allowed)"},
+    {"--selection-ttl", "selection_ttl_s", &CommonOptions::selection_ttl_s, 1, 86'400,
+     "Seconds after which a selection nobody released stops counting"},
+}};
 
 struct SelectionFlags {
   std::string algorithm;
@@ -65,6 +101,7 @@ void add_retries(CLI::App& command, SelectionFlags& flags);
 void restore(const VerbatimArgv& words, SelectionFlags& flags);
 
 Clock::time_point deadline_for(const CommonOptions& common);
+FailureMemory failure_memory(const CommonOptions& common);
 Result<std::optional<CurveConfig>> client_curve(const CommonOptions& common);
 Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags& selection, const std::string& group);
 

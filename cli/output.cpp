@@ -1,6 +1,8 @@
 #include "cli/output.hpp"
 
+#include <algorithm>
 #include <cstdio>
+#include <ctime>
 
 #include "common/json_msgpack.hpp"
 
@@ -27,6 +29,35 @@ void print_members_json(const std::vector<protocol::MemberInfo>& members) {
   auto array = nlohmann::json::array();
   for (const auto& member : members) array.push_back(member_json(member));
   print_json(array);
+}
+
+void print_members_json(const std::vector<protocol::MemberInfo>& members, const Balancer::Remembered& remembered) {
+  const auto now = algorithms::wall_now();
+  auto array = nlohmann::json::array();
+  for (const auto& member : members) {
+    auto line = member_json(member);
+    auto outstanding = remembered.outstanding.find(member.name);
+    line["outstanding"] = outstanding == remembered.outstanding.end() ? 0 : outstanding->second;
+    auto ejected = remembered.ejected_until.find(member.name);
+    line["ejected"] = ejected != remembered.ejected_until.end();
+    if (ejected != remembered.ejected_until.end()) {
+      line["ejected_until"] = utc_timestamp(ejected->second);
+      line["ejected_for_ms"] = std::max<std::int64_t>(0, ejected->second - now);
+    }
+    array.push_back(std::move(line));
+  }
+  print_json(array);
+}
+
+std::string utc_timestamp(algorithms::WallMs at) {
+  const std::time_t seconds = static_cast<std::time_t>(at / 1000);
+  std::tm parts{};
+  ::gmtime_r(&seconds, &parts);
+  char text[40];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &parts);
+  char out[48];
+  std::snprintf(out, sizeof out, "%s.%03dZ", text, static_cast<int>(at % 1000));
+  return out;
 }
 
 void print_json(const nlohmann::json& value) {
@@ -83,20 +114,24 @@ void print_pings(const std::vector<protocol::MemberInfo>& nodes, const std::vect
 }
 
 void print_fan_out(const std::vector<protocol::MemberInfo>& nodes, const std::vector<Result<CallOutcome>>& results,
-                   bool json) {
+                   protocol::CallMode mode, bool json) {
   auto array = nlohmann::json::array();
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     const auto& name = nodes[i].name;
     nlohmann::json line{{"node", name}};
-    if (results[i]) {
+    if (results[i] && mode == protocol::CallMode::cast) {
+      line["accepted"] = true;
+    } else if (results[i]) {
       auto value = msgpack_to_json(results[i]->value_msgpack);
       line["result"] = value ? *value : nlohmann::json();
     } else {
       line["error"] = error_json(results[i].error());
     }
     if (!json) {
-      const auto shown = line.contains("result") ? line["result"] : line["error"];
-      std::printf("%s\t%s\n", name.c_str(), dump(shown).c_str());
+      const auto shown = line.contains("error")    ? dump(line["error"])
+                         : line.contains("result") ? dump(line["result"])
+                                                   : "accepted";
+      std::printf("%s\t%s\n", name.c_str(), shown.c_str());
     }
     array.push_back(std::move(line));
   }
@@ -113,6 +148,10 @@ void print_keygen(const std::string& prefix, const std::string& public_key, bool
 
 nlohmann::json error_json(const Error& error) {
   return {{"code", to_string(error.code)}, {"message", error.message}};
+}
+
+void note(const std::string& text) {
+  std::fprintf(stderr, "rpclb: %s\n", text.c_str());
 }
 
 int report(const Error& error, bool json) {

@@ -19,6 +19,11 @@ nlohmann::json member_json(const protocol::MemberInfo& member);
 
 void print_member_names(const std::vector<protocol::MemberInfo>& members);
 void print_members_json(const std::vector<protocol::MemberInfo>& members);
+// `members --json`: each member with what this host remembers of it (its
+// unreleased selections; whether it is ejected, and until when).
+void print_members_json(const std::vector<protocol::MemberInfo>& members, const Balancer::Remembered& remembered);
+// "2026-11-26T16:40:01.234Z"
+std::string utc_timestamp(algorithms::WallMs at);
 void print_json(const nlohmann::json& value);
 
 // `members --watch`: one line (or object) per event, flushed as it happens.
@@ -28,9 +33,12 @@ void print_group_counts(const std::map<std::string, int>& counts, bool json);
 // `ping` and `status`: round trip, load and version of each node, or its error.
 void print_pings(const std::vector<protocol::MemberInfo>& nodes, const std::vector<Result<CallOutcome>>& results,
                  bool json);
-// `call --all` / `call -n`: each node's result or error.
+// `call --all` / `call -n` / `cast --all`: each node's result (a cast's:
+// accepted) or error.
 void print_fan_out(const std::vector<protocol::MemberInfo>& nodes, const std::vector<Result<CallOutcome>>& results,
-                   bool json);
+                   protocol::CallMode mode, bool json);
+// Something the user should know that is not the answer, on stderr.
+void note(const std::string& text);
 // `keygen`: the files written.
 void print_keygen(const std::string& prefix, const std::string& public_key, bool json);
 

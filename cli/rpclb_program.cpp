@@ -48,10 +48,14 @@ Configuration files (key = value; flags override environment, which overrides fi
 std::string requested_subcommand(int argc, char** argv) {
   static const std::set<std::string_view> kTakesValue{
       "--bus", "--timeout", "--bus-timeout", "--connect-timeout", "--curve-secret", "--curve-server-key"};
+  auto takes_value = [](std::string_view arg) {
+    return kTakesValue.contains(arg) || std::any_of(kFailureMemorySettings.begin(), kFailureMemorySettings.end(),
+                                                    [&](const WholeSetting& setting) { return setting.flag == arg; });
+  };
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     if (arg == "--") break;
-    if (kTakesValue.contains(arg)) {
+    if (takes_value(arg)) {
       ++i;
     } else if (!arg.starts_with('-')) {
       return std::string(arg);

@@ -6,8 +6,13 @@
 #include "common/member_rules.hpp"
 #include "common/rpc_client.hpp"
 #include "common/zmq_helpers.hpp"
+#include "lib/fan_out.hpp"
+
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <thread>
 
 namespace rpclb {
@@ -20,6 +25,21 @@ std::string bus_identity(const std::vector<std::string>& bus) {
   std::string id;
   for (const auto& endpoint : bus) id += endpoint + ',';
   return id;
+}
+
+// Whether the process that took a hold is still running (EPERM: it is, as
+// another user).
+bool process_alive(std::int64_t pid) {
+  return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
+}
+
+// What a transport error says about the member; nothing for errors that are
+// about the request (too large) or our side.
+std::optional<Failure> failure_of(const Result<protocol::CallReply>& reply) {
+  if (reply) return std::nullopt;
+  if (reply.error().code == ErrorCode::service_unavailable) return Failure::unreachable;
+  if (reply.error().code == ErrorCode::request_timeout) return Failure::timeout;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -43,6 +63,8 @@ Balancer::Balancer(BalancerOptions options, MatchFilter filter,
     : options_(std::move(options)),
       filter_(std::move(filter)),
       algorithm_(std::move(algorithm)),
+      outliers_(options_.failure_memory),
+      retry_budget_(options_.failure_memory),
       state_(options_.shared_state ? algorithms::StateStore::shared_file(options_.group, bus_identity(options_.bus))
                                    : algorithms::StateStore::in_memory()),
       own_context_(options_.context ? nullptr : std::make_unique<zmq::context_t>()),
@@ -103,62 +125,131 @@ Result<std::vector<protocol::MemberInfo>> Balancer::members(Clock::time_point de
   return std::move(found->matching);
 }
 
-Result<std::vector<std::size_t>> Balancer::choose(const Candidates& found, std::size_t count,
-                                                  const std::optional<std::string>& key) {
-  const algorithms::Selection selection{found.matching, key ? key : options_.key, rng_,
-                                        algorithms::membership_version(found.matching),
-                                        algorithms::load_version(found.matching)};
-  std::vector<std::size_t> chosen;
+algorithms::Chooser Balancer::chooser(Purpose purpose) const {
+  // A call's hold is its process's: it ends when the process does, even
+  // killed. A bare selection is the script's, which may release it later.
+  const std::int64_t owner = purpose == Purpose::select ? algorithms::kAnyOwner : std::int64_t{::getpid()};
+  return algorithms::Chooser{
+      owner, algorithms::wall_now(),
+      std::chrono::duration_cast<std::chrono::milliseconds>(options_.failure_memory.selection_ttl).count()};
+}
+
+void Balancer::tidy(algorithms::BalancerState& state, const algorithms::Chooser& chooser) const {
+  state.set_chooser(chooser);
+  state.expire_holds(process_alive);
+}
+
+Result<std::vector<protocol::MemberInfo>> Balancer::choose(const Candidates& found, std::size_t count,
+                                                           const std::optional<std::string>& key, Purpose purpose) {
+  const auto who = chooser(purpose);
+  std::vector<protocol::MemberInfo> chosen;
+  bool store_opened = false;
   auto choose_with = [&](algorithms::BalancerState& state) -> Status {
+    store_opened = true;
+    tidy(state, who);
     // Forget nodes that left; judged on the whole group, not the --match subset.
     state.retain_only(found.group);
+    if (purpose == Purpose::retry && !retry_budget_.try_retry(state, who.now)) {
+      return make_error(ErrorCode::service_unavailable, "the retry budget of this host's callers is spent");
+    }
+    if (purpose == Purpose::first_attempt) retry_budget_.count_call(state, who.now);
+    remembered_.clear();
+    for (const auto& [node, record] : state.ejections()) remembered_.insert(node);
+    // Skipping ejected members happens before the policy sees the list, so
+    // a rotation goes evenly round the members left.
+    const auto available = outliers_.without_ejected(found.matching, state, who.now);
+    const algorithms::Selection selection{available, key ? key : options_.key, rng_,
+                                          algorithms::membership_version(available),
+                                          algorithms::load_version(available)};
+    std::vector<std::size_t> indices;
     if (count == 1) {
       auto one = algorithm_->choose_one(selection, state);
       if (!one) return one.error();
-      chosen = {*one};
+      indices = {*one};
     } else {
       auto many = algorithm_->choose_many(selection, state, count);
       if (!many) return many.error();
-      chosen = std::move(many).value();
+      indices = std::move(many).value();
+    }
+    for (auto index : indices) {
+      if (index >= available.size()) {
+        return make_error(ErrorCode::internal,
+                          "algorithm " + options_.algorithm + " chose a member that does not exist");
+      }
+      chosen.push_back(available[index]);
     }
     return {};
   };
-  // A policy that keeps no state is handed a scratch one: no lock to take.
-  algorithms::BalancerState scratch;
-  const auto done =
-      algorithm_->state_use() == algorithms::StateUse::none ? choose_with(scratch) : state_.update(choose_with);
-  if (!done) return done.error();
+  if (auto done = state_.update(choose_with); !done) {
+    // A policy that keeps no state still chooses when the state store is
+    // unusable (a folder another user owns): it loses only the failure memory.
+    if (store_opened || algorithm_->state_use() != algorithms::StateUse::none) return done.error();
+    algorithms::BalancerState scratch;
+    chosen.clear();
+    if (auto chose = choose_with(scratch); !chose) return chose.error();
+  }
   return chosen;
 }
 
 Result<std::vector<protocol::MemberInfo>> Balancer::select(std::size_t count, Clock::time_point deadline,
                                                            const std::set<std::string>& excluded,
                                                            const std::optional<std::string>& key) {
+  return pick(count, deadline, excluded, key, Purpose::select);
+}
+
+Result<std::vector<protocol::MemberInfo>> Balancer::pick(std::size_t count, Clock::time_point deadline,
+                                                         const std::set<std::string>& excluded,
+                                                         const std::optional<std::string>& key, Purpose purpose) {
   if (count == 0) return make_error(ErrorCode::bad_request, "count must be at least 1");
   auto found = candidates(deadline, excluded);
   if (!found) return found.error();
-  auto chosen = choose(*found, count, key);
-  if (!chosen) return chosen.error();
-  std::vector<protocol::MemberInfo> out;
-  for (auto index : *chosen) {
-    if (index >= found->matching.size()) {
-      return make_error(ErrorCode::internal, "algorithm " + options_.algorithm + " chose a member that does not exist");
-    }
-    out.push_back(found->matching[index]);
-  }
-  return out;
+  return choose(*found, count, key, purpose);
 }
 
 Result<bool> Balancer::release(const std::string& node) {
   if (node.empty()) return make_error(ErrorCode::bad_request, "a node name is required");
   bool outstanding = false;
   auto released = state_.update([&](algorithms::BalancerState& state) -> Status {
-    outstanding = state.outstanding(node) > 0;
+    tidy(state, chooser(Purpose::select));
+    const auto before = state.outstanding(node);
     algorithm_->release(node, state);
+    outstanding = state.outstanding(node) < before;
     return {};
   });
   if (!released) return released.error();
   return outstanding;
+}
+
+Result<Balancer::Remembered> Balancer::remembered() {
+  Remembered out;
+  auto read = state_.update([&](algorithms::BalancerState& state) -> Status {
+    tidy(state, chooser(Purpose::select));
+    for (const auto& [node, record] : state.ejections()) {
+      if (auto until = outliers_.ejected_until(record, state.chooser().now)) out.ejected_until.emplace(node, until);
+    }
+    for (const auto& [node, count] : state.outstanding_by_node()) out.outstanding.emplace(node, count);
+    return {};
+  });
+  if (!read) return read.error();
+  return out;
+}
+
+Status Balancer::settle(const protocol::MemberInfo& node, const Result<protocol::CallReply>& reply, bool holds) {
+  const auto failure = failure_of(reply);
+  const bool answered = reply.ok();
+  // Most calls end well for a member with no record and hold nothing: no
+  // lock, no write.
+  if (!holds && !failure && !(answered && remembered_.contains(node.name))) return {};
+  auto recorded = state_.update([&](algorithms::BalancerState& state) -> Status {
+    tidy(state, chooser(Purpose::first_attempt));
+    if (holds) algorithm_->release(node.name, state);
+    if (failure) outliers_.failed(state, node.name, *failure, state.chooser().now);
+    if (answered) outliers_.answered(state, node.name);
+    return {};
+  });
+  // As in choose(): without a usable store, a stateless policy only forgets.
+  if (!recorded && algorithm_->state_use() == algorithms::StateUse::none) return {};
+  return recorded;
 }
 
 Result<CallOutcome> Balancer::call_once(const protocol::MemberInfo& node, const protocol::CallRequest& request,
@@ -167,9 +258,8 @@ Result<CallOutcome> Balancer::call_once(const protocol::MemberInfo& node, const 
   // Only policies that count selections took one to give back. A cast is
   // released at once: its completion is not tracked (the model leaked one
   // count per cast).
-  if (algorithm_->state_use() == algorithms::StateUse::selections) {
-    if (auto released = release(node.name); !released) return released.error();
-  }
+  const bool holds = algorithm_->state_use() == algorithms::StateUse::selections;
+  if (auto settled = settle(node, reply, holds); !settled) return settled.error();
   if (!reply) return reply.error();
   return outcome_of(node, std::move(reply).value());
 }
@@ -187,7 +277,7 @@ Result<CallOutcome> Balancer::call(const std::string& function, std::string args
   std::set<std::string> failed;
   std::string history;
   for (std::uint32_t attempt = 0;; ++attempt) {
-    auto chosen = select(1, deadline, failed, key);
+    auto chosen = pick(1, deadline, failed, key, attempt == 0 ? Purpose::first_attempt : Purpose::retry);
     if (!chosen) {
       if (history.empty()) return chosen.error();
       return make_error(chosen.error().code, chosen.error().message + " (tried:" + history + ")");
@@ -216,6 +306,59 @@ Result<CallOutcome> Balancer::call(const std::string& function, std::string args
     }
     failed.insert(node.name);
     history += " " + node.name + ": " + error.message + ";";
+  }
+}
+
+Result<FanOutResults> Balancer::fan_out(std::size_t count, const std::string& function, const std::string& args_msgpack,
+                                        protocol::CallMode mode, Clock::time_point deadline, std::size_t parallel) {
+  if (!protocol::is_valid_function_name(function)) {
+    return make_error(ErrorCode::bad_request, "function must be MODULE.FUNCTION, got '" + function + "'");
+  }
+  auto batch = count == 0 ? members(deadline) : pick(count, deadline, {}, std::nullopt, Purpose::first_attempt);
+  if (!batch) return batch.error();
+  const FanOut request{function, args_msgpack, transport(deadline), parallel, mode};
+  const bool holds = count != 0 && algorithm_->state_use() == algorithms::StateUse::selections;
+  FanOutResults out;
+  if (count > batch->size()) {
+    out.notes.push_back("chose " + std::to_string(batch->size()) + " of the " + std::to_string(count) +
+                        " members asked for (the others are missing, or ejected on this host)");
+  }
+  std::set<std::string> asked;
+  for (std::uint32_t round = 0;; ++round) {
+    auto exchanged = exchange_each(context(), *batch, request);
+    // Members that could not take it (it never ran there), to be replaced.
+    std::vector<std::pair<protocol::MemberInfo, Result<CallOutcome>>> unserved;
+    for (std::size_t i = 0; i < batch->size(); ++i) {
+      const auto& node = (*batch)[i];
+      auto& [reply, round_trip] = exchanged[i];
+      if (auto settled = settle(node, reply, holds); !settled) return settled.error();
+      asked.insert(node.name);
+      auto outcome =
+          reply ? outcome_of(node, std::move(reply).value(), round_trip) : Result<CallOutcome>(reply.error());
+      if (count != 0 && !outcome && outcome.error().code == ErrorCode::service_unavailable) {
+        unserved.emplace_back(node, std::move(outcome));
+      } else {
+        out.nodes.push_back(node);
+        out.results.push_back(std::move(outcome));
+      }
+    }
+    if (unserved.empty()) return out;
+    Result<std::vector<protocol::MemberInfo>> more = make_error(ErrorCode::service_unavailable, "out of retries");
+    if (round < options_.retries && Clock::now() < deadline) {
+      more = pick(unserved.size(), deadline, asked, std::nullopt, Purpose::retry);
+    }
+    const auto replacements = more ? more->size() : 0;
+    for (std::size_t i = 0; i < unserved.size(); ++i) {
+      auto& [node, outcome] = unserved[i];
+      if (i < replacements) {
+        out.notes.push_back("replaced " + node.name + ": " + outcome.error().message);
+      } else {
+        out.nodes.push_back(std::move(node));
+        out.results.push_back(std::move(outcome));
+      }
+    }
+    if (replacements == 0) return out;
+    batch = std::move(more);
   }
 }
 

@@ -24,6 +24,8 @@
 #include "common/membership.hpp"
 #include "common/protocol.hpp"
 #include "common/rpc_client.hpp"
+#include "lib/outlier_detection.hpp"
+#include "lib/retry_budget.hpp"
 #include "rpclb/client.hpp"
 #include "rpclb/error.hpp"
 
@@ -33,6 +35,15 @@ struct CallOutcome {
   protocol::MemberInfo node;                // who served it
   std::string value_msgpack;                // the result (empty for a cast)
   std::chrono::microseconds round_trip{0};  // request sent to reply decoded (fan-out)
+};
+
+// A function on several members at once (`call --all`, `call -n`, `cast --all`).
+struct FanOutResults {
+  std::vector<protocol::MemberInfo> nodes;   // who was asked, in the end
+  std::vector<Result<CallOutcome>> results;  // one per node
+  // What the caller should hear beside the results: "replaced NODE: why" for
+  // each member replaced, and how many were chosen when fewer than asked.
+  std::vector<std::string> notes;
 };
 
 struct BalancerOptions {
@@ -53,6 +64,7 @@ struct BalancerOptions {
   // When no member matches, wait this long for one to join (the model's
   // no-route retry) instead of failing at once.
   std::chrono::milliseconds wait_for_member{0};
+  FailureMemory failure_memory;
   std::optional<CurveConfig> curve;  // set: talk CURVE to hubs and agents
 
   // For long-lived users of the library (the CLI leaves these as they are):
@@ -82,11 +94,23 @@ class Balancer {
   // Tells the algorithm this caller is done with `node`: true if an
   // outstanding selection of it was dropped, false if there was none.
   Result<bool> release(const std::string& node);
+  // What this host's callers remember of the group's members now.
+  struct Remembered {
+    std::map<std::string, algorithms::WallMs, std::less<>> ejected_until;  // skipped until (wall-clock ms)
+    std::map<std::string, std::int64_t, std::less<>> outstanding;          // selections not yet released
+  };
+  Result<Remembered> remembered();
   // Selects a member and runs `function` on it; a call is released when it
   // ends. A member that could not take the request is not chosen again, and
   // up to `retries` others are tried.
   Result<CallOutcome> call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,
                            Clock::time_point deadline, const std::optional<std::string>& key = std::nullopt);
+  // Runs `function` on `count` members chosen by the algorithm (0: on every
+  // member), `parallel` at a time. A chosen member that could not take the
+  // request is replaced by another, up to `retries` rounds, as single calls
+  // retry.
+  Result<FanOutResults> fan_out(std::size_t count, const std::string& function, const std::string& args_msgpack,
+                                protocol::CallMode mode, Clock::time_point deadline, std::size_t parallel);
 
   // How this balancer reaches the bus and its members, for what works beside
   // it on the same members (fan-out, watching).
@@ -103,13 +127,25 @@ class Balancer {
     std::vector<protocol::MemberInfo> matching;
   };
 
+  // Why members are chosen: it decides what the choice counts against the
+  // retry budget, and who holds it (a call's hold ends with its process).
+  enum class Purpose { select, first_attempt, retry };
+
   Balancer(BalancerOptions options, MatchFilter filter, std::unique_ptr<algorithms::SelectionAlgorithm> algorithm);
+  Result<std::vector<protocol::MemberInfo>> pick(std::size_t count, Clock::time_point deadline,
+                                                 const std::set<std::string>& excluded,
+                                                 const std::optional<std::string>& key, Purpose purpose);
+  algorithms::Chooser chooser(Purpose purpose) const;
+  // Prepares the shared state for a choice or a record at `chooser.now`.
+  void tidy(algorithms::BalancerState& state, const algorithms::Chooser& chooser) const;
+  // What a call's end tells this host about `node`; gives back its hold.
+  Status settle(const protocol::MemberInfo& node, const Result<protocol::CallReply>& reply, bool holds);
   // Every member of the group, as the bus knows it (before --match).
   Result<std::vector<protocol::MemberInfo>> discover(Clock::time_point deadline);
   // Waits up to wait_for_member for a member to match when none does.
   Result<Candidates> candidates(Clock::time_point deadline, const std::set<std::string>& excluded);
-  Result<std::vector<std::size_t>> choose(const Candidates& found, std::size_t count,
-                                          const std::optional<std::string>& key);
+  Result<std::vector<protocol::MemberInfo>> choose(const Candidates& found, std::size_t count,
+                                                   const std::optional<std::string>& key, Purpose purpose);
   Result<CallOutcome> call_once(const protocol::MemberInfo& node, const protocol::CallRequest& request,
                                 Clock::time_point deadline);
   RpcChannel& channel_to(const std::string& endpoint);
@@ -117,7 +153,12 @@ class Balancer {
   BalancerOptions options_;
   MatchFilter filter_;
   std::unique_ptr<algorithms::SelectionAlgorithm> algorithm_;
+  OutlierDetection outliers_;
+  RetryBudget retry_budget_;
   algorithms::StateStore state_;
+  // Members with a failure record when the state was last read: a success
+  // of anyone else needs no write.
+  std::set<std::string, std::less<>> remembered_;
   std::unique_ptr<zmq::context_t> own_context_;
   std::mt19937_64 rng_;
   std::vector<protocol::MemberInfo> cached_group_;  // when membership_refresh > 0

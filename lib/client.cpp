@@ -77,6 +77,13 @@ Result<Client> Client::create_checked(ClientOptions options) {
   if (options.connect_timeout.count() <= 0) {
     return make_error(ErrorCode::bad_request, "connect_timeout must be positive");
   }
+  const auto& memory = options.failure_memory;
+  if (memory.eject_after_timeouts == 0 || memory.eject_base.count() <= 0 || memory.eject_max.count() <= 0 ||
+      memory.max_ejected_percent > 100 || memory.selection_ttl.count() <= 0) {
+    return make_error(ErrorCode::bad_request,
+                      "failure_memory: eject_after_timeouts, eject_base, eject_max and selection_ttl must be positive "
+                      "and max_ejected_percent at most 100");
+  }
   auto bus = resolve_bus(options.bus, kDefaultBus);
   if (!bus) return bus.error();
   for (const auto& endpoint : *bus) {
@@ -97,6 +104,7 @@ Result<Client> Client::create_checked(ClientOptions options) {
   balancer.retries = options.retries;
   balancer.retry_on_timeout = options.retry_on_timeout;
   balancer.wait_for_member = options.wait_for_member;
+  balancer.failure_memory = options.failure_memory;
   balancer.membership_refresh = options.membership_refresh;
   balancer.shared_state = options.shared_state;
   balancer.curve = std::move(curve).value();

@@ -10,15 +10,15 @@
 
 namespace rpclb {
 
-std::vector<Result<CallOutcome>> call_each(zmq::context_t& context, const std::vector<protocol::MemberInfo>& nodes,
-                                           const FanOut& fan_out) {
-  std::vector<std::optional<Result<CallOutcome>>> results(nodes.size());
+std::vector<Exchanged> exchange_each(zmq::context_t& context, const std::vector<protocol::MemberInfo>& nodes,
+                                     const FanOut& fan_out) {
+  std::vector<std::optional<Exchanged>> results(nodes.size());
   std::atomic<std::size_t> next{0};
   auto worker = [&] {
     std::mt19937_64 ids(std::random_device{}());
     for (std::size_t i = next++; i < nodes.size(); i = next++) {
       protocol::CallRequest request{ids(),
-                                    protocol::CallMode::call,
+                                    fan_out.mode,
                                     fan_out.function,
                                     fan_out.args_msgpack,
                                     static_cast<std::uint32_t>(remaining(fan_out.transport.deadline).count()),
@@ -29,7 +29,7 @@ std::vector<Result<CallOutcome>> call_each(zmq::context_t& context, const std::v
       const auto sent = Clock::now();
       auto reply = exchange(context, nodes[i].endpoint, request, fan_out.transport);
       const auto round_trip = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent);
-      results[i] = reply ? outcome_of(nodes[i], std::move(reply).value(), round_trip) : reply.error();
+      results[i] = Exchanged{std::move(reply), round_trip};
     }
   };
   std::vector<std::thread> threads;
@@ -37,8 +37,21 @@ std::vector<Result<CallOutcome>> call_each(zmq::context_t& context, const std::v
     threads.emplace_back(worker);
   }
   for (auto& thread : threads) thread.join();
-  std::vector<Result<CallOutcome>> out;
+  std::vector<Exchanged> out;
   for (auto& result : results) out.push_back(std::move(*result));
+  return out;
+}
+
+std::vector<Result<CallOutcome>> call_each(zmq::context_t& context, const std::vector<protocol::MemberInfo>& nodes,
+                                           const FanOut& fan_out) {
+  auto exchanged = exchange_each(context, nodes, fan_out);
+  std::vector<Result<CallOutcome>> out;
+  out.reserve(nodes.size());
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    auto& [reply, round_trip] = exchanged[i];
+    out.push_back(reply ? outcome_of(nodes[i], std::move(reply).value(), round_trip)
+                        : Result<CallOutcome>(reply.error()));
+  }
   return out;
 }
 

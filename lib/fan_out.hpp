@@ -1,6 +1,6 @@
-// Fan-out: one function on several members at once, beside a Balancer rather
-// than inside it (no selection, no retries): `rpclb call --all`, `call -n`,
-// `ping` and `status`.
+// Fan-out: one function on several members at once, in parallel: under
+// Balancer::fan_out (`rpclb call --all`, `call -n`, `cast --all`, which choose
+// and replace members) and for `ping` and `status` (which ask every member).
 #pragma once
 
 #include <zmq.hpp>
@@ -19,10 +19,19 @@ struct FanOut {
   std::string args_msgpack;
   RpcOptions transport;      // deadline, connect timeout, CURVE
   std::size_t parallel = 8;  // calls in flight at once
+  protocol::CallMode mode = protocol::CallMode::call;
 };
 
-// Runs the function on each of `nodes`; results come back in the order of
+struct Exchanged {
+  Result<protocol::CallReply> reply;  // an error here is the transport's, not the agent's
+  std::chrono::microseconds round_trip{0};
+};
+
+// Sends the request to each of `nodes`; replies come back in the order of
 // `nodes`, each with its round trip.
+std::vector<Exchanged> exchange_each(zmq::context_t& context, const std::vector<protocol::MemberInfo>& nodes,
+                                     const FanOut& fan_out);
+// The same, as outcomes: the result, or the transport's or the agent's error.
 std::vector<Result<CallOutcome>> call_each(zmq::context_t& context, const std::vector<protocol::MemberInfo>& nodes,
                                            const FanOut& fan_out);
 

@@ -57,9 +57,8 @@ Result<std::size_t> LeastConnectionsAlgorithm::choose_one(const Selection& selec
 
 void LeastConnectionsAlgorithm::release(std::string_view node, BalancerState& state) {
   const bool current = &state == state_ && state.generation() == state_generation_;
-  const auto before = state.outstanding(node);
-  state.release(node);
-  if (!current || before == 0) return;  // nothing to mirror, or the index is stale anyway
+  const bool released = state.release(node);
+  if (!current || !released) return;  // nothing to mirror, or the index is stale anyway
   auto found = by_name_.find(node);
   if (found == by_name_.end()) return;
   move(found->second, load_[found->second] - 1);

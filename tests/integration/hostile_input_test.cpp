@@ -450,7 +450,9 @@ TEST(HostileState, HugeOutstandingCountsAreCapped) {
   cluster.start_agent("beta", {"web"});
   ASSERT_TRUE(cluster.wait_for_members("web", {"alpha", "beta"}));
   const auto state = cluster.dir() / "state" / algorithms::state_file_name("web", cluster.hub_endpoint(0) + ",");
-  write_file(state, "rpclb-state 2\nnode alpha 9223372036854775807\n");
+  // A hold that lasts a minute (as `rpclb select` would leave one), of a count no caller could have.
+  write_file(state, "rpclb-state 3\nhold alpha 0 " + std::to_string(algorithms::wall_now() + 60'000) +
+                        " 9223372036854775807\n");
   auto& busy = cluster.rpclb_async({"call", "web", "sys.sleep", "3000", "--match", "alpha"}, "busy");
   ASSERT_TRUE(Cluster::wait_until([&] {
     auto members = cluster.rpclb({"members", "web", "--json", "--match", "alpha"});

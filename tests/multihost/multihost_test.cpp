@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <optional>
 #include <set>
 #include <thread>
@@ -67,8 +68,8 @@ class MultiHost : public ::testing::Test {
     }
     hosts->start_agent(kHubHost, "hub", {"--serve-bus", hosts->hub(kHubHost)});
     for (int host = 1; host <= 3; ++host) {
-      hosts->start_agent(host, kWorkers[static_cast<std::size_t>(host - 1)],
-                         {"--group", "work", "--bus", hosts->hub(kHubHost)});
+      workers.push_back(&hosts->start_agent(host, kWorkers[static_cast<std::size_t>(host - 1)],
+                                            {"--group", "work", "--bus", hosts->hub(kHubHost)}));
     }
     ASSERT_TRUE(wait_for_members(1, kWorkers, 10s)) << hosts->agent_log("w1");
   }
@@ -117,8 +118,69 @@ class MultiHost : public ::testing::Test {
     return times;
   }
 
+  // What `count` round-robin calls from host `from` came to.
+  struct Rotation {
+    int calls = 0;
+    int failed = 0;
+    std::map<std::string, int> served;
+    std::vector<milliseconds> times;
+  };
+
+  Rotation rotate(int from, int count) {
+    Rotation rotation;
+    for (int i = 0; i < count; ++i) {
+      auto called = rpclb(from, {"--json", "call", "work", "sys.info", "--algorithm", "round_robin"});
+      ++rotation.calls;
+      rotation.times.push_back(called.elapsed);
+      if (called.exit_code != 0) {
+        ++rotation.failed;
+        continue;
+      }
+      ++rotation.served[called.json()["node"].get<std::string>()];
+      // A bound against hanging, not a target: the connect timeouts of the members skipped, and slack.
+      EXPECT_LT(called.elapsed, 3s);
+    }
+    return rotation;
+  }
+
+  // Prints what the closing notes quote, and checks that the healthy members
+  // shared the calls evenly: each within 5% of the calls of an even share.
+  void expect_fair(const std::string& fault, const Rotation& rotation, const std::vector<std::string>& healthy) {
+    auto times = rotation.times;
+    std::sort(times.begin(), times.end());
+    const auto at = [&](double share) {
+      return static_cast<double>(
+          times[std::min(times.size() - 1, static_cast<std::size_t>(share * times.size()))].count());
+    };
+    const auto calls = static_cast<double>(rotation.calls);
+    figure(fault + ": calls failed of " + std::to_string(rotation.calls), 100.0 * rotation.failed / calls, "%");
+    figure(fault + ": call time p50", at(0.50), "ms");
+    figure(fault + ": call time p99", at(0.99), "ms");
+    milliseconds total{0};
+    for (auto time : times) total += time;
+    figure(fault + ": call time mean", static_cast<double>(total.count()) / calls, "ms");
+    for (const auto& name : kWorkers) {
+      const auto served = rotation.served.contains(name) ? rotation.served.at(name) : 0;
+      figure(fault + ": share served by " + name, 100.0 * served / calls, "%");
+    }
+    EXPECT_EQ(rotation.failed, 0);
+    const double even = calls / static_cast<double>(healthy.size());
+    for (const auto& name : healthy) {
+      const auto served = rotation.served.contains(name) ? rotation.served.at(name) : 0;
+      EXPECT_NEAR(served, even, 0.05 * calls) << name << " of " << rotation.calls;
+    }
+  }
+
   std::optional<Hosts> hosts;
+  std::vector<Process*> workers;  // w1, w2, w3
 };
+
+// How many calls each failure-memory test makes: the 300 the issue names
+// (seconds in all), unless RPCLB_FAILURE_MEMORY_CALLS says otherwise.
+int rotation_calls() {
+  const char* set = std::getenv("RPCLB_FAILURE_MEMORY_CALLS");
+  return set && *set ? std::atoi(set) : 300;
+}
 
 TEST_F(MultiHost, MembersAndCallsAcrossHostsReachTheMemberNamed) {
   auto listed = rpclb(2, {"members", "work", "--json"});
@@ -228,6 +290,27 @@ TEST_F(MultiHost, AMemberOneHostCannotReachIsSkippedByThatHostOnly) {
   EXPECT_NE(silent.err.find("timed out connecting"), std::string::npos) << silent.err;
   EXPECT_LT(silent.elapsed, 1200ms);
   figures("call from a host whose packets to one of 3 members vanish", calls_avoiding(1, 9, {"w3"}));
+  EXPECT_EQ(members(1), kWorkers);
+}
+
+// Failure memory: with one of three members down, the calls of one host go
+// evenly to the other two, and none fails. Each way of being down is
+// measured from the moment it happens, while the hub may still list it.
+TEST_F(MultiHost, RotationStaysEvenWhenAMemberIsKilled) {
+  workers[2]->signal(SIGKILL);
+  expect_fair("w3 killed -9", rotate(1, rotation_calls()), {"w1", "w2"});
+}
+
+TEST_F(MultiHost, RotationStaysEvenWhenAMemberHangs) {
+  workers[2]->signal(SIGSTOP);
+  expect_fair("w3 stopped (SIGSTOP)", rotate(1, rotation_calls()), {"w1", "w2"});
+  workers[2]->signal(SIGCONT);
+}
+
+TEST_F(MultiHost, RotationStaysEvenWhenAMemberIsUnreachableFromTheCallersHostOnly) {
+  hosts->dead_neighbour(1, 3);
+  expect_fair("w3 unreachable from the caller's host only", rotate(1, rotation_calls()), {"w1", "w2"});
+  // The other hosts still reach it, so the bus still lists it.
   EXPECT_EQ(members(1), kWorkers);
 }
 

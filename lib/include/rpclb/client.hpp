@@ -32,6 +32,32 @@ inline constexpr const char* kDefaultAlgorithm = "random";
 // so a quarter of a second tells "down" from "slow" without waiting for it.
 inline constexpr std::chrono::milliseconds kDefaultConnectTimeout{250};
 
+// What the callers on one host remember about members that failed them,
+// shared through the state store (see README, "Failure memory"): after
+// Envoy's outlier detection and Finagle's retry budget.
+struct FailureMemory {
+  // A member that refused a connection, was unreachable or timed out
+  // connecting is ejected at once; one that timed out this many requests in a
+  // row since it last answered is ejected too.
+  std::uint32_t eject_after_timeouts = 3;
+  // An ejected member is skipped by this host's selections for the base
+  // time, doubled with each ejection since it last answered, up to the most.
+  std::chrono::milliseconds eject_base{1000};
+  std::chrono::milliseconds eject_max{30000};
+  // Never skip more than this share of the members a selection considers
+  // (at least one, never all); 0 turns ejection off.
+  std::uint32_t max_ejected_percent = 50;
+  // Retries (of any caller on this host, to this group) may be at most this
+  // share of the calls in the last ten seconds, or min_retries_per_second,
+  // whichever allows more.
+  std::uint32_t retry_budget_percent = 20;
+  std::uint32_t min_retries_per_second = 3;
+  // A selection nobody releases (a script's `rpclb select` without `rpclb
+  // release`) stops counting after this long; a call's own counts go when
+  // its process does.
+  std::chrono::seconds selection_ttl{600};
+};
+
 struct ClientOptions {
   std::string group;
   // Bus hubs; empty: $RPCLB_BUS, else tcp://127.0.0.1:7400.
@@ -48,6 +74,7 @@ struct ClientOptions {
   bool retry_on_timeout = false;  // only for idempotent functions
   // When no member matches, wait this long for one to join.
   std::chrono::milliseconds wait_for_member{0};
+  FailureMemory failure_memory;
   // How long a discovered member list is reused before the bus is asked again.
   std::chrono::milliseconds membership_refresh{1000};
   // false: the algorithm's state (round-robin position, connection counts)

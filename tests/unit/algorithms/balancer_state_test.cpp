@@ -51,6 +51,66 @@ TEST(BalancerState, ForgetsNodesThatLeft) {
   EXPECT_EQ(state.outstanding("gone"), 0);
 }
 
+TEST(BalancerState, EveryPartRoundTripsAndOldFormatsStartAfresh) {
+  BalancerState state;
+  state.set_chooser({42, 1'000'000, 600'000});
+  state.acquire("node-1");
+  state.set_ejection("node-2", {1, 2, 1'005'000});
+  state.count_call(1000, false);
+  state.count_call(1000, true);
+  auto parsed = BalancerState::parse(state.serialize());
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->serialize(), state.serialize());
+  EXPECT_EQ(parsed->outstanding("node-1"), 1);
+  EXPECT_EQ(parsed->ejection("node-2"), (Ejection{1, 2, 1'005'000}));
+  EXPECT_EQ(parsed->tally_since(1000).retries, 1);
+  for (const std::string corrupt : {"rpclb-state 2\nnode x 1\n", "rpclb-state 3\nhold x 1 2\n",
+                                    "rpclb-state 3\neject x -1 0 0\n", "rpclb-state 3\ntally now 1 1\n"}) {
+    EXPECT_FALSE(BalancerState::parse(corrupt).ok()) << corrupt;
+  }
+}
+
+TEST(BalancerState, HoldsEndWithTheirOwnerOrTheirTime) {
+  BalancerState state;
+  std::set<std::int64_t> running{7};
+  auto alive = [&](std::int64_t owner) { return running.contains(owner); };
+  state.set_chooser({7, 0, 60'000});
+  state.acquire("a");  // a running call's
+  state.set_chooser({8, 0, 60'000});
+  state.acquire("a");  // a call whose process is gone
+  state.set_chooser({kAnyOwner, 0, 60'000});
+  state.acquire("a");  // a script's selection
+  EXPECT_EQ(state.outstanding("a"), 3);
+  state.expire_holds(alive);
+  EXPECT_EQ(state.outstanding("a"), 2);
+  // A minute later (and the grain) the script's selection is over too; a running call's would be.
+  state.set_chooser({kAnyOwner, 61'000, 60'000});
+  state.expire_holds(alive);
+  EXPECT_EQ(state.outstanding("a"), 0);
+  // A hold further off than any given (a clock set back) does not count for ever.
+  state.set_chooser({kAnyOwner, 10'000'000, 60'000});
+  state.acquire("b");
+  state.set_chooser({kAnyOwner, 1'000, 60'000});
+  state.expire_holds(alive);
+  EXPECT_EQ(state.outstanding("b"), 0);
+}
+
+TEST(BalancerState, ReleaseGivesBackTheCallersOwnOldestHold) {
+  BalancerState state;
+  state.set_chooser({7, 0, 60'000});
+  state.acquire("a");
+  state.set_chooser({7, 30'000, 60'000});
+  state.acquire("a");
+  state.set_chooser({9, 30'000, 60'000});
+  EXPECT_FALSE(state.release("a"));  // 9 holds nothing of a
+  state.set_chooser({7, 30'000, 60'000});
+  EXPECT_TRUE(state.release("a"));
+  // The newer hold is the one left: it lasts until 90 s, not 60 s.
+  state.set_chooser({7, 70'000, 60'000});
+  state.expire_holds([](std::int64_t) { return true; });
+  EXPECT_EQ(state.outstanding("a"), 1);
+}
+
 TEST(BalancerState, UnstorableNamesAreIgnoredNotCorrupting) {
   BalancerState state;
   state.acquire("bad name\nnode x 9");

@@ -1,0 +1,62 @@
+#include "lib/outlier_detection.hpp"
+
+#include <algorithm>
+
+namespace rpclb {
+
+algorithms::WallMs OutlierDetection::ejected_until(const algorithms::Ejection& record, algorithms::WallMs now) const {
+  if (record.until <= now) return 0;
+  // A clock set back must not turn one ejection into a long one.
+  return std::min(record.until, now + settings_.eject_max.count());
+}
+
+std::vector<protocol::MemberInfo> OutlierDetection::without_ejected(std::vector<protocol::MemberInfo> candidates,
+                                                                    const algorithms::BalancerState& state,
+                                                                    algorithms::WallMs now) const {
+  if (settings_.max_ejected_percent == 0 || state.ejections().empty() || candidates.size() < 2) return candidates;
+  struct Skipped {
+    algorithms::WallMs until;
+    std::size_t index;
+  };
+  std::vector<Skipped> ejected;
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    if (auto until = ejected_until(state.ejection(candidates[i].name), now)) ejected.push_back({until, i});
+  }
+  if (ejected.empty()) return candidates;
+  const auto share = candidates.size() * settings_.max_ejected_percent / 100;
+  const auto allowed = std::min(std::max<std::size_t>(share, 1), candidates.size() - 1);
+  if (ejected.size() > allowed) {
+    // Over the share: the members back soonest are considered again.
+    std::sort(ejected.begin(), ejected.end(), [](const Skipped& a, const Skipped& b) { return a.until > b.until; });
+    ejected.resize(allowed);
+  }
+  std::vector<bool> skip(candidates.size(), false);
+  for (const auto& one : ejected) skip[one.index] = true;
+  std::vector<protocol::MemberInfo> kept;
+  kept.reserve(candidates.size() - ejected.size());
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    if (!skip[i]) kept.push_back(std::move(candidates[i]));
+  }
+  return kept;
+}
+
+void OutlierDetection::failed(algorithms::BalancerState& state, std::string_view node, Failure failure,
+                              algorithms::WallMs now) const {
+  if (settings_.max_ejected_percent == 0) return;
+  auto record = state.ejection(node);
+  if (failure == Failure::timeout && ++record.timeouts < settings_.eject_after_timeouts) {
+    state.set_ejection(node, record);
+    return;
+  }
+  // Ejected: 1x, 2x, 4x ... the base time, at most the most.
+  record.timeouts = 0;
+  record.ejections = std::min<std::int64_t>(record.ejections + 1, 32);
+  const auto base = settings_.eject_base.count();
+  const auto most = std::max<std::int64_t>(settings_.eject_max.count(), base);
+  const auto doublings = record.ejections - 1;
+  const auto duration = doublings >= 31 || (base << doublings) > most ? most : base << doublings;
+  record.until = now + duration;
+  state.set_ejection(node, record);
+}
+
+}  // namespace rpclb

@@ -1,0 +1,42 @@
+// OutlierDetection: which members this host's callers skip for a while
+// because they failed them, after Envoy's outlier detection. The records live
+// in BalancerState (so every rpclb on the host shares them); this decides
+// what a failure does to a record, and what a record does to a selection.
+// The bus still decides who exists: a member that leaves is forgotten.
+#pragma once
+
+#include <string_view>
+#include <vector>
+
+#include "algorithms/balancer_state.hpp"
+#include "common/protocol.hpp"
+#include "rpclb/client.hpp"
+
+namespace rpclb {
+
+enum class Failure {
+  unreachable,  // refused, no route, timed out connecting: nothing was sent
+  timeout,      // sent, and no reply in time
+};
+
+class OutlierDetection {
+ public:
+  explicit OutlierDetection(const FailureMemory& settings) : settings_(settings) {}
+
+  // `candidates` without the members ejected at `now`, but never more than
+  // the allowed share of them (those back soonest stay) and never all.
+  std::vector<protocol::MemberInfo> without_ejected(std::vector<protocol::MemberInfo> candidates,
+                                                    const algorithms::BalancerState& state,
+                                                    algorithms::WallMs now) const;
+  // When an ejection ends; 0 when `record` is not ejected at `now`.
+  algorithms::WallMs ejected_until(const algorithms::Ejection& record, algorithms::WallMs now) const;
+
+  void failed(algorithms::BalancerState& state, std::string_view node, Failure failure, algorithms::WallMs now) const;
+  // Any reply, even an error, shows the member is there: its record goes.
+  void answered(algorithms::BalancerState& state, std::string_view node) const { state.set_ejection(node, {}); }
+
+ private:
+  FailureMemory settings_;
+};
+
+}  // namespace rpclb

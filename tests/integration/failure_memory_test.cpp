@@ -1,0 +1,226 @@
+// What a host's callers remember between commands: members that failed them
+// (ejected for a while, shown by `members --json`), selections nobody gave
+// back (which end with their process, or expire), fan-out that replaces a
+// member that could not take the request, and load announced when it moves.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <map>
+#include <set>
+#include <thread>
+
+#include "tests/integration/harness.hpp"
+
+namespace rpclb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// Three agents; the hub keeps members listed long after they go silent, so
+// whatever the callers skip, they skip by their own memory.
+class ThreeListed : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    write_file(cluster.dir() / "hang.conf", "[test.wait]\nprogram = /bin/sleep\nargs = 30\n");
+    cluster.start_hub_agent(0, "hub", {}, {"--missed-heartbeats", "1000"});
+    victim = &cluster.start_agent("a", {"web"}, {"--functions", (cluster.dir() / "hang.conf").string()});
+    cluster.start_agent("b", {"web"});
+    cluster.start_agent("c", {"web"});
+    ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c"}));
+  }
+  void kill_victim() {
+    victim->signal(SIGKILL);
+    ASSERT_TRUE(victim->wait_for(5s).has_value());
+  }
+  // `members web --json`, by name.
+  std::map<std::string, nlohmann::json> remembered(const std::vector<std::string>& flags = {}) {
+    std::vector<std::string> args = flags;
+    args.insert(args.end(), {"--json", "members", "web"});
+    auto listed = cluster.rpclb(args);
+    EXPECT_EQ(listed.exit_code, 0) << listed.err;
+    std::map<std::string, nlohmann::json> by_name;
+    if (listed.exit_code == 0) {
+      for (const auto& member : listed.json()) by_name[member["name"]] = member;
+    }
+    return by_name;
+  }
+  Cluster cluster;
+  Process* victim = nullptr;
+};
+
+TEST_F(ThreeListed, AMemberThatRefusedIsSkippedByEveryCallerOnTheHostAndShown) {
+  ASSERT_NO_FATAL_FAILURE(kill_victim());
+  // Long ejections, so nothing here races their end.
+  const std::vector<std::string> slow{"--eject-base", "20000", "--eject-max", "60000"};
+  auto args = slow;
+  args.insert(args.end(), {"--json", "call", "web", "sys.info", "--algorithm", "round_robin"});
+  // A fresh rotation starts at "a": refused, and another answers.
+  auto first = cluster.rpclb(args);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.json()["node"], "a");
+
+  auto seen = remembered(slow);
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_EQ(seen["a"]["ejected"], true);
+  EXPECT_GT(seen["a"]["ejected_for_ms"].get<int>(), 15000);
+  EXPECT_LE(seen["a"]["ejected_for_ms"].get<int>(), 20000);
+  EXPECT_TRUE(seen["a"]["ejected_until"].get<std::string>().ends_with("Z")) << seen["a"];
+  EXPECT_EQ(seen["b"]["ejected"], false);
+  EXPECT_FALSE(seen["b"].contains("ejected_until"));
+
+  // Other commands on this host (other algorithms too) skip it.
+  for (int i = 0; i < 15; ++i) {
+    auto select = slow;
+    select.insert(select.end(), {"select", "web"});
+    auto chosen = cluster.rpclb(select);
+    ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
+    EXPECT_NE(chosen.out, "a\n");
+  }
+  // Never all: asked for by name, it is the only candidate and is tried; its
+  // second ejection in a row lasts twice as long.
+  auto named = slow;
+  named.insert(named.end(), {"call", "web", "sys.info", "--match", "a"});
+  EXPECT_EQ(cluster.rpclb(named).exit_code, 4);
+  EXPECT_GT(remembered(slow)["a"]["ejected_for_ms"].get<int>(), 35000);
+}
+
+TEST_F(ThreeListed, RoundRobinGoesEvenlyRoundTheMembersLeft) {
+  ASSERT_NO_FATAL_FAILURE(kill_victim());
+  std::map<std::string, int> served;
+  for (int i = 0; i < 60; ++i) {
+    auto called = cluster.rpclb({"--json", "call", "web", "sys.info", "--algorithm", "round_robin"});
+    ASSERT_EQ(called.exit_code, 0) << called.err;
+    ++served[called.json()["node"].get<std::string>()];
+  }
+  // Retrying past the dead member used to send b three calls for each of c's.
+  EXPECT_NEAR(served["b"], 30, 3);
+  EXPECT_NEAR(served["c"], 30, 3);
+}
+
+TEST_F(ThreeListed, TimeoutsEjectOnlyInARowAndAnAnswerClearsTheRecord) {
+  const std::vector<std::string> hang{"--timeout", "300", "call", "web", "test.wait", "--match", "a"};
+  auto ejected = [&] { return remembered()["a"]["ejected"].get<bool>(); };
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(cluster.rpclb(hang).exit_code, 5);
+  EXPECT_FALSE(ejected());
+  // An answer in between: the count starts again.
+  EXPECT_EQ(cluster.rpclb({"call", "web", "sys.info", "--match", "a"}).exit_code, 0);
+  for (int i = 0; i < 2; ++i) EXPECT_EQ(cluster.rpclb(hang).exit_code, 5);
+  EXPECT_FALSE(ejected());
+  EXPECT_EQ(cluster.rpclb(hang).exit_code, 5);
+  EXPECT_TRUE(ejected());
+}
+
+TEST_F(ThreeListed, AHungMemberIsEjectedAndItsFirstAnswerAfterwardsForgivesIt) {
+  const std::vector<std::string> quick{"--eject-base", "300"};
+  auto call_a = quick;
+  call_a.insert(call_a.end(), {"call", "web", "sys.info", "--match", "a"});
+  victim->signal(SIGSTOP);
+  EXPECT_EQ(cluster.rpclb(call_a).exit_code, 4);
+  EXPECT_EQ(cluster.rpclb(call_a).exit_code, 4);  // tried again: the only candidate
+  // The second ejection in a row: 600 ms.
+  EXPECT_GT(remembered(quick)["a"]["ejected_for_ms"].get<int>(), 300);
+  victim->signal(SIGCONT);
+  EXPECT_EQ(cluster.rpclb(call_a).exit_code, 0);
+  EXPECT_EQ(remembered(quick)["a"]["ejected"], false);
+  // Forgiven: the next ejection is a first one again.
+  victim->signal(SIGSTOP);
+  EXPECT_EQ(cluster.rpclb(call_a).exit_code, 4);
+  const auto again = remembered(quick)["a"];
+  victim->signal(SIGCONT);
+  EXPECT_EQ(again["ejected"], true);
+  EXPECT_LE(again["ejected_for_ms"].get<int>(), 300);
+}
+
+TEST_F(ThreeListed, AnInterruptedCallGivesBackItsCount) {
+  for (int signal_number : {SIGINT, SIGKILL}) {
+    auto& waiting =
+        cluster.rpclb_async({"call", "web", "test.wait", "--match", "a", "--algorithm", "least_connections"},
+                            "waiting-" + std::to_string(signal_number));
+    ASSERT_TRUE(Cluster::wait_until([&] { return remembered()["a"]["outstanding"] == 1; })) << signal_number;
+    waiting.signal(signal_number);
+    ASSERT_TRUE(waiting.wait_for(5s).has_value());
+    EXPECT_EQ(remembered()["a"]["outstanding"], 0) << signal_number;
+  }
+}
+
+TEST_F(ThreeListed, ASelectionNobodyReleasesStopsCountingAfterItsTime) {
+  const std::vector<std::string> brief{"--selection-ttl", "1"};
+  auto select = brief;
+  select.insert(select.end(), {"select", "web", "--algorithm", "least_connections", "--match", "b"});
+  ASSERT_EQ(cluster.rpclb(select).exit_code, 0);
+  ASSERT_EQ(cluster.rpclb(select).exit_code, 0);
+  EXPECT_EQ(remembered(brief)["b"]["outstanding"], 2);
+  const auto start = Clock::now();
+  ASSERT_TRUE(Cluster::wait_until([&] { return remembered(brief)["b"]["outstanding"] == 0; }, 5s));
+  EXPECT_GE(Clock::now() - start, 500ms);
+  // The default keeps one for ten minutes.
+  auto lasting = cluster.rpclb({"select", "web", "--algorithm", "least_connections", "--match", "c"});
+  ASSERT_EQ(lasting.exit_code, 0);
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_EQ(remembered()["c"]["outstanding"], 1);
+}
+
+TEST_F(ThreeListed, ACountedFanOutReplacesAMemberThatCannotTakeIt) {
+  ASSERT_NO_FATAL_FAILURE(kill_victim());
+  // Without ejection (which would skip a after its first refusal).
+  const std::vector<std::string> forgetful{"--json", "--max-ejected-percent", "0"};
+  auto fan = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), forgetful.begin(), forgetful.end());
+    return cluster.rpclb(args);
+  };
+  // A fresh rotation chooses a and b; a is replaced by c.
+  auto fanned = fan({"call", "web", "sys.info", "-n", "2", "--algorithm", "round_robin"});
+  ASSERT_EQ(fanned.exit_code, 0) << fanned.err;
+  std::set<std::string> nodes;
+  for (const auto& line : fanned.json()) {
+    EXPECT_TRUE(line.contains("result")) << line;
+    nodes.insert(line["node"].get<std::string>());
+  }
+  EXPECT_EQ(nodes, (std::set<std::string>{"b", "c"}));
+  EXPECT_NE(fanned.err.find("replaced a: connection refused"), std::string::npos) << fanned.err;
+  // With nobody left to replace it, the failure is reported, not dropped.
+  auto all = fan({"call", "web", "sys.info", "-n", "3"});
+  EXPECT_EQ(all.exit_code, 4) << all.err;
+  ASSERT_EQ(all.json().size(), 3u) << all.out;
+  // With ejection, a is skipped from the start, and the shortfall is said.
+  EXPECT_EQ(cluster.rpclb({"call", "web", "sys.info", "--match", "a"}).exit_code, 4);
+  auto short_of_one = cluster.rpclb({"--json", "call", "web", "sys.info", "-n", "3"});
+  EXPECT_EQ(short_of_one.exit_code, 0) << short_of_one.err;
+  EXPECT_EQ(short_of_one.json().size(), 2u) << short_of_one.out;
+  EXPECT_NE(short_of_one.err.find("chose 2 of the 3 members asked for"), std::string::npos) << short_of_one.err;
+}
+
+TEST_F(ThreeListed, CastAllHandsTheFunctionToEveryMember) {
+  auto cast = cluster.rpclb({"--json", "cast", "web", "sys.echo", "hi", "--all"});
+  ASSERT_EQ(cast.exit_code, 0) << cast.err;
+  std::set<std::string> accepted;
+  for (const auto& line : cast.json()) {
+    EXPECT_EQ(line["accepted"], true) << line;
+    accepted.insert(line["node"].get<std::string>());
+  }
+  EXPECT_EQ(accepted, (std::set<std::string>{"a", "b", "c"}));
+  auto plain = cluster.rpclb({"cast", "web", "sys.echo", "hi", "--all", "--match", "b"});
+  EXPECT_EQ(plain.out, "b\taccepted\n");
+}
+
+// An agent with a five-second heartbeat: its load still reaches the bus
+// about as soon as a call starts.
+TEST(FreshLoad, ACallInFlightIsAnnouncedLongBeforeTheNextHeartbeat) {
+  Cluster cluster;
+  write_file(cluster.dir() / "hang.conf", "[test.wait]\nprogram = /bin/sleep\nargs = 30\n");
+  cluster.start_hub_agent(0, "hub", {});
+  cluster.start_agent("slow", {"web"},
+                      {"--heartbeat-ms", "5000", "--functions", (cluster.dir() / "hang.conf").string()});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"slow"}));
+  std::this_thread::sleep_for(200ms);
+  const auto start = Clock::now();
+  auto& waiting = cluster.rpclb_async({"call", "web", "test.wait", "--timeout", "8000"}, "waiting");
+  ASSERT_TRUE(cluster.wait_for_load("web", 1));
+  EXPECT_LT(Clock::now() - start, 2s);
+  waiting.signal(SIGKILL);
+  waiting.wait_for(5s);
+}
+
+}  // namespace
+}  // namespace rpclb::testing
