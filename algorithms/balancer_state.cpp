@@ -5,6 +5,8 @@
 #include <limits>
 #include <vector>
 
+#include "common/fnv1a.hpp"
+
 namespace rpclb::algorithms {
 namespace {
 
@@ -35,14 +37,20 @@ std::vector<std::string_view> split_words(std::string_view line) {
   }
 }
 
-bool in_group(std::span<const protocol::MemberInfo> members, std::string_view name) {
-  // Members arrive ordered by name, so membership is a binary search.
+// The member named `name`, or null. Members arrive ordered by name, so this
+// is a binary search.
+const protocol::MemberInfo* find_member(std::span<const protocol::MemberInfo> members, std::string_view name) {
   auto at = std::lower_bound(members.begin(), members.end(), name,
                              [](const protocol::MemberInfo& m, std::string_view wanted) { return m.name < wanted; });
-  return at != members.end() && at->name == name;
+  return at != members.end() && at->name == name ? &*at : nullptr;
 }
 
 }  // namespace
+
+std::int64_t instance_mark(std::string_view instance) {
+  const auto mark = static_cast<std::int64_t>(Fnv1a().add(instance).value() >> 1);
+  return mark == 0 ? 1 : mark;
+}
 
 WallMs hold_grain(WallMs ttl_ms) {
   return std::clamp<WallMs>(ttl_ms / 60, 1, 10'000);
@@ -164,11 +172,13 @@ Tally BalancerState::tally_since(std::int64_t since) {
 void BalancerState::retain_only(std::span<const protocol::MemberInfo> group_members) {
   for (auto hold = holds_.begin(); hold != holds_.end();) {
     auto next = std::next(hold);
-    if (!in_group(group_members, hold->first.node)) drop_hold(hold, hold->second);
+    if (!find_member(group_members, hold->first.node)) drop_hold(hold, hold->second);
     hold = next;
   }
   std::erase_if(ejections_, [&](const auto& entry) {
-    const bool gone = !in_group(group_members, entry.first);
+    const auto* member = find_member(group_members, entry.first);
+    const auto instance = entry.second.instance;
+    const bool gone = !member || (instance != 0 && instance != instance_mark(member->instance));
     if (gone) ++generation_;
     return gone;
   });
@@ -188,7 +198,8 @@ std::string BalancerState::serialize() const {
   };
   for (const auto& [name, value] : counters_) line("counter", name, {value});
   for (const auto& [key, count] : holds_) line("hold", key.node, {key.owner, key.expires, count});
-  for (const auto& [node, record] : ejections_) line("eject", node, {record.timeouts, record.ejections, record.until});
+  for (const auto& [node, record] : ejections_)
+    line("eject", node, {record.timeouts, record.ejections, record.until, record.instance});
   for (const auto& [second, tally] : tally_) line("tally", std::to_string(second), {tally.calls, tally.retries});
   return out;
 }
@@ -206,13 +217,14 @@ Result<BalancerState> BalancerState::parse(std::string_view text) {
     const auto words = split_words(text.substr(0, newline));
     text.remove_prefix(newline + 1);
     const auto kind = words.front();
-    const std::size_t fields = kind == "counter"                     ? 3
-                               : kind == "tally"                     ? 4
-                               : (kind == "hold" || kind == "eject") ? 5
-                                                                     : 0;
+    const std::size_t fields = kind == "counter" ? 3
+                               : kind == "tally" ? 4
+                               : kind == "hold"  ? 5
+                               : kind == "eject" ? 6
+                                                 : 0;
     if (fields == 0) return make_error(ErrorCode::internal, "state line has an unknown kind");
     if (words.size() != fields || !is_storable_key(words[1])) return malformed();
-    std::int64_t n[3] = {0, 0, 0};
+    std::int64_t n[4] = {0, 0, 0, 0};
     for (std::size_t i = 2; i < fields; ++i) {
       if (!read_number(words[i], n[i - 2])) return malformed();
     }
@@ -225,7 +237,7 @@ Result<BalancerState> BalancerState::parse(std::string_view text) {
       if (n[2] > 0) state.add_hold(HoldKey{key, n[0], n[1]}, n[2]);
     } else if (kind == "eject") {
       if (n[0] < 0 || n[1] < 0 || n[2] < 0) return malformed();
-      state.ejections_[key] = Ejection{n[0], n[1], n[2]};
+      state.ejections_[key] = Ejection{n[0], n[1], n[2], n[3]};
     } else {
       std::int64_t second = 0;
       if (!read_number(key, second) || n[0] < 0 || n[1] < 0) return malformed();

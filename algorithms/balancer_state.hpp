@@ -48,6 +48,9 @@ inline constexpr std::int64_t kAnyOwner = 0;
 // state file, not one each.
 WallMs hold_grain(WallMs ttl_ms);
 
+// A member's instance as a number an Ejection can keep (never 0).
+std::int64_t instance_mark(std::string_view instance);
+
 // Who is choosing, and when; acquire() and release() act for it.
 struct Chooser {
   std::int64_t owner = kAnyOwner;
@@ -59,6 +62,9 @@ struct Ejection {
   std::int64_t timeouts = 0;   // consecutive request timeouts since the last reply
   std::int64_t ejections = 0;  // times ejected since the last reply (the back-off's exponent)
   WallMs until = 0;            // skipped until then; 0: not ejected
+  // Which run of the member failed (instance_mark); a restarted member is a
+  // new one, and owes nothing.
+  std::int64_t instance = 0;
   friend bool operator==(const Ejection&, const Ejection&) = default;
 };
 
@@ -99,7 +105,8 @@ class BalancerState {
   // Totals from `since` on; seconds before it are forgotten.
   Tally tally_since(std::int64_t since);
 
-  // Drops what is remembered about nodes no longer in the group.
+  // Drops what is remembered about nodes no longer in the group, and the
+  // failures of a member's earlier run.
   void retain_only(std::span<const protocol::MemberInfo> group_members);
 
   bool changed() const { return generation_ != 0; }
@@ -110,7 +117,7 @@ class BalancerState {
   // Text form, one entry per line:
   //   counter NAME VALUE
   //   hold NODE OWNER EXPIRES COUNT
-  //   eject NODE TIMEOUTS EJECTIONS UNTIL
+  //   eject NODE TIMEOUTS EJECTIONS UNTIL INSTANCE
   //   tally SECOND CALLS RETRIES
   // Parsing is strict; callers treat a failure as "start afresh".
   std::string serialize() const;

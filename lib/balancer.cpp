@@ -243,8 +243,8 @@ Status Balancer::settle(const protocol::MemberInfo& node, const Result<protocol:
   auto recorded = state_.update([&](algorithms::BalancerState& state) -> Status {
     tidy(state, chooser(Purpose::first_attempt));
     if (holds) algorithm_->release(node.name, state);
-    if (failure) outliers_.failed(state, node.name, *failure, state.chooser().now);
-    if (answered) outliers_.answered(state, node.name);
+    if (failure) outliers_.failed(state, node, *failure, state.chooser().now);
+    if (answered) outliers_.answered(state, node);
     return {};
   });
   // As in choose(): without a usable store, a stateless policy only forgets.

@@ -40,10 +40,12 @@ std::vector<protocol::MemberInfo> OutlierDetection::without_ejected(std::vector<
   return kept;
 }
 
-void OutlierDetection::failed(algorithms::BalancerState& state, std::string_view node, Failure failure,
+void OutlierDetection::failed(algorithms::BalancerState& state, const protocol::MemberInfo& member, Failure failure,
                               algorithms::WallMs now) const {
   if (settings_.max_ejected_percent == 0) return;
+  const auto& node = member.name;
   auto record = state.ejection(node);
+  record.instance = algorithms::instance_mark(member.instance);
   if (failure == Failure::timeout && ++record.timeouts < settings_.eject_after_timeouts) {
     state.set_ejection(node, record);
     return;

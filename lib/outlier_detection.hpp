@@ -31,9 +31,12 @@ class OutlierDetection {
   // When an ejection ends; 0 when `record` is not ejected at `now`.
   algorithms::WallMs ejected_until(const algorithms::Ejection& record, algorithms::WallMs now) const;
 
-  void failed(algorithms::BalancerState& state, std::string_view node, Failure failure, algorithms::WallMs now) const;
+  void failed(algorithms::BalancerState& state, const protocol::MemberInfo& member, Failure failure,
+              algorithms::WallMs now) const;
   // Any reply, even an error, shows the member is there: its record goes.
-  void answered(algorithms::BalancerState& state, std::string_view node) const { state.set_ejection(node, {}); }
+  void answered(algorithms::BalancerState& state, const protocol::MemberInfo& member) const {
+    state.set_ejection(member.name, {});
+  }
 
  private:
   FailureMemory settings_;

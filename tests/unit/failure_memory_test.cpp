@@ -10,6 +10,12 @@ namespace {
 using algorithms::BalancerState;
 using algorithms::testing::members;
 
+protocol::MemberInfo member(const std::string& name) {
+  protocol::MemberInfo info;
+  info.name = name;
+  return info;
+}
+
 std::vector<std::string> names(const std::vector<protocol::MemberInfo>& list) {
   std::vector<std::string> out;
   for (const auto& member : list) out.push_back(member.name);
@@ -24,7 +30,7 @@ TEST(OutlierDetection, AnUnreachableMemberIsEjectedForTimesThatDoubleUpToTheMost
   BalancerState state;
   std::vector<std::int64_t> lengths;
   for (int i = 0; i < 5; ++i) {
-    outliers.failed(state, "node-1", Failure::unreachable, 100'000);
+    outliers.failed(state, member("node-1"), Failure::unreachable, 100'000);
     lengths.push_back(state.ejection("node-1").until - 100'000);
   }
   EXPECT_EQ(lengths, (std::vector<std::int64_t>{1000, 2000, 4000, 5000, 5000}));
@@ -32,7 +38,7 @@ TEST(OutlierDetection, AnUnreachableMemberIsEjectedForTimesThatDoubleUpToTheMost
   EXPECT_EQ(outliers.ejected_until(state.ejection("node-1"), 105'000), 0);  // over
   // A clock set back a day does not make it a day long.
   EXPECT_EQ(outliers.ejected_until(state.ejection("node-1"), 100'000 - 86'400'000), 100'000 - 86'400'000 + 5000);
-  outliers.answered(state, "node-1");
+  outliers.answered(state, member("node-1"));
   EXPECT_TRUE(state.ejections().empty());
 }
 
@@ -41,14 +47,14 @@ TEST(OutlierDetection, TimeoutsEjectOnlyWhenTheyComeInARow) {
   settings.eject_after_timeouts = 3;
   const OutlierDetection outliers(settings);
   BalancerState state;
-  outliers.failed(state, "node-1", Failure::timeout, 0);
-  outliers.failed(state, "node-1", Failure::timeout, 0);
+  outliers.failed(state, member("node-1"), Failure::timeout, 0);
+  outliers.failed(state, member("node-1"), Failure::timeout, 0);
   EXPECT_EQ(state.ejection("node-1").until, 0);
-  outliers.answered(state, "node-1");
-  outliers.failed(state, "node-1", Failure::timeout, 0);
-  outliers.failed(state, "node-1", Failure::timeout, 0);
+  outliers.answered(state, member("node-1"));
+  outliers.failed(state, member("node-1"), Failure::timeout, 0);
+  outliers.failed(state, member("node-1"), Failure::timeout, 0);
   EXPECT_EQ(state.ejection("node-1").until, 0);
-  outliers.failed(state, "node-1", Failure::timeout, 0);
+  outliers.failed(state, member("node-1"), Failure::timeout, 0);
   EXPECT_EQ(state.ejection("node-1").until, 1000);
   EXPECT_EQ(state.ejection("node-1").timeouts, 0);
 }
@@ -59,9 +65,9 @@ TEST(OutlierDetection, NeverSkipsMoreThanItsShareNorEveryone) {
   const OutlierDetection outliers(settings);
   BalancerState state;
   // node-0 back soonest, node-2 last.
-  outliers.failed(state, "node-2", Failure::unreachable, 300);
-  outliers.failed(state, "node-0", Failure::unreachable, 100);
-  outliers.failed(state, "node-1", Failure::unreachable, 200);
+  outliers.failed(state, member("node-2"), Failure::unreachable, 300);
+  outliers.failed(state, member("node-0"), Failure::unreachable, 100);
+  outliers.failed(state, member("node-1"), Failure::unreachable, 200);
   // Of four, two may be skipped: the two back last.
   EXPECT_EQ(names(outliers.without_ejected(members(4), state, 150)), (std::vector<std::string>{"node-0", "node-3"}));
   // Of two, one (at least one may always be skipped).
@@ -72,12 +78,25 @@ TEST(OutlierDetection, NeverSkipsMoreThanItsShareNorEveryone) {
   EXPECT_EQ(outliers.without_ejected(members(4), state, 5000).size(), 4u);
 }
 
+TEST(OutlierDetection, ARestartedMemberOwesNothing) {
+  const OutlierDetection outliers{FailureMemory{}};
+  BalancerState state;
+  auto group = members(2);
+  group[1].instance = "first-run";
+  outliers.failed(state, group[1], Failure::unreachable, 0);
+  state.retain_only(group);
+  EXPECT_EQ(state.ejection("node-1").ejections, 1);
+  group[1].instance = "second-run";
+  state.retain_only(group);
+  EXPECT_TRUE(state.ejections().empty());
+}
+
 TEST(OutlierDetection, ZeroPercentTurnsItOff) {
   FailureMemory settings;
   settings.max_ejected_percent = 0;
   const OutlierDetection outliers(settings);
   BalancerState state;
-  outliers.failed(state, "node-0", Failure::unreachable, 0);
+  outliers.failed(state, member("node-0"), Failure::unreachable, 0);
   EXPECT_TRUE(state.ejections().empty());
 }
 

@@ -55,17 +55,18 @@ TEST(BalancerState, EveryPartRoundTripsAndOldFormatsStartAfresh) {
   BalancerState state;
   state.set_chooser({42, 1'000'000, 600'000});
   state.acquire("node-1");
-  state.set_ejection("node-2", {1, 2, 1'005'000});
+  state.set_ejection("node-2", {1, 2, 1'005'000, 77});
   state.count_call(1000, false);
   state.count_call(1000, true);
   auto parsed = BalancerState::parse(state.serialize());
   ASSERT_TRUE(parsed.ok());
   EXPECT_EQ(parsed->serialize(), state.serialize());
   EXPECT_EQ(parsed->outstanding("node-1"), 1);
-  EXPECT_EQ(parsed->ejection("node-2"), (Ejection{1, 2, 1'005'000}));
+  EXPECT_EQ(parsed->ejection("node-2"), (Ejection{1, 2, 1'005'000, 77}));
   EXPECT_EQ(parsed->tally_since(1000).retries, 1);
-  for (const std::string corrupt : {"rpclb-state 2\nnode x 1\n", "rpclb-state 3\nhold x 1 2\n",
-                                    "rpclb-state 3\neject x -1 0 0\n", "rpclb-state 3\ntally now 1 1\n"}) {
+  for (const std::string corrupt :
+       {"rpclb-state 2\nnode x 1\n", "rpclb-state 3\nhold x 1 2\n", "rpclb-state 3\neject x -1 0 0 0\n",
+        "rpclb-state 3\neject x 0 0 0\n", "rpclb-state 3\ntally now 1 1\n"}) {
     EXPECT_FALSE(BalancerState::parse(corrupt).ok()) << corrupt;
   }
 }
