@@ -18,9 +18,18 @@ using namespace std::chrono_literals;
 class Policies : public ::testing::Test {
  protected:
   void SetUp() override {
-    cluster.start_hub_agent(0, "a", {"web"}, {"--weight", "3"});
-    cluster.start_agent("b", {"web"});
-    cluster.start_agent("c", {"web"});
+    // Heartbeats of a second, not the harness's 100 ms: a member that missed
+    // three under a loaded machine would drop out of one selection and skew
+    // a count (ConcurrentProcessesShareOneRotation did, once, under ASan).
+    // Load still reaches the bus at once (announced when it moves).
+    const std::vector<std::string> steady{"--heartbeat-ms", "1000"};
+    auto with = [&](std::vector<std::string> flags) {
+      flags.insert(flags.end(), steady.begin(), steady.end());
+      return flags;
+    };
+    cluster.start_hub_agent(0, "a", {"web"}, with({"--weight", "3"}));
+    cluster.start_agent("b", {"web"}, steady);
+    cluster.start_agent("c", {"web"}, steady);
     ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c"}));
   }
 

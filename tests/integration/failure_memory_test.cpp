@@ -191,6 +191,45 @@ TEST_F(ThreeListed, ACountedFanOutReplacesAMemberThatCannotTakeIt) {
   EXPECT_NE(short_of_one.err.find("chose 2 of the 3 members asked for"), std::string::npos) << short_of_one.err;
 }
 
+TEST_F(ThreeListed, RetriesStopAtTheBudgetOfTheHostsCallers) {
+  ASSERT_NO_FATAL_FAILURE(kill_victim());
+  // No ejection, so every call starts at the dead a (a call and its retry
+  // take two turns of the rotation of two) and retries on c; no share of
+  // calls, so only the floor of 3 retries a second (30 in the 10 s window).
+  const std::vector<std::string> call{"--max-ejected-percent",
+                                      "0",
+                                      "--retry-budget",
+                                      "0",
+                                      "call",
+                                      "web",
+                                      "sys.info",
+                                      "--match",
+                                      "a",
+                                      "--match",
+                                      "c",
+                                      "--algorithm",
+                                      "round_robin",
+                                      "--retries",
+                                      "1"};
+  int refused = 0;
+  int answered = 0;
+  for (int i = 0; i < 40 && refused == 0; ++i) {
+    auto result = cluster.rpclb(call);
+    if (result.exit_code == 0) {
+      ++answered;
+      continue;
+    }
+    EXPECT_EQ(result.exit_code, 4) << result.err;
+    EXPECT_NE(result.err.find("the retry budget of this host's callers is spent (tried: a: connection refused"),
+              std::string::npos)
+        << result.err;
+    ++refused;
+  }
+  EXPECT_EQ(refused, 1);
+  // The 31st retry was refused (later, if the calls took longer than the window).
+  EXPECT_GE(answered, 30);
+}
+
 TEST_F(ThreeListed, CastAllHandsTheFunctionToEveryMember) {
   auto cast = cluster.rpclb({"--json", "cast", "web", "sys.echo", "hi", "--all"});
   ASSERT_EQ(cast.exit_code, 0) << cast.err;
