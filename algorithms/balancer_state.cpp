@@ -11,6 +11,9 @@ namespace rpclb::algorithms {
 namespace {
 
 constexpr std::string_view kHeader = "rpclb-state 3\n";
+// Far above any real count of timeouts, calls or retries, far below overflow
+// when a few are added up.
+constexpr std::int64_t kMaxRecordedCount = std::int64_t{1} << 40;
 
 // Keys are node names and policies' counter names; anything that would break
 // the line format is never stored (put) and refused when read back (parse).
@@ -237,11 +240,12 @@ Result<BalancerState> BalancerState::parse(std::string_view text) {
       if (n[2] > 0) state.add_hold(HoldKey{key, n[0], n[1]}, n[2]);
     } else if (kind == "eject") {
       if (n[0] < 0 || n[1] < 0 || n[2] < 0) return malformed();
-      state.ejections_[key] = Ejection{n[0], n[1], n[2], n[3]};
+      // Counts no caller could reach are capped, so counting on cannot overflow.
+      state.ejections_[key] = Ejection{std::min(n[0], kMaxRecordedCount), std::min<std::int64_t>(n[1], 64), n[2], n[3]};
     } else {
       std::int64_t second = 0;
       if (!read_number(key, second) || n[0] < 0 || n[1] < 0) return malformed();
-      state.tally_[second] = Tally{n[0], n[1]};
+      state.tally_[second] = Tally{std::min(n[0], kMaxRecordedCount), std::min(n[1], kMaxRecordedCount)};
     }
   }
   state.generation_ = 0;

@@ -25,6 +25,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& [node, count] : state->outstanding_by_node()) {
       if (count <= 0 || count > rpclb::algorithms::kMaxOutstanding) std::abort();
     }
+    // What a caller does with a state it read: none of it may overflow.
+    state->set_chooser({1, 1'000'000, 600'000});
+    state->expire_holds([](std::int64_t) { return false; });
+    (void)state->tally_since(0);
+    for (const auto& [node, record] : state->ejections()) {
+      if (record.timeouts < 0 || record.ejections < 0) std::abort();
+    }
     auto again = rpclb::algorithms::BalancerState::parse(state->serialize());
     if (!again || again->serialize() != state->serialize()) std::abort();
   }
