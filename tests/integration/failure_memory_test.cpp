@@ -25,7 +25,7 @@ class ThreeListed : public ::testing::Test {
     write_file(cluster.dir() / "hang.conf", "[test.wait]\nprogram = /bin/sleep\nargs = 30\n");
     cluster.start_hub_agent(0, "hub", {}, {"--missed-heartbeats", "1000"});
     victim = &cluster.start_agent("a", {"web"}, {"--functions", (cluster.dir() / "hang.conf").string()});
-    cluster.start_agent("b", {"web"});
+    second = &cluster.start_agent("b", {"web"});
     cluster.start_agent("c", {"web"});
     ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c"}));
   }
@@ -47,6 +47,7 @@ class ThreeListed : public ::testing::Test {
   }
   Cluster cluster;
   Process* victim = nullptr;
+  Process* second = nullptr;  // b
 };
 
 TEST_F(ThreeListed, AMemberThatRefusedIsSkippedByEveryCallerOnTheHostAndShown) {
@@ -83,6 +84,29 @@ TEST_F(ThreeListed, AMemberThatRefusedIsSkippedByEveryCallerOnTheHostAndShown) {
   named.insert(named.end(), {"call", "web", "sys.info", "--match", "a"});
   EXPECT_EQ(cluster.rpclb(named).exit_code, 4);
   EXPECT_GT(remembered(slow)["a"]["ejected_for_ms"].get<int>(), 35000);
+}
+
+TEST_F(ThreeListed, NeverMoreThanTheShareIsSkippedAndNeverAll) {
+  ASSERT_NO_FATAL_FAILURE(kill_victim());
+  const std::vector<std::string> slow{"--eject-base", "20000"};
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), slow.begin(), slow.end());
+    return cluster.rpclb(args);
+  };
+  // a refuses, then b hangs: both ejected, a first (so back first).
+  EXPECT_EQ(with({"call", "web", "sys.info", "--match", "a"}).exit_code, 4);
+  second->signal(SIGSTOP);
+  EXPECT_EQ(with({"call", "web", "sys.info", "--match", "b"}).exit_code, 4);
+  auto seen = remembered(slow);
+  EXPECT_EQ(seen["a"]["ejected"], true);
+  EXPECT_EQ(seen["b"]["ejected"], true);
+  // Of a and b, one may be skipped: b, back last; a is chosen, not nobody.
+  for (int i = 0; i < 5; ++i) {
+    auto chosen = with({"select", "web", "--match", "a", "--match", "b"});
+    EXPECT_EQ(chosen.exit_code, 0) << chosen.err;
+    EXPECT_EQ(chosen.out, "a\n");
+  }
+  second->signal(SIGCONT);
 }
 
 TEST_F(ThreeListed, RoundRobinGoesEvenlyRoundTheMembersLeft) {
