@@ -33,6 +33,11 @@ bool process_alive(std::int64_t pid) {
   return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM);
 }
 
+Status valid_function(const std::string& function) {
+  if (protocol::is_valid_function_name(function)) return {};
+  return make_error(ErrorCode::bad_request, "function must be MODULE.FUNCTION, got '" + function + "'");
+}
+
 // What a transport error says about the member; nothing for errors that are
 // about the request (too large) or our side.
 std::optional<Failure> failure_of(const Result<protocol::CallReply>& reply) {
@@ -234,17 +239,20 @@ Result<Balancer::Remembered> Balancer::remembered() {
   return out;
 }
 
-Status Balancer::settle(const protocol::MemberInfo& node, const Result<protocol::CallReply>& reply, bool holds) {
-  const auto failure = failure_of(reply);
-  const bool answered = reply.ok();
+Status Balancer::settle(std::span<const Ended> calls, bool holds) {
   // Most calls end well for a member with no record and hold nothing: no
   // lock, no write.
-  if (!holds && !failure && !(answered && remembered_.contains(node.name))) return {};
+  const bool news = holds || std::any_of(calls.begin(), calls.end(), [&](const Ended& call) {
+                      return failure_of(call.reply) || (call.reply.ok() && remembered_.contains(call.node.name));
+                    });
+  if (!news) return {};
   auto recorded = state_.update([&](algorithms::BalancerState& state) -> Status {
     tidy(state, chooser(Purpose::first_attempt));
-    if (holds) algorithm_->release(node.name, state);
-    if (failure) outliers_.failed(state, node, *failure, state.chooser().now);
-    if (answered) outliers_.answered(state, node);
+    for (const auto& [node, reply] : calls) {
+      if (holds) algorithm_->release(node.name, state);
+      if (auto failure = failure_of(reply)) outliers_.failed(state, node, *failure, state.chooser().now);
+      if (reply.ok()) outliers_.answered(state, node);
+    }
     return {};
   });
   // As in choose(): without a usable store, a stateless policy only forgets.
@@ -259,16 +267,15 @@ Result<CallOutcome> Balancer::call_once(const protocol::MemberInfo& node, const 
   // released at once: its completion is not tracked (the model leaked one
   // count per cast).
   const bool holds = algorithm_->state_use() == algorithms::StateUse::selections;
-  if (auto settled = settle(node, reply, holds); !settled) return settled.error();
+  const Ended ended{node, reply};
+  if (auto settled = settle({&ended, 1}, holds); !settled) return settled.error();
   if (!reply) return reply.error();
   return outcome_of(node, std::move(reply).value());
 }
 
 Result<CallOutcome> Balancer::call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,
                                    Clock::time_point deadline, const std::optional<std::string>& key) {
-  if (!protocol::is_valid_function_name(function)) {
-    return make_error(ErrorCode::bad_request, "function must be MODULE.FUNCTION, got '" + function + "'");
-  }
+  if (auto valid = valid_function(function); !valid) return valid.error();
   protocol::CallRequest request;
   request.mode = mode;
   request.function = function;
@@ -311,9 +318,7 @@ Result<CallOutcome> Balancer::call(const std::string& function, std::string args
 
 Result<FanOutResults> Balancer::fan_out(std::size_t count, const std::string& function, const std::string& args_msgpack,
                                         protocol::CallMode mode, Clock::time_point deadline, std::size_t parallel) {
-  if (!protocol::is_valid_function_name(function)) {
-    return make_error(ErrorCode::bad_request, "function must be MODULE.FUNCTION, got '" + function + "'");
-  }
+  if (auto valid = valid_function(function); !valid) return valid.error();
   auto batch = count == 0 ? members(deadline) : pick(count, deadline, {}, std::nullopt, Purpose::first_attempt);
   if (!batch) return batch.error();
   const FanOut request{function, args_msgpack, transport(deadline), parallel, mode};
@@ -326,12 +331,14 @@ Result<FanOutResults> Balancer::fan_out(std::size_t count, const std::string& fu
   std::set<std::string> asked;
   for (std::uint32_t round = 0;; ++round) {
     auto exchanged = exchange_each(context(), *batch, request);
+    std::vector<Ended> ended;
+    for (std::size_t i = 0; i < batch->size(); ++i) ended.push_back({(*batch)[i], exchanged[i].reply});
+    if (auto settled = settle(ended, holds); !settled) return settled.error();
     // Members that could not take it (it never ran there), to be replaced.
     std::vector<std::pair<protocol::MemberInfo, Result<CallOutcome>>> unserved;
     for (std::size_t i = 0; i < batch->size(); ++i) {
       const auto& node = (*batch)[i];
       auto& [reply, round_trip] = exchanged[i];
-      if (auto settled = settle(node, reply, holds); !settled) return settled.error();
       asked.insert(node.name);
       auto outcome =
           reply ? outcome_of(node, std::move(reply).value(), round_trip) : Result<CallOutcome>(reply.error());

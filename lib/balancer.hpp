@@ -13,6 +13,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -138,8 +139,14 @@ class Balancer {
   algorithms::Chooser chooser(Purpose purpose) const;
   // Prepares the shared state for a choice or a record at `chooser.now`.
   void tidy(algorithms::BalancerState& state, const algorithms::Chooser& chooser) const;
-  // What a call's end tells this host about `node`; gives back its hold.
-  Status settle(const protocol::MemberInfo& node, const Result<protocol::CallReply>& reply, bool holds);
+  // A call that ended: to whom, and how.
+  struct Ended {
+    const protocol::MemberInfo& node;
+    const Result<protocol::CallReply>& reply;
+  };
+  // What calls' ends tell this host about their members, in one write at
+  // most; gives back their holds.
+  Status settle(std::span<const Ended> calls, bool holds);
   // Every member of the group, as the bus knows it (before --match).
   Result<std::vector<protocol::MemberInfo>> discover(Clock::time_point deadline);
   // Waits up to wait_for_member for a member to match when none does.
