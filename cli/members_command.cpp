@@ -26,8 +26,14 @@ int list_members(const CommonOptions& common, const MembersOptions& options) {
     print_member_names(*members);
     return kExitOk;
   }
+  // What this host remembers is extra: without a usable state folder the
+  // members are still listed, and the reason is said.
   auto remembered = balancer->remembered();
-  if (!remembered) return report(remembered.error(), common.json);
+  if (!remembered) {
+    note("this host's failure memory is not shown: " + remembered.error().message);
+    print_members_json(*members);
+    return kExitOk;
+  }
   print_members_json(*members, *remembered);
   return kExitOk;
 }

@@ -109,6 +109,19 @@ TEST_F(ThreeListed, NeverMoreThanTheShareIsSkippedAndNeverAll) {
   second->signal(SIGCONT);
 }
 
+TEST_F(ThreeListed, ConfigFilesSetTheFailureMemoryWithinTheFlagsRanges) {
+  ASSERT_NO_FATAL_FAILURE(kill_victim());
+  write_file(cluster.system_config(), "eject_base_ms = 20000\n");
+  ASSERT_EQ(cluster.rpclb({"call", "web", "sys.info", "--match", "a"}).exit_code, 4);
+  EXPECT_GT(remembered()["a"]["ejected_for_ms"].get<int>(), 15000);
+  write_file(cluster.system_config(), "max_ejected_percent = 101\n");
+  auto refused = cluster.rpclb({"members", "web"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("line 1: max_ejected_percent: must be a whole number from 0 to 100, got '101'"),
+            std::string::npos)
+      << refused.err;
+}
+
 TEST_F(ThreeListed, RoundRobinGoesEvenlyRoundTheMembersLeft) {
   ASSERT_NO_FATAL_FAILURE(kill_victim());
   std::map<std::string, int> served;

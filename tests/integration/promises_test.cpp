@@ -59,6 +59,9 @@ TEST(Promises, StateFolderIsPrivateAndAnotherUsersIsRefused) {
   // Stateless algorithms still choose without it (losing only the failure memory).
   EXPECT_EQ(cluster.rpclb({"select", "web"}).exit_code, 0);
   EXPECT_EQ(cluster.rpclb({"call", "web", "sys.echo"}).exit_code, 0);
+  auto listed = cluster.rpclb({"--json", "members", "web"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.err.find("failure memory is not shown"), std::string::npos) << listed.err;
 }
 
 // One member whose test.wait hangs, one whose test.wait returns at once;
@@ -353,6 +356,9 @@ TEST(Promises, AdvertisedEndpointIsWhatCallersAreTold) {
   ASSERT_TRUE(cluster.wait_for_members("web", {"public"}));
   EXPECT_EQ(cluster.rpclb({"members", "web", "--json"}).json()[0]["endpoint"], rpc);
   EXPECT_EQ(cluster.rpclb({"call", "web", "sys.echo"}).exit_code, 0);
+  auto listed = cluster.rpclb({"--json", "members", "web"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_NE(listed.err.find("failure memory is not shown"), std::string::npos) << listed.err;
 }
 
 TEST(Promises, KeygenWritesAPrivateSecretAndAReadablePublicKey) {
