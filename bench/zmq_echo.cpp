@@ -3,6 +3,7 @@
 //   zmq_echo server ENDPOINT                   ROUTER echo (answers REQ and DEALER alike)
 //   zmq_echo latency ENDPOINT CALLS            REQ round trips, p50/p99 after warm-up
 //   zmq_echo throughput ENDPOINT CALLERS SECS  DEALER callers, one request in flight each
+//   zmq_echo pipelined ENDPOINT IN_FLIGHT SECS one DEALER keeping IN_FLIGHT requests in flight
 //   zmq_echo oneshot ENDPOINT                  context, connect, one round trip, exit
 #include <zmq.hpp>
 
@@ -80,6 +81,30 @@ int throughput(const std::string& endpoint, int callers, double seconds) {
   return 0;
 }
 
+// The floor for an asynchronous client: one connection, many requests
+// outstanding, a new one sent as each reply arrives.
+int pipelined(const std::string& endpoint, int in_flight, double seconds) {
+  zmq::context_t context;
+  zmq::socket_t dealer(context, zmq::socket_type::dealer);
+  dealer.connect(endpoint);
+  auto send_one = [&] {
+    dealer.send(zmq::message_t(), zmq::send_flags::sndmore);
+    dealer.send(zmq::buffer(kPayload), zmq::send_flags::none);
+  };
+  for (int i = 0; i < in_flight; ++i) send_one();
+  zmq::message_t delimiter, body;
+  long calls = 0;
+  const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  while (Clock::now() < end) {
+    (void)dealer.recv(delimiter);
+    (void)dealer.recv(body);
+    ++calls;
+    send_one();
+  }
+  rpclb::bench::print_throughput("zmq_echo_pipelined", in_flight, calls, seconds);
+  return 0;
+}
+
 int oneshot(const std::string& endpoint) {
   zmq::context_t context;
   zmq::socket_t req(context, zmq::socket_type::req);
@@ -99,7 +124,10 @@ int main(int argc, char** argv) {
   if (args.size() == 4 && args[0] == "throughput") {
     return throughput(args[1], std::atoi(args[2].c_str()), std::atof(args[3].c_str()));
   }
+  if (args.size() == 4 && args[0] == "pipelined") {
+    return pipelined(args[1], std::atoi(args[2].c_str()), std::atof(args[3].c_str()));
+  }
   if (args.size() == 2 && args[0] == "oneshot") return oneshot(args[1]);
-  std::fprintf(stderr, "usage: zmq_echo server|latency|throughput|oneshot ENDPOINT ...\n");
+  std::fprintf(stderr, "usage: zmq_echo server|latency|throughput|pipelined|oneshot ENDPOINT ...\n");
   return 2;
 }
