@@ -162,7 +162,8 @@ Result<std::vector<protocol::MemberInfo>> Balancer::choose(const Candidates& fou
     for (const auto& [node, record] : state.ejections()) remembered_.insert(node);
     // Skipping ejected members happens before the policy sees the list, so
     // a rotation goes evenly round the members left.
-    const auto available = outliers_.without_ejected(found.matching, state, who.now);
+    std::vector<protocol::MemberInfo> kept;
+    const auto available = outliers_.without_ejected(found.matching, state, who.now, kept);
     const algorithms::Selection selection{available, key ? key : options_.key, rng_,
                                           algorithms::membership_version(available),
                                           algorithms::load_version(available)};

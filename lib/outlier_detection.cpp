@@ -10,9 +10,9 @@ algorithms::WallMs OutlierDetection::ejected_until(const algorithms::Ejection& r
   return std::min(record.until, now + settings_.eject_max.count());
 }
 
-std::vector<protocol::MemberInfo> OutlierDetection::without_ejected(std::vector<protocol::MemberInfo> candidates,
-                                                                    const algorithms::BalancerState& state,
-                                                                    algorithms::WallMs now) const {
+std::span<const protocol::MemberInfo> OutlierDetection::without_ejected(
+    std::span<const protocol::MemberInfo> candidates, const algorithms::BalancerState& state, algorithms::WallMs now,
+    std::vector<protocol::MemberInfo>& kept) const {
   if (settings_.max_ejected_percent == 0 || state.ejections().empty() || candidates.size() < 2) return candidates;
   struct Skipped {
     algorithms::WallMs until;
@@ -32,10 +32,10 @@ std::vector<protocol::MemberInfo> OutlierDetection::without_ejected(std::vector<
   }
   std::vector<bool> skip(candidates.size(), false);
   for (const auto& one : ejected) skip[one.index] = true;
-  std::vector<protocol::MemberInfo> kept;
+  kept.clear();
   kept.reserve(candidates.size() - ejected.size());
   for (std::size_t i = 0; i < candidates.size(); ++i) {
-    if (!skip[i]) kept.push_back(std::move(candidates[i]));
+    if (!skip[i]) kept.push_back(candidates[i]);
   }
   return kept;
 }

@@ -5,6 +5,7 @@
 // The bus still decides who exists: a member that leaves is forgotten.
 #pragma once
 
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -24,10 +25,12 @@ class OutlierDetection {
   explicit OutlierDetection(const FailureMemory& settings) : settings_(settings) {}
 
   // `candidates` without the members ejected at `now`, but never more than
-  // the allowed share of them (those back soonest stay) and never all.
-  std::vector<protocol::MemberInfo> without_ejected(std::vector<protocol::MemberInfo> candidates,
-                                                    const algorithms::BalancerState& state,
-                                                    algorithms::WallMs now) const;
+  // the allowed share of them (those back soonest stay) and never all. When
+  // none is skipped (the usual case) that is `candidates` itself; otherwise
+  // the members kept are copied into `kept`, which the result then views.
+  std::span<const protocol::MemberInfo> without_ejected(std::span<const protocol::MemberInfo> candidates,
+                                                        const algorithms::BalancerState& state, algorithms::WallMs now,
+                                                        std::vector<protocol::MemberInfo>& kept) const;
   // When an ejection ends; 0 when `record` is not ejected at `now`.
   algorithms::WallMs ejected_until(const algorithms::Ejection& record, algorithms::WallMs now) const;
 

@@ -16,7 +16,7 @@ protocol::MemberInfo member(const std::string& name) {
   return info;
 }
 
-std::vector<std::string> names(const std::vector<protocol::MemberInfo>& list) {
+std::vector<std::string> names(std::span<const protocol::MemberInfo> list) {
   std::vector<std::string> out;
   for (const auto& member : list) out.push_back(member.name);
   return out;
@@ -64,18 +64,20 @@ TEST(OutlierDetection, NeverSkipsMoreThanItsShareNorEveryone) {
   settings.max_ejected_percent = 50;
   const OutlierDetection outliers(settings);
   BalancerState state;
+  std::vector<protocol::MemberInfo> kept;
   // node-0 back soonest, node-2 last.
   outliers.failed(state, member("node-2"), Failure::unreachable, 300);
   outliers.failed(state, member("node-0"), Failure::unreachable, 100);
   outliers.failed(state, member("node-1"), Failure::unreachable, 200);
   // Of four, two may be skipped: the two back last.
-  EXPECT_EQ(names(outliers.without_ejected(members(4), state, 150)), (std::vector<std::string>{"node-0", "node-3"}));
+  EXPECT_EQ(names(outliers.without_ejected(members(4), state, 150, kept)),
+            (std::vector<std::string>{"node-0", "node-3"}));
   // Of two, one (at least one may always be skipped).
-  EXPECT_EQ(names(outliers.without_ejected(members(2), state, 150)), (std::vector<std::string>{"node-0"}));
+  EXPECT_EQ(names(outliers.without_ejected(members(2), state, 150, kept)), (std::vector<std::string>{"node-0"}));
   // Of one, none: someone must be asked.
-  EXPECT_EQ(names(outliers.without_ejected(members(1), state, 150)), (std::vector<std::string>{"node-0"}));
+  EXPECT_EQ(names(outliers.without_ejected(members(1), state, 150, kept)), (std::vector<std::string>{"node-0"}));
   // Past their time, all are back.
-  EXPECT_EQ(outliers.without_ejected(members(4), state, 5000).size(), 4u);
+  EXPECT_EQ(outliers.without_ejected(members(4), state, 5000, kept).size(), 4u);
 }
 
 TEST(OutlierDetection, ARestartedMemberOwesNothing) {
