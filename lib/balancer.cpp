@@ -133,7 +133,10 @@ Result<std::vector<protocol::MemberInfo>> Balancer::members(Clock::time_point de
 algorithms::Chooser Balancer::chooser(Purpose purpose) const {
   // A call's hold is its process's: it ends when the process does, even
   // killed. A bare selection is the script's, which may release it later.
-  const std::int64_t owner = purpose == Purpose::select ? algorithms::kAnyOwner : std::int64_t{::getpid()};
+  // Policies that hold nothing need no owner (getpid is a system call, and
+  // a measurable share of a library call).
+  const bool holds = algorithm_->state_use() == algorithms::StateUse::selections;
+  const std::int64_t owner = purpose == Purpose::select || !holds ? algorithms::kAnyOwner : std::int64_t{::getpid()};
   return algorithms::Chooser{
       owner, algorithms::wall_now(),
       std::chrono::duration_cast<std::chrono::milliseconds>(options_.failure_memory.selection_ttl).count()};
