@@ -38,13 +38,24 @@ Status valid_function(const std::string& function) {
   return make_error(ErrorCode::bad_request, "function must be MODULE.FUNCTION, got '" + function + "'");
 }
 
-// What a transport error says about the member; nothing for errors that are
-// about the request (too large) or our side.
+// What a call's end says against the member: a transport error (not one
+// about the request, such as its size, or about our side), or a timeout,
+// whether our deadline passed or the agent's own did first (it then answers
+// request_timeout: the race goes either way).
 std::optional<Failure> failure_of(const Result<protocol::CallReply>& reply) {
-  if (reply) return std::nullopt;
+  if (reply) {
+    const bool timed_out =
+        reply->kind == protocol::CallReply::Kind::error && reply->error.code == ErrorCode::request_timeout;
+    return timed_out ? std::optional(Failure::timeout) : std::nullopt;
+  }
   if (reply.error().code == ErrorCode::service_unavailable) return Failure::unreachable;
   if (reply.error().code == ErrorCode::request_timeout) return Failure::timeout;
   return std::nullopt;
+}
+
+// Any other reply, even an agent's error, shows the member is there.
+bool answered(const Result<protocol::CallReply>& reply) {
+  return reply.ok() && !failure_of(reply);
 }
 
 }  // namespace
@@ -247,7 +258,7 @@ Status Balancer::settle(std::span<const Ended> calls, bool holds) {
   // Most calls end well for a member with no record and hold nothing: no
   // lock, no write.
   const bool news = holds || std::any_of(calls.begin(), calls.end(), [&](const Ended& call) {
-                      return failure_of(call.reply) || (call.reply.ok() && remembered_.contains(call.node.name));
+                      return failure_of(call.reply) || (answered(call.reply) && remembered_.contains(call.node.name));
                     });
   if (!news) return {};
   auto recorded = state_.update([&](algorithms::BalancerState& state) -> Status {
@@ -255,7 +266,7 @@ Status Balancer::settle(std::span<const Ended> calls, bool holds) {
     for (const auto& [node, reply] : calls) {
       if (holds) algorithm_->release(node.name, state);
       if (auto failure = failure_of(reply)) outliers_.failed(state, node, *failure, state.chooser().now);
-      if (reply.ok()) outliers_.answered(state, node);
+      if (answered(reply)) outliers_.answered(state, node);
     }
     return {};
   });

@@ -36,7 +36,8 @@ class OutlierDetection {
 
   void failed(algorithms::BalancerState& state, const protocol::MemberInfo& member, Failure failure,
               algorithms::WallMs now) const;
-  // Any reply, even an error, shows the member is there: its record goes.
+  // Any reply but a timeout, even an error, shows the member is there: its
+  // record goes.
   void answered(algorithms::BalancerState& state, const protocol::MemberInfo& member) const {
     state.set_ejection(member.name, {});
   }
