@@ -25,6 +25,25 @@ bool is_storable_key(std::string_view key) {
   return true;
 }
 
+// Stores `value` under `key` (a storable one), or removes the key when
+// `drop_empty` and `value` is the empty value; true if anything changed.
+template <typename Map>
+bool put(Map& entries, std::string_view key, const typename Map::mapped_type& value, bool drop_empty) {
+  if (!is_storable_key(key)) return false;
+  auto found = entries.find(key);
+  if (drop_empty && value == typename Map::mapped_type{}) {
+    if (found == entries.end()) return false;
+    entries.erase(found);
+  } else if (found == entries.end()) {
+    entries.emplace(std::string(key), value);
+  } else if (found->second == value) {
+    return false;
+  } else {
+    found->second = value;
+  }
+  return true;
+}
+
 bool read_number(std::string_view text, std::int64_t& value) {
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
   return ec == std::errc() && end == text.data() + text.size();
@@ -70,11 +89,7 @@ std::int64_t BalancerState::counter(std::string_view name, std::int64_t fallback
 }
 
 void BalancerState::set_counter(std::string_view name, std::int64_t value) {
-  if (!is_storable_key(name)) return;
-  auto [at, added] = counters_.try_emplace(std::string(name), value);
-  if (!added && at->second == value) return;
-  at->second = value;
-  ++generation_;
+  if (put(counters_, name, value, false)) ++generation_;
 }
 
 std::int64_t BalancerState::outstanding(std::string_view node) const {
@@ -137,19 +152,8 @@ Ejection BalancerState::ejection(std::string_view node) const {
 }
 
 void BalancerState::set_ejection(std::string_view node, const Ejection& record) {
-  if (!is_storable_key(node)) return;
-  auto found = ejections_.find(node);
-  if (record == Ejection{}) {
-    if (found == ejections_.end()) return;
-    ejections_.erase(found);
-  } else if (found == ejections_.end()) {
-    ejections_.emplace(std::string(node), record);
-  } else if (found->second == record) {
-    return;
-  } else {
-    found->second = record;
-  }
-  ++generation_;
+  // An all-zero record is forgotten.
+  if (put(ejections_, node, record, true)) ++generation_;
 }
 
 void BalancerState::count_call(std::int64_t second, bool retry) {
