@@ -76,7 +76,10 @@ const LogLine* find_event(const std::vector<LogLine>& lines, const std::string& 
 TEST(AgentLog, LogfmtLinesWithSyslogPrioritiesAtTheChosenLevel) {
   Cluster cluster;
   auto& hub = cluster.start_hub_agent(0, "hub", {"jobs"}, {"--log-level", "debug"});
-  auto& quiet = cluster.start_agent("quiet", {"jobs"}, {"--log-level", "warn"});
+  // A heartbeat of a second: "no link to the hub for 3 heartbeats" (a
+  // warning) must not come from a loaded machine starting the two agents
+  // (an ASan run once took 302 ms, three of the harness's 100 ms beats).
+  auto& quiet = cluster.start_agent("quiet", {"jobs"}, {"--log-level", "warn", "--heartbeat-ms", "1000"});
   ASSERT_TRUE(cluster.wait_for_members("jobs", {"hub", "quiet"}));
   auto missing = cluster.rpclb({"call", "jobs", "no.such", "--match", "hub"});
   EXPECT_EQ(missing.exit_code, 3) << missing.err;  // not_found
