@@ -4,7 +4,6 @@
 #include <zmq.hpp>
 
 #include <chrono>
-#include <memory>
 #include <optional>
 #include <string>
 
@@ -25,32 +24,8 @@ struct RpcOptions {
   std::optional<CurveConfig> curve;
 };
 
-// A connection to one agent, reused across calls: long-lived clients keep one
-// per member, so a call costs one round trip and no connection set-up.
-// Not thread-safe (a ZeroMQ socket is not); use one per thread.
-class RpcChannel {
- public:
-  RpcChannel(zmq::context_t& context, std::string endpoint, std::optional<CurveConfig> curve = std::nullopt);
-  RpcChannel(RpcChannel&&) noexcept;
-  RpcChannel& operator=(RpcChannel&&) noexcept;
-  ~RpcChannel();
-
-  // Same contract as exchange() below. Waits for the connection first when
-  // there is none (the first call, or after the agent went away).
-  Result<protocol::CallReply> call(const protocol::CallRequest& request, const RpcOptions& options);
-
- private:
-  class Connection;
-  Status connect(const RpcOptions& options);
-
-  zmq::context_t* context_;
-  std::string endpoint_;
-  std::optional<CurveConfig> curve_;
-  std::unique_ptr<Connection> connection_;
-  std::string buffer_;  // reused encoding buffer
-};
-
-// One-shot: sends `request` to the agent at `endpoint` and waits for its reply.
+// One-shot: sends `request` to the agent at `endpoint` and waits for its reply
+// (an RpcPipeline of one request; common/rpc_pipeline.hpp).
 // Transport failures come back as errors: service_unavailable when the node
 // could not be reached, request_timeout when the deadline passed after the
 // request was sent. The agent's own error replies come back as a CallReply

@@ -18,9 +18,6 @@
 namespace rpclb {
 namespace {
 
-// How often an empty group is asked again under --wait-for-member.
-constexpr std::chrono::milliseconds kMemberPollInterval{50};
-
 std::string bus_identity(const std::vector<std::string>& bus) {
   std::string id;
   for (const auto& endpoint : bus) id += endpoint + ',';
@@ -86,12 +83,9 @@ Balancer::Balancer(BalancerOptions options, MatchFilter filter,
       own_context_(options_.context ? nullptr : std::make_unique<zmq::context_t>()),
       rng_(std::random_device{}()) {}
 
-RpcChannel& Balancer::channel_to(const std::string& endpoint) {
-  auto found = channels_.find(endpoint);
-  if (found == channels_.end()) {
-    found = channels_.emplace(endpoint, RpcChannel(context(), endpoint, options_.curve)).first;
-  }
-  return found->second;
+RpcPipeline& Balancer::pipeline() {
+  if (!pipeline_) pipeline_ = std::make_unique<RpcPipeline>(context(), options_.curve, options_.connect_timeout);
+  return *pipeline_;
 }
 
 DiscoveryOptions Balancer::discovery(Clock::time_point deadline) const {
@@ -114,23 +108,29 @@ Result<std::vector<protocol::MemberInfo>> Balancer::discover(Clock::time_point d
   return group;
 }
 
+Result<Balancer::Candidates> Balancer::matching_now(Clock::time_point deadline, const std::set<std::string>& excluded) {
+  auto group = discover(deadline);
+  if (!group) return group.error();
+  auto matching = filter_.apply(*group);
+  std::erase_if(matching, [&](const protocol::MemberInfo& m) { return excluded.contains(m.name); });
+  return Candidates{std::move(group).value(), std::move(matching)};
+}
+
+Error Balancer::nobody_matches(const std::set<std::string>& excluded) const {
+  if (!excluded.empty()) {
+    return {ErrorCode::service_unavailable, "no member of group " + options_.group + " could take the request"};
+  }
+  const std::string filtered = filter_.matches_all() ? "" : " matching --match";
+  return {ErrorCode::service_unavailable, "no members in group " + options_.group + filtered};
+}
+
 Result<Balancer::Candidates> Balancer::candidates(Clock::time_point deadline, const std::set<std::string>& excluded) {
   const auto stop_waiting = std::min(deadline, Clock::now() + options_.wait_for_member);
   while (true) {
-    auto group = discover(deadline);
-    if (!group) return group.error();
-    auto matching = filter_.apply(*group);
-    std::erase_if(matching, [&](const protocol::MemberInfo& m) { return excluded.contains(m.name); });
-    if (!matching.empty()) return Candidates{std::move(group).value(), std::move(matching)};
-    if (!excluded.empty()) {
-      return make_error(ErrorCode::service_unavailable,
-                        "no member of group " + options_.group + " could take the request");
-    }
+    auto found = matching_now(deadline, excluded);
+    if (!found || !found->matching.empty()) return found;
     // Nobody to route to, and nothing was sent yet: waiting is always safe.
-    if (Clock::now() + kMemberPollInterval >= stop_waiting) {
-      const std::string filtered = filter_.matches_all() ? "" : " matching --match";
-      return make_error(ErrorCode::service_unavailable, "no members in group " + options_.group + filtered);
-    }
+    if (!excluded.empty() || Clock::now() + kMemberPollInterval >= stop_waiting) return nobody_matches(excluded);
     std::this_thread::sleep_for(kMemberPollInterval);
   }
 }
@@ -275,59 +275,72 @@ Status Balancer::settle(std::span<const Ended> calls, bool holds) {
   return recorded;
 }
 
-Result<CallOutcome> Balancer::call_once(const protocol::MemberInfo& node, const protocol::CallRequest& request,
-                                        Clock::time_point deadline) {
-  auto reply = channel_to(node.endpoint).call(request, transport(deadline));
+Result<CallAttempts> Balancer::begin_call(const std::string& function, std::string args_msgpack,
+                                          protocol::CallMode mode, Clock::time_point deadline,
+                                          const std::optional<std::string>& key) {
+  if (auto valid = valid_function(function); !valid) return valid.error();
+  CallAttempts call;
+  call.request.mode = mode;
+  call.request.function = function;
+  call.request.args_msgpack = std::move(args_msgpack);
+  call.deadline = deadline;
+  call.key = key;
+  return call;
+}
+
+Status Balancer::aim(CallAttempts& call) {
+  auto chosen =
+      pick(1, call.deadline, call.failed, call.key, call.attempt == 0 ? Purpose::first_attempt : Purpose::retry);
+  if (!chosen) {
+    if (call.history.empty()) return chosen.error();
+    return make_error(chosen.error().code, chosen.error().message + " (tried:" + call.history + ")");
+  }
+  call.node = std::move(chosen->front());
+  // Retrying after timeouts needs time left over: each attempt then gets an
+  // equal share of what remains. Otherwise one attempt may use it all.
+  call.attempt_deadline = call.deadline;
+  if (options_.retry_on_timeout) {
+    call.attempt_deadline = Clock::now() + (call.deadline - Clock::now()) / (options_.retries - call.attempt + 1);
+  }
+  call.request.id = rng_();
+  protocol::address_to(call.request, call.node);
+  call.request.timeout_ms = static_cast<std::uint32_t>(remaining(call.attempt_deadline).count());
+  return {};
+}
+
+std::optional<Result<CallOutcome>> Balancer::conclude(CallAttempts& call, Result<protocol::CallReply> reply) {
   // Only policies that count selections took one to give back. A cast is
   // released at once: its completion is not tracked (the model leaked one
   // count per cast).
   const bool holds = algorithm_->state_use() == algorithms::StateUse::selections;
-  const Ended ended{node, reply};
+  const Ended ended{call.node, reply};
   if (auto settled = settle({&ended, 1}, holds); !settled) return settled.error();
-  if (!reply) return reply.error();
-  return outcome_of(node, std::move(reply).value());
+  auto outcome = reply ? outcome_of(call.node, std::move(reply).value()) : Result<CallOutcome>(reply.error());
+  if (outcome) return outcome;
+
+  // service_unavailable, from the transport or the agent, means the request
+  // never ran there; a timeout means it may have.
+  const auto& error = outcome.error();
+  const bool never_ran = error.code == ErrorCode::service_unavailable;
+  const bool may_repeat = error.code == ErrorCode::request_timeout && options_.retry_on_timeout;
+  if ((!never_ran && !may_repeat) || call.attempt >= options_.retries || Clock::now() >= call.deadline) {
+    if (call.history.empty()) return outcome;
+    return make_error(error.code, error.message + " (after" + call.history + ")");
+  }
+  call.failed.insert(call.node.name);
+  call.history += " " + call.node.name + ": " + error.message + ";";
+  ++call.attempt;
+  return std::nullopt;
 }
 
 Result<CallOutcome> Balancer::call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,
                                    Clock::time_point deadline, const std::optional<std::string>& key) {
-  if (auto valid = valid_function(function); !valid) return valid.error();
-  protocol::CallRequest request;
-  request.mode = mode;
-  request.function = function;
-  request.args_msgpack = std::move(args_msgpack);
-
-  std::set<std::string> failed;
-  std::string history;
-  for (std::uint32_t attempt = 0;; ++attempt) {
-    auto chosen = pick(1, deadline, failed, key, attempt == 0 ? Purpose::first_attempt : Purpose::retry);
-    if (!chosen) {
-      if (history.empty()) return chosen.error();
-      return make_error(chosen.error().code, chosen.error().message + " (tried:" + history + ")");
-    }
-    const auto& node = chosen->front();
-    // Retrying after timeouts needs time left over: each attempt then gets an
-    // equal share of what remains. Otherwise one attempt may use it all.
-    auto attempt_deadline = deadline;
-    if (options_.retry_on_timeout) {
-      attempt_deadline = Clock::now() + (deadline - Clock::now()) / (options_.retries - attempt + 1);
-    }
-    request.id = rng_();
-    protocol::address_to(request, node);
-    request.timeout_ms = static_cast<std::uint32_t>(remaining(attempt_deadline).count());
-    auto outcome = call_once(node, request, attempt_deadline);
-    if (outcome) return outcome;
-
-    // service_unavailable, from the transport or the agent, means the request
-    // never ran there; a timeout means it may have.
-    const auto& error = outcome.error();
-    const bool never_ran = error.code == ErrorCode::service_unavailable;
-    const bool may_repeat = error.code == ErrorCode::request_timeout && options_.retry_on_timeout;
-    if ((!never_ran && !may_repeat) || attempt >= options_.retries || Clock::now() >= deadline) {
-      if (history.empty()) return error;
-      return make_error(error.code, error.message + " (after" + history + ")");
-    }
-    failed.insert(node.name);
-    history += " " + node.name + ": " + error.message + ";";
+  auto call = begin_call(function, std::move(args_msgpack), mode, deadline, key);
+  if (!call) return call.error();
+  while (true) {
+    if (auto aimed = aim(*call); !aimed) return aimed.error();
+    auto reply = pipeline().call(call->node.endpoint, call->request, call->attempt_deadline);
+    if (auto ended = conclude(*call, std::move(reply))) return std::move(*ended);
   }
 }
 

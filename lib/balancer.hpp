@@ -25,6 +25,7 @@
 #include "common/membership.hpp"
 #include "common/protocol.hpp"
 #include "common/rpc_client.hpp"
+#include "common/rpc_pipeline.hpp"
 #include "lib/outlier_detection.hpp"
 #include "lib/retry_budget.hpp"
 #include "rpclb/client.hpp"
@@ -46,6 +47,27 @@ struct FanOutResults {
   // each member replaced, and how many were chosen when fewer than asked.
   std::vector<std::string> notes;
 };
+
+// One call on its way through selection and retries: Balancer::call steps
+// it with a request in flight at a time, the asynchronous client with many.
+struct CallAttempts {
+  protocol::CallRequest request;  // addressed to `node` by Balancer::aim
+  Clock::time_point deadline;     // the whole call's
+  std::optional<std::string> key;
+  protocol::MemberInfo node;           // this attempt's member
+  Clock::time_point attempt_deadline;  // this attempt's share of the deadline
+  std::uint32_t attempt = 0;           // 0: the first
+  std::set<std::string> failed;        // members that could not take it
+  std::string history;                 // what they said, for the final error
+  // false: aim fails at once when no member matches, instead of waiting up
+  // to wait_for_member (the asynchronous client parks the call rather than
+  // block its loop), and then says so here.
+  bool may_wait = true;
+  bool nobody_matched = false;
+};
+
+// How often an empty group is asked again under wait_for_member.
+inline constexpr std::chrono::milliseconds kMemberPollInterval{50};
 
 struct BalancerOptions {
   std::vector<std::string> bus;
@@ -106,6 +128,14 @@ class Balancer {
   // up to `retries` others are tried.
   Result<CallOutcome> call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,
                            Clock::time_point deadline, const std::optional<std::string>& key = std::nullopt);
+  // A call, step by step (what call() does): begin_call checks it; aim
+  // chooses the member for the next attempt and addresses the request to
+  // it (an error ends the call); conclude records how the attempt ended and
+  // says how the call ends, or nothing: aim again.
+  Result<CallAttempts> begin_call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,
+                                  Clock::time_point deadline, const std::optional<std::string>& key);
+  Status aim(CallAttempts& call);
+  std::optional<Result<CallOutcome>> conclude(CallAttempts& call, Result<protocol::CallReply> reply);
   // Runs `function` on `count` members chosen by the algorithm (0: on every
   // member), `parallel` at a time. A chosen member that could not take the
   // request is replaced by another, up to `retries` rounds, as single calls
@@ -119,6 +149,7 @@ class Balancer {
   DiscoveryOptions discovery(Clock::time_point deadline) const;
   RpcOptions transport(Clock::time_point deadline) const;
   const MatchFilter& filter() const { return filter_; }
+  std::chrono::milliseconds wait_for_member() const { return options_.wait_for_member; }
 
  private:
   // What the bus says about the group: all of it (before --match), and the
@@ -151,11 +182,12 @@ class Balancer {
   Result<std::vector<protocol::MemberInfo>> discover(Clock::time_point deadline);
   // Waits up to wait_for_member for a member to match when none does.
   Result<Candidates> candidates(Clock::time_point deadline, const std::set<std::string>& excluded);
+  // What the bus says now; no member may match.
+  Result<Candidates> matching_now(Clock::time_point deadline, const std::set<std::string>& excluded);
+  Error nobody_matches(const std::set<std::string>& excluded) const;
   Result<std::vector<protocol::MemberInfo>> choose(const Candidates& found, std::size_t count,
                                                    const std::optional<std::string>& key, Purpose purpose);
-  Result<CallOutcome> call_once(const protocol::MemberInfo& node, const protocol::CallRequest& request,
-                                Clock::time_point deadline);
-  RpcChannel& channel_to(const std::string& endpoint);
+  RpcPipeline& pipeline();
 
   BalancerOptions options_;
   MatchFilter filter_;
@@ -170,7 +202,7 @@ class Balancer {
   std::mt19937_64 rng_;
   std::vector<protocol::MemberInfo> cached_group_;  // when membership_refresh > 0
   std::optional<Clock::time_point> cached_at_;
-  std::map<std::string, RpcChannel, std::less<>> channels_;  // by endpoint
+  std::unique_ptr<RpcPipeline> pipeline_;  // one connection per member, kept
 };
 
 // What a reply means for the caller: a result (or a cast's acceptance) from

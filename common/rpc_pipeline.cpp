@@ -1,0 +1,309 @@
+#include "common/rpc_pipeline.hpp"
+
+#include <algorithm>
+#include <deque>
+
+#include "common/endpoint.hpp"
+#include "common/route.hpp"
+#include "common/socket_monitor.hpp"
+#include "common/zmq_helpers.hpp"
+
+namespace rpclb {
+namespace {
+
+// Watches one socket's connection attempts through a ZeroMQ socket monitor,
+// so a refused connection or a refused handshake is known at once instead of
+// after the connect timeout, and a lost connection before the deadline.
+class ConnectionWatch {
+ public:
+  // What the socket's connection attempts and connection did since the last read().
+  struct Seen {
+    bool refused = false;       // an attempt failed (nothing listens, or no route)
+    bool rejected = false;      // the handshake failed (CURVE, or not ZMTP)
+    bool disconnected = false;  // an established connection was lost
+  };
+
+  ConnectionWatch(zmq::context_t& context, zmq::socket_t& watched)
+      : monitor_(context, watched,
+                 ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+                     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {}
+
+  zmq::socket_t& events() { return monitor_.events(); }
+
+  Seen read() {
+    Seen seen;
+    while (auto event = monitor_.next()) {
+      if (event->id == ZMQ_EVENT_CONNECT_RETRIED) {
+        seen.refused = true;
+      } else if (event->id == ZMQ_EVENT_DISCONNECTED) {
+        seen.disconnected = true;
+      } else {
+        seen.rejected = true;
+      }
+    }
+    return seen;
+  }
+
+ private:
+  SocketMonitor monitor_;
+};
+
+// ZeroMQ reports every failed connection attempt alike; the routing table
+// tells a host this one has no route to from one that refused.
+Error refused_or_unreachable(const std::string& endpoint) {
+  if (auto tcp = tcp_endpoint(endpoint); tcp) {
+    if (auto route = route_source(tcp->host); !route) {
+      return {ErrorCode::service_unavailable, "node unreachable at " + endpoint + ": " + route.error().message};
+    }
+  }
+  return {ErrorCode::service_unavailable, "connection refused by " + endpoint};
+}
+
+}  // namespace
+
+// One agent endpoint: the socket, the monitor that tells how its connection
+// attempts went, and the requests waiting for it.
+class RpcPipeline::Connection {
+ public:
+  Connection(zmq::context_t& context, std::string endpoint_, const std::optional<CurveConfig>& curve)
+      : endpoint(std::move(endpoint_)), socket(make_socket(context, zmq::socket_type::dealer)) {
+    // With IMMEDIATE, the socket only becomes writable once a connection is
+    // up, which tells "unreachable" apart from "slow", and a send never
+    // queues for a peer that is gone.
+    socket.set(zmq::sockopt::immediate, 1);
+    secure_client(socket, curve);
+    watch = std::make_unique<ConnectionWatch>(context, socket);
+    socket.connect(endpoint);
+  }
+  ~Connection() { watch.reset(); }  // the monitor goes before its socket
+
+  bool idle() const { return queued.empty() && in_flight == 0; }
+
+  std::string endpoint;
+  zmq::socket_t socket;
+  std::unique_ptr<ConnectionWatch> watch;
+  bool ready = false;                // connected, as far as this side knows
+  std::deque<std::uint64_t> queued;  // unsent requests, oldest first
+  std::size_t in_flight = 0;         // sent, not yet ended
+};
+
+RpcPipeline::RpcPipeline(zmq::context_t& context, std::optional<CurveConfig> curve,
+                         std::chrono::milliseconds connect_timeout)
+    : context_(&context), curve_(std::move(curve)), connect_timeout_(connect_timeout) {}
+
+RpcPipeline::~RpcPipeline() {
+  while (!pending_.empty()) {
+    const auto& [id, request] = *pending_.begin();
+    finish(id, request.sent ? make_error(ErrorCode::request_timeout,
+                                         "abandoned: the client closed before the reply from " +
+                                             request.connection->endpoint + "; the call may have run")
+                            : make_error(ErrorCode::service_unavailable,
+                                         "abandoned: the client closed before the request was sent"));
+  }
+}
+
+RpcPipeline::Connection& RpcPipeline::connection_to(const std::string& endpoint) {
+  auto found = connections_.find(endpoint);
+  if (found == connections_.end()) {
+    found = connections_.emplace(endpoint, std::make_unique<Connection>(*context_, endpoint, curve_)).first;
+  }
+  return *found->second;
+}
+
+Status RpcPipeline::submit(const std::string& endpoint, const protocol::CallRequest& request,
+                           Clock::time_point deadline, Completion done) {
+  if (pending_.contains(request.id)) {
+    return make_error(ErrorCode::internal, "request id " + std::to_string(request.id) + " is already in flight");
+  }
+  auto frame = protocol::encode(request);
+  if (frame.size() > protocol::kMaxFrameBytes) {
+    return make_error(ErrorCode::bad_request, "the request is " + std::to_string(frame.size()) +
+                                                  " bytes, over the frame limit of " +
+                                                  std::to_string(protocol::kMaxFrameBytes) + " bytes");
+  }
+  Connection* connection = nullptr;
+  try {
+    connection = &connection_to(endpoint);
+  } catch (const zmq::error_t& e) {
+    // The member announced an endpoint this host cannot use: nothing was
+    // sent, so another member may be tried.
+    return make_error(ErrorCode::service_unavailable, "unusable endpoint '" + endpoint + "': " + e.what());
+  }
+  if (connection->idle()) {
+    // What the connection did while nobody used it is no request's news,
+    // but a loss means waiting for it again.
+    if (connection->watch->read().disconnected) connection->ready = false;
+  }
+  const auto now = Clock::now();
+  const auto due = connection->ready ? deadline : std::min(deadline, now + connect_timeout_);
+  pending_.emplace(request.id, Pending{connection, std::move(frame), deadline, due, false, std::move(done)});
+  due_.emplace(due, request.id);
+  connection->queued.push_back(request.id);
+  if (connection->ready) send_queued(*connection, now);
+  return {};
+}
+
+void RpcPipeline::send_queued(Connection& connection, Clock::time_point now) {
+  while (!connection.queued.empty()) {
+    const auto id = connection.queued.front();
+    auto& request = pending_.at(id);
+    // Fails only when no connection is up (IMMEDIATE) or the send queue is
+    // full: wait to be writable again, as for a fresh connection.
+    const bool sent = connection.socket.send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait) &&
+                      connection.socket.send(zmq::buffer(request.frame), zmq::send_flags::dontwait);
+    if (!sent) {
+      connection.ready = false;
+      for (const auto waiting : connection.queued) {
+        auto& unsent = pending_.at(waiting);
+        const auto due = std::min(unsent.due, now + connect_timeout_);
+        due_.erase({unsent.due, waiting});
+        unsent.due = due;
+        due_.emplace(due, waiting);
+      }
+      return;
+    }
+    connection.queued.pop_front();
+    ++connection.in_flight;
+    request.sent = true;
+    request.frame = std::string();
+    due_.erase({request.due, id});
+    request.due = request.deadline;
+    due_.emplace(request.due, id);
+  }
+}
+
+void RpcPipeline::finish(std::uint64_t id, Result<protocol::CallReply> reply) {
+  auto found = pending_.find(id);
+  if (found == pending_.end()) return;
+  auto request = std::move(found->second);
+  pending_.erase(found);
+  due_.erase({request.due, id});
+  auto& connection = *request.connection;
+  if (request.sent) {
+    --connection.in_flight;
+  } else {
+    connection.queued.erase(std::find(connection.queued.begin(), connection.queued.end(), id));
+  }
+  request.done(std::move(reply));
+}
+
+// Ends every request on `connection` that was (or was not yet) sent.
+void RpcPipeline::finish_where(Connection& connection, bool sent, const Error& error) {
+  std::vector<std::uint64_t> ids;
+  if (sent) {
+    for (const auto& [id, request] : pending_) {
+      if (request.connection == &connection && request.sent) ids.push_back(id);
+    }
+  } else {
+    ids.assign(connection.queued.begin(), connection.queued.end());
+  }
+  for (const auto id : ids) finish(id, error);
+}
+
+void RpcPipeline::read_replies(Connection& connection) {
+  while (receive_multipart(connection.socket, parts_)) {
+    if (parts_.size() != 2 || parts_[0].size() != 0) continue;
+    auto reply = protocol::decode_as<protocol::CallReply>(as_view(parts_[1]));
+    if (!reply) {
+      // Which request it answers is unknown: the agent's stream cannot be
+      // trusted, and each caller hears it rather than wait out its deadline.
+      finish_where(connection, true,
+                   make_error(ErrorCode::internal,
+                              "agent at " + connection.endpoint + " sent a bad reply: " + reply.error().message));
+      continue;
+    }
+    // Replies to requests that already ended (timed out) may still arrive.
+    auto found = pending_.find(reply->id);
+    if (found == pending_.end() || found->second.connection != &connection || !found->second.sent) continue;
+    finish(reply->id, std::move(reply).value());
+  }
+}
+
+void RpcPipeline::watch_events(Connection& connection) {
+  const auto seen = connection.watch->read();
+  // The agent answers on the connection the request came in on: once that
+  // is gone (and what it delivered is read), no reply can come, so the
+  // callers hear now instead of at their deadlines.
+  if (seen.disconnected) {
+    read_replies(connection);
+    connection.ready = false;
+    finish_where(connection, true,
+                 make_error(ErrorCode::request_timeout, "the connection to " + connection.endpoint +
+                                                            " was lost before the reply; the call may have run"));
+  }
+  if (connection.ready || connection.queued.empty()) return;
+  if (seen.rejected) {
+    finish_where(connection, false,
+                 make_error(ErrorCode::service_unavailable, "handshake with " + connection.endpoint +
+                                                                " failed (not authorised, or a security mismatch)"));
+  } else if (seen.refused) {
+    finish_where(connection, false, refused_or_unreachable(connection.endpoint));
+  }
+}
+
+void RpcPipeline::expire(Clock::time_point now) {
+  std::vector<std::string> gave_up_on;  // endpoints whose connection never came
+  while (!due_.empty() && due_.begin()->first <= now) {
+    const auto id = due_.begin()->second;
+    const auto& request = pending_.at(id);
+    const auto& endpoint = request.connection->endpoint;
+    if (request.sent) {
+      finish(id, make_error(ErrorCode::request_timeout, "no reply from " + endpoint + " before the deadline"));
+    } else {
+      gave_up_on.push_back(endpoint);
+      finish(id,
+             make_error(ErrorCode::service_unavailable, "timed out connecting to " + endpoint + " (nothing was sent)"));
+    }
+  }
+  // The next request starts afresh rather than wait on this attempt's lost SYN.
+  for (const auto& endpoint : gave_up_on) {
+    auto found = connections_.find(endpoint);
+    if (found != connections_.end() && !found->second->ready && found->second->idle()) connections_.erase(found);
+  }
+}
+
+bool RpcPipeline::turn(Clock::time_point until, int wake_fd) {
+  items_.clear();
+  polled_.clear();
+  for (auto& [endpoint, connection] : connections_) {
+    const short events = connection->queued.empty() ? ZMQ_POLLIN : ZMQ_POLLIN | ZMQ_POLLOUT;
+    items_.push_back({connection->socket.handle(), 0, events, 0});
+    items_.push_back({connection->watch->events().handle(), 0, ZMQ_POLLIN, 0});
+    polled_.push_back(connection.get());
+  }
+  if (wake_fd >= 0) items_.push_back({nullptr, wake_fd, ZMQ_POLLIN, 0});
+  const auto wait_until = due_.empty() ? until : std::min(until, due_.begin()->first);
+  zmq::poll(items_.data(), items_.size(), remaining(wait_until));
+
+  const auto now = Clock::now();
+  // Completions may submit (new connections are added, none removed here).
+  for (std::size_t i = 0; i < polled_.size(); ++i) {
+    auto& connection = *polled_[i];
+    const auto socket_events = items_[2 * i].revents;
+    if (socket_events & ZMQ_POLLIN) read_replies(connection);
+    if (items_[2 * i + 1].revents & ZMQ_POLLIN) watch_events(connection);
+    if ((socket_events & ZMQ_POLLOUT) && !connection.queued.empty()) {
+      connection.ready = true;
+      send_queued(connection, now);
+    }
+  }
+  expire(Clock::now());
+  return wake_fd >= 0 && (items_.back().revents & ZMQ_POLLIN);
+}
+
+Result<protocol::CallReply> RpcPipeline::call(const std::string& endpoint, const protocol::CallRequest& request,
+                                              Clock::time_point deadline) {
+  std::optional<Result<protocol::CallReply>> ended;
+  auto submitted =
+      submit(endpoint, request, deadline, [&](Result<protocol::CallReply> reply) { ended = std::move(reply); });
+  if (!submitted) return submitted.error();
+  while (!ended) turn(deadline);
+  return std::move(*ended);
+}
+
+std::optional<Clock::time_point> RpcPipeline::next_deadline() const {
+  if (due_.empty()) return std::nullopt;
+  return due_.begin()->first;
+}
+
+}  // namespace rpclb

@@ -1,0 +1,105 @@
+// RpcPipeline: many requests in flight to many agents at once, one DEALER
+// connection per agent endpoint, replies matched to their requests by id,
+// every request with its own deadline. Everything rpclb sends to agents goes
+// through one: a one-shot `rpclb call` (one request, waited for), a fan-out
+// (every member at once), and the asynchronous client (a thread that keeps
+// turning one, many callers submitting).
+//
+// The same guarantees as one request on its own: a member that cannot be
+// connected to within the connect timeout, refuses, or fails the handshake
+// is service_unavailable with nothing sent (safe to try another member); a
+// request sent and not answered by its deadline is request_timeout; a
+// connection lost with requests on it ends them at once (they may have run).
+//
+// Not thread-safe: one thread submits and turns (see lib/async_client for
+// submission from many threads).
+#pragma once
+
+#include <zmq.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "common/curve.hpp"
+#include "common/membership.hpp"
+#include "common/protocol.hpp"
+#include "rpclb/client.hpp"
+#include "rpclb/error.hpp"
+
+namespace rpclb {
+
+class RpcPipeline {
+ public:
+  // How one request ended: the agent's reply (its own errors are a reply of
+  // Kind::error), or the transport's error as above.
+  using Completion = std::function<void(Result<protocol::CallReply>)>;
+
+  RpcPipeline(zmq::context_t& context, std::optional<CurveConfig> curve,
+              std::chrono::milliseconds connect_timeout = kDefaultConnectTimeout);
+  RpcPipeline(const RpcPipeline&) = delete;
+  RpcPipeline& operator=(const RpcPipeline&) = delete;
+  // Requests still pending end as request_timeout ("abandoned"); their
+  // completions run here.
+  ~RpcPipeline();
+
+  // Queues `request` for the agent at `endpoint`; `done` runs from a later
+  // turn() (never from here), exactly once. Refused at once, with nothing
+  // queued: a request over the frame limit (bad_request), an endpoint ZeroMQ
+  // cannot use (service_unavailable), an id already pending (internal).
+  Status submit(const std::string& endpoint, const protocol::CallRequest& request, Clock::time_point deadline,
+                Completion done);
+
+  // Waits until something happens or `until`: replies, connections made or
+  // lost, deadlines; runs the completions due. Also wakes when `wake_fd`
+  // (if not -1) is readable, and then says so (true).
+  bool turn(Clock::time_point until, int wake_fd = -1);
+
+  // One request, waited for: submit() and turn() until it ends.
+  Result<protocol::CallReply> call(const std::string& endpoint, const protocol::CallRequest& request,
+                                   Clock::time_point deadline);
+
+  std::size_t pending() const { return pending_.size(); }
+  // The earliest deadline of a pending request (connect deadlines included).
+  std::optional<Clock::time_point> next_deadline() const;
+
+ private:
+  class Connection;
+  struct Pending {
+    Connection* connection;
+    std::string frame;  // the encoded request, until it is sent
+    Clock::time_point deadline;
+    Clock::time_point due;  // the deadline, or the connect deadline while unsent
+    bool sent = false;
+    Completion done;
+  };
+
+  Connection& connection_to(const std::string& endpoint);
+  void send_queued(Connection& connection, Clock::time_point now);
+  void watch_events(Connection& connection);
+  void read_replies(Connection& connection);
+  void expire(Clock::time_point now);
+  // Ends request `id` with `reply`, running its completion last (it may submit).
+  void finish(std::uint64_t id, Result<protocol::CallReply> reply);
+  void finish_where(Connection& connection, bool sent, const Error& error);
+
+  zmq::context_t* context_;
+  std::optional<CurveConfig> curve_;
+  std::chrono::milliseconds connect_timeout_;
+  std::map<std::string, std::unique_ptr<Connection>, std::less<>> connections_;  // by endpoint
+  std::unordered_map<std::uint64_t, Pending> pending_;                           // by request id
+  std::set<std::pair<Clock::time_point, std::uint64_t>> due_;                    // (Pending::due, id)
+  std::vector<zmq::pollitem_t> items_;                                           // reused by turn()
+  std::vector<Connection*> polled_;
+  std::vector<zmq::message_t> parts_;
+};
+
+}  // namespace rpclb
