@@ -53,7 +53,21 @@ Process::Process(const std::vector<std::string>& argv, const std::vector<std::st
   std::vector<char*> raw_env;
   for (const auto& entry : env) raw_env.push_back(const_cast<char*>(entry.c_str()));
   raw_env.push_back(nullptr);
-  const int error = ::posix_spawn(&pid_, argv[0].c_str(), &actions, nullptr, raw_argv.data(), raw_env.data());
+  // Each process starts with default signal handling, whatever the suite
+  // inherited: a suite started in the background by a shell ignores SIGINT,
+  // and so would every agent and rpclb a test interrupts.
+  posix_spawnattr_t attributes;
+  posix_spawnattr_init(&attributes);
+  sigset_t defaults;
+  sigset_t none;
+  sigemptyset(&defaults);
+  for (int signal_number : {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&defaults, signal_number);
+  sigemptyset(&none);
+  posix_spawnattr_setsigdefault(&attributes, &defaults);
+  posix_spawnattr_setsigmask(&attributes, &none);
+  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+  const int error = ::posix_spawn(&pid_, argv[0].c_str(), &actions, &attributes, raw_argv.data(), raw_env.data());
+  posix_spawnattr_destroy(&attributes);
   posix_spawn_file_actions_destroy(&actions);
   if (error != 0) throw std::runtime_error("cannot start " + argv[0]);
 }
