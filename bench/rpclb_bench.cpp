@@ -3,13 +3,20 @@
 //
 //   rpclb_bench latency BUS GROUP CALLS              sys.echo round trips, p50/p99 after warm-up
 //   rpclb_bench throughput BUS GROUP CALLERS SECS    callers in threads, one call in flight each
+//   rpclb_bench shared BUS GROUP CALLERS SECS        the same, the threads sharing one rpclb::Client
+//   rpclb_bench async BUS GROUP IN_FLIGHT SECS       one rpclb::Client, call_async keeping IN_FLIGHT
+//                                                    calls in flight (each completion submits the next)
 #include <atomic>
+#include <condition_variable>
 #include <cstdlib>
+#include <mutex>
 #include <thread>
 
 #include "bench/bench_stats.hpp"
 #include "common/json_msgpack.hpp"
 #include "lib/balancer.hpp"
+#include "rpclb/payload_msgpack.hpp"
+#include "rpclb/rpclb.hpp"
 
 namespace {
 
@@ -79,6 +86,102 @@ int throughput(const std::string& bus, const std::string& group, int callers, do
   return failed == 0 ? 0 : 1;
 }
 
+rpclb::Client make_client(const std::string& bus, const std::string& group) {
+  rpclb::ClientOptions options;
+  options.bus = {bus};
+  options.group = group;
+  options.algorithm = "random";
+  auto client = rpclb::Client::create(std::move(options));
+  if (!client) {
+    std::fprintf(stderr, "%s\n", client.error().message.c_str());
+    std::exit(1);
+  }
+  return std::move(client).value();
+}
+
+const rpclb::Payload kPayload = rpclb::args(std::string("0123456789abcdef"));
+
+int shared(const std::string& bus, const std::string& group, int callers, double seconds) {
+  auto client = make_client(bus, group);
+  std::atomic<long> total{0};
+  std::atomic<long> failed{0};
+  std::atomic<bool> stop{false};
+  std::vector<std::thread> threads;
+  for (int c = 0; c < callers; ++c) {
+    threads.emplace_back([&] {
+      long calls = 0;
+      while (!stop) {
+        if (client.call("sys.echo", kPayload)) {
+          ++calls;
+        } else {
+          ++failed;
+        }
+      }
+      total += calls;
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+  stop = true;
+  for (auto& thread : threads) thread.join();
+  rpclb::bench::print_throughput("rpclb-shared", callers, total, seconds);
+  return failed == 0 ? 0 : 1;
+}
+
+// Keeps `in_flight` calls going: each completion (on the client's I/O
+// thread) counts and submits the next, until told to stop.
+class Pipelined {
+ public:
+  Pipelined(rpclb::Client& client, int in_flight) : client_(client) {
+    for (int i = 0; i < in_flight; ++i) next();
+  }
+  ~Pipelined() {
+    stop_ = true;
+    std::unique_lock lock(mutex_);
+    all_ended_.wait(lock, [&] { return running_ == 0; });
+  }
+  long calls() const { return calls_; }
+  long failed() const { return failed_; }
+  void stop() { stop_ = true; }
+
+ private:
+  void next() {
+    {
+      std::lock_guard lock(mutex_);
+      ++running_;
+    }
+    client_.call_async("sys.echo", kPayload, {}, [this](rpclb::Result<rpclb::Reply> reply) {
+      ++(reply ? calls_ : failed_);
+      if (!stop_) next();
+      std::lock_guard lock(mutex_);
+      if (--running_ == 0) all_ended_.notify_all();
+    });
+  }
+
+  rpclb::Client& client_;
+  std::atomic<bool> stop_{false};
+  std::atomic<long> calls_{0};
+  std::atomic<long> failed_{0};
+  std::mutex mutex_;
+  std::condition_variable all_ended_;
+  int running_ = 0;
+};
+
+int async(const std::string& bus, const std::string& group, int in_flight, double seconds) {
+  auto client = make_client(bus, group);
+  if (!client.call("sys.echo", kPayload)) return 1;  // connect and learn the members first
+  long calls = 0;
+  long failed = 0;
+  {
+    Pipelined pipelined(client, in_flight);
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    pipelined.stop();
+    calls = pipelined.calls();
+    failed = pipelined.failed();
+  }
+  rpclb::bench::print_throughput("rpclb-async", in_flight, calls, seconds);
+  return failed == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,6 +190,14 @@ int main(int argc, char** argv) {
   if (args.size() == 5 && args[0] == "throughput") {
     return throughput(args[1], args[2], std::atoi(args[3].c_str()), std::atof(args[4].c_str()));
   }
-  std::fprintf(stderr, "usage: rpclb_bench latency BUS GROUP CALLS | throughput BUS GROUP CALLERS SECS\n");
+  if (args.size() == 5 && args[0] == "shared") {
+    return shared(args[1], args[2], std::atoi(args[3].c_str()), std::atof(args[4].c_str()));
+  }
+  if (args.size() == 5 && args[0] == "async") {
+    return async(args[1], args[2], std::atoi(args[3].c_str()), std::atof(args[4].c_str()));
+  }
+  std::fprintf(stderr,
+               "usage: rpclb_bench latency BUS GROUP CALLS | throughput|shared BUS GROUP CALLERS SECS | "
+               "async BUS GROUP IN_FLIGHT SECS\n");
   return 2;
 }

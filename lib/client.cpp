@@ -6,6 +6,7 @@
 #include "common/curve.hpp"
 #include "common/endpoint.hpp"
 #include "lib/balancer.hpp"
+#include "lib/call_loop.hpp"
 
 namespace rpclb {
 namespace {
@@ -44,6 +45,26 @@ Status check_arguments(const Payload& arguments) {
                     "call arguments must be an array (rpclb::args(...)), got " + arguments.json());
 }
 
+Result<Reply> reply_of(Result<CallOutcome> outcome) {
+  if (!outcome) return outcome.error();
+  auto value = Payload::from_msgpack(std::move(outcome->value_msgpack));
+  if (!value) return make_error(ErrorCode::internal, outcome->node.name + " returned an unreadable result");
+  return Reply{public_member(outcome->node), std::move(value).value()};
+}
+
+Result<Member> member_of(const Result<CallOutcome>& outcome) {
+  if (!outcome) return outcome.error();
+  return public_member(outcome->node);
+}
+
+// A completion that reports to a promise (the future-returning overloads).
+template <typename T>
+std::pair<std::future<Result<T>>, std::function<void(Result<T>)>> promised() {
+  auto promise = std::make_shared<std::promise<Result<T>>>();
+  auto future = promise->get_future();
+  return {std::move(future), [promise](Result<T> result) { promise->set_value(std::move(result)); }};
+}
+
 }  // namespace
 
 struct Client::State {
@@ -54,17 +75,39 @@ struct Client::State {
     return Clock::now() + options.timeout.value_or(timeout);
   }
 
-  // One call or cast, with its arguments checked first.
-  Result<CallOutcome> invoke(std::string_view function, const Payload& arguments, protocol::CallMode mode,
-                             const CallOptions& options) {
-    if (auto checked = check_arguments(arguments); !checked) return checked.error();
-    std::lock_guard lock(mutex);
-    return balancer.call(std::string(function), arguments.msgpack(), mode, deadline(options), options.key);
+  // One call or cast, with its arguments checked first; `done` hears how it
+  // ended (on the loop's thread, or here if it could not start).
+  void invoke(std::string_view function, const Payload& arguments, protocol::CallMode mode, const CallOptions& options,
+              CallLoop::Done done) {
+    auto call = without_exceptions([&]() -> Result<CallAttempts> {
+      if (auto checked = check_arguments(arguments); !checked) return checked.error();
+      std::lock_guard lock(mutex);
+      return balancer.begin_call(std::string(function), arguments.msgpack(), mode, deadline(options), options.key);
+    });
+    CallLoop* running = nullptr;
+    if (call) {
+      try {
+        running = &loop();
+      } catch (const std::exception& e) {
+        call = make_error(ErrorCode::internal, std::string("rpclb client: cannot start its I/O thread: ") + e.what());
+      }
+    }
+    if (!call) return done(call.error());
+    running->submit(std::move(call).value(), std::move(done));
+  }
+
+  CallLoop& loop() {
+    std::call_once(loop_started, [&] { loop_ = std::make_unique<CallLoop>(balancer, mutex); });
+    return *loop_;
   }
 
   std::mutex mutex;  // a Balancer serves one operation at a time
   Balancer balancer;
   std::chrono::milliseconds timeout;
+
+ private:
+  std::once_flag loop_started;
+  std::unique_ptr<CallLoop> loop_;  // declared last: it goes first, the balancer after
 };
 
 Result<Client> Client::create(ClientOptions options) {
@@ -152,21 +195,37 @@ Status Client::release(std::string_view node) {
 }
 
 Result<Reply> Client::call(std::string_view function, const Payload& arguments, const CallOptions& options) {
-  return without_exceptions([&]() -> Result<Reply> {
-    auto outcome = state_->invoke(function, arguments, protocol::CallMode::call, options);
-    if (!outcome) return outcome.error();
-    auto value = Payload::from_msgpack(std::move(outcome->value_msgpack));
-    if (!value) return make_error(ErrorCode::internal, outcome->node.name + " returned an unreadable result");
-    return Reply{public_member(outcome->node), std::move(value).value()};
-  });
+  return call_async(function, arguments, options).get();
 }
 
 Result<Member> Client::cast(std::string_view function, const Payload& arguments, const CallOptions& options) {
-  return without_exceptions([&]() -> Result<Member> {
-    auto outcome = state_->invoke(function, arguments, protocol::CallMode::cast, options);
-    if (!outcome) return outcome.error();
-    return public_member(outcome->node);
-  });
+  return cast_async(function, arguments, options).get();
+}
+
+std::future<Result<Reply>> Client::call_async(std::string_view function, const Payload& arguments,
+                                              const CallOptions& options) {
+  auto [future, done] = promised<Reply>();
+  call_async(function, arguments, options, std::move(done));
+  return std::move(future);
+}
+
+std::future<Result<Member>> Client::cast_async(std::string_view function, const Payload& arguments,
+                                               const CallOptions& options) {
+  auto [future, done] = promised<Member>();
+  cast_async(function, arguments, options, std::move(done));
+  return std::move(future);
+}
+
+void Client::call_async(std::string_view function, const Payload& arguments, const CallOptions& options,
+                        std::function<void(Result<Reply>)> done) {
+  auto reported = [done = std::move(done)](Result<CallOutcome> outcome) { done(reply_of(std::move(outcome))); };
+  state_->invoke(function, arguments, protocol::CallMode::call, options, std::move(reported));
+}
+
+void Client::cast_async(std::string_view function, const Payload& arguments, const CallOptions& options,
+                        std::function<void(Result<Member>)> done) {
+  auto reported = [done = std::move(done)](Result<CallOutcome> outcome) { done(member_of(outcome)); };
+  state_->invoke(function, arguments, protocol::CallMode::cast, options, std::move(reported));
 }
 
 }  // namespace rpclb

@@ -6,12 +6,23 @@
 //   if (!client) return fail(client.error());
 //   auto reply = client->call("math.add", rpclb::args(2, 3));
 //
-// A Client is safe to share between threads; its operations then run one at
-// a time. Give each thread its own Client for calls in parallel.
+// Calls need not wait for each other: call_async and cast_async keep many in
+// flight over one connection per member (replies matched by id, each call
+// with its own deadline, the same selection, retries and errors as call()):
+//
+//   std::vector<std::future<rpclb::Result<rpclb::Reply>>> replies;
+//   for (int i = 0; i < 100; ++i) replies.push_back(client->call_async("math.add", rpclb::args(i, 1)));
+//   for (auto& reply : replies) use(reply.get());
+//
+// A Client is safe to share between threads. Calls and casts, waited for or
+// not, run in parallel (call() is call_async() waited for); members(),
+// select_n() and release() run one at a time.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <optional>
@@ -133,6 +144,22 @@ class Client {
   Result<Reply> call(std::string_view function, const Payload& arguments = args(), const CallOptions& options = {});
   // Hands `function` to a chosen member and returns once it has accepted it.
   Result<Member> cast(std::string_view function, const Payload& arguments = args(), const CallOptions& options = {});
+
+  // The same, without waiting: many calls in flight at once. The future is
+  // ready when call() would have returned, with the same Result.
+  std::future<Result<Reply>> call_async(std::string_view function, const Payload& arguments = args(),
+                                        const CallOptions& options = {});
+  std::future<Result<Member>> cast_async(std::string_view function, const Payload& arguments = args(),
+                                         const CallOptions& options = {});
+  // Or with a completion, which costs no thread a wake-up: `done` runs
+  // exactly once, on the Client's I/O thread (or before call_async returns,
+  // if the arguments are refused). It must be quick and must not block or
+  // throw; it may call call_async again. Every call is answered, by its
+  // deadline at the latest: a Client being destroyed first waits for them.
+  void call_async(std::string_view function, const Payload& arguments, const CallOptions& options,
+                  std::function<void(Result<Reply>)> done);
+  void cast_async(std::string_view function, const Payload& arguments, const CallOptions& options,
+                  std::function<void(Result<Member>)> done);
 
  private:
   struct State;

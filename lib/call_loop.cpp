@@ -1,0 +1,174 @@
+#include "lib/call_loop.hpp"
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <iterator>
+#include <system_error>
+
+namespace rpclb {
+namespace {
+
+// How long the loop sleeps with nothing to do before it looks again; a
+// submission or a deadline wakes it sooner.
+constexpr std::chrono::seconds kIdleWait{1};
+
+}  // namespace
+
+CallLoop::CallLoop(Balancer& balancer, std::mutex& balancer_mutex)
+    : balancer_(balancer), balancer_mutex_(balancer_mutex), context_(balancer.context()) {
+  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  pipeline_ =
+      std::make_unique<RpcPipeline>(context_, balancer.transport({}).curve, balancer.transport({}).connect_timeout);
+  thread_ = std::thread([this] { run(); });
+}
+
+CallLoop::~CallLoop() {
+  closing_ = true;
+  wake();
+  thread_.join();
+  ::close(wake_fd_);
+}
+
+void CallLoop::wake() {
+  const std::uint64_t one = 1;
+  // Fails only when the counter is full, and then the loop wakes anyway.
+  [[maybe_unused]] const auto written = ::write(wake_fd_, &one, sizeof one);
+}
+
+void CallLoop::submit(CallAttempts call, Done done) {
+  call.may_wait = false;
+  const auto stop_waiting = std::min(call.deadline, Clock::now() + balancer_.wait_for_member());
+  if (std::this_thread::get_id() == thread_.get_id()) {
+    // From a completion: taken after this turn, with no lock or wake-up (and
+    // no recursion, whatever the completion does on failure).
+    from_loop_.push_back(Call{std::move(call), std::move(done), stop_waiting});
+    return;
+  }
+  bool was_empty = false;
+  {
+    std::lock_guard lock(submitted_mutex_);
+    was_empty = submitted_.empty();
+    submitted_.push_back(Call{std::move(call), std::move(done), stop_waiting});
+  }
+  // One wake-up per batch: while the loop has not taken the queue yet, it
+  // will see this call with the others.
+  if (was_empty) wake();
+}
+
+void CallLoop::take_submitted(bool woken) {
+  std::vector<Call> taken;
+  taken.swap(from_loop_);
+  if (woken) {
+    std::uint64_t count = 0;
+    [[maybe_unused]] const auto read = ::read(wake_fd_, &count, sizeof count);
+    std::lock_guard lock(submitted_mutex_);
+    std::move(submitted_.begin(), submitted_.end(), std::back_inserter(taken));
+    submitted_.clear();
+  }
+  for (auto& call : taken) {
+    const auto serial = next_serial_++;
+    calls_.emplace(serial, std::move(call));
+    aim_and_send(serial);
+  }
+}
+
+void CallLoop::aim_and_send(std::uint64_t serial) {
+  try {
+    aim_and_send_unguarded(serial);
+  } catch (const std::exception& e) {
+    // A socket or allocation failure: the call hears it, the loop goes on.
+    end(serial, make_error(ErrorCode::internal, std::string("rpclb client: ") + e.what()));
+  }
+}
+
+void CallLoop::aim_and_send_unguarded(std::uint64_t serial) {
+  auto& call = calls_.at(serial);
+  while (true) {
+    Status aimed;
+    {
+      std::lock_guard lock(balancer_mutex_);
+      aimed = balancer_.aim(call.attempts);
+    }
+    if (!aimed) {
+      // No member yet: look again shortly rather than block the loop.
+      const bool may_wait = call.attempts.nobody_matched && call.attempts.failed.empty() &&
+                            Clock::now() + kMemberPollInterval < call.stop_waiting;
+      if (may_wait) {
+        parked_.push_back({Clock::now() + kMemberPollInterval, serial});
+        return;
+      }
+      end(serial, aimed.error());
+      return;
+    }
+    auto submitted = pipeline_->submit(
+        call.attempts.node.endpoint, call.attempts.request, call.attempts.attempt_deadline,
+        [this, serial](Result<protocol::CallReply> reply) { attempt_ended(serial, std::move(reply)); });
+    if (submitted) return;
+    // Refused before sending (too large, an unusable endpoint): the same
+    // judgement as any attempt's end.
+    std::optional<Result<CallOutcome>> ended;
+    {
+      std::lock_guard lock(balancer_mutex_);
+      ended = balancer_.conclude(call.attempts, submitted.error());
+    }
+    if (ended) {
+      end(serial, std::move(*ended));
+      return;
+    }
+  }
+}
+
+void CallLoop::attempt_ended(std::uint64_t serial, Result<protocol::CallReply> reply) {
+  auto found = calls_.find(serial);
+  if (found == calls_.end()) return;  // ended already (a failure while sending)
+  std::optional<Result<CallOutcome>> ended;
+  try {
+    std::lock_guard lock(balancer_mutex_);
+    ended = balancer_.conclude(found->second.attempts, std::move(reply));
+  } catch (const std::exception& e) {
+    ended = make_error(ErrorCode::internal, std::string("rpclb client: ") + e.what());
+  }
+  if (ended) {
+    end(serial, std::move(*ended));
+  } else {
+    aim_and_send(serial);
+  }
+}
+
+void CallLoop::end(std::uint64_t serial, Result<CallOutcome> outcome) {
+  auto found = calls_.find(serial);
+  if (found == calls_.end()) return;
+  auto done = std::move(found->second.done);
+  calls_.erase(found);
+  done(std::move(outcome));
+}
+
+void CallLoop::run() {
+  while (true) {
+    auto until = Clock::now() + kIdleWait;
+    for (const auto& parked : parked_) until = std::min(until, parked.until);
+    if (!from_loop_.empty()) until = Clock::now();
+    const bool woken = pipeline_->turn(until, wake_fd_);
+    take_submitted(woken || closing_);
+    if (!parked_.empty()) {
+      const auto now = Clock::now();
+      std::vector<Parked> due;
+      std::erase_if(parked_, [&](const Parked& parked) {
+        if (parked.until > now) return false;
+        due.push_back(parked);
+        return true;
+      });
+      for (const auto& parked : due) aim_and_send(parked.serial);
+    }
+    if (closing_ && calls_.empty() && from_loop_.empty()) {
+      std::lock_guard lock(submitted_mutex_);
+      if (submitted_.empty()) return;
+    }
+  }
+}
+
+}  // namespace rpclb

@@ -1,0 +1,83 @@
+// CallLoop: the asynchronous client's engine. One thread turns an
+// RpcPipeline (one connection per member, many requests in flight on each);
+// any thread submits calls. Each call is stepped through the Balancer's own
+// selection, retries and failure memory (Balancer::aim and conclude, under
+// the lock the Client keeps for it), so it ends exactly as Balancer::call
+// would have, and its completion runs on the loop's thread.
+//
+// After the Clone pattern's reactor (one thread, one poll over every socket
+// and a wake-up, timers from the pending deadlines).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/rpc_pipeline.hpp"
+#include "lib/balancer.hpp"
+
+namespace rpclb {
+
+class CallLoop {
+ public:
+  using Done = std::function<void(Result<CallOutcome>)>;
+
+  // `balancer` is shared with the Client's other operations, which hold
+  // `balancer_mutex` while they use it; both outlive the loop.
+  CallLoop(Balancer& balancer, std::mutex& balancer_mutex);
+  CallLoop(const CallLoop&) = delete;
+  CallLoop& operator=(const CallLoop&) = delete;
+  // Lets every call submitted end (each by its deadline at the latest),
+  // then stops the thread: nothing submitted is dropped.
+  ~CallLoop();
+
+  // Thread-safe. `done` runs exactly once, on the loop's thread; it must not
+  // block (it may submit).
+  void submit(CallAttempts call, Done done);
+
+ private:
+  struct Call {
+    CallAttempts attempts;
+    Done done;
+    Clock::time_point stop_waiting;  // for a member to join (wait_for_member)
+  };
+  struct Parked {
+    Clock::time_point until;
+    std::uint64_t serial;
+  };
+
+  void run();
+  // Starts the calls submitted from completions, and (`woken`) from other threads.
+  void take_submitted(bool woken);
+  // Chooses the next member and sends, or ends the call.
+  void aim_and_send(std::uint64_t serial);
+  void aim_and_send_unguarded(std::uint64_t serial);
+  // An attempt ended: retry (aim_and_send), or end the call.
+  void attempt_ended(std::uint64_t serial, Result<protocol::CallReply> reply);
+  void end(std::uint64_t serial, Result<CallOutcome> outcome);
+  void wake();
+
+  Balancer& balancer_;
+  std::mutex& balancer_mutex_;
+  zmq::context_t& context_;
+  int wake_fd_ = -1;  // an eventfd: submissions waiting
+  std::mutex submitted_mutex_;
+  std::vector<Call> submitted_;  // guarded by submitted_mutex_
+  std::atomic<bool> closing_{false};
+
+  // The loop thread's own.
+  std::unique_ptr<RpcPipeline> pipeline_;
+  std::unordered_map<std::uint64_t, Call> calls_;  // by serial
+  std::vector<Call> from_loop_;                    // submitted by completions, to start
+  std::uint64_t next_serial_ = 0;
+  std::vector<Parked> parked_;  // calls waiting for a member to join
+  std::thread thread_;
+};
+
+}  // namespace rpclb
