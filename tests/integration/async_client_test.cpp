@@ -1,0 +1,223 @@
+// The asynchronous client (Client::call_async, cast_async): many calls in
+// flight over one connection per member, each reply reaching its own call,
+// each call with its own deadline, and the same retries and errors as call().
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "rpclb/payload_msgpack.hpp"
+#include "rpclb/rpclb.hpp"
+#include "tests/integration/harness.hpp"
+
+namespace rpclb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Established TCP connections (IPv4) whose far end is local port `port`:
+// the callers' side of every connection to an agent listening there.
+int connections_to(const std::string& endpoint) {
+  const auto port = std::stoi(endpoint.substr(endpoint.rfind(':') + 1));
+  char wanted[8];
+  std::snprintf(wanted, sizeof wanted, ":%04X", port);
+  std::ifstream table("/proc/net/tcp");
+  std::string line;
+  std::getline(table, line);  // the heading
+  int count = 0;
+  while (std::getline(table, line)) {
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    fields >> slot >> local >> remote >> state;
+    if (remote.ends_with(wanted) && state == "01") ++count;
+  }
+  return count;
+}
+
+class AsyncClient : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    cluster.start_hub_agent(0, "hub", {"infra"});
+    AgentOptions options;
+    options.name = "svc";
+    options.groups = {"async"};
+    options.bus = {cluster.hub_endpoint(0)};
+    options.heartbeat = std::chrono::milliseconds(Cluster::kHeartbeatMs);
+    options.log_level = "error";
+    auto created = Agent::create(options);
+    ASSERT_TRUE(created) << created.error().message;
+    agent = std::make_unique<Agent>(std::move(created).value());
+    // Answers its argument after that many milliseconds.
+    ASSERT_TRUE(agent->handle("test.after", [](const Request& request) -> Result<Payload> {
+      const auto ms = request.args.as<std::tuple<int>>();
+      if (!ms) return ms.error();
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(std::get<0>(*ms));
+      while (std::chrono::steady_clock::now() < until && !request.stop.stop_requested())
+        std::this_thread::sleep_for(5ms);
+      return Payload::of(std::get<0>(*ms));
+    }));
+    ASSERT_TRUE(agent->start());
+    ASSERT_TRUE(cluster.wait_for_members("async", {"svc"}));
+  }
+
+  Client client(std::uint32_t retries = 2) {
+    ClientOptions options;
+    options.group = "async";
+    options.bus = {cluster.hub_endpoint(0)};
+    options.retries = retries;
+    auto created = Client::create(options);
+    EXPECT_TRUE(created) << created.error().message;
+    return std::move(created).value();
+  }
+
+  Cluster cluster;
+  std::unique_ptr<Agent> agent;
+};
+
+TEST_F(AsyncClient, RepliesReachTheirOwnCallsInTheOrderTheyEnd) {
+  auto caller = client();
+  std::mutex mutex;
+  std::vector<int> ended;  // in completion order
+  std::atomic<int> wrong{0};
+  for (int ms : {600, 400, 200, 0}) {
+    caller.call_async("test.after", args(ms), {}, [&, ms](Result<Reply> reply) {
+      if (!reply || reply->value.as<int>().value() != ms) ++wrong;
+      std::lock_guard lock(mutex);
+      ended.push_back(ms);
+    });
+  }
+  ASSERT_TRUE(Cluster::wait_until([&] {
+    std::lock_guard lock(mutex);
+    return ended.size() == 4;
+  }));
+  EXPECT_EQ(wrong.load(), 0);
+  EXPECT_EQ(ended, (std::vector<int>{0, 200, 400, 600}));
+}
+
+TEST_F(AsyncClient, CallsFromManyThreadsShareOneConnection) {
+  auto caller = client();
+  constexpr int kThreads = 4;
+  constexpr int kPerThread = 250;
+  std::vector<std::vector<std::future<Result<Reply>>>> futures(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) futures[t].push_back(caller.call_async("sys.echo", args(t * 1000 + i)));
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) {
+    for (int i = 0; i < kPerThread; ++i) {
+      auto reply = futures[t][i].get();
+      ASSERT_TRUE(reply) << reply.error().message;
+      EXPECT_EQ(reply->value.json(), "[" + std::to_string(t * 1000 + i) + "]");
+    }
+  }
+  EXPECT_EQ(connections_to(agent->endpoint()), 1);
+}
+
+TEST_F(AsyncClient, EachCallHasItsOwnDeadline) {
+  auto caller = client();
+  const auto start = std::chrono::steady_clock::now();
+  auto slow = caller.call_async("test.after", args(1000), {.timeout = 300ms, .key = std::nullopt});
+  std::vector<std::future<Result<Reply>>> quick;
+  for (int i = 0; i < 5; ++i) quick.push_back(caller.call_async("test.after", args(0)));
+  for (auto& reply : quick) {
+    auto got = reply.get();
+    EXPECT_TRUE(got) << got.error().message;
+  }
+  auto late = slow.get();
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(late);
+  EXPECT_EQ(late.error().code, ErrorCode::request_timeout);
+  EXPECT_GE(waited, 300ms);
+  EXPECT_LT(waited, 1300ms);
+}
+
+TEST_F(AsyncClient, ErrorsAreCallsErrorsAndRefusedArgumentsAreAnsweredAtOnce) {
+  auto caller = client();
+  bool answered = false;
+  caller.call_async("test.after", Payload::of(5), {}, [&](Result<Reply> reply) {
+    answered = true;
+    EXPECT_EQ(reply.error().code, ErrorCode::bad_request);
+  });
+  EXPECT_TRUE(answered);  // before call_async returned: no member was asked
+  auto bad_name = caller.call_async("no-dot", args()).get();
+  EXPECT_EQ(bad_name.error().code, ErrorCode::bad_request);
+  auto unknown = caller.call_async("test.nothing", args()).get();
+  EXPECT_EQ(unknown.error().code, ErrorCode::not_found);
+  auto accepted = caller.cast_async("test.after", args(0)).get();
+  ASSERT_TRUE(accepted) << accepted.error().message;
+  EXPECT_EQ(accepted->name, "svc");
+  // The synchronous call says the same as the asynchronous one.
+  EXPECT_EQ(caller.call("test.nothing").error(), unknown.error());
+}
+
+TEST_F(AsyncClient, CompletionsMayCallAgainAndNothingIsDroppedWhenTheClientGoes) {
+  std::atomic<int> chained{0};
+  std::atomic<int> slow_answers{0};
+  {
+    auto caller = client();
+    // A chain of 50 calls, each started by the previous one's completion.
+    std::function<void(Result<Reply>)> next = [&](Result<Reply> reply) {
+      if (reply && ++chained < 50) caller.call_async("sys.echo", args(chained.load()), {}, next);
+    };
+    caller.call_async("sys.echo", args(0), {}, next);
+    ASSERT_TRUE(Cluster::wait_until([&] { return chained == 50; }));
+    for (int i = 0; i < 5; ++i) {
+      caller.call_async("test.after", args(300), {}, [&](Result<Reply> reply) {
+        if (reply) ++slow_answers;
+      });
+    }
+  }  // the Client goes with five calls in flight
+  EXPECT_EQ(slow_answers.load(), 5);
+}
+
+// A member that is listed but gone: the asynchronous calls skip it as call() does.
+TEST(AsyncClientFailover, CallsInFlightTogetherRetryOnOtherMembers) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {}, {"--missed-heartbeats", "1000"});
+  auto& victim = cluster.start_agent("a", {"web"});
+  cluster.start_agent("b", {"web"});
+  cluster.start_agent("c", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c"}));
+  victim.signal(SIGKILL);
+  ASSERT_TRUE(victim.wait_for(5s).has_value());
+  ASSERT_EQ(cluster.members("web"), (std::vector<std::string>{"a", "b", "c"}));
+
+  for (std::uint32_t retries : {2u, 0u}) {
+    ClientOptions options;
+    options.group = "web";
+    options.bus = {cluster.hub_endpoint(0)};
+    options.algorithm = "round_robin";
+    options.retries = retries;
+    auto caller = Client::create(options);
+    ASSERT_TRUE(caller);
+    std::vector<std::future<Result<Reply>>> replies;
+    for (int i = 0; i < 30; ++i) replies.push_back(caller->call_async("sys.info"));
+    int served = 0;
+    int unavailable = 0;
+    for (auto& reply : replies) {
+      auto got = reply.get();
+      if (got) {
+        ++served;
+        EXPECT_NE(got->node.name, "a");
+      } else {
+        EXPECT_EQ(got.error().code, ErrorCode::service_unavailable) << got.error().message;
+        ++unavailable;
+      }
+    }
+    if (retries > 0) {
+      EXPECT_EQ(served, 30);
+    } else {
+      // Without retries the rotation's turns on "a" fail (until it is ejected).
+      EXPECT_GE(unavailable, 1);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace rpclb::testing

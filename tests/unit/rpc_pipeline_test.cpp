@@ -1,0 +1,220 @@
+// RpcPipeline against a scripted agent (a ROUTER socket this test drives):
+// replies matched by id whatever their order, a deadline per request, bad
+// replies and lost connections ending the requests they concern at once.
+#include "common/rpc_pipeline.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <optional>
+
+#include "common/zmq_helpers.hpp"
+
+namespace rpclb {
+namespace {
+
+using namespace std::chrono_literals;
+
+// The agent's side of the wire, driven step by step by the test.
+class ScriptedAgent {
+ public:
+  explicit ScriptedAgent(zmq::context_t& context) : socket_(make_socket(context, zmq::socket_type::router)) {
+    socket_.bind("tcp://127.0.0.1:*");
+    endpoint = socket_.get(zmq::sockopt::last_endpoint);
+  }
+
+  // The next `count` requests, in arrival order (waits up to a second each).
+  std::vector<protocol::CallRequest> receive(std::size_t count) {
+    std::vector<protocol::CallRequest> requests;
+    socket_.set(zmq::sockopt::rcvtimeo, 1000);
+    while (requests.size() < count) {
+      std::vector<zmq::message_t> parts;
+      zmq::message_t part;
+      do {
+        if (!socket_.recv(part)) return requests;
+        parts.push_back(std::move(part));
+      } while (parts.back().more());
+      if (parts.size() != 3) continue;
+      peer_ = std::string(as_view(parts[0]));
+      auto request = protocol::decode_as<protocol::CallRequest>(as_view(parts[2]));
+      if (request) requests.push_back(std::move(request).value());
+    }
+    return requests;
+  }
+
+  void answer(std::uint64_t id, int value) {
+    send(protocol::encode(protocol::CallReply::result(id, std::string(1, static_cast<char>(value)))));
+  }
+  void send(const std::string& frame) {
+    socket_.send(zmq::buffer(peer_), zmq::send_flags::sndmore);
+    socket_.send(zmq::message_t(), zmq::send_flags::sndmore);
+    socket_.send(zmq::buffer(frame));
+  }
+  void close() { socket_.close(); }
+
+  std::string endpoint;
+
+ private:
+  zmq::socket_t socket_;
+  std::string peer_;
+};
+
+protocol::CallRequest request(std::uint64_t id) {
+  protocol::CallRequest out;
+  out.id = id;
+  out.function = "test.echo";
+  out.args_msgpack = "\x90";
+  return out;
+}
+
+class Pipeline : public ::testing::Test {
+ protected:
+  // Submits request `id`, recording how it ends in ended[id].
+  void submit(std::uint64_t id, Clock::time_point deadline) {
+    auto submitted = pipeline.submit(agent.endpoint, request(id), deadline,
+                                     [this, id](Result<protocol::CallReply> reply) { ended.emplace(id, reply); });
+    ASSERT_TRUE(submitted) << submitted.error().message;
+  }
+  // Turns until `count` requests have ended, for at most `limit`.
+  void turn_until_ended(std::size_t count, std::chrono::milliseconds limit = 3s) {
+    const auto give_up = Clock::now() + limit;
+    while (ended.size() < count && Clock::now() < give_up) pipeline.turn(give_up);
+  }
+
+  zmq::context_t context;
+  ScriptedAgent agent{context};
+  // Before the pipeline: what it still ends as it goes is recorded here.
+  std::map<std::uint64_t, Result<protocol::CallReply>> ended;
+  RpcPipeline pipeline{context, std::nullopt};
+};
+
+TEST_F(Pipeline, RepliesInAnyOrderReachTheirOwnRequests) {
+  const auto deadline = Clock::now() + 5s;
+  for (std::uint64_t id = 1; id <= 5; ++id) submit(id, deadline);
+  // Nothing ends inside submit(): the completions run from turn().
+  EXPECT_TRUE(ended.empty());
+  std::vector<protocol::CallRequest> received;
+  while (received.size() < 5 && Clock::now() < deadline) {
+    pipeline.turn(Clock::now() + 10ms);  // connects and sends
+    for (auto& got : agent.receive(5 - received.size())) received.push_back(std::move(got));
+  }
+  ASSERT_EQ(received.size(), 5u);
+  // Answered backwards, with a stranger's reply among them.
+  agent.answer(999, 9);
+  for (auto it = received.rbegin(); it != received.rend(); ++it) agent.answer(it->id, static_cast<int>(it->id));
+  turn_until_ended(5);
+  ASSERT_EQ(ended.size(), 5u);
+  for (const auto& [id, reply] : ended) {
+    ASSERT_TRUE(reply) << id << ": " << reply.error().message;
+    EXPECT_EQ(reply->id, id);
+    EXPECT_EQ(reply->value_msgpack, std::string(1, static_cast<char>(id)));
+  }
+  EXPECT_EQ(pipeline.pending(), 0u);
+}
+
+TEST_F(Pipeline, EachRequestHasItsOwnDeadline) {
+  const auto start = Clock::now();
+  submit(1, start + 300ms);
+  submit(2, start + 5s);
+  std::vector<protocol::CallRequest> received;
+  while (received.size() < 2 && Clock::now() < start + 2s) {
+    pipeline.turn(Clock::now() + 10ms);
+    for (auto& got : agent.receive(2 - received.size())) received.push_back(std::move(got));
+  }
+  ASSERT_EQ(received.size(), 2u);
+  turn_until_ended(1);
+  ASSERT_EQ(ended.size(), 1u);
+  ASSERT_TRUE(ended.contains(1));
+  EXPECT_EQ(ended.at(1).error().code, ErrorCode::request_timeout);
+  EXPECT_LT(Clock::now() - start, 1300ms);
+  // The other is still waiting, and its late answer is still its own.
+  agent.answer(1, 1);  // too late: ignored
+  agent.answer(2, 2);
+  turn_until_ended(2);
+  ASSERT_TRUE(ended.contains(2));
+  ASSERT_TRUE(ended.at(2)) << ended.at(2).error().message;
+  EXPECT_EQ(ended.at(2)->value_msgpack, "\x02");
+}
+
+TEST_F(Pipeline, AnUnreadableReplyEndsTheRequestsOnItsConnectionAtOnce) {
+  const auto start = Clock::now();
+  submit(1, start + 10s);
+  submit(2, start + 10s);
+  std::size_t received = 0;
+  while (received < 2 && Clock::now() < start + 2s) {
+    pipeline.turn(Clock::now() + 10ms);
+    received += agent.receive(2 - received).size();
+  }
+  ASSERT_EQ(received, 2u);
+  agent.send("\xc1 not msgpack");
+  turn_until_ended(2);
+  ASSERT_EQ(ended.size(), 2u);
+  for (const auto& [id, reply] : ended) {
+    ASSERT_FALSE(reply);
+    EXPECT_EQ(reply.error().code, ErrorCode::internal);
+    EXPECT_NE(reply.error().message.find("sent a bad reply"), std::string::npos) << reply.error().message;
+  }
+  EXPECT_LT(Clock::now() - start, 3s);
+}
+
+TEST_F(Pipeline, ALostConnectionEndsWhatWasSentAtOnce) {
+  const auto start = Clock::now();
+  submit(1, start + 10s);
+  std::size_t received = 0;
+  while (received < 1 && Clock::now() < start + 2s) {
+    pipeline.turn(Clock::now() + 10ms);
+    received += agent.receive(1).size();
+  }
+  ASSERT_EQ(received, 1u);
+  agent.close();
+  turn_until_ended(1);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended.at(1).error().code, ErrorCode::request_timeout);
+  EXPECT_NE(ended.at(1).error().message.find("was lost before the reply"), std::string::npos)
+      << ended.at(1).error().message;
+  EXPECT_LT(Clock::now() - start, 3s);
+}
+
+TEST_F(Pipeline, NobodyListeningIsServiceUnavailableWithNothingSent) {
+  const auto endpoint = agent.endpoint;
+  agent.close();
+  const auto start = Clock::now();
+  std::optional<Result<protocol::CallReply>> reply;
+  ASSERT_TRUE(pipeline.submit(endpoint, request(1), start + 10s, [&](auto r) { reply = std::move(r); }));
+  while (!reply && Clock::now() < start + 3s) pipeline.turn(start + 3s);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->error().code, ErrorCode::service_unavailable);
+  // Refused at once, or given up after the connect timeout: never the deadline.
+  EXPECT_LT(Clock::now() - start, kDefaultConnectTimeout + 1s);
+}
+
+TEST_F(Pipeline, RefusedRequestsAreNeverQueued) {
+  auto big = request(1);
+  big.args_msgpack = std::string(protocol::kMaxFrameBytes + 1, '\0');
+  auto refused = pipeline.submit(agent.endpoint, big, Clock::now() + 1s, [](auto) { FAIL() << "never queued"; });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::bad_request);
+  submit(7, Clock::now() + 1s);
+  auto twice = pipeline.submit(agent.endpoint, request(7), Clock::now() + 1s, [](auto) { FAIL() << "never queued"; });
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code, ErrorCode::internal);
+  auto unusable = pipeline.submit("tcp://", request(8), Clock::now() + 1s, [](auto) { FAIL() << "never queued"; });
+  ASSERT_FALSE(unusable);
+  EXPECT_EQ(unusable.error().code, ErrorCode::service_unavailable);
+  EXPECT_EQ(pipeline.pending(), 1u);
+}
+
+TEST(PipelineEnd, RequestsPendingAtTheEndAreAnsweredNotDropped) {
+  zmq::context_t context;
+  ScriptedAgent agent(context);
+  std::vector<ErrorCode> codes;
+  {
+    RpcPipeline pipeline(context, std::nullopt);
+    ASSERT_TRUE(pipeline.submit(agent.endpoint, request(1), Clock::now() + 10s,
+                                [&](Result<protocol::CallReply> reply) { codes.push_back(reply.error().code); }));
+  }
+  EXPECT_EQ(codes, std::vector<ErrorCode>{ErrorCode::service_unavailable});
+}
+
+}  // namespace
+}  // namespace rpclb
