@@ -24,7 +24,7 @@ struct CallCommandOptions {
   std::optional<std::string> args_file;  // --args-file
   bool all = false;                      // --all
   std::size_t count = 1;                 // -n
-  std::size_t parallel = 8;
+  std::size_t parallel = 32;
   SelectionFlags selection;
 
   Fan fan() const {
@@ -111,7 +111,9 @@ Run setup_call(CLI::App& command, const CommonOptions& common) {
   command.add_flag("--all", options->all, "Call every member (matching --match); one result per node");
   command.add_option("-n,--count", options->count, "Call this many distinct members chosen by the algorithm")
       ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
-  command.add_option("--parallel", options->parallel, "With --all or -n: calls in flight at once")
+  command
+      .add_option("--parallel", options->parallel,
+                  "With --all or -n: calls in flight at once (one connection per member)")
       ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
       ->capture_default_str();
   return run_call(common, options);

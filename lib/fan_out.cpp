@@ -1,43 +1,54 @@
 #include "lib/fan_out.hpp"
 
 #include <algorithm>
-#include <atomic>
 #include <optional>
 #include <random>
-#include <thread>
 
+#include "common/rpc_pipeline.hpp"
 #include "common/zmq_helpers.hpp"
 
 namespace rpclb {
 
 std::vector<Exchanged> exchange_each(zmq::context_t& context, const std::vector<protocol::MemberInfo>& nodes,
                                      const FanOut& fan_out) {
+  // One thread, one pipeline: every member's request in flight at once (up
+  // to `parallel`), each started as another ends.
+  RpcPipeline pipeline(context, fan_out.transport.curve, fan_out.transport.connect_timeout);
   std::vector<std::optional<Exchanged>> results(nodes.size());
-  std::atomic<std::size_t> next{0};
-  auto worker = [&] {
-    std::mt19937_64 ids(std::random_device{}());
-    for (std::size_t i = next++; i < nodes.size(); i = next++) {
-      protocol::CallRequest request{ids(),
-                                    fan_out.mode,
-                                    fan_out.function,
-                                    fan_out.args_msgpack,
-                                    static_cast<std::uint32_t>(remaining(fan_out.transport.deadline).count()),
-                                    {},
-                                    {}};
-      protocol::address_to(request, nodes[i]);
-      // One socket per call: RpcChannel is not thread-safe, the context is.
-      const auto sent = Clock::now();
-      auto reply = exchange(context, nodes[i].endpoint, request, fan_out.transport);
-      const auto round_trip = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent);
-      results[i] = Exchanged{std::move(reply), round_trip};
+  std::mt19937_64 ids(std::random_device{}());
+  const auto deadline = fan_out.transport.deadline;
+  std::size_t next = 0;
+  std::size_t running = 0;
+  auto start_next = [&] {
+    const auto i = next++;
+    protocol::CallRequest request{ids(),
+                                  fan_out.mode,
+                                  fan_out.function,
+                                  fan_out.args_msgpack,
+                                  static_cast<std::uint32_t>(remaining(deadline).count()),
+                                  {},
+                                  {}};
+    protocol::address_to(request, nodes[i]);
+    const auto sent = Clock::now();
+    auto submitted =
+        pipeline.submit(nodes[i].endpoint, request, deadline, [&, i, sent](Result<protocol::CallReply> reply) {
+          results[i] =
+              Exchanged{std::move(reply), std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent)};
+          --running;
+        });
+    if (submitted) {
+      ++running;
+    } else {
+      results[i] = Exchanged{submitted.error(), {}};
     }
   };
-  std::vector<std::thread> threads;
-  for (std::size_t t = 0; t < std::max<std::size_t>(1, std::min(fan_out.parallel, nodes.size())); ++t) {
-    threads.emplace_back(worker);
+  const auto parallel = std::max<std::size_t>(1, fan_out.parallel);
+  while (next < nodes.size() || running > 0) {
+    while (next < nodes.size() && running < parallel) start_next();
+    if (running > 0) pipeline.turn(deadline);
   }
-  for (auto& thread : threads) thread.join();
   std::vector<Exchanged> out;
+  out.reserve(nodes.size());
   for (auto& result : results) out.push_back(std::move(*result));
   return out;
 }

@@ -18,7 +18,7 @@ struct FanOut {
   std::string function;
   std::string args_msgpack;
   RpcOptions transport;      // deadline, connect timeout, CURVE
-  std::size_t parallel = 8;  // calls in flight at once
+  std::size_t parallel = 8;  // requests in flight at once, over one connection per member
   protocol::CallMode mode = protocol::CallMode::call;
 };
 
@@ -27,8 +27,9 @@ struct Exchanged {
   std::chrono::microseconds round_trip{0};
 };
 
-// Sends the request to each of `nodes`; replies come back in the order of
-// `nodes`, each with its round trip.
+// Sends the request to each of `nodes` (from this thread, over one
+// RpcPipeline); replies come back in the order of `nodes`, each with its
+// round trip.
 std::vector<Exchanged> exchange_each(zmq::context_t& context, const std::vector<protocol::MemberInfo>& nodes,
                                      const FanOut& fan_out);
 // The same, as outcomes: the result, or the transport's or the agent's error.
