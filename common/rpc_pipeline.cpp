@@ -1,6 +1,7 @@
 #include "common/rpc_pipeline.hpp"
 
 #include <algorithm>
+#include <cerrno>
 #include <deque>
 
 #include "common/endpoint.hpp"
@@ -92,13 +93,17 @@ RpcPipeline::RpcPipeline(zmq::context_t& context, std::optional<CurveConfig> cur
     : context_(&context), curve_(std::move(curve)), connect_timeout_(connect_timeout) {}
 
 RpcPipeline::~RpcPipeline() {
+  abandon_all("the client closed");
+}
+
+void RpcPipeline::abandon_all(const std::string& why) {
   while (!pending_.empty()) {
     const auto& [id, request] = *pending_.begin();
-    finish(id, request.sent ? make_error(ErrorCode::request_timeout,
-                                         "abandoned: the client closed before the reply from " +
-                                             request.connection->endpoint + "; the call may have run")
-                            : make_error(ErrorCode::service_unavailable,
-                                         "abandoned: the client closed before the request was sent"));
+    finish(id,
+           request.sent
+               ? make_error(ErrorCode::request_timeout, "abandoned (" + why + ") before the reply from " +
+                                                            request.connection->endpoint + "; the call may have run")
+               : make_error(ErrorCode::service_unavailable, "abandoned (" + why + ") before the request was sent"));
   }
 }
 
@@ -273,7 +278,14 @@ bool RpcPipeline::turn(Clock::time_point until, int wake_fd) {
   }
   if (wake_fd >= 0) items_.push_back({nullptr, wake_fd, ZMQ_POLLIN, 0});
   const auto wait_until = due_.empty() ? until : std::min(until, due_.begin()->first);
-  zmq::poll(items_.data(), items_.size(), remaining(wait_until));
+  try {
+    zmq::poll(items_.data(), items_.size(), remaining(wait_until));
+  } catch (const zmq::error_t& e) {
+    // A signal handled by the process interrupted the wait: nothing is
+    // ready, deadlines are still looked at.
+    if (e.num() != EINTR) throw;
+    for (auto& item : items_) item.revents = 0;
+  }
 
   const auto now = Clock::now();
   // Completions may submit (new connections are added, none removed here).

@@ -47,8 +47,8 @@ class RpcPipeline {
               std::chrono::milliseconds connect_timeout = kDefaultConnectTimeout);
   RpcPipeline(const RpcPipeline&) = delete;
   RpcPipeline& operator=(const RpcPipeline&) = delete;
-  // Requests still pending end as request_timeout ("abandoned"); their
-  // completions run here.
+  // Requests still pending are abandoned (abandon_all); their completions
+  // run here.
   ~RpcPipeline();
 
   // Queues `request` for the agent at `endpoint`; `done` runs from a later
@@ -66,6 +66,9 @@ class RpcPipeline {
   // One request, waited for: submit() and turn() until it ends.
   Result<protocol::CallReply> call(const std::string& endpoint, const protocol::CallRequest& request,
                                    Clock::time_point deadline);
+
+  // Ends every pending request now (the transport failed under them).
+  void abandon_all(const std::string& why);
 
   std::size_t pending() const { return pending_.size(); }
   // The earliest deadline of a pending request (connect deadlines included).

@@ -152,7 +152,14 @@ void CallLoop::run() {
     auto until = Clock::now() + kIdleWait;
     for (const auto& parked : parked_) until = std::min(until, parked.until);
     if (!from_loop_.empty()) until = Clock::now();
-    const bool woken = pipeline_->turn(until, wake_fd_);
+    bool woken = true;
+    try {
+      woken = pipeline_->turn(until, wake_fd_);
+    } catch (const std::exception& e) {
+      // The transport itself failed (not one member): every call in flight
+      // hears it rather than wait, and the loop goes on for the next ones.
+      pipeline_->abandon_all(std::string("the client's transport failed: ") + e.what());
+    }
     take_submitted(woken || closing_);
     if (!parked_.empty()) {
       const auto now = Clock::now();

@@ -57,6 +57,16 @@ Result<Member> member_of(const Result<CallOutcome>& outcome) {
   return public_member(outcome->node);
 }
 
+// Runs a caller's completion. One that throws has nobody to tell, and must
+// not take the I/O thread (and every other call in flight) with it.
+template <typename T>
+void report_to(const std::function<void(Result<T>)>& done, Result<T> result) {
+  try {
+    done(std::move(result));
+  } catch (...) {  // NOLINT(bugprone-empty-catch): documented in client.hpp
+  }
+}
+
 // A completion that reports to a promise (the future-returning overloads).
 template <typename T>
 std::pair<std::future<Result<T>>, std::function<void(Result<T>)>> promised() {
@@ -218,13 +228,15 @@ std::future<Result<Member>> Client::cast_async(std::string_view function, const 
 
 void Client::call_async(std::string_view function, const Payload& arguments, const CallOptions& options,
                         std::function<void(Result<Reply>)> done) {
-  auto reported = [done = std::move(done)](Result<CallOutcome> outcome) { done(reply_of(std::move(outcome))); };
+  auto reported = [done = std::move(done)](Result<CallOutcome> outcome) {
+    report_to(done, reply_of(std::move(outcome)));
+  };
   state_->invoke(function, arguments, protocol::CallMode::call, options, std::move(reported));
 }
 
 void Client::cast_async(std::string_view function, const Payload& arguments, const CallOptions& options,
                         std::function<void(Result<Member>)> done) {
-  auto reported = [done = std::move(done)](Result<CallOutcome> outcome) { done(member_of(outcome)); };
+  auto reported = [done = std::move(done)](Result<CallOutcome> outcome) { report_to(done, member_of(outcome)); };
   state_->invoke(function, arguments, protocol::CallMode::cast, options, std::move(reported));
 }
 

@@ -153,8 +153,9 @@ class Client {
                                          const CallOptions& options = {});
   // Or with a completion, which costs no thread a wake-up: `done` runs
   // exactly once, on the Client's I/O thread (or before call_async returns,
-  // if the arguments are refused). It must be quick and must not block or
-  // throw; it may call call_async again. Every call is answered, by its
+  // if the arguments are refused). It must be quick and must not block (an
+  // exception it throws is ignored); it may call call_async again, but not
+  // destroy the Client. Every call is answered, by its
   // deadline at the latest: a Client being destroyed first waits for them.
   void call_async(std::string_view function, const Payload& arguments, const CallOptions& options,
                   std::function<void(Result<Reply>)> done);
