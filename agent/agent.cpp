@@ -196,8 +196,22 @@ class AgentLoop {
   }
 
   void send_reply(std::vector<zmq::message_t>& routing, zmq::message_t body) {
+    if (holding_replies_) {
+      held_replies_.push_back({std::move(routing), std::move(body)});
+      routing.clear();
+      return;
+    }
     for (auto& frame : routing) rpc_.send(frame, zmq::send_flags::sndmore);
     rpc_.send(body, zmq::send_flags::dontwait);
+  }
+
+  // Replies made while a batch of requests is read go out together at its
+  // end: ZeroMQ's I/O thread is woken once for them (one TCP write), not
+  // once per reply, and a pipelining caller gets them in one read.
+  void send_held_replies() {
+    holding_replies_ = false;
+    for (auto& [routing, body] : held_replies_) send_reply(routing, std::move(body));
+    held_replies_.clear();
   }
 
   void reply(std::vector<zmq::message_t>& routing, const protocol::CallReply& reply) {
@@ -225,6 +239,12 @@ class AgentLoop {
     const auto now = Clock::now();
     std::vector<zmq::message_t> parts;
     std::vector<zmq::message_t> routing;
+    holding_replies_ = true;
+    read_requests(now, parts, routing);
+    send_held_replies();
+  }
+
+  void read_requests(Clock::time_point now, std::vector<zmq::message_t>& parts, std::vector<zmq::message_t>& routing) {
     for (Turn turn; turn.more() && receive_multipart(rpc_, parts);) {
       auto body = split_envelope(parts, routing);
       if (!body) {
@@ -294,6 +314,13 @@ class AgentLoop {
   std::optional<WorkerPool> pool_;  // after completions_: workers stop before it closes
   std::optional<BusHub> hub_;
   std::optional<Announcer> announcer_;
+  // Replies held while a batch of requests is read (send_held_replies).
+  struct HeldReply {
+    std::vector<zmq::message_t> routing;
+    zmq::message_t body;
+  };
+  bool holding_replies_ = false;
+  std::vector<HeldReply> held_replies_;
   // Calls handed to the pool and not yet answered, by ticket: who to answer.
   struct InFlightCall {
     std::vector<zmq::message_t> routing;
