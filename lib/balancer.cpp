@@ -59,7 +59,7 @@ bool answered(const Result<protocol::CallReply>& reply) {
 
 Result<CallOutcome> outcome_of(const protocol::MemberInfo& node, protocol::CallReply reply,
                                std::chrono::microseconds round_trip) {
-  if (reply.kind == protocol::CallReply::Kind::error) return reply.error;
+  if (reply.kind == protocol::CallReply::Kind::error) return std::move(reply.error);
   return CallOutcome{node, std::move(reply.value_msgpack), round_trip};
 }
 
@@ -96,13 +96,15 @@ RpcOptions Balancer::transport(Clock::time_point deadline) const {
   return RpcOptions{deadline, options_.connect_timeout, options_.curve};
 }
 
-Result<std::vector<protocol::MemberInfo>> Balancer::discover(Clock::time_point deadline) {
+Result<Balancer::Group> Balancer::discover(Clock::time_point deadline) {
   const auto now = Clock::now();
   if (cached_at_ && now - *cached_at_ < options_.membership_refresh) return cached_group_;
   if (options_.group.empty()) return make_error(ErrorCode::bad_request, "a group name is required");
-  auto group = fetch_members(context(), options_.group, discovery(deadline));
-  if (group && options_.membership_refresh.count() > 0) {
-    cached_group_ = *group;
+  auto fetched = fetch_members(context(), options_.group, discovery(deadline));
+  if (!fetched) return fetched.error();
+  auto group = std::make_shared<const std::vector<protocol::MemberInfo>>(std::move(fetched).value());
+  if (options_.membership_refresh.count() > 0) {
+    cached_group_ = group;
     cached_at_ = now;
   }
   return group;
@@ -111,9 +113,14 @@ Result<std::vector<protocol::MemberInfo>> Balancer::discover(Clock::time_point d
 Result<Balancer::Candidates> Balancer::matching_now(Clock::time_point deadline, const std::set<std::string>& excluded) {
   auto group = discover(deadline);
   if (!group) return group.error();
-  auto matching = filter_.apply(*group);
-  std::erase_if(matching, [&](const protocol::MemberInfo& m) { return excluded.contains(m.name); });
-  return Candidates{std::move(group).value(), std::move(matching)};
+  Candidates found{std::move(group).value(), {}, false};
+  const auto is_excluded = [&](const protocol::MemberInfo& m) { return excluded.contains(m.name); };
+  found.whole_group = filter_.matches_all() && std::none_of(found.group->begin(), found.group->end(), is_excluded);
+  if (!found.whole_group) {
+    found.narrowed = filter_.apply(*found.group);
+    std::erase_if(found.narrowed, is_excluded);
+  }
+  return found;
 }
 
 Error Balancer::nobody_matches(const std::set<std::string>& excluded) const {
@@ -128,7 +135,7 @@ Result<Balancer::Candidates> Balancer::candidates(Clock::time_point deadline, co
   const auto stop_waiting = std::min(deadline, Clock::now() + options_.wait_for_member);
   while (true) {
     auto found = matching_now(deadline, excluded);
-    if (!found || !found->matching.empty()) return found;
+    if (!found || !found->matching().empty()) return found;
     // Nobody to route to, and nothing was sent yet: waiting is always safe.
     if (!excluded.empty() || Clock::now() + kMemberPollInterval >= stop_waiting) return nobody_matches(excluded);
     std::this_thread::sleep_for(kMemberPollInterval);
@@ -138,7 +145,8 @@ Result<Balancer::Candidates> Balancer::candidates(Clock::time_point deadline, co
 Result<std::vector<protocol::MemberInfo>> Balancer::members(Clock::time_point deadline) {
   auto found = candidates(deadline, {});
   if (!found) return found.error();
-  return std::move(found->matching);
+  const auto matching = found->matching();
+  return std::vector<protocol::MemberInfo>(matching.begin(), matching.end());
 }
 
 algorithms::Chooser Balancer::chooser(Purpose purpose) const {
@@ -167,7 +175,7 @@ Result<std::vector<protocol::MemberInfo>> Balancer::choose(const Candidates& fou
     store_opened = true;
     tidy(state, who);
     // Forget nodes that left; judged on the whole group, not the --match subset.
-    state.retain_only(found.group);
+    state.retain_only(*found.group);
     if (purpose == Purpose::retry && !retry_budget_.try_retry(state, who.now)) {
       return make_error(ErrorCode::service_unavailable, "the retry budget of this host's callers is spent");
     }
@@ -177,7 +185,7 @@ Result<std::vector<protocol::MemberInfo>> Balancer::choose(const Candidates& fou
     // Skipping ejected members happens before the policy sees the list, so
     // a rotation goes evenly round the members left.
     std::vector<protocol::MemberInfo> kept;
-    const auto available = outliers_.without_ejected(found.matching, state, who.now, kept);
+    const auto available = outliers_.without_ejected(found.matching(), state, who.now, kept);
     const algorithms::Selection selection{available, key ? key : options_.key, rng_,
                                           algorithms::membership_version(available),
                                           algorithms::load_version(available)};
@@ -315,8 +323,11 @@ std::optional<Result<CallOutcome>> Balancer::conclude(CallAttempts& call, Result
   const bool holds = algorithm_->state_use() == algorithms::StateUse::selections;
   const Ended ended{call.node, reply};
   if (auto settled = settle({&ended, 1}, holds); !settled) return settled.error();
+  // Served: the call ends here, and its member moves into the outcome.
+  if (reply && reply->kind != protocol::CallReply::Kind::error) {
+    return CallOutcome{std::move(call.node), std::move(reply->value_msgpack), {}};
+  }
   auto outcome = reply ? outcome_of(call.node, std::move(reply).value()) : Result<CallOutcome>(reply.error());
-  if (outcome) return outcome;
 
   // service_unavailable, from the transport or the agent, means the request
   // never ran there; a timeout means it may have.

@@ -154,9 +154,16 @@ class Balancer {
  private:
   // What the bus says about the group: all of it (before --match), and the
   // members that may be chosen (after --match, without the excluded).
+  // The matching members are the group itself, uncopied, when nothing is
+  // filtered out (a long-lived client's every call).
+  using Group = std::shared_ptr<const std::vector<protocol::MemberInfo>>;
   struct Candidates {
-    std::vector<protocol::MemberInfo> group;
-    std::vector<protocol::MemberInfo> matching;
+    Group group;
+    std::vector<protocol::MemberInfo> narrowed;  // when some are filtered out
+    bool whole_group = false;
+    std::span<const protocol::MemberInfo> matching() const {
+      return whole_group ? std::span<const protocol::MemberInfo>(*group) : narrowed;
+    }
   };
 
   // Why members are chosen: it decides what the choice counts against the
@@ -179,7 +186,7 @@ class Balancer {
   // most; gives back their holds.
   Status settle(std::span<const Ended> calls, bool holds);
   // Every member of the group, as the bus knows it (before --match).
-  Result<std::vector<protocol::MemberInfo>> discover(Clock::time_point deadline);
+  Result<Group> discover(Clock::time_point deadline);
   // Waits up to wait_for_member for a member to match when none does.
   Result<Candidates> candidates(Clock::time_point deadline, const std::set<std::string>& excluded);
   // What the bus says now; no member may match.
@@ -200,7 +207,7 @@ class Balancer {
   std::set<std::string, std::less<>> remembered_;
   std::unique_ptr<zmq::context_t> own_context_;
   std::mt19937_64 rng_;
-  std::vector<protocol::MemberInfo> cached_group_;  // when membership_refresh > 0
+  Group cached_group_;  // when membership_refresh > 0
   std::optional<Clock::time_point> cached_at_;
   std::unique_ptr<RpcPipeline> pipeline_;  // one connection per member, kept
 };

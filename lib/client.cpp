@@ -26,6 +26,11 @@ Member public_member(const protocol::MemberInfo& info) {
   return Member{info.name, info.endpoint, info.groups, info.weight, info.load, info.version};
 }
 
+Member public_member(protocol::MemberInfo&& info) {
+  return Member{std::move(info.name),   std::move(info.endpoint), std::move(info.groups), info.weight, info.load,
+                std::move(info.version)};
+}
+
 std::vector<Member> public_members(const std::vector<protocol::MemberInfo>& infos) {
   std::vector<Member> out;
   out.reserve(infos.size());
@@ -49,12 +54,12 @@ Result<Reply> reply_of(Result<CallOutcome> outcome) {
   if (!outcome) return outcome.error();
   auto value = Payload::from_msgpack(std::move(outcome->value_msgpack));
   if (!value) return make_error(ErrorCode::internal, outcome->node.name + " returned an unreadable result");
-  return Reply{public_member(outcome->node), std::move(value).value()};
+  return Reply{public_member(std::move(outcome->node)), std::move(value).value()};
 }
 
-Result<Member> member_of(const Result<CallOutcome>& outcome) {
+Result<Member> member_of(Result<CallOutcome> outcome) {
   if (!outcome) return outcome.error();
-  return public_member(outcome->node);
+  return public_member(std::move(outcome->node));
 }
 
 // Runs a caller's completion. One that throws has nobody to tell, and must
@@ -236,7 +241,9 @@ void Client::call_async(std::string_view function, const Payload& arguments, con
 
 void Client::cast_async(std::string_view function, const Payload& arguments, const CallOptions& options,
                         std::function<void(Result<Member>)> done) {
-  auto reported = [done = std::move(done)](Result<CallOutcome> outcome) { report_to(done, member_of(outcome)); };
+  auto reported = [done = std::move(done)](Result<CallOutcome> outcome) {
+    report_to(done, member_of(std::move(outcome)));
+  };
   state_->invoke(function, arguments, protocol::CallMode::cast, options, std::move(reported));
 }
 
