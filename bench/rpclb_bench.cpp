@@ -59,18 +59,19 @@ int latency(const std::string& bus, const std::string& group, int calls) {
   return 0;
 }
 
-int throughput(const std::string& bus, const std::string& group, int callers, double seconds) {
-  zmq::context_t context;
+// Runs `callers` threads for `seconds`, each calling the function
+// make_caller() gives it, one call at a time; prints calls/s.
+template <typename MakeCaller>
+int run_callers(const char* name, int callers, double seconds, MakeCaller make_caller) {
   std::atomic<long> total{0};
   std::atomic<long> failed{0};
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   for (int c = 0; c < callers; ++c) {
-    threads.emplace_back([&] {
-      auto balancer = make_balancer(bus, group, context);
+    threads.emplace_back([&, call_once = make_caller()]() mutable {
       long calls = 0;
       while (!stop) {
-        if (echo_once(balancer)) {
+        if (call_once()) {
           ++calls;
         } else {
           ++failed;
@@ -82,8 +83,15 @@ int throughput(const std::string& bus, const std::string& group, int callers, do
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (auto& thread : threads) thread.join();
-  rpclb::bench::print_throughput("rpclb", callers, total, seconds);
+  rpclb::bench::print_throughput(name, callers, total, seconds);
   return failed == 0 ? 0 : 1;
+}
+
+int throughput(const std::string& bus, const std::string& group, int callers, double seconds) {
+  zmq::context_t context;
+  return run_callers("rpclb", callers, seconds, [&] {
+    return [balancer = make_balancer(bus, group, context)]() mutable { return echo_once(balancer); };
+  });
 }
 
 rpclb::Client make_client(const std::string& bus, const std::string& group) {
@@ -103,28 +111,8 @@ const rpclb::Payload kPayload = rpclb::args(std::string("0123456789abcdef"));
 
 int shared(const std::string& bus, const std::string& group, int callers, double seconds) {
   auto client = make_client(bus, group);
-  std::atomic<long> total{0};
-  std::atomic<long> failed{0};
-  std::atomic<bool> stop{false};
-  std::vector<std::thread> threads;
-  for (int c = 0; c < callers; ++c) {
-    threads.emplace_back([&] {
-      long calls = 0;
-      while (!stop) {
-        if (client.call("sys.echo", kPayload)) {
-          ++calls;
-        } else {
-          ++failed;
-        }
-      }
-      total += calls;
-    });
-  }
-  std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
-  stop = true;
-  for (auto& thread : threads) thread.join();
-  rpclb::bench::print_throughput("rpclb-shared", callers, total, seconds);
-  return failed == 0 ? 0 : 1;
+  return run_callers("rpclb-shared", callers, seconds,
+                     [&] { return [&client] { return client.call("sys.echo", kPayload).ok(); }; });
 }
 
 // Keeps `in_flight` calls going: each completion (on the client's I/O

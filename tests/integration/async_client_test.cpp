@@ -11,6 +11,7 @@
 
 #include "rpclb/payload_msgpack.hpp"
 #include "rpclb/rpclb.hpp"
+#include "tests/integration/embedded_agent.hpp"
 #include "tests/integration/harness.hpp"
 
 namespace rpclb::testing {
@@ -41,13 +42,7 @@ class AsyncClient : public ::testing::Test {
  protected:
   void SetUp() override {
     cluster.start_hub_agent(0, "hub", {"infra"});
-    AgentOptions options;
-    options.name = "svc";
-    options.groups = {"async"};
-    options.bus = {cluster.hub_endpoint(0)};
-    options.heartbeat = std::chrono::milliseconds(Cluster::kHeartbeatMs);
-    options.log_level = "error";
-    auto created = Agent::create(options);
+    auto created = Agent::create(embedded_agent_options(cluster, "svc", "async"));
     ASSERT_TRUE(created) << created.error().message;
     agent = std::make_unique<Agent>(std::move(created).value());
     // Answers its argument after that many milliseconds.

@@ -8,6 +8,7 @@
 
 #include "rpclb/payload_msgpack.hpp"
 #include "rpclb/rpclb.hpp"
+#include "tests/integration/embedded_agent.hpp"
 #include "tests/integration/harness.hpp"
 
 namespace rpclb::testing {
@@ -26,13 +27,7 @@ class Library : public ::testing::Test {
   void SetUp() override { cluster.start_hub_agent(0, "hub", {"infra"}); }
 
   AgentOptions agent_options(const std::string& name, const std::string& group) {
-    AgentOptions options;
-    options.name = name;
-    options.groups = {group};
-    options.bus = {cluster.hub_endpoint(0)};
-    options.heartbeat = std::chrono::milliseconds(Cluster::kHeartbeatMs);
-    options.log_level = "error";
-    return options;
+    return embedded_agent_options(cluster, name, group);
   }
 
   ClientOptions client_options(const std::string& group, const std::string& algorithm = "random") {

@@ -17,6 +17,7 @@
 #include "common/zmq_helpers.hpp"
 #include "rpclb/payload_msgpack.hpp"
 #include "rpclb/rpclb.hpp"
+#include "tests/integration/embedded_agent.hpp"
 #include "tests/integration/harness.hpp"
 
 namespace rpclb::testing {
@@ -311,13 +312,7 @@ TEST(Promises, FailedFunctionsExitOneAndProgramExitCodesAreResults) {
 TEST(Promises, OversizeResultsAreNamedErrorsNotTimeouts) {
   Cluster cluster;
   cluster.start_hub_agent(0, "hub", {});
-  AgentOptions options;
-  options.name = "generous";
-  options.groups = {"big"};
-  options.bus = {cluster.hub_endpoint(0)};
-  options.heartbeat = std::chrono::milliseconds(Cluster::kHeartbeatMs);
-  options.log_level = "error";
-  auto agent = Agent::create(options);
+  auto agent = Agent::create(embedded_agent_options(cluster, "generous", "big"));
   ASSERT_TRUE(agent) << agent.error().message;
   ASSERT_TRUE(agent->handle("big.result", [](const Request&) -> Result<Payload> {
     return Payload::of(std::string(protocol::kMaxFrameBytes + 1, 'r'));
