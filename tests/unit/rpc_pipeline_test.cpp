@@ -5,6 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <map>
 #include <optional>
 
@@ -175,9 +180,22 @@ TEST_F(Pipeline, ALostConnectionEndsWhatWasSentAtOnce) {
   EXPECT_LT(Clock::now() - start, 3s);
 }
 
+// A local port nobody listens on: bound, never listened, closed. (A ZeroMQ
+// listener closes in its I/O thread, a moment after close() returns.)
+std::string unused_endpoint() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof address;
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return "tcp://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+}
+
 TEST_F(Pipeline, NobodyListeningIsServiceUnavailableWithNothingSent) {
-  const auto endpoint = agent.endpoint;
-  agent.close();
+  const auto endpoint = unused_endpoint();
   const auto start = Clock::now();
   std::optional<Result<protocol::CallReply>> reply;
   ASSERT_TRUE(pipeline.submit(endpoint, request(1), start + 10s, [&](auto r) { reply = std::move(r); }));
