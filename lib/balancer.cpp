@@ -293,6 +293,7 @@ Result<CallAttempts> Balancer::begin_call(const std::string& function, std::stri
   call.request.args_msgpack = std::move(args_msgpack);
   call.deadline = deadline;
   call.key = key;
+  call.stop_waiting = std::min(deadline, Clock::now() + options_.wait_for_member);
   return call;
 }
 
@@ -348,10 +349,34 @@ Result<CallOutcome> Balancer::call(const std::string& function, std::string args
                                    Clock::time_point deadline, const std::optional<std::string>& key) {
   auto call = begin_call(function, std::move(args_msgpack), mode, deadline, key);
   if (!call) return call.error();
+  return run(std::move(call).value());
+}
+
+bool CallAttempts::worth_waiting() const {
+  return nobody_matched && failed.empty() && Clock::now() + kMemberPollInterval < stop_waiting;
+}
+
+Result<CallOutcome> Balancer::run(CallAttempts call, std::mutex* selection_mutex) {
+  if (selection_mutex) call.may_wait = false;
+  auto hold = [&] { return selection_mutex ? std::unique_lock(*selection_mutex) : std::unique_lock<std::mutex>(); };
   while (true) {
-    if (auto aimed = aim(*call); !aimed) return aimed.error();
-    auto reply = pipeline().call(call->node.endpoint, call->request, call->attempt_deadline);
-    if (auto ended = conclude(*call, std::move(reply))) return std::move(*ended);
+    Status aimed;
+    {
+      auto lock = hold();
+      aimed = aim(call);
+    }
+    if (!aimed) {
+      if (!call.worth_waiting()) return aimed.error();
+      std::this_thread::sleep_for(kMemberPollInterval);
+      continue;
+    }
+    auto reply = pipeline().call(call.node.endpoint, call.request, call.attempt_deadline);
+    std::optional<Result<CallOutcome>> ended;
+    {
+      auto lock = hold();
+      ended = conclude(call, std::move(reply));
+    }
+    if (ended) return std::move(*ended);
   }
 }
 

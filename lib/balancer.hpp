@@ -10,6 +10,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
@@ -64,6 +65,9 @@ struct CallAttempts {
   // block its loop), and then says so here.
   bool may_wait = true;
   bool nobody_matched = false;
+  Clock::time_point stop_waiting;  // for a member to join: wait_for_member from the start
+  // Whether to look again shortly: no member matched yet, and there is time.
+  bool worth_waiting() const;
 };
 
 // How often an empty group is asked again under wait_for_member.
@@ -128,6 +132,11 @@ class Balancer {
   // up to `retries` others are tried.
   Result<CallOutcome> call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,
                            Clock::time_point deadline, const std::optional<std::string>& key = std::nullopt);
+  // Runs a begun call to its end on this thread, over this balancer's own
+  // connections. With `selection_mutex`, holds it only while choosing and
+  // recording, never while waiting (for a reply, or for a member to join):
+  // the client's I/O thread steps other calls meanwhile.
+  Result<CallOutcome> run(CallAttempts call, std::mutex* selection_mutex = nullptr);
   // A call, step by step (what call() does): begin_call checks it; aim
   // chooses the member for the next attempt and addresses the request to
   // it (an error ends the call); conclude records how the attempt ended and
@@ -149,7 +158,6 @@ class Balancer {
   DiscoveryOptions discovery(Clock::time_point deadline) const;
   RpcOptions transport(Clock::time_point deadline) const;
   const MatchFilter& filter() const { return filter_; }
-  std::chrono::milliseconds wait_for_member() const { return options_.wait_for_member; }
 
  private:
   // What the bus says about the group: all of it (before --match), and the

@@ -41,18 +41,17 @@ void CallLoop::wake() {
 
 void CallLoop::submit(CallAttempts call, Done done) {
   call.may_wait = false;
-  const auto stop_waiting = std::min(call.deadline, Clock::now() + balancer_.wait_for_member());
   if (std::this_thread::get_id() == thread_.get_id()) {
     // From a completion: taken after this turn, with no lock or wake-up (and
     // no recursion, whatever the completion does on failure).
-    from_loop_.push_back(Call{std::move(call), std::move(done), stop_waiting});
+    from_loop_.push_back(Call{std::move(call), std::move(done)});
     return;
   }
   bool was_empty = false;
   {
     std::lock_guard lock(submitted_mutex_);
     was_empty = submitted_.empty();
-    submitted_.push_back(Call{std::move(call), std::move(done), stop_waiting});
+    submitted_.push_back(Call{std::move(call), std::move(done)});
   }
   // One wake-up per batch: while the loop has not taken the queue yet, it
   // will see this call with the others.
@@ -95,9 +94,7 @@ void CallLoop::aim_and_send_unguarded(std::uint64_t serial) {
     }
     if (!aimed) {
       // No member yet: look again shortly rather than block the loop.
-      const bool may_wait = call.attempts.nobody_matched && call.attempts.failed.empty() &&
-                            Clock::now() + kMemberPollInterval < call.stop_waiting;
-      if (may_wait) {
+      if (call.attempts.worth_waiting()) {
         parked_.push_back({Clock::now() + kMemberPollInterval, serial});
         return;
       }

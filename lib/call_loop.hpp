@@ -45,7 +45,6 @@ class CallLoop {
   struct Call {
     CallAttempts attempts;
     Done done;
-    Clock::time_point stop_waiting;  // for a member to join (wait_for_member)
   };
   struct Parked {
     Clock::time_point until;

@@ -90,15 +90,38 @@ struct Client::State {
     return Clock::now() + options.timeout.value_or(timeout);
   }
 
-  // One call or cast, with its arguments checked first; `done` hears how it
-  // ended (on the loop's thread, or here if it could not start).
-  void invoke(std::string_view function, const Payload& arguments, protocol::CallMode mode, const CallOptions& options,
-              CallLoop::Done done) {
-    auto call = without_exceptions([&]() -> Result<CallAttempts> {
+  // One call or cast, its arguments checked.
+  Result<CallAttempts> begin(std::string_view function, const Payload& arguments, protocol::CallMode mode,
+                             const CallOptions& options) {
+    return without_exceptions([&]() -> Result<CallAttempts> {
       if (auto checked = check_arguments(arguments); !checked) return checked.error();
       std::lock_guard lock(mutex);
       return balancer.begin_call(std::string(function), arguments.msgpack(), mode, deadline(options), options.key);
     });
+  }
+
+  // Runs it and waits. A thread with the direct path to itself runs it on
+  // its own thread (the latency of one request and reply, no hand-off to
+  // the I/O thread and back); while another thread has it, the call goes
+  // through the I/O thread, pipelined with the others.
+  Result<CallOutcome> wait_for(std::string_view function, const Payload& arguments, protocol::CallMode mode,
+                               const CallOptions& options) {
+    std::unique_lock direct(direct_path, std::try_to_lock);
+    if (!direct) {
+      auto [future, done] = promised<CallOutcome>();
+      invoke(function, arguments, mode, options, std::move(done));
+      return future.get();
+    }
+    auto call = begin(function, arguments, mode, options);
+    if (!call) return call.error();
+    return without_exceptions([&] { return balancer.run(std::move(call).value(), &mutex); });
+  }
+
+  // Starts it on the I/O thread; `done` hears how it ended (on that thread,
+  // or here if it could not start).
+  void invoke(std::string_view function, const Payload& arguments, protocol::CallMode mode, const CallOptions& options,
+              CallLoop::Done done) {
+    auto call = begin(function, arguments, mode, options);
     CallLoop* running = nullptr;
     if (call) {
       try {
@@ -116,7 +139,9 @@ struct Client::State {
     return *loop_;
   }
 
-  std::mutex mutex;  // a Balancer serves one operation at a time
+  std::mutex mutex;  // a Balancer chooses and records for one operation at a time
+  // The Balancer's own connections (Balancer::run), for one waiting call at a time.
+  std::mutex direct_path;
   Balancer balancer;
   std::chrono::milliseconds timeout;
 
@@ -210,11 +235,11 @@ Status Client::release(std::string_view node) {
 }
 
 Result<Reply> Client::call(std::string_view function, const Payload& arguments, const CallOptions& options) {
-  return call_async(function, arguments, options).get();
+  return reply_of(state_->wait_for(function, arguments, protocol::CallMode::call, options));
 }
 
 Result<Member> Client::cast(std::string_view function, const Payload& arguments, const CallOptions& options) {
-  return cast_async(function, arguments, options).get();
+  return member_of(state_->wait_for(function, arguments, protocol::CallMode::cast, options));
 }
 
 std::future<Result<Reply>> Client::call_async(std::string_view function, const Payload& arguments,
