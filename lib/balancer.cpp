@@ -298,8 +298,11 @@ Result<CallAttempts> Balancer::begin_call(const std::string& function, std::stri
 }
 
 Status Balancer::aim(CallAttempts& call) {
-  auto chosen =
-      pick(1, call.deadline, call.failed, call.key, call.attempt == 0 ? Purpose::first_attempt : Purpose::retry);
+  auto found = call.may_wait ? candidates(call.deadline, call.failed) : matching_now(call.deadline, call.failed);
+  call.nobody_matched = found && found->matching().empty();
+  if (call.nobody_matched) found = nobody_matches(call.failed);
+  auto chosen = found ? choose(*found, 1, call.key, call.attempt == 0 ? Purpose::first_attempt : Purpose::retry)
+                      : Result<std::vector<protocol::MemberInfo>>(found.error());
   if (!chosen) {
     if (call.history.empty()) return chosen.error();
     return make_error(chosen.error().code, chosen.error().message + " (tried:" + call.history + ")");

@@ -171,6 +171,45 @@ TEST_F(AsyncClient, CompletionsMayCallAgainAndNothingIsDroppedWhenTheClientGoes)
   EXPECT_EQ(slow_answers.load(), 5);
 }
 
+TEST_F(AsyncClient, CallsWaitForAMemberToJoinWithoutHoldingUpOthers) {
+  ClientOptions options;
+  options.group = "later";
+  options.bus = {cluster.hub_endpoint(0)};
+  options.wait_for_member = 5s;
+  options.membership_refresh = 0ms;
+  auto caller = Client::create(options);
+  ASSERT_TRUE(caller);
+  const auto start = std::chrono::steady_clock::now();
+  auto patient = caller->call_async("sys.echo", args(1));
+  // Waiting for the same member, with less time: it gives up at its own
+  // deadline, not when the first call is done waiting.
+  auto hurried = caller->call_async("sys.echo", args(2), {.timeout = 300ms, .key = std::nullopt});
+  auto gave_up = hurried.get();
+  const auto waited = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(gave_up);
+  EXPECT_EQ(gave_up.error().code, ErrorCode::service_unavailable) << gave_up.error().message;
+  EXPECT_LT(waited, 1300ms);
+  auto late = Agent::create(embedded_agent_options(cluster, "late", "later"));
+  ASSERT_TRUE(late);
+  ASSERT_TRUE(late->start());
+  auto reply = patient.get();
+  ASSERT_TRUE(reply) << reply.error().message;
+  EXPECT_EQ(reply->node.name, "late");
+  // And a waiting call() on the caller's thread does the same.
+  late->stop();
+  ASSERT_TRUE(cluster.wait_for_members("later", {}));
+  auto again = Agent::create(embedded_agent_options(cluster, "again", "later"));
+  ASSERT_TRUE(again);
+  std::thread joiner([&] {
+    std::this_thread::sleep_for(300ms);
+    ASSERT_TRUE(again->start());
+  });
+  auto direct = caller->call("sys.echo", args(3));
+  joiner.join();
+  ASSERT_TRUE(direct) << direct.error().message;
+  EXPECT_EQ(direct->node.name, "again");
+}
+
 // A member that is listed but gone: the asynchronous calls skip it as call() does.
 TEST(AsyncClientFailover, CallsInFlightTogetherRetryOnOtherMembers) {
   Cluster cluster;
