@@ -15,8 +15,8 @@
 //   for (auto& reply : replies) use(reply.get());
 //
 // A Client is safe to share between threads. Calls and casts, waited for or
-// not, run in parallel (call() is call_async() waited for); members(),
-// select_n() and release() run one at a time.
+// not, run in parallel; members(), select_n() and release() run one at a
+// time.
 #pragma once
 
 #include <chrono>
