@@ -98,6 +98,8 @@ eventually sh -c "'$bindir/rpclb' members math --bus '$bus' | grep -qx adder-1" 
 
 answer=$("$work/call_adder" "$bus" 2 3 2>"$work/call.log") || fail "call_adder failed"
 [ "$answer" = "2 + 3 = 5 (on adder-1)" ] || fail "call_adder printed '$answer'"
+answer=$("$work/call_adder" "$bus" 2 3 200 2>"$work/async.log") || fail "call_adder with 200 in flight failed: $(cat "$work/async.log")"
+[ "$answer" = "$(printf '2 + 3 = 5 (on adder-1)\n200 calls in flight: 200 right')" ] || fail "call_adder printed '$answer'"
 
 answer=$("$bindir/rpclb" call math math.add 20 22 --bus "$bus" --json 2>"$work/cli.log") || fail "rpclb call failed"
 [ "$answer" = '{"node":"adder-1","result":42}' ] || fail "rpclb call printed '$answer'"
