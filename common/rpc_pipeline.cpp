@@ -160,10 +160,7 @@ void RpcPipeline::send_queued(Connection& connection, Clock::time_point now) {
       connection.ready = false;
       for (const auto waiting : connection.queued) {
         auto& unsent = pending_.at(waiting);
-        const auto due = std::min(unsent.due, now + connect_timeout_);
-        due_.erase({unsent.due, waiting});
-        unsent.due = due;
-        due_.emplace(due, waiting);
+        set_due(waiting, unsent, std::min(unsent.due, now + connect_timeout_));
       }
       return;
     }
@@ -171,10 +168,14 @@ void RpcPipeline::send_queued(Connection& connection, Clock::time_point now) {
     ++connection.in_flight;
     request.sent = true;
     request.frame = std::string();
-    due_.erase({request.due, id});
-    request.due = request.deadline;
-    due_.emplace(request.due, id);
+    set_due(id, request, request.deadline);
   }
+}
+
+void RpcPipeline::set_due(std::uint64_t id, Pending& request, Clock::time_point due) {
+  due_.erase({request.due, id});
+  request.due = due;
+  due_.emplace(due, id);
 }
 
 void RpcPipeline::finish(std::uint64_t id, Result<protocol::CallReply> reply) {

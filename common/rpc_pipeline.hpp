@@ -87,6 +87,8 @@ class RpcPipeline {
 
   Connection& connection_to(const std::string& endpoint);
   void send_queued(Connection& connection, Clock::time_point now);
+  // Moves request `id`'s place in due_ (its connect deadline, or its own).
+  void set_due(std::uint64_t id, Pending& request, Clock::time_point due);
   void watch_events(Connection& connection);
   void read_replies(Connection& connection);
   void expire(Clock::time_point now);

@@ -21,8 +21,8 @@ CallLoop::CallLoop(Balancer& balancer, std::mutex& balancer_mutex)
     : balancer_(balancer), balancer_mutex_(balancer_mutex), context_(balancer.context()) {
   wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-  pipeline_ =
-      std::make_unique<RpcPipeline>(context_, balancer.transport({}).curve, balancer.transport({}).connect_timeout);
+  const auto transport = balancer.transport({});
+  pipeline_ = std::make_unique<RpcPipeline>(context_, transport.curve, transport.connect_timeout);
   thread_ = std::thread([this] { run(); });
 }
 

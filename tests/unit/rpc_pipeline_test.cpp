@@ -80,6 +80,17 @@ class Pipeline : public ::testing::Test {
                                      [this, id](Result<protocol::CallReply> reply) { ended.emplace(id, reply); });
     ASSERT_TRUE(submitted) << submitted.error().message;
   }
+  // Turns (connecting, sending) until the agent has received `count`
+  // requests, for at most two seconds; what it received, in order.
+  std::vector<protocol::CallRequest> delivered(std::size_t count) {
+    std::vector<protocol::CallRequest> received;
+    const auto give_up = Clock::now() + 2s;
+    while (received.size() < count && Clock::now() < give_up) {
+      pipeline.turn(Clock::now() + 10ms);
+      for (auto& got : agent.receive(count - received.size())) received.push_back(std::move(got));
+    }
+    return received;
+  }
   // Turns until `count` requests have ended, for at most `limit`.
   void turn_until_ended(std::size_t count, std::chrono::milliseconds limit = 3s) {
     const auto give_up = Clock::now() + limit;
@@ -98,11 +109,7 @@ TEST_F(Pipeline, RepliesInAnyOrderReachTheirOwnRequests) {
   for (std::uint64_t id = 1; id <= 5; ++id) submit(id, deadline);
   // Nothing ends inside submit(): the completions run from turn().
   EXPECT_TRUE(ended.empty());
-  std::vector<protocol::CallRequest> received;
-  while (received.size() < 5 && Clock::now() < deadline) {
-    pipeline.turn(Clock::now() + 10ms);  // connects and sends
-    for (auto& got : agent.receive(5 - received.size())) received.push_back(std::move(got));
-  }
+  const auto received = delivered(5);
   ASSERT_EQ(received.size(), 5u);
   // Answered backwards, with a stranger's reply among them.
   agent.answer(999, 9);
@@ -121,12 +128,7 @@ TEST_F(Pipeline, EachRequestHasItsOwnDeadline) {
   const auto start = Clock::now();
   submit(1, start + 300ms);
   submit(2, start + 5s);
-  std::vector<protocol::CallRequest> received;
-  while (received.size() < 2 && Clock::now() < start + 2s) {
-    pipeline.turn(Clock::now() + 10ms);
-    for (auto& got : agent.receive(2 - received.size())) received.push_back(std::move(got));
-  }
-  ASSERT_EQ(received.size(), 2u);
+  ASSERT_EQ(delivered(2).size(), 2u);
   turn_until_ended(1);
   ASSERT_EQ(ended.size(), 1u);
   ASSERT_TRUE(ended.contains(1));
@@ -145,12 +147,7 @@ TEST_F(Pipeline, AnUnreadableReplyEndsTheRequestsOnItsConnectionAtOnce) {
   const auto start = Clock::now();
   submit(1, start + 10s);
   submit(2, start + 10s);
-  std::size_t received = 0;
-  while (received < 2 && Clock::now() < start + 2s) {
-    pipeline.turn(Clock::now() + 10ms);
-    received += agent.receive(2 - received).size();
-  }
-  ASSERT_EQ(received, 2u);
+  ASSERT_EQ(delivered(2).size(), 2u);
   agent.send("\xc1 not msgpack");
   turn_until_ended(2);
   ASSERT_EQ(ended.size(), 2u);
@@ -165,12 +162,7 @@ TEST_F(Pipeline, AnUnreadableReplyEndsTheRequestsOnItsConnectionAtOnce) {
 TEST_F(Pipeline, ALostConnectionEndsWhatWasSentAtOnce) {
   const auto start = Clock::now();
   submit(1, start + 10s);
-  std::size_t received = 0;
-  while (received < 1 && Clock::now() < start + 2s) {
-    pipeline.turn(Clock::now() + 10ms);
-    received += agent.receive(1).size();
-  }
-  ASSERT_EQ(received, 1u);
+  ASSERT_EQ(delivered(1).size(), 1u);
   agent.close();
   turn_until_ended(1);
   ASSERT_EQ(ended.size(), 1u);
