@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -15,6 +16,9 @@
 #include "agent/builtins.hpp"
 #include "agent/bus_hub.hpp"
 #include "agent/function_table.hpp"
+#include "agent/host_load.hpp"
+#include "agent/metrics.hpp"
+#include "agent/metrics_server.hpp"
 #include "agent/name_claim.hpp"
 #include "agent/reactor.hpp"
 #include "agent/worker_pool.hpp"
@@ -31,6 +35,14 @@ using std::chrono::milliseconds;
 
 // Calls without a timeout (and casts) still end some time.
 constexpr milliseconds kLongestCall{3600 * 1000};
+
+// "0.034": a duration in milliseconds, to the microsecond.
+std::string milliseconds_text(Clock::duration took) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.3f",
+                static_cast<double>(std::chrono::duration_cast<std::chrono::microseconds>(took).count()) / 1000.0);
+  return text;
+}
 
 std::string random_instance_id() {
   std::random_device seed;
@@ -70,6 +82,8 @@ class AgentLoop {
         log_(config.name, config.log_level),
         stop_(stop),
         facts_(std::make_shared<AgentFacts>()),
+        metrics_(config.name, instance_, RPCLB_VERSION),
+        host_load_(config.procfs),
         rpc_(make_socket(context_, zmq::socket_type::router, 1000)),
         completions_(make_socket(context_, zmq::socket_type::pull)) {
     facts_->name = config.name;
@@ -78,7 +92,7 @@ class AgentLoop {
     facts_->pid = ::getpid();
     facts_->started = Clock::now();
     facts_->version = RPCLB_VERSION;
-    add_builtins(functions_, facts_);
+    add_builtins(functions_, facts_, [this] { return metrics_.families(live_figures()); });
     add_programs(functions_, config.functions);
     if (auto merged = functions_.merge(config.handlers); !merged) throw std::invalid_argument(merged.error().message);
   }
@@ -98,19 +112,30 @@ class AgentLoop {
     reactor_.on_readable(completions_, [this] { on_completions(); });
     reactor_.on_readable(rpc_, [this] { on_requests(); });
     reactor_.when_due([this] { return drain_deadline_; }, [this] { reactor_.stop(); });
+    sample_host();
+    reactor_.every(milliseconds(config_.heartbeat_ms), [this] { sample_host(); });
+    if (config_.metrics_listen) {
+      metrics_server_.emplace(*config_.metrics_listen,
+                              [this] { return prometheus_text(metrics_.families(live_figures())); });
+      log_.info("metrics_serving", {{"url", metrics_server_->url()}});
+    }
 
     std::vector<BusAddress> hubs;
     for (const auto& bus : config_.bus) hubs.push_back(*bus_address(bus));
     if (config_.serve_bus) {
-      hub_.emplace(reactor_, context_, *bus_address(*config_.serve_bus), config_.missed_heartbeats, log_,
-                   config_.curve);
+      hub_.emplace(reactor_, context_, *bus_address(*config_.serve_bus), config_.missed_heartbeats, log_, config_.curve,
+                   metrics_);
       log_.info("hub_started", {{"bus", *config_.serve_bus}});
     }
     if (!config_.groups.empty()) {
       protocol::MemberInfo self{config_.name,         instance_,    endpoint_, config_.groups, config_.weight, 0,
                                 config_.heartbeat_ms, RPCLB_VERSION};
       announcer_.emplace(
-          reactor_, context_, hubs, std::move(self), config_.curve, [this] { return in_flight(); }, log_);
+          reactor_, context_, hubs, std::move(self), config_.curve,
+          [this] {
+            return Announcer::Figures{in_flight(), facts_->cpu, facts_->load_average};
+          },
+          log_, metrics_);
       // Who holds our name is asked while we already serve (agent/name_claim.hpp).
       name_claimer_.emplace(reactor_, context_, config_, instance_, log_, *announcer_, [this](Error taken) {
         name_taken_ = std::move(taken);
@@ -135,6 +160,16 @@ class AgentLoop {
   }
 
  private:
+  // A call accepted and not yet answered: who to answer, and what to count.
+  struct InFlightCall {
+    std::vector<zmq::message_t> routing;
+    std::uint64_t request_id = 0;  // the reply's id
+    protocol::CallMode mode = protocol::CallMode::call;
+    std::string function;
+    std::string trace_id;  // the caller's request id, if traced
+    Clock::time_point accepted;
+  };
+
   // The first stop drains; a second one, while draining, stops at once.
   void on_stop() {
     const auto reason = stop_.take();
@@ -149,11 +184,48 @@ class AgentLoop {
     if (name_claimer_) name_claimer_->stop_asking();
     const auto now = Clock::now();
     drain_deadline_ = now + milliseconds(config_.drain_timeout_ms);
+    draining_ = true;
     stop_when_drained();
   }
 
   void stop_when_drained() {
     if (drain_deadline_ && in_flight() == 0) reactor_.stop();
+  }
+
+  // The host's figures, for the announcement and the metrics; a procfs that
+  // cannot be read leaves them unknown (logged once).
+  void sample_host() {
+    auto figures = host_load_.sample();
+    if (!figures && !host_figures_missing_) {
+      host_figures_missing_ = true;
+      log_.warn("host_load_unreadable", {{"procfs", config_.procfs}});
+    }
+    facts_->cpu = figures ? figures->cpu : protocol::kUnknownFigure;
+    facts_->load_average = figures ? figures->load_average : protocol::kUnknownFigure;
+  }
+
+  // What a scrape reads at its moment; from any thread (the metrics server's).
+  LiveFigures live_figures() const {
+    LiveFigures live;
+    live.in_flight = facts_->in_flight;
+    live.queued = pool_ ? pool_->waiting() : 0;
+    live.max_queue = config_.max_queue;
+    live.workers = config_.workers;
+    live.draining = draining_;
+    live.uptime_seconds = std::chrono::duration<double>(Clock::now() - facts_->started).count();
+    if (const std::uint32_t cpu = facts_->cpu; cpu != protocol::kUnknownFigure) live.cpu = cpu;
+    if (const std::uint32_t load = facts_->load_average; load != protocol::kUnknownFigure) live.load_average = load;
+    return live;
+  }
+
+  // The name a call is counted under: only functions served here, so a
+  // caller cannot grow the metrics with made-up names.
+  std::string_view counted_name(const protocol::CallRequest& request) const {
+    return functions_.find(request.function) ? std::string_view(request.function) : std::string_view();
+  }
+
+  static std::string_view mode_name(protocol::CallMode mode) {
+    return mode == protocol::CallMode::cast ? "cast" : "call";
   }
 
   // Calls handed to the pool and not yet answered.
@@ -169,13 +241,17 @@ class AgentLoop {
     std::vector<zmq::message_t> parts;
     for (Turn turn; turn.more() && receive_multipart(completions_, parts);) {
       std::uint64_t ticket = 0;
-      if (parts.size() != 2 || parts[0].size() != sizeof ticket) continue;
+      if (parts.size() != 3 || parts[0].size() != sizeof ticket || parts[1].size() != 1) continue;
       std::memcpy(&ticket, parts[0].data(), sizeof ticket);
       auto call = in_flight_calls_.extract(ticket);
       if (call.empty()) continue;
       publish_in_flight();
-      if (call.mapped().mode == protocol::CallMode::cast) continue;
-      send_reply(call.mapped().routing, std::move(parts[1]));
+      auto& ended = call.mapped();
+      const auto outcome = *static_cast<const std::uint8_t*>(parts[1].data());
+      const auto code = outcome == 0 ? std::nullopt : std::optional(static_cast<ErrorCode>(outcome - 1));
+      call_ended(ended, code);
+      if (ended.mode == protocol::CallMode::cast) continue;
+      send_reply(ended.routing, std::move(parts[2]));
     }
     stop_when_drained();
   }
@@ -185,6 +261,7 @@ class AgentLoop {
   // when the pool goes; their late results find no caller.
   void abandon_in_flight() {
     for (auto& [ticket, call] : in_flight_calls_) {
+      call_ended(call, ErrorCode::internal);
       if (call.mode == protocol::CallMode::cast) continue;
       reply(call.routing, protocol::CallReply::failure(
                               call.request_id, {ErrorCode::internal, "node " + config_.name +
@@ -219,9 +296,30 @@ class AgentLoop {
   }
 
   void refuse(std::vector<zmq::message_t>& routing, const protocol::CallRequest& request, const Error& error) {
-    log_.debug("request_refused",
-               {{"function", request.function}, {"code", to_string(error.code)}, {"error", error.message}});
+    // A traced call (one with a request id) is logged at info, with the id,
+    // so a caller's --trace can be followed into this log; others at debug.
+    const auto code = to_string(error.code);
+    if (request.request_id.empty()) {
+      log_.debug("request_refused", {{"function", request.function}, {"code", code}, {"error", error.message}});
+    } else {
+      log_.info("request_refused", {{"request_id", request.request_id},
+                                    {"function", request.function},
+                                    {"code", code},
+                                    {"error", error.message}});
+    }
+    metrics_.call_ended(counted_name(request), mode_name(request.mode), error.code, std::nullopt);
     reply(routing, protocol::CallReply::failure(request.id, error));
+  }
+
+  void call_ended(const InFlightCall& call, std::optional<ErrorCode> code) {
+    const auto took = Clock::now() - call.accepted;
+    metrics_.call_ended(call.function, mode_name(call.mode), code, took);
+    if (!call.trace_id.empty()) {
+      log_.info("request_done", {{"request_id", call.trace_id},
+                                 {"function", call.function},
+                                 {"code", code ? std::string(to_string(*code)) : "ok"},
+                                 {"ms", milliseconds_text(took)}});
+    }
   }
 
   // A call meant for another member (the caller's view holds an endpoint
@@ -249,11 +347,13 @@ class AgentLoop {
       auto body = split_envelope(parts, routing);
       if (!body) {
         log_.debug("request_dropped", {{"error", "no usable envelope"}});
+        metrics_.frame_dropped();
         continue;
       }
       auto request = protocol::decode_as<protocol::CallRequest>(as_view(*body));
       if (!request) {
         log_.debug("request_refused", {{"code", "bad_request"}, {"error", request.error().message}});
+        metrics_.frame_refused();
         reply(routing, protocol::CallReply::failure(0, request.error()));
         continue;
       }
@@ -282,18 +382,27 @@ class AgentLoop {
       }
       const bool is_cast = request->mode == protocol::CallMode::cast;
       const auto budget = (is_cast || request->timeout_ms == 0) ? kLongestCall : milliseconds(request->timeout_ms);
-      log_.debug("request_accepted", {{"function", request->function},
-                                      {"mode", is_cast ? "cast" : "call"},
-                                      {"timeout_ms", std::to_string(request->timeout_ms)}});
+      const auto timeout_ms = std::to_string(request->timeout_ms);
+      if (request->request_id.empty()) {
+        log_.debug("request_accepted",
+                   {{"function", request->function}, {"mode", mode_name(request->mode)}, {"timeout_ms", timeout_ms}});
+      } else {
+        log_.info("request_accepted", {{"request_id", request->request_id},
+                                       {"function", request->function},
+                                       {"mode", mode_name(request->mode)},
+                                       {"timeout_ms", timeout_ms}});
+      }
       if (is_cast) reply(routing, protocol::CallReply::accepted(id));
+      InFlightCall call{std::move(routing), id, request->mode, request->function, request->request_id, now};
+      routing.clear();
       if (function->execution == Execution::on_event_loop) {
         auto done = run_call(functions_, *request, now + budget, {});
-        if (!is_cast) reply(routing, done);
+        call_ended(call, done.kind == protocol::CallReply::Kind::error ? std::optional(done.error.code) : std::nullopt);
+        if (!is_cast) reply(call.routing, done);
         continue;
       }
       const auto ticket = next_ticket_++;
-      in_flight_calls_.emplace(ticket, InFlightCall{std::move(routing), id, request->mode});
-      routing.clear();
+      in_flight_calls_.emplace(ticket, std::move(call));
       publish_in_flight();
       pool_->submit(Job{ticket, std::move(request).value(), now + budget});
     }
@@ -305,6 +414,10 @@ class AgentLoop {
   Logger log_;
   StopSource& stop_;
   std::shared_ptr<AgentFacts> facts_;
+  AgentMetrics metrics_;
+  HostLoad host_load_;
+  bool host_figures_missing_ = false;
+  std::atomic<bool> draining_{false};
   FunctionTable functions_;
   zmq::context_t context_;  // declared before every socket: destroyed after them
   Reactor reactor_;
@@ -312,6 +425,8 @@ class AgentLoop {
   zmq::socket_t rpc_;
   zmq::socket_t completions_;
   std::optional<WorkerPool> pool_;  // after completions_: workers stop before it closes
+  // After pool_ and metrics_, which a scrape reads: it stops serving first.
+  std::optional<MetricsServer> metrics_server_;
   std::optional<BusHub> hub_;
   std::optional<Announcer> announcer_;
   // Replies held while a batch of requests is read (send_held_replies).
@@ -322,11 +437,6 @@ class AgentLoop {
   bool holding_replies_ = false;
   std::vector<HeldReply> held_replies_;
   // Calls handed to the pool and not yet answered, by ticket: who to answer.
-  struct InFlightCall {
-    std::vector<zmq::message_t> routing;
-    std::uint64_t request_id = 0;
-    protocol::CallMode mode = protocol::CallMode::call;
-  };
   std::unordered_map<std::uint64_t, InFlightCall> in_flight_calls_;
   std::uint64_t next_ticket_ = 1;
   std::optional<Clock::time_point> drain_deadline_;

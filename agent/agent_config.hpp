@@ -31,7 +31,9 @@ struct AgentConfig {
   std::uint32_t max_queue = 1024;  // calls in flight beyond this are refused
   std::uint32_t drain_timeout_ms = 15000;
   LogLevel log_level = LogLevel::info;
-  std::optional<CurveConfig> curve;  // set: every socket speaks CURVE
+  std::optional<CurveConfig> curve;           // set: every socket speaks CURVE
+  std::optional<std::string> metrics_listen;  // HOST:PORT for GET /metrics
+  std::string procfs = "/proc";               // where the host's load is read
 };
 
 }  // namespace rpclb::agent

@@ -21,11 +21,13 @@ zmq::socket_t prepared_socket(zmq::context_t& context, const std::optional<Curve
 }  // namespace
 
 Announcer::Announcer(Reactor& reactor, zmq::context_t& context, const std::vector<BusAddress>& hubs,
-                     protocol::MemberInfo self, const std::optional<CurveConfig>& curve, Load load, const Logger& log)
+                     protocol::MemberInfo self, const std::optional<CurveConfig>& curve, Load load, const Logger& log,
+                     AgentMetrics& metrics)
     : socket_(prepared_socket(context, curve)),
       links_(reactor, context, socket_, hubs, std::chrono::milliseconds(self.heartbeat_ms), log),
       self_(std::move(self)),
-      load_(std::move(load)) {
+      load_(std::move(load)),
+      metrics_(metrics) {
   for (const auto& hub : hubs) socket_.connect(hub.announce);
   reactor.on_readable(socket_, [this] { on_readable(); });
   reactor.every(std::chrono::milliseconds(self_.heartbeat_ms), [this] { announce(); });
@@ -48,7 +50,9 @@ void Announcer::on_readable() {
   while (socket_.recv(notice, zmq::recv_flags::dontwait)) {
     if (notice.size() >= 1 && static_cast<const unsigned char*>(notice.data())[0] == 1) subscribed = true;
   }
-  if (subscribed) introduce();
+  if (!subscribed) return;
+  metrics_.bus_event("hub_subscribed");
+  introduce();
 }
 
 void Announcer::replace(std::string instance) {
@@ -64,7 +68,7 @@ void Announcer::introduce() {
 }
 
 bool Announcer::load_moved() const {
-  const auto now = load_();
+  const auto now = load_().in_flight;
   const auto last = self_.load;
   const auto moved = now > last ? now - last : last - now;
   return moved >= std::max<std::uint32_t>(1, last / 10);
@@ -82,8 +86,12 @@ void Announcer::load_changed() {
 void Announcer::announce() {
   if (left_) return;
   announced_at_ = Clock::now();
-  self_.load = load_();
+  const auto figures = load_();
+  self_.load = figures.in_flight;
+  self_.cpu = figures.cpu;
+  self_.load_average = figures.load_average;
   socket_.send(zmq::buffer(protocol::encode(protocol::Announce{self_})), zmq::send_flags::dontwait);
+  metrics_.bus_event("announced");
 }
 
 void Announcer::leave() {

@@ -19,6 +19,7 @@
 
 #include "agent/hub_links.hpp"
 #include "agent/logger.hpp"
+#include "agent/metrics.hpp"
 #include "agent/reactor.hpp"
 
 namespace rpclb::agent {
@@ -28,14 +29,20 @@ inline constexpr std::chrono::milliseconds kFreshLoadInterval{100};
 
 class Announcer {
  public:
-  // The member's load (calls in flight) at the moment of an announcement.
-  using Load = std::function<std::uint32_t()>;
+  // The member's load at the moment of an announcement: its calls in flight
+  // and its host's figures (agent/host_load.hpp).
+  struct Figures {
+    std::uint32_t in_flight = 0;
+    std::uint32_t cpu = protocol::kUnknownFigure;
+    std::uint32_t load_average = protocol::kUnknownFigure;
+  };
+  using Load = std::function<Figures()>;
 
   // Announces `self` at once, then every heartbeat (self.heartbeat_ms) and
   // whenever a hub subscribes, until leave().
   // How each hub's link is doing goes to `log` (agent/hub_links.hpp).
   Announcer(Reactor& reactor, zmq::context_t& context, const std::vector<BusAddress>& hubs, protocol::MemberInfo self,
-            const std::optional<CurveConfig>& curve, Load load, const Logger& log);
+            const std::optional<CurveConfig>& curve, Load load, const Logger& log, AgentMetrics& metrics);
 
   // `instance` of our name is a dead predecessor (agent/name_claim.hpp):
   // every hub hears it leave, now and whenever one subscribes, so the name
@@ -61,6 +68,7 @@ class Announcer {
   HubLinks links_;  // after socket_: its monitor goes first
   protocol::MemberInfo self_;
   Load load_;
+  AgentMetrics& metrics_;
   std::optional<std::string> replaces_;
   bool left_ = false;
   Clock::time_point announced_at_{};

@@ -52,7 +52,13 @@ Result<std::string> sleep(const msgpack::object& args, const CallContext& contex
 
 }  // namespace
 
-void add_builtins(FunctionTable& table, std::shared_ptr<const AgentFacts> facts) {
+void add_builtins(FunctionTable& table, std::shared_ptr<const AgentFacts> facts, StatsSource stats) {
+  table.add(
+      "sys.stats",
+      [stats = std::move(stats)](const msgpack::object&, const CallContext&) -> Result<std::string> {
+        return pack_families(stats());
+      },
+      Execution::on_event_loop);
   table.add("sys.echo", echo, Execution::on_event_loop);
   table.add("sys.sleep", sleep, Execution::on_worker_pool, check_sleep);
   table.add(

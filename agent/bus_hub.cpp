@@ -12,8 +12,9 @@
 namespace rpclb::agent {
 
 BusHub::BusHub(Reactor& reactor, zmq::context_t& context, const BusAddress& address, std::uint32_t missed_heartbeats,
-               const Logger& log, const std::optional<CurveConfig>& curve)
+               const Logger& log, const std::optional<CurveConfig>& curve, AgentMetrics& metrics)
     : log_(log),
+      metrics_(metrics),
       view_(missed_heartbeats),
       announce_(make_socket(context, zmq::socket_type::sub)),
       snapshot_(make_socket(context, zmq::socket_type::router)),
@@ -30,6 +31,44 @@ BusHub::BusHub(Reactor& reactor, zmq::context_t& context, const BusAddress& addr
   reactor.on_readable(announce_, [this] { on_announce_readable(); });
   reactor.on_readable(snapshot_, [this] { on_snapshot_readable(); });
   reactor.when_due([this] { return view_.next_expiry(); }, [this] { expire(); });
+  reactor.every(std::chrono::seconds(1), [this] { count_members(); });
+  count_members();
+}
+
+namespace {
+
+// The name rpclb_bus_events_total counts an admission under.
+const char* event_name(Admission::Kind kind) {
+  switch (kind) {
+    case Admission::Kind::joined:
+      return "joined";
+    case Admission::Kind::updated:
+      return "updated";
+    case Admission::Kind::refreshed:
+      return "refreshed";
+    case Admission::Kind::left:
+      return "left";
+    case Admission::Kind::stale_leave:
+      return "stale_leave";
+    case Admission::Kind::dropped:
+      return "dropped";
+    case Admission::Kind::conflict:
+      return "conflict";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+// Once a second at most: a view of many members is not walked per heartbeat.
+void BusHub::count_members() {
+  if (!members_changed_) return;
+  members_changed_ = false;
+  std::map<std::string, std::size_t, std::less<>> by_group;
+  for (const auto& member : view_.members()) {
+    for (const auto& group : member.groups) ++by_group[group];
+  }
+  metrics_.set_hub_members(std::move(by_group));
 }
 
 Admission admit(MembershipView& view, const std::vector<zmq::message_t>& parts, Clock::time_point now) {
@@ -98,6 +137,8 @@ void BusHub::on_announce_readable() {
   std::vector<zmq::message_t> parts;
   for (Turn turn; turn.more() && receive_multipart(announce_, parts);) {
     auto admission = admit(view_, parts, now);
+    metrics_.bus_event(event_name(admission.kind));
+    if (admission.change) members_changed_ = true;
     switch (admission.kind) {
       case Admission::Kind::dropped:
         warn_limited("announcement_dropped", admission.member, admission.error);
@@ -166,13 +207,19 @@ void BusHub::release_memory() {
 void BusHub::on_snapshot_readable() {
   std::vector<zmq::message_t> parts;
   for (Turn turn; turn.more() && receive_multipart(snapshot_, parts);) {
-    // [identity, empty, request]; anything else is not worth an answer.
-    if (parts.size() != 3 || parts[1].size() != 0) continue;
-    auto request = protocol::decode_as<protocol::SnapshotRequest>(as_view(parts[2]));
-    if (!request) continue;
-    const auto body = protocol::encode(protocol::Snapshot{view_.members(request->group)});
+    // [identity, empty, request]. A request without the delimiter is told
+    // so, in its own framing; one with more frames is not worth an answer.
+    const bool delimited = parts.size() == 3 && parts[1].size() == 0;
+    if (!delimited && parts.size() != 2) continue;
+    auto request = delimited ? protocol::decode_as<protocol::SnapshotRequest>(as_view(parts[2]))
+                             : Result<protocol::SnapshotRequest>(make_error(
+                                   ErrorCode::bad_request, "snapshot? needs an empty delimiter frame before it"));
+    const auto body = request ? protocol::encode(protocol::Snapshot{view_.members(request->group)})
+                              : protocol::encode(protocol::CallReply::failure(0, request.error()));
+    if (!request) log_.debug("snapshot_refused", {{"error", request.error().message}});
+    metrics_.bus_event(request ? "snapshot_served" : "snapshot_refused");
     snapshot_.send(parts[0], zmq::send_flags::sndmore);
-    snapshot_.send(zmq::message_t(), zmq::send_flags::sndmore);
+    if (delimited) snapshot_.send(zmq::message_t(), zmq::send_flags::sndmore);
     snapshot_.send(zmq::buffer(body), zmq::send_flags::dontwait);
   }
 }
@@ -183,6 +230,8 @@ void BusHub::expire() {
   if (announce_.get(zmq::sockopt::events) & ZMQ_POLLIN) return;
   for (const auto& member : view_.expire(Clock::now())) {
     log_.info("member_expired", {{"member", member.name}});
+    metrics_.bus_event("expired");
+    members_changed_ = true;
     publish(protocol::Leave{member.name, member.instance});
   }
   release_memory();

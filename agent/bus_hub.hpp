@@ -18,6 +18,7 @@
 #include <string>
 
 #include "agent/logger.hpp"
+#include "agent/metrics.hpp"
 #include "agent/reactor.hpp"
 #include "common/curve.hpp"
 #include "common/endpoint.hpp"
@@ -42,8 +43,10 @@ class BusHub {
  public:
   // Binds the three sockets and serves them, and expires silent members, on
   // `reactor`.
+  // What happens goes to `metrics` too: events as they happen, members by
+  // group at most once a second.
   BusHub(Reactor& reactor, zmq::context_t& context, const BusAddress& address, std::uint32_t missed_heartbeats,
-         const Logger& log, const std::optional<CurveConfig>& curve);
+         const Logger& log, const std::optional<CurveConfig>& curve, AgentMetrics& metrics);
 
  private:
   void on_announce_readable();
@@ -58,10 +61,13 @@ class BusHub {
   // Gives memory freed by departed members back to the system, once the view
   // has shrunk to half its peak, so a flood that left does not stay resident.
   void release_memory();
+  void count_members();
 
   static constexpr int kDropLinesPerSecond = 10;
 
   const Logger& log_;
+  AgentMetrics& metrics_;
+  bool members_changed_ = true;
   MembershipView view_;
   std::size_t peak_bytes_ = 0;
   Clock::time_point drop_window_{};

@@ -23,6 +23,7 @@ bool answers(zmq::context_t& context, const protocol::MemberInfo& holder, const 
                              {},
                              static_cast<std::uint32_t>(kHolderWait.count()),
                              {},
+                             {},
                              {}};
   protocol::address_to(ping, holder);
   RpcOptions options;

@@ -23,6 +23,7 @@ void WorkerPool::submit(Job job) {
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(job));
+    waiting_.store(static_cast<std::uint32_t>(queue_.size()), std::memory_order_relaxed);
   }
   ready_.notify_one();
 }
@@ -38,10 +39,14 @@ void WorkerPool::run(std::stop_token stop) {
       if (!ready_.wait(lock, stop, [this] { return !queue_.empty(); })) return;
       job = std::move(queue_.front());
       queue_.pop_front();
+      waiting_.store(static_cast<std::uint32_t>(queue_.size()), std::memory_order_relaxed);
     }
     const auto reply = run_call(functions_, job.request, job.deadline, stop);
     const bool wants_reply = job.request.mode == protocol::CallMode::call;
+    const std::uint8_t outcome =
+        reply.kind == protocol::CallReply::Kind::error ? static_cast<std::uint8_t>(1 + int(reply.error.code)) : 0;
     completions.send(zmq::buffer(&job.ticket, sizeof job.ticket), zmq::send_flags::sndmore);
+    completions.send(zmq::buffer(&outcome, 1), zmq::send_flags::sndmore);
     completions.send(wants_reply ? zmq::message_t(protocol::encode_reply(reply)) : zmq::message_t(),
                      zmq::send_flags::none);
   }

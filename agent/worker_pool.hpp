@@ -2,7 +2,10 @@
 // blocks others. Jobs go in through a locked queue; each finished job comes
 // back to the event loop as one message on an inproc socket:
 //
-//   [ ticket (8 bytes), reply body ]   the body is empty for a cast (no reply)
+//   [ ticket (8 bytes), outcome (1 byte), reply body ]
+//
+// The outcome is 0 when the call succeeded, else 1 + its ErrorCode (for the
+// metrics); the body is empty for a cast (no reply).
 //
 // The event loop keeps who asked (the ROUTER envelope) under the ticket, so
 // it can answer every caller even when it gives up on a job (shutdown).
@@ -10,6 +13,7 @@
 
 #include <zmq.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -39,6 +43,8 @@ class WorkerPool {
   ~WorkerPool();  // stops: running handlers see their stop token, then threads join
 
   void submit(Job job);
+  // Jobs submitted and not yet taken by a worker; safe from any thread.
+  std::uint32_t waiting() const { return waiting_.load(std::memory_order_relaxed); }
 
  private:
   void run(std::stop_token stop);
@@ -49,6 +55,7 @@ class WorkerPool {
   std::mutex mutex_;
   std::condition_variable_any ready_;
   std::deque<Job> queue_;
+  std::atomic<std::uint32_t> waiting_{0};
   std::vector<std::jthread> threads_;
 };
 

@@ -77,6 +77,11 @@ int rpclb_agent_main(int argc, char** argv) {
                  "Cluster keypair (rpclb keygen): every socket then speaks CURVE and authenticates peers");
   app.add_option("--curve-authorized", options.curve_authorized_dir,
                  "Folder of client public keys (*.pub) allowed to read membership and call (with --curve-secret)");
+  app.add_option("--metrics-listen", options.metrics_listen,
+                 "Serve GET /metrics (Prometheus text) on HOST:PORT, e.g. 127.0.0.1:9464 (port 0: any free one)");
+  app.add_option("--procfs", options.procfs,
+                 "Where to read the host's CPU use and load average (stat, loadavg), for least_cpu and the metrics")
+      ->capture_default_str();
   app.set_version_flag("--version", RPCLB_VERSION);
 
   try {

@@ -37,10 +37,33 @@ Result<std::unique_ptr<BusAccess>> bus_access(const CommonOptions& common) {
 // sys.info on each node, one line (or object) per node; the first failure's exit code.
 int ping_nodes(const CommonOptions& common, zmq::context_t& context, const RpcOptions& transport,
                const std::vector<protocol::MemberInfo>& nodes) {
-  const auto results =
-      call_each(context, nodes, FanOut{"sys.info", json_to_msgpack(nlohmann::json::array()), transport, 16});
+  const auto results = call_each(
+      context, nodes,
+      FanOut{"sys.info", json_to_msgpack(nlohmann::json::array()), transport, 16, protocol::CallMode::call, {}});
   print_pings(nodes, results, common.json);
   return first_failure(results);
+}
+
+struct StatsOptions {
+  std::string group;
+  SelectionFlags selection;  // --match only
+};
+
+// sys.stats on every member of the group: the figures its /metrics serves.
+int group_stats(const CommonOptions& common, const StatsOptions& options) {
+  auto balancer = make_balancer(common, options.selection, options.group);
+  if (!balancer) return report(balancer.error(), common.json);
+  const auto deadline = deadline_for(common);
+  auto members = balancer->members(deadline);
+  if (!members) return report(members.error(), common.json);
+  const auto results = call_each(balancer->context(), *members,
+                                 FanOut{"sys.stats",
+                                        json_to_msgpack(nlohmann::json::array()),
+                                        balancer->transport(deadline),
+                                        16,
+                                        protocol::CallMode::call,
+                                        {}});
+  return print_stats(*members, results, common.json);
 }
 
 int list_groups(const CommonOptions& common) {
@@ -96,6 +119,17 @@ Run setup_ping(CLI::App& command, const CommonOptions& common) {
     words.restore(options->group);
     restore(words, options->selection);
     return ping_group(common, *options);
+  };
+}
+
+Run setup_stats(CLI::App& command, const CommonOptions& common) {
+  auto options = std::make_shared<StatsOptions>();
+  command.add_option("GROUP", options->group, "Load-balancer group")->required();
+  add_match(command, options->selection);
+  return [&common, options](const VerbatimArgv& words) {
+    words.restore(options->group);
+    restore(words, options->selection);
+    return group_stats(common, *options);
   };
 }
 

@@ -2,7 +2,9 @@
 // and call's fan-out (--all, -n COUNT).
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <memory>
+#include <random>
 
 #include "cli/call_arguments.hpp"
 #include "cli/commands.hpp"
@@ -26,6 +28,8 @@ struct CallCommandOptions {
   std::size_t count = 1;                 // -n
   std::size_t parallel = 32;
   SelectionFlags selection;
+  bool trace = false;                     // --trace
+  std::optional<std::string> request_id;  // --request-id
 
   Fan fan() const {
     if (all) return Fan::all;
@@ -44,8 +48,28 @@ Result<CallArguments> arguments_of(const CallCommandOptions& options) {
   return arguments_from_words(options.words);
 }
 
+// A random id for a traced call that was not given one.
+std::string random_request_id() {
+  std::random_device seed;
+  char id[20];
+  std::snprintf(id, sizeof id, "%08x%08x", seed(), seed());
+  return id;
+}
+
+// What --trace and --request-id ask for: the id goes to the agents (whose
+// logs show it); with --trace, each attempt is told on stderr.
+CallTracing tracing_of(const CallCommandOptions& options) {
+  CallTracing tracing;
+  if (options.request_id) tracing.request_id = *options.request_id;
+  if (options.trace) {
+    if (tracing.request_id.empty()) tracing.request_id = random_request_id();
+    tracing.on_attempt = print_trace;
+  }
+  return tracing;
+}
+
 int call_one(const CommonOptions& common, const CallCommandOptions& options, const CallArguments& args) {
-  auto balancer = make_balancer(common, options.selection, options.group);
+  auto balancer = make_balancer(common, options.selection, options.group, tracing_of(options));
   if (!balancer) return report(balancer.error(), common.json);
   auto outcome = balancer->call(options.function, args.msgpack, options.mode, deadline_for(common));
   if (!outcome) return report(outcome.error(), common.json);
@@ -63,7 +87,7 @@ int call_one(const CommonOptions& common, const CallCommandOptions& options, con
 // FUNCTION on every member (--all) or on COUNT members chosen by the
 // algorithm (those that cannot take it replaced), `parallel` at a time.
 int call_many(const CommonOptions& common, const CallCommandOptions& options, const CallArguments& args) {
-  auto balancer = make_balancer(common, options.selection, options.group);
+  auto balancer = make_balancer(common, options.selection, options.group, tracing_of(options));
   if (!balancer) return report(balancer.error(), common.json);
   const std::size_t count = options.fan() == Fan::all ? 0 : options.count;
   auto fanned =
@@ -86,6 +110,14 @@ std::shared_ptr<CallCommandOptions> add_call_options(CLI::App& command, const Co
   command.add_option("--args-file", options->args_file, "All arguments as one JSON array, read from FILE");
   add_selection(command, common, options->selection);
   add_retries(command, options->selection);
+  command.add_flag("--trace", options->trace,
+                   "One line per attempt on stderr: member, endpoint, outcome, time, ejections (and a request id)");
+  command
+      .add_option("--request-id", options->request_id,
+                  "Name this call in the agents' logs (1-64 of A-Z a-z 0-9 . _ : -); --trace makes one up")
+      ->check([](const std::string& id) {
+        return protocol::is_valid_request_id(id) ? std::string() : "must be 1 to 64 characters of A-Z a-z 0-9 . _ : -";
+      });
   return options;
 }
 
@@ -97,6 +129,7 @@ Run run_call(const CommonOptions& common, std::shared_ptr<CallCommandOptions> op
     options->words.insert(options->words.end(), verbatim.begin(), verbatim.end());
     words.restore(options->args_json);
     words.restore(options->args_file);
+    words.restore(options->request_id);
     restore(words, options->selection);
     auto args = arguments_of(*options);
     if (!args) return report(args.error(), common.json);

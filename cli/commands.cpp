@@ -6,7 +6,7 @@ namespace rpclb::cli {
 
 std::span<const Subcommand> subcommands() {
   using AfterDoubleDash = VerbatimArgv::AfterDoubleDash;
-  static constexpr std::array<Subcommand, 9> kAll{{
+  static constexpr std::array<Subcommand, 10> kAll{{
       {"members", "List the members of GROUP, one per line", setup_members},
       {"select", "Choose member(s) of GROUP with the selection algorithm", setup_select},
       {"call", "Call MODULE.FUNCTION on a member of GROUP; prints the JSON result", setup_call,
@@ -18,6 +18,7 @@ std::span<const Subcommand> subcommands() {
       {"groups", "List every group on the bus with its member count", setup_groups},
       {"ping", "Round trip, load and version of each member of GROUP", setup_ping},
       {"status", "Round trip, load and version of NODE", setup_status},
+      {"stats", "Each member's metrics (calls, latency, queue, bus events), as its /metrics shows them", setup_stats},
   }};
   return kAll;
 }

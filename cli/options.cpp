@@ -125,7 +125,8 @@ Result<std::optional<CurveConfig>> client_curve(const CommonOptions& common) {
   return load_client_curve(common.curve_secret, common.curve_server_key, "--curve-secret and --curve-server-key");
 }
 
-Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags& selection, const std::string& group) {
+Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
+                               CallTracing tracing) {
   // An algorithm a config file named: its error names the file and line.
   if (!selection.algorithm_origin.empty()) {
     if (auto named = algorithms::make_algorithm(selection.algorithm, {}); !named) {
@@ -151,6 +152,8 @@ Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags
   options.retries = selection.retries;
   options.retry_on_timeout = selection.retry_on_timeout;
   options.failure_memory = failure_memory(common);
+  options.request_id = std::move(tracing.request_id);
+  options.on_attempt = std::move(tracing.on_attempt);
   return Balancer::create(std::move(options));
 }
 

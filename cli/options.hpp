@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -103,6 +104,13 @@ void restore(const VerbatimArgv& words, SelectionFlags& flags);
 Clock::time_point deadline_for(const CommonOptions& common);
 FailureMemory failure_memory(const CommonOptions& common);
 Result<std::optional<CurveConfig>> client_curve(const CommonOptions& common);
-Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags& selection, const std::string& group);
+// --trace and --request-id of call and cast (BalancerOptions: request_id,
+// on_attempt).
+struct CallTracing {
+  std::string request_id;
+  std::function<void(const AttemptReport&)> on_attempt;
+};
+Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
+                               CallTracing tracing = {});
 
 }  // namespace rpclb::cli

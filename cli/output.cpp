@@ -1,5 +1,9 @@
 #include "cli/output.hpp"
 
+#include "common/logfmt.hpp"
+#include "common/metric_families.hpp"
+#include "common/text.hpp"
+
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -16,9 +20,26 @@ std::string dump(const nlohmann::json& value) {
 
 }  // namespace
 
+namespace {
+
+// A thousandths figure as a number (0.457), or null when the member did not
+// announce it.
+nlohmann::json figure_json(std::uint32_t thousandths) {
+  if (thousandths == protocol::kUnknownFigure) return nullptr;
+  return thousandths / 1000.0;
+}
+
+}  // namespace
+
 nlohmann::json member_json(const protocol::MemberInfo& member) {
-  return {{"name", member.name},     {"endpoint", member.endpoint}, {"groups", member.groups},
-          {"weight", member.weight}, {"load", member.load},         {"version", member.version}};
+  return {{"name", member.name},
+          {"endpoint", member.endpoint},
+          {"groups", member.groups},
+          {"weight", member.weight},
+          {"load", member.load},
+          {"cpu", figure_json(member.cpu)},
+          {"load_average", figure_json(member.load_average)},
+          {"version", member.version}};
 }
 
 void print_member_names(const std::vector<protocol::MemberInfo>& members) {
@@ -82,6 +103,36 @@ void print_group_counts(const std::map<std::string, int>& counts, bool json) {
   } else {
     for (const auto& [group, count] : counts) std::printf("%s %d\n", group.c_str(), count);
   }
+}
+
+int print_stats(const std::vector<protocol::MemberInfo>& nodes, const std::vector<Result<CallOutcome>>& results,
+                bool json) {
+  auto array = nlohmann::json::array();
+  int exit_code = kExitOk;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const auto& name = nodes[i].name;
+    nlohmann::json entry{{"name", name}, {"endpoint", nodes[i].endpoint}};
+    auto families =
+        results[i] ? unpack_families(results[i]->value_msgpack) : Result<std::vector<MetricFamily>>(results[i].error());
+    if (!families) {
+      entry["error"] = error_json(families.error());
+      if (exit_code == kExitOk) exit_code = exit_code_for(families.error().code);
+      if (!json) {
+        std::fprintf(stderr, "rpclb: %s: %s: %s\n", name.c_str(), std::string(to_string(families.error().code)).c_str(),
+                     families.error().message.c_str());
+      }
+    } else if (json) {
+      auto metrics = msgpack_to_json(results[i]->value_msgpack);
+      entry["metrics"] = metrics ? *metrics : nlohmann::json();
+    } else {
+      for (const auto& family : *families) {
+        for (const auto& sample : family.samples) std::printf("%s %s\n", name.c_str(), sample_text(sample).c_str());
+      }
+    }
+    array.push_back(std::move(entry));
+  }
+  if (json) print_json(array);
+  return exit_code;
 }
 
 void print_pings(const std::vector<protocol::MemberInfo>& nodes, const std::vector<Result<CallOutcome>>& results,
@@ -148,6 +199,24 @@ void print_keygen(const std::string& prefix, const std::string& public_key, bool
 
 nlohmann::json error_json(const Error& error) {
   return {{"code", to_string(error.code)}, {"message", error.message}};
+}
+
+void print_trace(const AttemptReport& attempt) {
+  std::string line = "rpclb: trace";
+  append_logfmt_field(line, "request_id", attempt.request_id);
+  append_logfmt_field(line, "attempt", std::to_string(attempt.attempt));
+  append_logfmt_field(line, "member", attempt.member);
+  append_logfmt_field(line, "endpoint", attempt.endpoint);
+  append_logfmt_field(line, "outcome", attempt.error ? to_string(attempt.error->code) : "ok");
+  char ms[32];
+  std::snprintf(ms, sizeof ms, "%.2f", static_cast<double>(attempt.took.count()) / 1000.0);
+  append_logfmt_field(line, "ms", ms);
+  if (attempt.error) append_logfmt_field(line, "error", attempt.error->message);
+  if (!attempt.skipped_ejected.empty())
+    append_logfmt_field(line, "skipped_ejected", join(attempt.skipped_ejected, ","));
+  if (attempt.ejected_until != 0) append_logfmt_field(line, "ejected_until", utc_timestamp(attempt.ejected_until));
+  if (attempt.id_dropped) append_logfmt_field(line, "request_id_dropped", "true");
+  std::fprintf(stderr, "%s\n", line.c_str());
 }
 
 void note(const std::string& text) {

@@ -31,8 +31,12 @@ void pack_member_fields(Packer& out, const MemberInfo& m) {
   out.pack_uint32(m.load);
   out.pack_uint32(m.heartbeat_ms);
   pack_string(out, m.version);
+  out.pack_uint32(m.cpu);
+  out.pack_uint32(m.load_average);
 }
-constexpr std::uint32_t kMemberFieldCount = 8;
+constexpr std::uint32_t kMemberFieldCount = 10;
+// What a member of 0.2 sends; readers take this many or more.
+constexpr std::uint32_t kFirstMemberFieldCount = 8;
 
 void pack_header(Packer& out, std::string_view kind, std::uint32_t field_count) {
   out.pack_array(2 + field_count);
@@ -79,6 +83,13 @@ class FieldReader {
 
   std::uint32_t uint32(std::string_view field) { return static_cast<std::uint32_t>(uint(field, UINT32_MAX)); }
 
+  void expect_at_least(std::uint32_t count) const {
+    if (size_ - next_ < count) {
+      throw Malformed(std::string(what_) + " has " + std::to_string(size_ - next_) + " fields, expected " +
+                      std::to_string(count) + " or more");
+    }
+  }
+
   std::vector<std::string> strings(std::string_view field) {
     FieldReader list(any(), field);
     std::vector<std::string> out;
@@ -109,7 +120,8 @@ std::string verbatim(const msgpack::object& value) {
 
 MemberInfo read_member(const msgpack::object& object) {
   FieldReader fields(object, "member");
-  fields.expect_remaining(kMemberFieldCount);
+  // Fields past those this build knows are a later version's: ignored.
+  fields.expect_at_least(kFirstMemberFieldCount);
   MemberInfo m;
   m.name = fields.string("name");
   m.instance = fields.string("instance");
@@ -119,14 +131,20 @@ MemberInfo read_member(const msgpack::object& object) {
   m.load = fields.uint32("load");
   m.heartbeat_ms = fields.uint32("heartbeat_ms");
   m.version = fields.string("version");
+  if (fields.remaining() >= 2) {
+    m.cpu = fields.uint32("cpu");
+    m.load_average = fields.uint32("load_average");
+  }
   if (m.name.empty()) throw Malformed("member name is empty");
   if (m.heartbeat_ms == 0) throw Malformed("heartbeat_ms must be positive");
   return m;
 }
 
 CallRequest read_call(FieldReader& fields, CallMode mode) {
-  // Without the addressed member: a client from before it was added.
-  const bool addressed = fields.remaining() == 6;
+  // Without the addressed member: a client from before it was added;
+  // with a request id: a traced call.
+  const auto count = fields.remaining();
+  const bool addressed = count == 6 || count == 7;
   if (!addressed) fields.expect_remaining(4);
   CallRequest request;
   request.mode = mode;
@@ -142,7 +160,17 @@ CallRequest read_call(FieldReader& fields, CallMode mode) {
   if (addressed) {
     request.member = fields.string("member");
     request.instance = fields.string("instance");
-    if (request.member.empty()) throw Malformed("member must not be empty");
+    if (count == 7) {
+      request.request_id = fields.string("request_id");
+      if (!is_valid_request_id(request.request_id)) {
+        throw Malformed("request_id must be 1 to " + std::to_string(kMaxRequestIdBytes) +
+                        " characters of [A-Za-z0-9._:-]");
+      }
+    }
+    // Empty only in a traced call to whoever answers.
+    if (request.member.empty() && (count == 6 || !request.instance.empty())) {
+      throw Malformed("member must not be empty");
+    }
   }
   return request;
 }
@@ -250,10 +278,30 @@ std::pair<unsigned, unsigned> major_minor(std::string_view version) {
 
 }  // namespace
 
-void address_to(CallRequest& request, const MemberInfo& member) {
-  if (major_minor(member.version) < std::pair<unsigned, unsigned>{0, 2}) return;
-  request.member = member.name;
-  request.instance = member.instance;
+bool reads_request_id(const MemberInfo& member) {
+  return major_minor(member.version) >= std::pair<unsigned, unsigned>{0, 3};
+}
+
+bool address_to(CallRequest& request, const MemberInfo& member) {
+  using Version = std::pair<unsigned, unsigned>;
+  const auto version = major_minor(member.version);
+  const bool traced = !request.request_id.empty();
+  if (!reads_request_id(member)) request.request_id.clear();
+  // Cleared too, so a retry at an older member does not carry the name of
+  // the one tried before.
+  request.member = version < Version{0, 2} ? "" : member.name;
+  request.instance = version < Version{0, 2} ? "" : member.instance;
+  return !traced || !request.request_id.empty();
+}
+
+bool is_valid_request_id(std::string_view id) {
+  if (id.empty() || id.size() > kMaxRequestIdBytes) return false;
+  for (char c : id) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                    c == '_' || c == ':' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
 }
 
 bool is_valid_function_name(std::string_view name) {
@@ -291,8 +339,9 @@ std::string encode(const Message& message) {
       }
     }
     void operator()(const CallRequest& m) {
-      const bool addressed = !m.member.empty();
-      pack_header(out, m.mode == CallMode::call ? "call" : "cast", addressed ? 6 : 4);
+      const bool traced = !m.request_id.empty();
+      const bool addressed = traced || !m.member.empty();
+      pack_header(out, m.mode == CallMode::call ? "call" : "cast", traced ? 7 : addressed ? 6 : 4);
       out.pack_uint64(m.id);
       pack_string(out, m.function);
       if (m.args_msgpack.empty()) {
@@ -305,6 +354,7 @@ std::string encode(const Message& message) {
         pack_string(out, m.member);
         pack_string(out, m.instance);
       }
+      if (traced) pack_string(out, m.request_id);
     }
     void operator()(const CallReply& m) {
       switch (m.kind) {

@@ -6,15 +6,15 @@
 //   [ version:uint, kind:str, field... ]
 //
 // kind        fields (in order)                                   sent by -> to
-// "announce"  name, instance, endpoint, groups[str], weight,      agent -> bus hub (PUB/SUB)
-//             load, heartbeat_ms, version
+// "announce"  [name, instance, endpoint, groups[str], weight,    agent -> bus hub (PUB/SUB)
+//             load, heartbeat_ms, version, cpu, load_average]
 // "leave"     name, instance                                      agent -> bus hub (PUB/SUB)
 // "snapshot?" group (""=all)                                      client -> hub (DEALER/ROUTER)
 // "snapshot"  members[ [announce fields...] ]                     hub -> client
 // "call"      id, function, args(array), timeout_ms,              client -> agent (DEALER/ROUTER)
-//             [member, instance]
+//             [member, instance, [request_id]]
 // "cast"      id, function, args(array), timeout_ms,              client -> agent
-//             [member, instance]
+//             [member, instance, [request_id]]
 // "result"    id, value(any)                                      agent -> client
 // "accepted"  id                                                  agent -> client (reply to cast)
 // "error"     id, code(str), message(str)                         agent -> client
@@ -24,6 +24,12 @@
 // service_unavailable and runs nothing, so a stale endpoint, or one that
 // means another host's loopback, never runs a call in the wrong place. The
 // two fields may be left off (4 fields): no check, as before they existed.
+// A seventh, request_id, is the caller's name for the call (the same on every
+// attempt of it), which the agent logs; it asks for a traced call.
+//
+// A member's fields grew two at 0.3.0 (cpu, load_average): a reader takes
+// 8 or more and ignores those it does not know, so later versions can add
+// more. docs/protocol.md is the normative specification.
 //
 // Decoding never trusts its input: anything that is not exactly one of these
 // shapes (wrong version, wrong arity, wrong types, trailing bytes, too large,
@@ -51,6 +57,11 @@ inline constexpr std::size_t kMaxNestingDepth = 32;
 // (each item is a 24-byte object however small its encoding).
 inline constexpr std::size_t kMaxContainerItems = 1024 * 1024;
 
+// A figure a member did not announce (it runs a version without it).
+inline constexpr std::uint32_t kUnknownFigure = UINT32_MAX;
+// Longest request_id; it is logged, so it is kept to [A-Za-z0-9._:-].
+inline constexpr std::size_t kMaxRequestIdBytes = 64;
+
 struct MemberInfo {
   std::string name;
   std::string instance;  // random per agent process: a restarted agent replaces its old self
@@ -60,6 +71,10 @@ struct MemberInfo {
   std::uint32_t load = 0;  // calls in flight on the agent
   std::uint32_t heartbeat_ms = 1000;
   std::string version;
+  // The host's CPU busy, in thousandths of all its cores, and its one-minute
+  // load average in thousandths; kUnknownFigure from an agent before 0.3.0.
+  std::uint32_t cpu = kUnknownFigure;
+  std::uint32_t load_average = kUnknownFigure;
 
   friend bool operator==(const MemberInfo&, const MemberInfo&) = default;
 };
@@ -96,6 +111,8 @@ struct CallRequest {
   // The member it is meant for; empty: whoever answers at the endpoint.
   std::string member;
   std::string instance;  // empty: any instance of `member`
+  // The caller's name for this call, logged by the agent; empty: untraced.
+  std::string request_id;
   friend bool operator==(const CallRequest&, const CallRequest&) = default;
 };
 
@@ -133,7 +150,15 @@ Result<T> decode_as(std::string_view frame) {
 // Names `member` (name and instance) in `request`, if its version decodes the
 // two fields (0.2.0 and later): an agent of 0.1 refuses a call of six fields
 // as malformed, so a rolling upgrade's new callers still reach old members.
-void address_to(CallRequest& request, const MemberInfo& member);
+// Likewise request_id is kept only for a member of 0.3.0 or later; false
+// when it had to be dropped.
+bool address_to(CallRequest& request, const MemberInfo& member);
+
+// Whether `member` runs a version that reads request_id (0.3.0 and later).
+bool reads_request_id(const MemberInfo& member);
+
+// 1 to kMaxRequestIdBytes of [A-Za-z0-9._:-].
+bool is_valid_request_id(std::string_view id);
 
 // "module.function": two non-empty identifiers of [A-Za-z0-9_-].
 bool is_valid_function_name(std::string_view name);

@@ -12,6 +12,7 @@
 
 #include "agent/addressing.hpp"
 #include "agent/agent.hpp"
+#include "agent/metrics_server.hpp"
 #include "common/curve.hpp"
 #include "common/endpoint.hpp"
 #include "common/host_name.hpp"
@@ -107,6 +108,14 @@ Result<agent::AgentConfig> make_config(AgentOptions options) {
   config.drain_timeout_ms = static_cast<std::uint32_t>(options.drain_timeout.count());
   config.log_level = *level;
   config.curve = std::move(curve).value();
+  if (!options.metrics_listen.empty()) {
+    if (!agent::parse_host_port(options.metrics_listen)) {
+      return make_error(ErrorCode::bad_request, "--metrics-listen must be HOST:PORT (e.g. 127.0.0.1:9464), got '" +
+                                                    options.metrics_listen + "'");
+    }
+    config.metrics_listen = std::move(options.metrics_listen);
+  }
+  config.procfs = std::move(options.procfs);
   return config;
 }
 

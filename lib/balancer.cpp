@@ -186,6 +186,7 @@ Result<std::vector<protocol::MemberInfo>> Balancer::choose(const Candidates& fou
     // a rotation goes evenly round the members left.
     std::vector<protocol::MemberInfo> kept;
     const auto available = outliers_.without_ejected(found.matching(), state, who.now, kept);
+    if (options_.on_attempt) note_skipped(found.matching(), available);
     const algorithms::Selection selection{available, key ? key : options_.key, rng_,
                                           algorithms::membership_version(available),
                                           algorithms::load_version(available)};
@@ -271,9 +272,15 @@ Status Balancer::settle(std::span<const Ended> calls, bool holds) {
   if (!news) return {};
   auto recorded = state_.update([&](algorithms::BalancerState& state) -> Status {
     tidy(state, chooser(Purpose::first_attempt));
-    for (const auto& [node, reply] : calls) {
+    const auto now = state.chooser().now;
+    for (const auto& [node, reply, round_trip] : calls) {
       if (holds) algorithm_->release(node.name, state);
-      if (auto failure = failure_of(reply)) outliers_.failed(state, node, *failure, state.chooser().now);
+      if (auto failure = failure_of(reply)) {
+        outliers_.failed(state, node, *failure, now);
+        if (options_.on_attempt) {
+          if (auto until = outliers_.ejected_until(state.ejection(node.name), now)) just_ejected_[node.name] = until;
+        }
+      }
       if (answered(reply)) outliers_.answered(state, node);
     }
     return {};
@@ -315,9 +322,44 @@ Status Balancer::aim(CallAttempts& call) {
     call.attempt_deadline = Clock::now() + (call.deadline - Clock::now()) / (options_.retries - call.attempt + 1);
   }
   call.request.id = rng_();
-  protocol::address_to(call.request, call.node);
+  call.request.request_id = options_.request_id;
+  call.id_dropped = !protocol::address_to(call.request, call.node);
   call.request.timeout_ms = static_cast<std::uint32_t>(remaining(call.attempt_deadline).count());
+  call.skipped_ejected = std::move(skipped_ejected_);
+  skipped_ejected_.clear();
+  call.attempt_started = Clock::now();
   return {};
+}
+
+void Balancer::note_skipped(std::span<const protocol::MemberInfo> matching,
+                            std::span<const protocol::MemberInfo> available) {
+  skipped_ejected_.clear();
+  if (available.size() == matching.size()) return;
+  std::set<std::string_view> kept;
+  for (const auto& member : available) kept.insert(member.name);
+  for (const auto& member : matching) {
+    if (!kept.contains(member.name)) skipped_ejected_.push_back(member.name);
+  }
+}
+
+void Balancer::report_attempt(const protocol::MemberInfo& node, std::uint32_t attempt,
+                              const Result<CallOutcome>& outcome, std::chrono::microseconds took,
+                              std::vector<std::string> skipped, bool id_dropped) {
+  if (!options_.on_attempt) return;
+  AttemptReport report;
+  report.request_id = options_.request_id;
+  report.attempt = attempt;
+  report.member = node.name;
+  report.endpoint = node.endpoint;
+  if (!outcome) report.error = outcome.error();
+  report.took = took;
+  report.skipped_ejected = std::move(skipped);
+  if (auto ejected = just_ejected_.find(node.name); ejected != just_ejected_.end()) {
+    report.ejected_until = ejected->second;
+    just_ejected_.erase(ejected);
+  }
+  report.id_dropped = id_dropped;
+  options_.on_attempt(report);
 }
 
 std::optional<Result<CallOutcome>> Balancer::conclude(CallAttempts& call, Result<protocol::CallReply> reply) {
@@ -325,13 +367,17 @@ std::optional<Result<CallOutcome>> Balancer::conclude(CallAttempts& call, Result
   // released at once: its completion is not tracked (the model leaked one
   // count per cast).
   const bool holds = algorithm_->state_use() == algorithms::StateUse::selections;
-  const Ended ended{call.node, reply};
+  const auto took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - call.attempt_started);
+  const Ended ended{call.node, reply, took};
   if (auto settled = settle({&ended, 1}, holds); !settled) return settled.error();
-  // Served: the call ends here, and its member moves into the outcome.
-  if (reply && reply->kind != protocol::CallReply::Kind::error) {
-    return CallOutcome{std::move(call.node), std::move(reply->value_msgpack), {}};
+  const bool served = reply && reply->kind != protocol::CallReply::Kind::error;
+  if (served && !options_.on_attempt) {
+    // The call ends here, and its member moves into the outcome.
+    return CallOutcome{std::move(call.node), std::move(reply->value_msgpack), took};
   }
-  auto outcome = reply ? outcome_of(call.node, std::move(reply).value()) : Result<CallOutcome>(reply.error());
+  auto outcome = reply ? outcome_of(call.node, std::move(reply).value(), took) : Result<CallOutcome>(reply.error());
+  report_attempt(call.node, call.attempt + 1, outcome, took, std::move(call.skipped_ejected), call.id_dropped);
+  if (outcome) return outcome;
 
   // service_unavailable, from the transport or the agent, means the request
   // never ran there; a timeout means it may have.
@@ -388,7 +434,7 @@ Result<FanOutResults> Balancer::fan_out(std::size_t count, const std::string& fu
   if (auto valid = valid_function(function); !valid) return valid.error();
   auto batch = count == 0 ? members(deadline) : pick(count, deadline, {}, std::nullopt, Purpose::first_attempt);
   if (!batch) return batch.error();
-  const FanOut request{function, args_msgpack, transport(deadline), parallel, mode};
+  const FanOut request{function, args_msgpack, transport(deadline), parallel, mode, options_.request_id};
   const bool holds = count != 0 && algorithm_->state_use() == algorithms::StateUse::selections;
   FanOutResults out;
   if (count > batch->size()) {
@@ -399,8 +445,12 @@ Result<FanOutResults> Balancer::fan_out(std::size_t count, const std::string& fu
   for (std::uint32_t round = 0;; ++round) {
     auto exchanged = exchange_each(context(), *batch, request);
     std::vector<Ended> ended;
-    for (std::size_t i = 0; i < batch->size(); ++i) ended.push_back({(*batch)[i], exchanged[i].reply});
+    for (std::size_t i = 0; i < batch->size(); ++i) {
+      ended.push_back({(*batch)[i], exchanged[i].reply, exchanged[i].round_trip});
+    }
     if (auto settled = settle(ended, holds); !settled) return settled.error();
+    auto skipped = std::move(skipped_ejected_);
+    skipped_ejected_.clear();
     // Members that could not take it (it never ran there), to be replaced.
     std::vector<std::pair<protocol::MemberInfo, Result<CallOutcome>>> unserved;
     for (std::size_t i = 0; i < batch->size(); ++i) {
@@ -409,6 +459,8 @@ Result<FanOutResults> Balancer::fan_out(std::size_t count, const std::string& fu
       asked.insert(node.name);
       auto outcome =
           reply ? outcome_of(node, std::move(reply).value(), round_trip) : Result<CallOutcome>(reply.error());
+      report_attempt(node, round + 1, outcome, round_trip, i == 0 ? std::move(skipped) : std::vector<std::string>{},
+                     !options_.request_id.empty() && !protocol::reads_request_id(node));
       if (count != 0 && !outcome && outcome.error().code == ErrorCode::service_unavailable) {
         unserved.emplace_back(node, std::move(outcome));
       } else {

@@ -8,6 +8,7 @@
 #include <zmq.hpp>
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -49,6 +50,22 @@ struct FanOutResults {
   std::vector<std::string> notes;
 };
 
+// How one attempt of a traced call ended (rpclb --trace): a line each.
+struct AttemptReport {
+  std::string request_id;
+  std::uint32_t attempt = 1;  // 1: the first; fan-out: the round
+  std::string member;
+  std::string endpoint;
+  std::optional<Error> error;  // nullopt: served
+  std::chrono::microseconds took{0};
+  // Members passed over for it: ejected on this host.
+  std::vector<std::string> skipped_ejected;
+  // This failure ejected the member until then (wall-clock ms); 0: it did not.
+  algorithms::WallMs ejected_until = 0;
+  // The member runs a version that cannot carry the request id.
+  bool id_dropped = false;
+};
+
 // One call on its way through selection and retries: Balancer::call steps
 // it with a request in flight at a time, the asynchronous client with many.
 struct CallAttempts {
@@ -65,7 +82,10 @@ struct CallAttempts {
   // block its loop), and then says so here.
   bool may_wait = true;
   bool nobody_matched = false;
-  Clock::time_point stop_waiting;  // for a member to join: wait_for_member from the start
+  Clock::time_point stop_waiting;            // for a member to join: wait_for_member from the start
+  Clock::time_point attempt_started;         // when aim addressed this attempt
+  std::vector<std::string> skipped_ejected;  // traced: passed over for this attempt
+  bool id_dropped = false;                   // traced: this member cannot carry the id
   // Whether to look again shortly: no member matched yet, and there is time.
   bool worth_waiting() const;
 };
@@ -93,6 +113,11 @@ struct BalancerOptions {
   std::chrono::milliseconds wait_for_member{0};
   FailureMemory failure_memory;
   std::optional<CurveConfig> curve;  // set: talk CURVE to hubs and agents
+  // Tracing (rpclb --trace, --request-id): every call carries `request_id`
+  // to the members that read it (0.3.0 and later, whose logs show it), and
+  // each attempt's end is told to `on_attempt`.
+  std::string request_id;
+  std::function<void(const AttemptReport&)> on_attempt;
 
   // For long-lived users of the library (the CLI leaves these as they are):
   // reuse a discovered member list for this long instead of asking the bus
@@ -189,6 +214,7 @@ class Balancer {
   struct Ended {
     const protocol::MemberInfo& node;
     const Result<protocol::CallReply>& reply;
+    std::chrono::microseconds round_trip;
   };
   // What calls' ends tell this host about their members, in one write at
   // most; gives back their holds.
@@ -203,6 +229,11 @@ class Balancer {
   Result<std::vector<protocol::MemberInfo>> choose(const Candidates& found, std::size_t count,
                                                    const std::optional<std::string>& key, Purpose purpose);
   RpcPipeline& pipeline();
+  // Tracing: notes who a choice passed over as ejected, and tells
+  // on_attempt how an attempt ended.
+  void note_skipped(std::span<const protocol::MemberInfo> matching, std::span<const protocol::MemberInfo> available);
+  void report_attempt(const protocol::MemberInfo& node, std::uint32_t attempt, const Result<CallOutcome>& outcome,
+                      std::chrono::microseconds took, std::vector<std::string> skipped, bool id_dropped);
 
   BalancerOptions options_;
   MatchFilter filter_;
@@ -213,6 +244,10 @@ class Balancer {
   // Members with a failure record when the state was last read: a success
   // of anyone else needs no write.
   std::set<std::string, std::less<>> remembered_;
+  // Traced only: who the last choice passed over as ejected, and whom the
+  // last settle ejected (until when).
+  std::vector<std::string> skipped_ejected_;
+  std::map<std::string, algorithms::WallMs, std::less<>> just_ejected_;
   std::unique_ptr<zmq::context_t> own_context_;
   std::mt19937_64 rng_;
   Group cached_group_;  // when membership_refresh > 0

@@ -27,7 +27,8 @@ std::vector<Exchanged> exchange_each(zmq::context_t& context, const std::vector<
                                   fan_out.args_msgpack,
                                   static_cast<std::uint32_t>(remaining(deadline).count()),
                                   {},
-                                  {}};
+                                  {},
+                                  fan_out.request_id};
     protocol::address_to(request, nodes[i]);
     const auto sent = Clock::now();
     auto submitted =

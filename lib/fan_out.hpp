@@ -20,6 +20,7 @@ struct FanOut {
   RpcOptions transport;      // deadline, connect timeout, CURVE
   std::size_t parallel = 8;  // requests in flight at once, over one connection per member
   protocol::CallMode mode = protocol::CallMode::call;
+  std::string request_id;  // traced: sent to each member that reads it
 };
 
 struct Exchanged {

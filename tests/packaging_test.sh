@@ -23,6 +23,8 @@ check "subcommands" "$(complete_line rpclb ca)" "call cast"
 check "algorithms" "$(complete_line rpclb select web --algorithm ha)" "hash_ring"
 check "call options" "$(complete_line rpclb call web sys.echo --ret)" "--retries --retry-on-timeout"
 check "watch flag" "$(complete_line rpclb members web --wa)" "--watch"
+check "trace flag" "$(complete_line rpclb call web sys.echo --tr)" "--trace"
+check "stats subcommand" "$(complete_line rpclb st)" "status stats"
 
 # The example allowlist is valid: the agent accepts it (and stops at once on SIGTERM).
 log=$(mktemp)

@@ -30,7 +30,7 @@ const rpclb::agent::FunctionTable& functions() {
     rpclb::agent::FunctionTable built;
     auto facts = std::make_shared<rpclb::agent::AgentFacts>();
     facts->name = "fuzz";
-    rpclb::agent::add_builtins(built, facts);
+    rpclb::agent::add_builtins(built, facts, [] { return std::vector<rpclb::MetricFamily>{}; });
     // A program whose arguments are checked but which is never started here.
     rpclb::agent::add_programs(built, {{"prog.run", "/nonexistent/fuzz", {"-x"}, 10, 1024}});
     return built;

@@ -102,11 +102,23 @@ std::optional<int> Process::wait_for(std::chrono::milliseconds limit) {
   return exit_code_;
 }
 
-std::vector<std::string> CliResult::lines() const {
+namespace {
+
+std::vector<std::string> lines_in(const std::string& text) {
   std::vector<std::string> out;
-  std::istringstream in(this->out);
+  std::istringstream in(text);
   for (std::string line; std::getline(in, line);) out.push_back(line);
   return out;
+}
+
+}  // namespace
+
+std::vector<std::string> CliResult::lines() const {
+  return lines_in(out);
+}
+
+std::vector<std::string> CliResult::lines_of_err() const {
+  return lines_in(err);
 }
 
 std::string binary(const char* variable) {

@@ -44,7 +44,8 @@ struct CliResult {
   std::string err;
   std::chrono::milliseconds elapsed{0};
   nlohmann::json json() const { return nlohmann::json::parse(out); }
-  std::vector<std::string> lines() const;
+  std::vector<std::string> lines() const;         // of out
+  std::vector<std::string> lines_of_err() const;  // of err
 };
 
 // Three consecutive free loopback ports, for one bus hub; never the same

@@ -278,7 +278,8 @@ TEST(Promises, FramesWithTrailingBytesAreRefused) {
   zmq::socket_t socket(context, zmq::socket_type::dealer);
   socket.set(zmq::sockopt::linger, 0);
   socket.connect(endpoint);
-  const auto call = protocol::encode(protocol::CallRequest{5, protocol::CallMode::call, "sys.echo", "", 1000, {}, {}});
+  const auto call =
+      protocol::encode(protocol::CallRequest{5, protocol::CallMode::call, "sys.echo", "", 1000, {}, {}, {}});
   socket.send(zmq::message_t(), zmq::send_flags::sndmore);
   socket.send(zmq::buffer(call + "\x01"), zmq::send_flags::none);
   zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};

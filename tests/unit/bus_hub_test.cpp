@@ -20,7 +20,7 @@ class Hub : public ::testing::Test {
   Hub()
       : dir_(std::filesystem::temp_directory_path() / ("rpclb-hub-test-" + std::to_string(::getpid()))),
         address_(make_address(dir_)),
-        hub_(reactor_, context_, address_, 3, log_, std::nullopt) {
+        hub_(reactor_, context_, address_, 3, log_, std::nullopt, metrics_) {
     reactor_.when_due([this] { return slice_ends_; }, [this] { reactor_.stop(); });
     updates_.set(zmq::sockopt::subscribe, "");
     updates_.connect(address_.updates);
@@ -60,6 +60,7 @@ class Hub : public ::testing::Test {
   Reactor reactor_;
   Logger log_{"hub", LogLevel::error};
   BusAddress address_;
+  AgentMetrics metrics_{"hub", "i", "v"};
   BusHub hub_;
   zmq::socket_t updates_{context_, zmq::socket_type::sub};
   zmq::socket_t publisher_{context_, zmq::socket_type::pub};
@@ -92,6 +93,56 @@ TEST_F(Hub, AQueuedHeartbeatIsReadBeforeAnyoneIsExpired) {
   const auto later = changes();
   ASSERT_EQ(later.size(), 1u);
   EXPECT_EQ(std::get<protocol::Leave>(later[0]).name, "m");
+}
+
+// A snapshot request the hub cannot read is answered with bad_request, in
+// the asker's own framing, instead of silence that looks like a dead hub.
+TEST_F(Hub, AMalformedSnapshotRequestIsAnsweredWithBadRequest) {
+  zmq::socket_t asker(context_, zmq::socket_type::dealer);
+  asker.set(zmq::sockopt::linger, 0);
+  asker.connect(address_.snapshot);
+  const auto ask = [&](std::vector<std::string> frames) -> std::vector<std::string> {
+    for (std::size_t i = 0; i < frames.size(); ++i) {
+      asker.send(zmq::buffer(frames[i]), i + 1 < frames.size() ? zmq::send_flags::sndmore : zmq::send_flags::none);
+    }
+    std::vector<zmq::message_t> parts;
+    for (int slice = 0; slice < 100 && parts.empty(); ++slice) {
+      run_for(10ms);
+      receive_multipart(asker, parts);
+    }
+    std::vector<std::string> out;
+    for (const auto& part : parts) out.emplace_back(part.to_string());
+    return out;
+  };
+  const auto wrong_kind = ask({"", protocol::encode(protocol::Leave{"a", "b"})});
+  ASSERT_EQ(wrong_kind.size(), 2u);
+  EXPECT_EQ(wrong_kind[0], "");
+  auto reply = protocol::decode_as<protocol::CallReply>(wrong_kind[1]);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_EQ(reply->kind, protocol::CallReply::Kind::error);
+  EXPECT_EQ(reply->id, 0u);
+  EXPECT_EQ(reply->error.code, ErrorCode::bad_request);
+
+  const auto undelimited = ask({protocol::encode(protocol::SnapshotRequest{""})});
+  ASSERT_EQ(undelimited.size(), 1u);
+  auto told = protocol::decode_as<protocol::CallReply>(undelimited[0]);
+  ASSERT_TRUE(told.ok());
+  EXPECT_NE(told->error.message.find("empty delimiter"), std::string::npos) << told->error.message;
+
+  const auto good = ask({"", protocol::encode(protocol::SnapshotRequest{""})});
+  ASSERT_EQ(good.size(), 2u);
+  EXPECT_TRUE(protocol::decode_as<protocol::Snapshot>(good[1]).ok());
+  const auto events = metrics_.families({});
+  double served = 0;
+  double refused = 0;
+  for (const auto& family : events) {
+    for (const auto& each : family.samples) {
+      if (each.labels == MetricLabels{{"event", "snapshot_served"}}) served = each.value;
+      if (each.labels == MetricLabels{{"event", "snapshot_refused"}}) refused = each.value;
+    }
+  }
+  EXPECT_EQ(served, 1);
+  EXPECT_EQ(refused, 2);
 }
 
 }  // namespace

@@ -11,14 +11,14 @@ namespace rpclb::protocol {
 namespace {
 
 MemberInfo sample_member() {
-  return MemberInfo{"node-1", "abc123", "tcp://127.0.0.1:5000", {"web", "db"}, 3, 7, 250, "0.1.0"};
+  return MemberInfo{"node-1", "abc123", "tcp://127.0.0.1:5000", {"web", "db"}, 3, 7, 250, "0.3.0", 420, 1250};
 }
 
 std::vector<Message> every_kind() {
   CallRequest call{42,   CallMode::call, "sys.echo", json_to_msgpack({1, "two", {{"three", 3}}}),
-                   1500, "node-1",       "abc123"};
+                   1500, "node-1",       "abc123",   {}};
   // Unaddressed, as clients from before the member fields send it.
-  CallRequest cast{43, CallMode::cast, "sys.echo", json_to_msgpack({1}), 1500, {}, {}};
+  CallRequest cast{43, CallMode::cast, "sys.echo", json_to_msgpack({1}), 1500, {}, {}, {}};
   return {
       Announce{sample_member()},
       Leave{"node-1", "abc123"},
@@ -92,6 +92,62 @@ TEST(Protocol, CallsNameTheirMemberOnlyWhereItsVersionReadsThem) {
   }
 }
 
+// A retry may move from a member of 0.2 to one of 0.1: the second must not
+// be sent the first one's name. Request ids go only to 0.3 and later.
+TEST(Protocol, AddressingFollowsEachMembersVersion) {
+  CallRequest request;
+  request.request_id = "job-7";
+  EXPECT_TRUE(address_to(request, MemberInfo{"new", "i", "tcp://h:1", {"g"}, 1, 0, 100, "0.3.0"}));
+  EXPECT_EQ(request.request_id, "job-7");
+  EXPECT_EQ(request.member, "new");
+  EXPECT_FALSE(address_to(request, MemberInfo{"mid", "j", "tcp://h:2", {"g"}, 1, 0, 100, "0.2.0"}));
+  EXPECT_EQ(request.request_id, "");
+  EXPECT_EQ(request.member, "mid");
+  EXPECT_TRUE(address_to(request, MemberInfo{"old", "k", "tcp://h:3", {"g"}, 1, 0, 100, "0.1.0"}));
+  EXPECT_EQ(request.member, "");
+  EXPECT_EQ(request.instance, "");
+}
+
+TEST(Protocol, TracedCallsCarryTheirRequestId) {
+  const auto no_args = json_to_msgpack(nlohmann::json::array());
+  const CallRequest addressed{9, CallMode::call, "sys.echo", no_args, 100, "node-1", "abc", "job-7:try.1"};
+  auto decoded = decode_as<CallRequest>(encode(addressed));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(*decoded, addressed);
+  // Traced, to whoever answers: the member fields are empty.
+  const CallRequest to_anyone{9, CallMode::cast, "sys.echo", no_args, 100, "", "", "x"};
+  auto anyone = decode_as<CallRequest>(encode(to_anyone));
+  ASSERT_TRUE(anyone.ok()) << anyone.error().message;
+  EXPECT_EQ(*anyone, to_anyone);
+  for (const auto* bad : {"", "has space", "new\nline", "ü", "x{}"}) {
+    auto refused = decode(frame_of({1, "call", 1, "sys.echo", nlohmann::json::array(), 10, "n", "i", bad}));
+    EXPECT_FALSE(refused.ok()) << bad;
+  }
+  auto too_long = decode(frame_of(
+      {1, "call", 1, "sys.echo", nlohmann::json::array(), 10, "n", "i", std::string(kMaxRequestIdBytes + 1, 'a')}));
+  EXPECT_FALSE(too_long.ok());
+  auto no_instance_no_member = decode(frame_of({1, "call", 1, "sys.echo", nlohmann::json::array(), 10, "", "i", "x"}));
+  EXPECT_FALSE(no_instance_no_member.ok());
+}
+
+// Members of 0.2 announce 8 fields; later ones may announce more than this
+// build knows, which it ignores.
+TEST(Protocol, MemberFieldsMayGrow) {
+  auto older = decode_as<Announce>(frame_of({1, "announce", {"n", "i", "e", {"g"}, 1, 0, 100, "0.2.0"}}));
+  ASSERT_TRUE(older.ok()) << older.error().message;
+  EXPECT_EQ(older->member.cpu, kUnknownFigure);
+  EXPECT_EQ(older->member.load_average, kUnknownFigure);
+  auto later = decode_as<Announce>(
+      frame_of({1, "announce", {"n", "i", "e", {"g"}, 1, 0, 100, "0.9.0", 250, 1500, "future", {1, 2}}}));
+  ASSERT_TRUE(later.ok()) << later.error().message;
+  EXPECT_EQ(later->member.cpu, 250u);
+  EXPECT_EQ(later->member.load_average, 1500u);
+  auto short_one = decode(frame_of({1, "announce", {"n", "i", "e", {"g"}, 1, 0, 100}}));
+  EXPECT_FALSE(short_one.ok());
+  auto bad_cpu = decode(frame_of({1, "announce", {"n", "i", "e", {"g"}, 1, 0, 100, "v", "busy", 1}}));
+  EXPECT_FALSE(bad_cpu.ok());
+}
+
 TEST(Protocol, WrongShapesAreRejected) {
   const std::vector<nlohmann::json> bad{
       nlohmann::json::object(),                              // not an array
@@ -135,7 +191,7 @@ TEST(Protocol, DeepNestingIsRejected) {
 // a frame with a byte added is always rejected.
 TEST(Protocol, DamagedFramesAreRejectedOrRoundTrip) {
   const std::vector<std::string> valid{
-      encode(CallRequest{42, CallMode::call, "sys.echo", "", 1000, "node-1", "abc123"}),
+      encode(CallRequest{42, CallMode::call, "sys.echo", "", 1000, "node-1", "abc123", "trace-1"}),
       encode(Announce{MemberInfo{"n", "i", "tcp://127.0.0.1:1", {"g"}, 1, 0, 100, "v"}}),
       encode(CallReply::failure(7, {ErrorCode::not_found, "no"})),
   };

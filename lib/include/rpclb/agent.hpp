@@ -50,6 +50,12 @@ struct AgentOptions {
   // public keys; both or neither.
   std::string curve_secret_file;
   std::string curve_authorized_dir;
+  // HOST:PORT to serve GET /metrics on (Prometheus text; port 0: any free
+  // one, logged as event=metrics_serving); empty: no metrics server.
+  std::string metrics_listen;
+  // Where the host's CPU use and load average are read (stat, loadavg):
+  // a container that mounts the host's procfs elsewhere points here.
+  std::string procfs = "/proc";
 };
 
 // One call to a handler.

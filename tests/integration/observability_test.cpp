@@ -1,0 +1,205 @@
+// What an operator sees of rpclb at work: an agent's /metrics (checked with
+// Prometheus' own promtool), `rpclb stats`, and `rpclb call --trace` with
+// the request id it carries into the agents' logs.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <regex>
+#include <sstream>
+
+#include "common/zmq_helpers.hpp"
+#include "tests/integration/harness.hpp"
+
+namespace rpclb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::string scrape(int port) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_connection_timeout(2, 0);
+  client.set_read_timeout(2, 0);
+  auto response = client.Get("/metrics");
+  if (!response || response->status != 200) return {};
+  EXPECT_EQ(response->get_header_value("Content-Type"), "text/plain; version=0.0.4; charset=utf-8");
+  return response->body;
+}
+
+// "name{labels} value" lines, by everything before the value.
+std::map<std::string, double> samples_of(const std::string& text) {
+  std::map<std::string, double> samples;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    const auto space = line.rfind(' ');
+    samples[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return samples;
+}
+
+double sample(const std::map<std::string, double>& samples, const std::string& key) {
+  auto found = samples.find(key);
+  return found == samples.end() ? -1 : found->second;
+}
+
+// promtool's verdict on a scrape: its exit code and what it said.
+std::pair<int, std::string> promtool_check(Cluster& cluster, const std::string& text) {
+  const auto input = cluster.dir() / "scrape.txt";
+  const auto output = cluster.dir() / "promtool.out";
+  write_file(input, text);
+  Process promtool({"/usr/bin/promtool", "check", "metrics"}, {}, output, output, input);
+  const auto code = promtool.wait_for(30s);
+  return {code.value_or(-1), read_file(output)};
+}
+
+const char* const kEchoOk = "rpclb_calls_total{function=\"sys.echo\",mode=\"call\",code=\"ok\"}";
+
+TEST(Metrics, AScrapeIsValidPrometheusTextAndCountsMoveWithCalls) {
+  ASSERT_TRUE(std::filesystem::exists("/usr/bin/promtool")) << "promtool missing: run scripts/install-deps";
+  Cluster cluster;
+  const int port = free_port_triple();
+  cluster.start_hub_agent(0, "m1", {"web"}, {"--metrics-listen", "127.0.0.1:" + std::to_string(port)});
+  cluster.start_agent("m2", {"web", "db"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"m1", "m2"}));
+
+  const auto before = samples_of(scrape(port));
+  EXPECT_EQ(sample(before, kEchoOk), -1);  // nothing called yet
+  EXPECT_EQ(sample(before, "rpclb_calls_in_flight"), 0);
+  EXPECT_EQ(sample(before, "rpclb_queue_limit"), 1024);
+
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(cluster.rpclb({"call", "web", "sys.echo", "x", "--match", "m1"}).exit_code, 0);
+  EXPECT_NE(cluster.rpclb({"call", "web", "no.such", "--match", "m1"}).exit_code, 0);
+  EXPECT_EQ(cluster.rpclb({"cast", "web", "sys.sleep", "1", "--match", "m1"}).exit_code, 0);
+  // A frame that is not a request (answered), and one without an envelope (not).
+  const auto endpoint = cluster.rpclb({"members", "web", "--json", "--match", "m1"}).json()[0]["endpoint"];
+  zmq::context_t context;
+  auto socket = make_socket(context, zmq::socket_type::dealer);
+  socket.connect(endpoint.get<std::string>());
+  socket.send(zmq::message_t(), zmq::send_flags::sndmore);
+  socket.send(zmq::str_buffer("garbage"), zmq::send_flags::none);
+  socket.send(zmq::str_buffer("a"), zmq::send_flags::sndmore);
+  socket.send(zmq::str_buffer("b"), zmq::send_flags::sndmore);
+  socket.send(zmq::str_buffer("c"), zmq::send_flags::none);
+
+  std::map<std::string, double> after;
+  // Hub members are counted once a second; the cast's sleep ends in 1 ms.
+  ASSERT_TRUE(Cluster::wait_until([&] {
+    after = samples_of(scrape(port));
+    return sample(after, "rpclb_hub_members{group=\"db\"}") == 1 &&
+           sample(after, "rpclb_calls_total{function=\"sys.sleep\",mode=\"cast\",code=\"ok\"}") == 1 &&
+           sample(after, "rpclb_frames_dropped_total") == 1;
+  })) << scrape(port);
+  EXPECT_EQ(sample(after, kEchoOk), 5);
+  EXPECT_EQ(sample(after, "rpclb_calls_total{function=\"unknown\",mode=\"call\",code=\"not_found\"}"), 1);
+  EXPECT_EQ(sample(after, "rpclb_call_duration_seconds_count{function=\"sys.echo\"}"), 5);
+  EXPECT_EQ(sample(after, "rpclb_call_duration_seconds_bucket{function=\"sys.echo\",le=\"+Inf\"}"), 5);
+  EXPECT_EQ(sample(after, "rpclb_frames_refused_total"), 1);
+  EXPECT_EQ(sample(after, "rpclb_hub_members{group=\"web\"}"), 2);
+  EXPECT_GE(sample(after, "rpclb_bus_events_total{event=\"joined\"}"), 2);
+  EXPECT_GE(sample(after, "rpclb_bus_events_total{event=\"announced\"}"), 1);
+  EXPECT_GE(sample(after, "rpclb_bus_events_total{event=\"snapshot_served\"}"), 7);
+
+  const auto [code, said] = promtool_check(cluster, scrape(port));
+  EXPECT_EQ(code, 0) << said;
+
+  // rpclb stats: the same figures, from every member.
+  auto stats = cluster.rpclb({"stats", "web"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  EXPECT_NE(stats.out.find(std::string("m1 ") + kEchoOk + " 5\n"), std::string::npos) << stats.out;
+  EXPECT_NE(stats.out.find("m2 rpclb_agent_info{name=\"m2\","), std::string::npos) << stats.out;
+  auto json = cluster.rpclb({"stats", "web", "--json", "--match", "m1"});
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  const auto parsed = json.json();
+  ASSERT_EQ(parsed.size(), 1u);
+  EXPECT_EQ(parsed[0]["name"], "m1");
+  bool found = false;
+  for (const auto& family : parsed[0]["metrics"]) {
+    if (family["name"] != "rpclb_calls_total") continue;
+    for (const auto& each : family["samples"]) {
+      if (each["labels"] == nlohmann::json{{"function", "sys.echo"}, {"mode", "call"}, {"code", "ok"}}) {
+        EXPECT_EQ(each["value"], 5);
+        found = true;
+      }
+    }
+  }
+  EXPECT_TRUE(found) << json.out;
+}
+
+TEST(Metrics, AMalformedListenAddressIsRefusedAtStart) {
+  Cluster cluster;
+  auto& agent = cluster.start_hub_agent(0, "m1", {"web"}, {"--metrics-listen", "localhost"});
+  const auto code = agent.wait_for(5s);
+  ASSERT_TRUE(code.has_value());
+  EXPECT_NE(*code, 0);
+  EXPECT_NE(cluster.agent_log("m1").find("--metrics-listen must be HOST:PORT"), std::string::npos)
+      << cluster.agent_log("m1");
+}
+
+// Every attempt is one line on stderr; a member found dead is ejected, and
+// the next call says whom it passed over. The request id reaches the log of
+// the agent that served the call.
+TEST(Trace, EachAttemptIsALineAndTheRequestIdReachesTheAgentsLog) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "alive", {"web"}, {"--log-level", "info"});
+  // Slow heartbeats: still listed for seconds after it dies.
+  auto& doomed = cluster.start_agent("doomed", {"web"}, {"--heartbeat-ms", "3000"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"alive", "doomed"}));
+  doomed.signal(SIGKILL);
+  ASSERT_TRUE(doomed.wait_for(5s).has_value());
+
+  const std::regex line_shape(
+      R"(rpclb: trace request_id=(\S+) attempt=(\d) member=(\S+) endpoint=tcp://127\.0\.0\.1:\d+ )"
+      R"(outcome=(ok|service_unavailable) ms=\d+\.\d\d( error="[^"]*")?( skipped_ejected=\S+)?( ejected_until=\S+)?)");
+  bool retried = false;
+  bool skipped = false;
+  std::string ids_served;
+  for (int run = 0; run < 12 && !(retried && skipped); ++run) {
+    auto result = cluster.rpclb({"call", "web", "sys.echo", "hi", "--trace"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(result.out, "[\"hi\"]\n");
+    const auto lines = result.lines_of_err();
+    ASSERT_FALSE(lines.empty());
+    std::string id;
+    for (std::size_t i = 0; i < lines.size(); ++i) {
+      std::smatch match;
+      ASSERT_TRUE(std::regex_match(lines[i], match, line_shape)) << lines[i];
+      EXPECT_EQ(match[2], std::to_string(i + 1)) << result.err;
+      if (id.empty()) id = match[1];
+      EXPECT_EQ(match[1], id) << "one id for every attempt of a call";
+      const bool last = i + 1 == lines.size();
+      EXPECT_EQ(match[4], last ? "ok" : "service_unavailable") << result.err;
+      EXPECT_EQ(match[3], last ? "alive" : "doomed") << result.err;
+      if (!last) {
+        retried = true;
+        EXPECT_TRUE(match[7].matched) << "the dead member is ejected: " << lines[i];
+      }
+      if (match[6].matched) {
+        EXPECT_EQ(match[6], " skipped_ejected=doomed");
+        skipped = true;
+      }
+    }
+    ids_served += id + " ";
+    EXPECT_NE(cluster.agent_log("alive").find("event=request_done request_id=" + id + " function=sys.echo code=ok"),
+              std::string::npos)
+        << id;
+  }
+  EXPECT_TRUE(retried) << "no call tried the dead member first in 12 runs";
+  EXPECT_TRUE(skipped) << "no call passed over the ejected member";
+
+  // An id of the caller's own, without --trace: logged, nothing on stderr.
+  auto named = cluster.rpclb({"call", "web", "sys.echo", "--request-id", "nightly-job:42", "--match", "alive"});
+  ASSERT_EQ(named.exit_code, 0) << named.err;
+  EXPECT_EQ(named.err, "");
+  EXPECT_NE(cluster.agent_log("alive").find("event=request_accepted request_id=nightly-job:42 function=sys.echo"),
+            std::string::npos);
+  auto bad = cluster.rpclb({"call", "web", "sys.echo", "--request-id", "two words"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+  EXPECT_NE(bad.err.find("--request-id"), std::string::npos) << bad.err;
+}
+
+}  // namespace
+}  // namespace rpclb::testing
