@@ -156,6 +156,15 @@ void BalancerState::set_ejection(std::string_view node, const Ejection& record) 
   if (put(ejections_, node, record, true)) ++generation_;
 }
 
+Latency BalancerState::latency(std::string_view node) const {
+  auto found = latencies_.find(node);
+  return found == latencies_.end() ? Latency{} : found->second;
+}
+
+void BalancerState::set_latency(std::string_view node, const Latency& record) {
+  if (put(latencies_, node, record, true)) ++generation_;
+}
+
 void BalancerState::count_call(std::int64_t second, bool retry) {
   auto& tally = tally_[second];
   ++(retry ? tally.retries : tally.calls);
@@ -189,6 +198,11 @@ void BalancerState::retain_only(std::span<const protocol::MemberInfo> group_memb
     if (gone) ++generation_;
     return gone;
   });
+  std::erase_if(latencies_, [&](const auto& entry) {
+    const bool gone = !find_member(group_members, entry.first);
+    if (gone) ++generation_;
+    return gone;
+  });
 }
 
 std::string BalancerState::serialize() const {
@@ -208,6 +222,7 @@ std::string BalancerState::serialize() const {
   for (const auto& [node, record] : ejections_)
     line("eject", node, {record.timeouts, record.ejections, record.until, record.instance});
   for (const auto& [second, tally] : tally_) line("tally", std::to_string(second), {tally.calls, tally.retries});
+  for (const auto& [node, record] : latencies_) line("latency", node, {record.estimate_us, record.stamp});
   return out;
 }
 
@@ -224,11 +239,12 @@ Result<BalancerState> BalancerState::parse(std::string_view text) {
     const auto words = split_words(text.substr(0, newline));
     text.remove_prefix(newline + 1);
     const auto kind = words.front();
-    const std::size_t fields = kind == "counter" ? 3
-                               : kind == "tally" ? 4
-                               : kind == "hold"  ? 5
-                               : kind == "eject" ? 6
-                                                 : 0;
+    const std::size_t fields = kind == "counter"   ? 3
+                               : kind == "tally"   ? 4
+                               : kind == "latency" ? 4
+                               : kind == "hold"    ? 5
+                               : kind == "eject"   ? 6
+                                                   : 0;
     if (fields == 0) return make_error(ErrorCode::internal, "state line has an unknown kind");
     if (words.size() != fields || !is_storable_key(words[1])) return malformed();
     std::int64_t n[4] = {0, 0, 0, 0};
@@ -246,6 +262,9 @@ Result<BalancerState> BalancerState::parse(std::string_view text) {
       if (n[0] < 0 || n[1] < 0 || n[2] < 0) return malformed();
       // Counts no caller could reach are capped, so counting on cannot overflow.
       state.ejections_[key] = Ejection{std::min(n[0], kMaxRecordedCount), std::min<std::int64_t>(n[1], 64), n[2], n[3]};
+    } else if (kind == "latency") {
+      if (n[0] < 0 || n[1] < 0) return malformed();
+      state.latencies_[key] = Latency{n[0], n[1]};
     } else {
       std::int64_t second = 0;
       if (!read_number(key, second) || n[0] < 0 || n[1] < 0) return malformed();

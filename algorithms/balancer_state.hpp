@@ -1,4 +1,4 @@
-// BalancerState: what a balancer remembers between choices, in four parts:
+// BalancerState: what a balancer remembers between choices, in five parts:
 //
 //   counters     named integers owned by a policy ("round_robin.next")
 //   holds        per node: selections made and not yet released (`rpclb
@@ -9,6 +9,8 @@
 //                (lib/outlier_detection.hpp decides what they mean)
 //   tally        calls and retries per second, for the retry budget
 //                (lib/retry_budget.hpp)
+//   latencies    per node: a policy's estimate of this host's round trips
+//                to it (peak_ewma), with when it was last changed
 //
 // Where it is kept, and how it is locked, is state_store.hpp's business.
 // Holds belong to the caller, not to a policy, so `rpclb release GROUP NODE`
@@ -73,6 +75,12 @@ struct Tally {
   std::int64_t retries = 0;
 };
 
+struct Latency {
+  std::int64_t estimate_us = 0;  // microseconds
+  WallMs stamp = 0;              // when it was last changed
+  friend bool operator==(const Latency&, const Latency&) = default;
+};
+
 class BalancerState {
  public:
   using Entries = std::map<std::string, std::int64_t, std::less<>>;
@@ -105,6 +113,10 @@ class BalancerState {
   // Totals from `since` on; seconds before it are forgotten.
   Tally tally_since(std::int64_t since);
 
+  // Nothing recorded: {0, 0}.
+  Latency latency(std::string_view node) const;
+  void set_latency(std::string_view node, const Latency& record);
+
   // Drops what is remembered about nodes no longer in the group, and the
   // failures of a member's earlier run.
   void retain_only(std::span<const protocol::MemberInfo> group_members);
@@ -119,6 +131,7 @@ class BalancerState {
   //   hold NODE OWNER EXPIRES COUNT
   //   eject NODE TIMEOUTS EJECTIONS UNTIL INSTANCE
   //   tally SECOND CALLS RETRIES
+  //   latency NODE ESTIMATE_US STAMP
   // Parsing is strict; callers treat a failure as "start afresh".
   std::string serialize() const;
   static Result<BalancerState> parse(std::string_view text);
@@ -138,6 +151,7 @@ class BalancerState {
   Entries outstanding_;  // holds_ summed by node
   std::map<std::string, Ejection, std::less<>> ejections_;
   std::map<std::int64_t, Tally> tally_;
+  std::map<std::string, Latency, std::less<>> latencies_;
   Chooser chooser_;
   std::uint64_t generation_ = 0;
 };

@@ -6,6 +6,8 @@
 
 #include "algorithms/hash_ring/hash_ring.hpp"
 #include "algorithms/least_connections/least_connections.hpp"
+#include "algorithms/least_cpu/least_cpu.hpp"
+#include "algorithms/peak_ewma/peak_ewma.hpp"
 #include "algorithms/power_of_two/power_of_two.hpp"
 #include "algorithms/random/random.hpp"
 #include "algorithms/round_robin/round_robin.hpp"
@@ -49,6 +51,18 @@ Made make_hash_ring(const AlgorithmOptions& options) {
   return std::unique_ptr<SelectionAlgorithm>(std::make_unique<HashRingAlgorithm>(*vnodes));
 }
 
+Made make_least_cpu(const AlgorithmOptions& options) {
+  auto threshold = whole_number(options, "threshold", kDefaultCpuThreshold, 100);
+  if (!threshold) return threshold.error();
+  return std::unique_ptr<SelectionAlgorithm>(std::make_unique<LeastCpuAlgorithm>(*threshold));
+}
+
+Made make_peak_ewma(const AlgorithmOptions& options) {
+  auto decay = whole_number(options, "decay_ms", kDefaultDecayMs, kMaxDecayMs);
+  if (!decay) return decay.error();
+  return std::unique_ptr<SelectionAlgorithm>(std::make_unique<PeakEwmaAlgorithm>(*decay));
+}
+
 Made make_weighted_round_robin(const AlgorithmOptions& options) {
   WeightedRoundRobinAlgorithm::Weights overrides;
   if (auto found = options.find("weights"); found != options.end()) {
@@ -68,6 +82,8 @@ const std::vector<Entry>& registry() {
       {"power_of_two", {}, make_plain<PowerOfTwoAlgorithm>},
       {"hash_ring", {"vnodes"}, make_hash_ring},
       {"weighted_round_robin", {"weights"}, make_weighted_round_robin},
+      {"least_cpu", {"threshold"}, make_least_cpu},
+      {"peak_ewma", {"decay_ms"}, make_peak_ewma},
   };
   return entries;
 }

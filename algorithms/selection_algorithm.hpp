@@ -5,6 +5,7 @@
 //   choose_one        -> pick one member (required)
 //   choose_many       -> pick N distinct members (optional; default: random)
 //   release           -> the caller is done with a member (optional)
+//   observe           -> how long a member took to answer (optional)
 //
 // A policy lives in its own folder under algorithms/ and is registered by
 // name in algorithms/registry.cpp; docs/writing-an-algorithm.md walks through
@@ -14,6 +15,7 @@
 // touch sockets or files, which keeps them trivially unit-testable.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -42,7 +44,8 @@ struct Selection {
   // Equal for equal member lists (names, order, weights): policies key their
   // caches (a hash ring, a weighted schedule) on it. 0 means unknown.
   std::uint64_t membership_version = 0;
-  // Like membership_version, but also changes when an announced load does.
+  // Like membership_version, but also changes when an announced load (calls
+  // in flight, CPU) does.
   std::uint64_t load_version = 0;
 };
 
@@ -56,7 +59,8 @@ std::uint64_t load_version(std::span<const protocol::MemberInfo> members);
 //   selections  to choose, and again when a call ends: it counts this host's
 //               outstanding selections of each member, and a call's end
 //               releases one
-enum class StateUse { none, counters, selections };
+//   latencies   as selections, and a call's end is also observed (observe())
+enum class StateUse { none, counters, selections, latencies };
 
 class SelectionAlgorithm {
  public:
@@ -77,6 +81,11 @@ class SelectionAlgorithm {
   // the caller's oldest outstanding selection of it, which is what
   // connection-tracking policies count; it is harmless for the others.
   virtual void release(std::string_view node, BalancerState& state) { state.release(node); }
+
+  // An attempt at `node` ended with a reply (or a timeout) `round_trip`
+  // after it was sent; state.chooser().now is the time. Only asked of
+  // policies whose state_use() is latencies.
+  virtual void observe(std::string_view /*node*/, std::chrono::microseconds /*round_trip*/, BalancerState& /*state*/) {}
 
   virtual StateUse state_use() const { return StateUse::none; }
 };

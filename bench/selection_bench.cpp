@@ -20,6 +20,7 @@ std::vector<protocol::MemberInfo> make_members(std::size_t count) {
     members[i].name = "node-" + std::to_string(100000 + i);  // same width: name order = index order
     members[i].weight = 1 + rng() % 4;
     members[i].load = rng() % 8;
+    members[i].cpu = rng() % 1000;
   }
   return members;
 }
@@ -32,7 +33,14 @@ void select_one(benchmark::State& run, std::string_view algorithm) {
     return;
   }
   BalancerState state;
+  state.set_chooser(Chooser{kAnyOwner, 1'000'000, 600'000});
   std::mt19937_64 rng(42);
+  const auto use = (*policy)->state_use();
+  // Latency-aware policies start from a measured group, as a busy host's would.
+  if (use == StateUse::latencies) {
+    for (const auto& member : members)
+      (*policy)->observe(member.name, std::chrono::microseconds(100 + rng() % 900), state);
+  }
   const Selection selection{members, std::string("user-1234"), rng, membership_version(members), load_version(members)};
   std::vector<std::string> keys;
   for (int i = 0; i < 1024; ++i) keys.push_back("user-" + std::to_string(i));
@@ -42,8 +50,13 @@ void select_one(benchmark::State& run, std::string_view algorithm) {
     keyed.key = keys[round++ & 1023];
     auto chosen = (*policy)->choose_one(keyed, state);
     benchmark::DoNotOptimize(chosen);
-    // Connection-tracking policies: release at once, as `rpclb call` does.
-    if ((*policy)->state_use() == StateUse::selections && chosen.ok()) (*policy)->release(members[*chosen].name, state);
+    // Connection-tracking policies: release at once, as `rpclb call` does,
+    // and a latency-aware one observes the call's round trip.
+    if (use == StateUse::selections && chosen.ok()) (*policy)->release(members[*chosen].name, state);
+    if (use == StateUse::latencies && chosen.ok()) {
+      (*policy)->release(members[*chosen].name, state);
+      (*policy)->observe(members[*chosen].name, std::chrono::microseconds(100 + (round & 511)), state);
+    }
   }
 }
 

@@ -154,7 +154,7 @@ algorithms::Chooser Balancer::chooser(Purpose purpose) const {
   // killed. A bare selection is the script's, which may release it later.
   // Policies that hold nothing need no owner (getpid is a system call, and
   // a measurable share of a library call).
-  const bool holds = algorithm_->state_use() == algorithms::StateUse::selections;
+  const bool holds = holds_selections();
   const std::int64_t owner = purpose == Purpose::select || !holds ? algorithms::kAnyOwner : std::int64_t{::getpid()};
   return algorithms::Chooser{
       owner, algorithms::wall_now(),
@@ -266,7 +266,8 @@ Result<Balancer::Remembered> Balancer::remembered() {
 Status Balancer::settle(std::span<const Ended> calls, bool holds) {
   // Most calls end well for a member with no record and hold nothing: no
   // lock, no write.
-  const bool news = holds || std::any_of(calls.begin(), calls.end(), [&](const Ended& call) {
+  const bool observes = algorithm_->state_use() == algorithms::StateUse::latencies;
+  const bool news = holds || observes || std::any_of(calls.begin(), calls.end(), [&](const Ended& call) {
                       return failure_of(call.reply) || (answered(call.reply) && remembered_.contains(call.node.name));
                     });
   if (!news) return {};
@@ -282,6 +283,8 @@ Status Balancer::settle(std::span<const Ended> calls, bool holds) {
         }
       }
       if (answered(reply)) outliers_.answered(state, node);
+      if (observes && (reply || failure_of(reply) == Failure::timeout))
+        algorithm_->observe(node.name, round_trip, state);
     }
     return {};
   });
@@ -366,7 +369,7 @@ std::optional<Result<CallOutcome>> Balancer::conclude(CallAttempts& call, Result
   // Only policies that count selections took one to give back. A cast is
   // released at once: its completion is not tracked (the model leaked one
   // count per cast).
-  const bool holds = algorithm_->state_use() == algorithms::StateUse::selections;
+  const bool holds = holds_selections();
   const auto took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - call.attempt_started);
   const Ended ended{call.node, reply, took};
   if (auto settled = settle({&ended, 1}, holds); !settled) return settled.error();
@@ -435,7 +438,7 @@ Result<FanOutResults> Balancer::fan_out(std::size_t count, const std::string& fu
   auto batch = count == 0 ? members(deadline) : pick(count, deadline, {}, std::nullopt, Purpose::first_attempt);
   if (!batch) return batch.error();
   const FanOut request{function, args_msgpack, transport(deadline), parallel, mode, options_.request_id};
-  const bool holds = count != 0 && algorithm_->state_use() == algorithms::StateUse::selections;
+  const bool holds = count != 0 && holds_selections();
   FanOutResults out;
   if (count > batch->size()) {
     out.notes.push_back("chose " + std::to_string(batch->size()) + " of the " + std::to_string(count) +

@@ -208,6 +208,11 @@ class Balancer {
                                                  const std::set<std::string>& excluded,
                                                  const std::optional<std::string>& key, Purpose purpose);
   algorithms::Chooser chooser(Purpose purpose) const;
+  // Whether the policy counts selections, so each call's end gives one back.
+  bool holds_selections() const {
+    const auto use = algorithm_->state_use();
+    return use == algorithms::StateUse::selections || use == algorithms::StateUse::latencies;
+  }
   // Prepares the shared state for a choice or a record at `chooser.now`.
   void tidy(algorithms::BalancerState& state, const algorithms::Chooser& chooser) const;
   // A call that ended: to whom, and how.

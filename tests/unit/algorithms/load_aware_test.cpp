@@ -2,6 +2,10 @@
 // agent's announced in-flight calls plus this caller's unreleased selections.
 #include "tests/unit/algorithms/fixtures.hpp"
 
+#include <cmath>
+
+#include "algorithms/peak_ewma/peak_ewma.hpp"
+
 namespace rpclb::algorithms::testing {
 namespace {
 
@@ -124,6 +128,123 @@ TEST(PowerOfTwo, IdleMemberWinsWheneverSampled) {
   }
   // The idle node is in 2 of every 3 sampled pairs; it wins all of those.
   EXPECT_NEAR(double(idle) / kPicks, 2.0 / 3.0, 0.03);
+}
+
+}  // namespace
+}  // namespace rpclb::algorithms::testing
+
+namespace rpclb::algorithms::testing {
+namespace {
+
+std::vector<protocol::MemberInfo> busy(const std::vector<std::uint32_t>& cpu) {
+  return with_each(&protocol::MemberInfo::cpu, cpu);
+}
+
+TEST(LeastCpu, ChoosesOnlyAmongThoseNearTheLeastBusy) {
+  auto policy = make("least_cpu");  // within 10 points
+  Picker picker(5);
+  const auto nodes = busy({900, 120, 50, 151, 149});
+  std::vector<int> counts(5, 0);
+  for (int i = 0; i < 3000; ++i) ++counts[picker.one(*policy, nodes)];
+  EXPECT_EQ(counts[0], 0);
+  EXPECT_EQ(counts[3], 0);  // 151 > 50 + 100
+  EXPECT_LT(chi_square_uniform({counts[1], counts[2], counts[4]}), 13.82);
+}
+
+TEST(LeastCpu, TheThresholdIsAnOption) {
+  auto strict = make("least_cpu", {{"threshold", "1"}});
+  Picker picker;
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(picker.one(*strict, busy({301, 290, 700})), 1u);
+  EXPECT_FALSE(make_algorithm("least_cpu", {{"threshold", "101"}}).ok());
+  EXPECT_FALSE(make_algorithm("least_cpu", {{"cpu", "1"}}).ok());
+}
+
+TEST(LeastCpu, MembersWithoutAFigureAreChosenOnlyWhenNoneHasOne) {
+  auto policy = make("least_cpu");
+  Picker picker;
+  const auto u = protocol::kUnknownFigure;
+  for (int i = 0; i < 100; ++i) EXPECT_EQ(picker.one(*policy, busy({u, 990, u})), 1u);
+  std::vector<int> counts(2, 0);
+  for (int i = 0; i < 200; ++i) ++counts[picker.one(*policy, busy({u, u}))];
+  EXPECT_GT(counts[0], 0);
+  EXPECT_GT(counts[1], 0);
+  auto many = policy->choose_many(picker.selection(busy({u, 500, 100})), picker.state, 3);
+  ASSERT_TRUE(many.ok());
+  EXPECT_EQ(*many, (std::vector<std::size_t>{2, 1, 0}));
+}
+
+// peak_ewma learns from observed round trips, in the shared state.
+struct Ewma {
+  std::unique_ptr<SelectionAlgorithm> policy = make("peak_ewma");
+  Picker picker{3};
+  void at(WallMs now) { picker.state.set_chooser(Chooser{kAnyOwner, now, 600'000}); }
+  void observe(const std::string& node, int ms) { policy->observe(node, std::chrono::milliseconds(ms), picker.state); }
+  double cost(const protocol::MemberInfo& member) {
+    return dynamic_cast<PeakEwmaAlgorithm&>(*policy).cost(member, picker.state);
+  }
+};
+
+TEST(PeakEwma, ASlowMemberLosesEveryComparison) {
+  Ewma ewma;
+  ewma.at(1'000'000);
+  const auto nodes = members(3);
+  ewma.observe("node-0", 5);
+  ewma.observe("node-1", 300);
+  ewma.observe("node-2", 6);
+  std::vector<int> counts(3, 0);
+  for (int i = 0; i < 300; ++i) {
+    const auto chosen = ewma.picker.one(*ewma.policy, nodes);
+    ++counts[chosen];
+    ewma.policy->release(nodes[chosen].name, ewma.picker.state);
+  }
+  EXPECT_EQ(counts[1], 0);  // two distinct of three: never both slow
+  EXPECT_GT(counts[0], 100);
+  EXPECT_GT(counts[2], 100);
+}
+
+TEST(PeakEwma, PeaksCountAtOnceAndFadeWithTime) {
+  Ewma ewma;
+  const auto node = members(1)[0];
+  ewma.at(1'000'000);
+  ewma.observe("node-0", 10);
+  EXPECT_DOUBLE_EQ(ewma.cost(node), 10'000);
+  ewma.observe("node-0", 200);  // slower: taken at once
+  EXPECT_DOUBLE_EQ(ewma.cost(node), 200'000);
+  ewma.at(1'010'000);  // one time constant later: e^-1 of it is left
+  EXPECT_NEAR(ewma.cost(node), 200'000 / std::exp(1.0), 1);
+  ewma.observe("node-0", 10);  // faster: weighed against the time since the last
+  EXPECT_NEAR(ewma.cost(node), 200'000 / std::exp(1.0) + 10'000 * (1 - 1 / std::exp(1.0)), 2);
+  // Calls in flight multiply the cost.
+  ewma.picker.state.acquire("node-0");
+  const double one_in_flight = ewma.cost(node);
+  ewma.picker.state.acquire("node-0");
+  EXPECT_NEAR(ewma.cost(node), one_in_flight * 3 / 2, 1);
+}
+
+TEST(PeakEwma, AnUnmeasuredMemberIsTriedButNotPiledOnto) {
+  Ewma ewma;
+  ewma.at(1'000'000);
+  auto nodes = members(2);
+  ewma.observe("node-0", 1);
+  EXPECT_EQ(ewma.cost(nodes[1]), 0);
+  EXPECT_EQ(ewma.picker.one(*ewma.policy, nodes), 1u);  // held now: one in flight
+  EXPECT_GT(ewma.cost(nodes[1]), ewma.cost(nodes[0]) * 1000);
+  EXPECT_EQ(ewma.picker.one(*ewma.policy, nodes), 0u);
+}
+
+TEST(PeakEwma, EstimatesSurviveTheStateFile) {
+  Ewma ewma;
+  ewma.at(5'000);
+  ewma.observe("node-0", 42);
+  auto text = ewma.picker.state.serialize();
+  EXPECT_NE(text.find("latency node-0 42000 5000\n"), std::string::npos) << text;
+  auto back = BalancerState::parse(text);
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->latency("node-0"), (Latency{42'000, 5'000}));
+  back->retain_only(members(0));
+  EXPECT_EQ(back->latency("node-0"), Latency{});
+  EXPECT_FALSE(BalancerState::parse(text + "latency node-1 -5 1\n").ok());
+  EXPECT_FALSE(make_algorithm("peak_ewma", {{"decay_ms", "0"}}).ok());
 }
 
 }  // namespace
