@@ -57,9 +57,10 @@ TEST(RoundRobin, SurvivesAGarbageCounter) {
   EXPECT_LT(picker.one(*rr, nodes), 3u);
 }
 
-TEST(Registry, HasTheSixPolicies) {
-  EXPECT_EQ(algorithm_names(), (std::vector<std::string_view>{"random", "round_robin", "least_connections",
-                                                              "power_of_two", "hash_ring", "weighted_round_robin"}));
+TEST(Registry, HasTheEightPolicies) {
+  EXPECT_EQ(algorithm_names(),
+            (std::vector<std::string_view>{"random", "round_robin", "least_connections", "power_of_two", "hash_ring",
+                                           "weighted_round_robin", "least_cpu", "peak_ewma"}));
 }
 
 TEST(Registry, UnknownNamesAndOptionsListTheChoices) {
