@@ -10,6 +10,16 @@ Clock::time_point MembershipView::expiry_for(const protocol::MemberInfo& info, C
   return now + std::chrono::milliseconds(std::uint64_t{info.heartbeat_ms} * missed_heartbeats_);
 }
 
+namespace {
+
+bool same_but_host_figures(const protocol::MemberInfo& held, const protocol::MemberInfo& heard) {
+  return held.name == heard.name && held.instance == heard.instance && held.endpoint == heard.endpoint &&
+         held.groups == heard.groups && held.weight == heard.weight && held.load == heard.load &&
+         held.heartbeat_ms == heard.heartbeat_ms && held.version == heard.version;
+}
+
+}  // namespace
+
 MembershipView::Change MembershipView::apply(const protocol::Announce& announce, Clock::time_point now) {
   const auto& info = announce.member;
   auto found = entries_.find(info.name);
@@ -22,7 +32,11 @@ MembershipView::Change MembershipView::apply(const protocol::Announce& announce,
   }
   Entry& entry = found->second;
   if (entry.info.instance != info.instance) return Change::conflict;
-  if (entry.info == info) {
+  // The host's figures move with nearly every heartbeat: kept, so snapshots
+  // carry them, but not a change watchers are told of.
+  if (same_but_host_figures(entry.info, info)) {
+    entry.info.cpu = info.cpu;
+    entry.info.load_average = info.load_average;
     entry.expires_at = expiry_for(info, now);
     return Change::refreshed;
   }

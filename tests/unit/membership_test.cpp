@@ -34,6 +34,23 @@ TEST(MembershipView, JoinsAreListedByGroupInNameOrder) {
   EXPECT_TRUE(view.members("none").empty());
 }
 
+// CPU and load average move with nearly every heartbeat: the view keeps the
+// latest (snapshots carry them), but watchers are not told of each.
+TEST(MembershipView, HostFiguresAreKeptWithoutCountingAsAChange) {
+  MembershipView view;
+  const auto t0 = Clock::now();
+  auto a = member("a", {"web"});
+  a.cpu = 100;
+  view.apply(Announce{a}, t0);
+  a.cpu = 850;
+  a.load_average = 4200;
+  EXPECT_EQ(view.apply(Announce{a}, t0 + 10ms), MembershipView::Change::refreshed);
+  EXPECT_EQ(view.find("a")->cpu, 850u);
+  EXPECT_EQ(view.find("a")->load_average, 4200u);
+  a.load = 3;
+  EXPECT_EQ(view.apply(Announce{a}, t0 + 20ms), MembershipView::Change::updated);
+}
+
 TEST(MembershipView, HeartbeatsRefreshAndChangesUpdate) {
   MembershipView view;
   const auto t0 = Clock::now();
