@@ -77,7 +77,22 @@ void weighted_cold(benchmark::State& run) {
   }
 }
 
+// What a one-shot `rpclb select` pays for least_cpu: its eligible set is
+// cached per load_version, which a new process never has.
+void least_cpu_cold(benchmark::State& run) {
+  const auto members = make_members(static_cast<std::size_t>(run.range(0)));
+  BalancerState state;
+  std::mt19937_64 random(42);
+  const Selection selection{members, std::nullopt, random, membership_version(members), load_version(members)};
+  for (auto _ : run) {
+    auto policy = make_algorithm("least_cpu", {});
+    auto chosen = (*policy)->choose_one(selection, state);
+    benchmark::DoNotOptimize(chosen);
+  }
+}
+
 void register_all() {
+  benchmark::RegisterBenchmark("select/least_cpu_cold", least_cpu_cold)->Arg(10)->Arg(1000)->Arg(10000);
   benchmark::RegisterBenchmark("select/weighted_round_robin_cold_arbitrary_weights", weighted_cold)
       ->Arg(10)
       ->Arg(1000)
