@@ -24,6 +24,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "algorithms/balancer_state.hpp"
@@ -99,6 +100,15 @@ inline std::int64_t effective_load(const protocol::MemberInfo& member, const Bal
 // Uniform index in [0, size).
 inline std::size_t uniform_index(std::mt19937_64& rng, std::size_t size) {
   return std::uniform_int_distribution<std::size_t>(0, size - 1)(rng);
+}
+
+// Two distinct uniform indexes in [0, size), size >= 2: the power of two
+// choices' sample.
+inline std::pair<std::size_t, std::size_t> two_distinct(std::mt19937_64& rng, std::size_t size) {
+  const std::size_t first = uniform_index(rng, size);
+  std::size_t second = uniform_index(rng, size - 1);
+  if (second >= first) ++second;
+  return {first, second};
 }
 
 }  // namespace rpclb::algorithms

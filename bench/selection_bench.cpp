@@ -60,40 +60,34 @@ void select_one(benchmark::State& run, std::string_view algorithm) {
   }
 }
 
-// What a one-shot `rpclb select` pays for weighted_round_robin: a new policy
-// (its order built from scratch) for every choice, weights anywhere in
-// 1..1,000,000. The target is at most 1 ms at 1,000 members.
-void weighted_cold(benchmark::State& run) {
+// What a one-shot `rpclb select` pays: a new policy for every choice, so
+// nothing it caches survives (weighted_round_robin's order, least_cpu's
+// eligible set). `arbitrary_weights`: anywhere in 1..1,000,000; the target
+// for weighted_round_robin is at most 1 ms at 1,000 members.
+void select_cold(benchmark::State& run, std::string_view algorithm, bool arbitrary_weights) {
   auto members = make_members(static_cast<std::size_t>(run.range(0)));
   std::mt19937 rng(11);
-  for (auto& member : members) member.weight = 1 + rng() % 1000000;
-  BalancerState state;
-  std::mt19937_64 random(42);
-  const Selection selection{members, std::nullopt, random, membership_version(members), load_version(members)};
-  for (auto _ : run) {
-    auto policy = make_algorithm("weighted_round_robin", {});
-    auto chosen = (*policy)->choose_one(selection, state);
-    benchmark::DoNotOptimize(chosen);
+  if (arbitrary_weights) {
+    for (auto& member : members) member.weight = 1 + rng() % 1000000;
   }
-}
-
-// What a one-shot `rpclb select` pays for least_cpu: its eligible set is
-// cached per load_version, which a new process never has.
-void least_cpu_cold(benchmark::State& run) {
-  const auto members = make_members(static_cast<std::size_t>(run.range(0)));
   BalancerState state;
   std::mt19937_64 random(42);
   const Selection selection{members, std::nullopt, random, membership_version(members), load_version(members)};
   for (auto _ : run) {
-    auto policy = make_algorithm("least_cpu", {});
+    auto policy = make_algorithm(algorithm, {});
     auto chosen = (*policy)->choose_one(selection, state);
     benchmark::DoNotOptimize(chosen);
   }
 }
 
 void register_all() {
-  benchmark::RegisterBenchmark("select/least_cpu_cold", least_cpu_cold)->Arg(10)->Arg(1000)->Arg(10000);
-  benchmark::RegisterBenchmark("select/weighted_round_robin_cold_arbitrary_weights", weighted_cold)
+  benchmark::RegisterBenchmark("select/least_cpu_cold",
+                               [](benchmark::State& run) { select_cold(run, "least_cpu", false); })
+      ->Arg(10)
+      ->Arg(1000)
+      ->Arg(10000);
+  benchmark::RegisterBenchmark("select/weighted_round_robin_cold_arbitrary_weights",
+                               [](benchmark::State& run) { select_cold(run, "weighted_round_robin", true); })
       ->Arg(10)
       ->Arg(1000)
       ->Arg(10000)

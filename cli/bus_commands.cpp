@@ -34,36 +34,49 @@ Result<std::unique_ptr<BusAccess>> bus_access(const CommonOptions& common) {
   return access;
 }
 
+// `function`, without arguments, on each node at once.
+std::vector<Result<CallOutcome>> ask_each(zmq::context_t& context, const RpcOptions& transport,
+                                          const std::vector<protocol::MemberInfo>& nodes, const std::string& function) {
+  return call_each(
+      context, nodes,
+      FanOut{function, json_to_msgpack(nlohmann::json::array()), transport, 16, protocol::CallMode::call, {}});
+}
+
 // sys.info on each node, one line (or object) per node; the first failure's exit code.
 int ping_nodes(const CommonOptions& common, zmq::context_t& context, const RpcOptions& transport,
                const std::vector<protocol::MemberInfo>& nodes) {
-  const auto results = call_each(
-      context, nodes,
-      FanOut{"sys.info", json_to_msgpack(nlohmann::json::array()), transport, 16, protocol::CallMode::call, {}});
+  const auto results = ask_each(context, transport, nodes, "sys.info");
   print_pings(nodes, results, common.json);
   return first_failure(results);
 }
 
-struct StatsOptions {
+// GROUP and --match: what ping and stats ask about.
+struct GroupOptions {
   std::string group;
   SelectionFlags selection;  // --match only
 };
 
-// sys.stats on every member of the group: the figures its /metrics serves.
-int group_stats(const CommonOptions& common, const StatsOptions& options) {
+// `function` on every member of the group that passes --match.
+struct Answers {
+  std::vector<protocol::MemberInfo> nodes;
+  std::vector<Result<CallOutcome>> results;  // one per node
+};
+Result<Answers> ask_every_member(const CommonOptions& common, const GroupOptions& options,
+                                 const std::string& function) {
   auto balancer = make_balancer(common, options.selection, options.group);
-  if (!balancer) return report(balancer.error(), common.json);
+  if (!balancer) return balancer.error();
   const auto deadline = deadline_for(common);
   auto members = balancer->members(deadline);
-  if (!members) return report(members.error(), common.json);
-  const auto results = call_each(balancer->context(), *members,
-                                 FanOut{"sys.stats",
-                                        json_to_msgpack(nlohmann::json::array()),
-                                        balancer->transport(deadline),
-                                        16,
-                                        protocol::CallMode::call,
-                                        {}});
-  return print_stats(*members, results, common.json);
+  if (!members) return members.error();
+  auto results = ask_each(balancer->context(), balancer->transport(deadline), *members, function);
+  return Answers{std::move(members).value(), std::move(results)};
+}
+
+// sys.stats on every member of the group: the figures its /metrics serves.
+int group_stats(const CommonOptions& common, const GroupOptions& options) {
+  auto answers = ask_every_member(common, options, "sys.stats");
+  if (!answers) return report(answers.error(), common.json);
+  return print_stats(answers->nodes, answers->results, common.json);
 }
 
 int list_groups(const CommonOptions& common) {
@@ -79,18 +92,11 @@ int list_groups(const CommonOptions& common) {
   return kExitOk;
 }
 
-struct PingOptions {
-  std::string group;
-  SelectionFlags selection;  // --match only
-};
-
-int ping_group(const CommonOptions& common, const PingOptions& options) {
-  auto balancer = make_balancer(common, options.selection, options.group);
-  if (!balancer) return report(balancer.error(), common.json);
-  const auto deadline = deadline_for(common);
-  auto members = balancer->members(deadline);
-  if (!members) return report(members.error(), common.json);
-  return ping_nodes(common, balancer->context(), balancer->transport(deadline), *members);
+int ping_group(const CommonOptions& common, const GroupOptions& options) {
+  auto answers = ask_every_member(common, options, "sys.info");
+  if (!answers) return report(answers.error(), common.json);
+  print_pings(answers->nodes, answers->results, common.json);
+  return first_failure(answers->results);
 }
 
 int node_status(const CommonOptions& common, const std::string& node) {
@@ -105,6 +111,19 @@ int node_status(const CommonOptions& common, const std::string& node) {
   return ping_nodes(common, (*bus)->context, (*bus)->transport, *members);
 }
 
+// GROUP and --match, then `query` with them (ping, stats).
+Run setup_group_query(CLI::App& command, const CommonOptions& common,
+                      int (*query)(const CommonOptions&, const GroupOptions&)) {
+  auto options = std::make_shared<GroupOptions>();
+  command.add_option("GROUP", options->group, "Load-balancer group")->required();
+  add_match(command, options->selection);
+  return [&common, options, query](const VerbatimArgv& words) {
+    words.restore(options->group);
+    restore(words, options->selection);
+    return query(common, *options);
+  };
+}
+
 }  // namespace
 
 Run setup_groups(CLI::App&, const CommonOptions& common) {
@@ -112,25 +131,11 @@ Run setup_groups(CLI::App&, const CommonOptions& common) {
 }
 
 Run setup_ping(CLI::App& command, const CommonOptions& common) {
-  auto options = std::make_shared<PingOptions>();
-  command.add_option("GROUP", options->group, "Load-balancer group")->required();
-  add_match(command, options->selection);
-  return [&common, options](const VerbatimArgv& words) {
-    words.restore(options->group);
-    restore(words, options->selection);
-    return ping_group(common, *options);
-  };
+  return setup_group_query(command, common, ping_group);
 }
 
 Run setup_stats(CLI::App& command, const CommonOptions& common) {
-  auto options = std::make_shared<StatsOptions>();
-  command.add_option("GROUP", options->group, "Load-balancer group")->required();
-  add_match(command, options->selection);
-  return [&common, options](const VerbatimArgv& words) {
-    words.restore(options->group);
-    restore(words, options->selection);
-    return group_stats(common, *options);
-  };
+  return setup_group_query(command, common, group_stats);
 }
 
 Run setup_status(CLI::App& command, const CommonOptions& common) {

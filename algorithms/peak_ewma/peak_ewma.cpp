@@ -28,9 +28,7 @@ Result<std::size_t> PeakEwmaAlgorithm::choose_one(const Selection& selection, Ba
   const auto& members = selection.members;
   std::size_t chosen = 0;
   if (members.size() > 1) {
-    const std::size_t first = uniform_index(selection.rng, members.size());
-    std::size_t second = uniform_index(selection.rng, members.size() - 1);
-    if (second >= first) ++second;  // distinct from the first
+    const auto [first, second] = two_distinct(selection.rng, members.size());
     chosen = cost(members[second], state) < cost(members[first], state) ? second : first;
   }
   state.acquire(members[chosen].name);

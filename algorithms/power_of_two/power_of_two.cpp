@@ -6,9 +6,7 @@ Result<std::size_t> PowerOfTwoAlgorithm::choose_one(const Selection& selection, 
   const auto& members = selection.members;
   std::size_t chosen = 0;
   if (members.size() > 1) {
-    const std::size_t first = uniform_index(selection.rng, members.size());
-    std::size_t second = uniform_index(selection.rng, members.size() - 1);
-    if (second >= first) ++second;  // distinct from the first
+    const auto [first, second] = two_distinct(selection.rng, members.size());
     const auto first_load = effective_load(members[first], state);
     chosen = effective_load(members[second], state) < first_load ? second : first;
   }
