@@ -30,13 +30,18 @@ AgentMetrics::AgentMetrics(std::string name, std::string instance, std::string v
 
 void AgentMetrics::call_ended(std::string_view function, std::string_view mode, std::optional<ErrorCode> code,
                               std::optional<std::chrono::steady_clock::duration> took) {
-  const std::string shown = function.empty() ? "unknown" : std::string(function);
+  const std::string_view shown = function.empty() ? std::string_view("unknown") : function;
+  const CallKey::View key{shown, mode, code ? to_string(*code) : std::string_view("ok")};
   std::lock_guard lock(mutex_);
-  ++calls_[CallKey{shown, std::string(mode), code ? std::string(to_string(*code)) : "ok"}];
+  auto counted = calls_.find(key);
+  if (counted == calls_.end()) {
+    counted = calls_.emplace(CallKey{std::string(key.function), std::string(key.mode), std::string(key.code)}, 0).first;
+  }
+  ++counted->second;
   if (!took) return;
   const double seconds = std::chrono::duration<double>(*took).count();
   auto found = durations_.find(shown);
-  if (found == durations_.end()) found = durations_.emplace(shown, Histogram{}).first;
+  if (found == durations_.end()) found = durations_.emplace(std::string(shown), Histogram{}).first;
   auto& histogram = found->second;
   const auto bucket = std::lower_bound(kDurationBuckets.begin(), kDurationBuckets.end(), seconds);
   if (bucket != kDurationBuckets.end()) ++histogram.counts[static_cast<std::size_t>(bucket - kDurationBuckets.begin())];

@@ -61,11 +61,26 @@ class AgentMetrics {
   std::vector<MetricFamily> families(const LiveFigures& live) const;
 
  private:
+  // Found by views (CallKey::View), so counting a call that was counted
+  // before allocates nothing.
   struct CallKey {
+    struct View {
+      std::string_view function, mode, code;
+      friend auto operator<=>(const View&, const View&) = default;
+    };
     std::string function;
     std::string mode;
     std::string code;
-    friend auto operator<=>(const CallKey&, const CallKey&) = default;
+    View view() const { return {function, mode, code}; }
+  };
+  struct CallKeyOrder {
+    using is_transparent = void;
+    static CallKey::View of(const CallKey& key) { return key.view(); }
+    static CallKey::View of(const CallKey::View& key) { return key; }
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return of(a) < of(b);
+    }
   };
   struct Histogram {
     std::array<std::uint64_t, kDurationBuckets.size()> counts{};  // per bucket, not cumulative
@@ -77,7 +92,7 @@ class AgentMetrics {
   const std::string instance_;
   const std::string version_;
   mutable std::mutex mutex_;
-  std::map<CallKey, std::uint64_t> calls_;
+  std::map<CallKey, std::uint64_t, CallKeyOrder> calls_;
   std::map<std::string, Histogram, std::less<>> durations_;
   std::uint64_t frames_refused_ = 0;
   std::uint64_t frames_dropped_ = 0;
