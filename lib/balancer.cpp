@@ -263,10 +263,10 @@ Result<Balancer::Remembered> Balancer::remembered() {
   return out;
 }
 
-Status Balancer::settle(std::span<const Ended> calls, bool holds) {
+Status Balancer::settle(std::span<const Ended> calls, bool holds, protocol::CallMode mode) {
   // Most calls end well for a member with no record and hold nothing: no
   // lock, no write.
-  const bool observes = algorithm_->state_use() == algorithms::StateUse::latencies;
+  const bool observes = mode == protocol::CallMode::call && algorithm_->state_use() == algorithms::StateUse::latencies;
   const bool news = holds || observes || std::any_of(calls.begin(), calls.end(), [&](const Ended& call) {
                       return failure_of(call.reply) || (answered(call.reply) && remembered_.contains(call.node.name));
                     });
@@ -372,7 +372,7 @@ std::optional<Result<CallOutcome>> Balancer::conclude(CallAttempts& call, Result
   const bool holds = holds_selections();
   const auto took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - call.attempt_started);
   const Ended ended{call.node, reply, took};
-  if (auto settled = settle({&ended, 1}, holds); !settled) return settled.error();
+  if (auto settled = settle({&ended, 1}, holds, call.request.mode); !settled) return settled.error();
   const bool served = reply && reply->kind != protocol::CallReply::Kind::error;
   if (served && !options_.on_attempt) {
     // The call ends here, and its member moves into the outcome.
@@ -451,7 +451,7 @@ Result<FanOutResults> Balancer::fan_out(std::size_t count, const std::string& fu
     for (std::size_t i = 0; i < batch->size(); ++i) {
       ended.push_back({(*batch)[i], exchanged[i].reply, exchanged[i].round_trip});
     }
-    if (auto settled = settle(ended, holds); !settled) return settled.error();
+    if (auto settled = settle(ended, holds, mode); !settled) return settled.error();
     auto skipped = std::move(skipped_ejected_);
     skipped_ejected_.clear();
     // Members that could not take it (it never ran there), to be replaced.

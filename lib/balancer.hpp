@@ -222,8 +222,10 @@ class Balancer {
     std::chrono::microseconds round_trip;
   };
   // What calls' ends tell this host about their members, in one write at
-  // most; gives back their holds.
-  Status settle(std::span<const Ended> calls, bool holds);
+  // most; gives back their holds. `mode`: a cast's round trip ends when it
+  // is accepted, so it says nothing of how long the member takes to serve,
+  // and latency-aware policies observe only calls'.
+  Status settle(std::span<const Ended> calls, bool holds, protocol::CallMode mode);
   // Every member of the group, as the bus knows it (before --match).
   Result<Group> discover(Clock::time_point deadline);
   // Waits up to wait_for_member for a member to match when none does.
