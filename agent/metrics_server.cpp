@@ -1,6 +1,7 @@
 #include "agent/metrics_server.hpp"
 
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <charconv>
 #include <stdexcept>
@@ -28,6 +29,13 @@ MetricsServer::MetricsServer(const std::string& listen, Render render) : server_
   auto address = parse_host_port(listen);
   if (!address) throw std::runtime_error("--metrics-listen must be HOST:PORT, got '" + listen + "'");
   server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
+  // cpp-httplib's default is SO_REUSEPORT, with which a second agent given
+  // the same address binds it too and scrapes land on either, unnoticed.
+  // SO_REUSEADDR alone still lets a restarted agent bind at once.
+  server_->set_socket_options([](socket_t socket) {
+    int yes = 1;
+    ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   server_->set_read_timeout(5, 0);
   server_->set_write_timeout(5, 0);
   server_->set_payload_max_length(1024);

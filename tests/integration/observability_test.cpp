@@ -139,6 +139,21 @@ TEST(Metrics, AMalformedListenAddressIsRefusedAtStart) {
       << cluster.agent_log("m1");
 }
 
+// Two agents given one metrics address would otherwise share it (cpp-httplib
+// sets SO_REUSEPORT), and scrapes would land on either: the second refuses.
+TEST(Metrics, AMetricsAddressInUseIsRefused) {
+  Cluster cluster;
+  const auto listen = "127.0.0.1:" + std::to_string(free_port_triple());
+  cluster.start_hub_agent(0, "first", {"web"}, {"--metrics-listen", listen});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"first"}));
+  auto& second = cluster.start_agent("second", {"web"}, {"--metrics-listen", listen});
+  const auto code = second.wait_for(5s);
+  ASSERT_TRUE(code.has_value()) << "the second agent serves on a metrics address in use";
+  EXPECT_NE(*code, 0);
+  EXPECT_NE(cluster.agent_log("second").find("cannot listen for metrics on " + listen), std::string::npos)
+      << cluster.agent_log("second");
+}
+
 // Every attempt is one line on stderr; a member found dead is ejected, and
 // the next call says whom it passed over. The request id reaches the log of
 // the agent that served the call.
