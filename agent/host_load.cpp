@@ -22,10 +22,10 @@ std::uint32_t thousandths(std::uint64_t part, std::uint64_t whole) {
 
 }  // namespace
 
-std::optional<ParsedCpuLine> parse_cpu_line(std::string_view line) {
+std::optional<CpuTicks> parse_cpu_line(std::string_view line) {
   if (!line.starts_with("cpu ")) return std::nullopt;
   line.remove_prefix(4);
-  ParsedCpuLine out;
+  CpuTicks out;
   std::size_t field = 0;
   while (true) {
     while (!line.empty() && line.front() == ' ') line.remove_prefix(1);
@@ -64,12 +64,10 @@ std::optional<std::uint32_t> parse_load_average(std::string_view text) {
   return static_cast<std::uint32_t>(milli);
 }
 
-std::optional<HostLoad::CpuTicks> HostLoad::read_cpu() const {
+std::optional<CpuTicks> HostLoad::read_cpu() const {
   auto line = first_line(procfs_ + "/stat");
   if (!line) return std::nullopt;
-  auto parsed = parse_cpu_line(*line);
-  if (!parsed) return std::nullopt;
-  return CpuTicks{parsed->busy, parsed->total};
+  return parse_cpu_line(*line);
 }
 
 std::optional<std::uint32_t> HostLoad::read_load_average() const {

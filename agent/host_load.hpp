@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace rpclb::agent {
 
@@ -18,6 +19,16 @@ struct HostFigures {
   std::uint32_t load_average = 0;
 };
 
+// The first line of /proc/stat ("cpu  user nice system idle iowait irq
+// softirq steal ..."): busy is everything but idle and iowait.
+struct CpuTicks {
+  std::uint64_t busy = 0;
+  std::uint64_t total = 0;
+};
+std::optional<CpuTicks> parse_cpu_line(std::string_view line);
+// "0.52 0.58 0.59 1/467 12345" -> 520.
+std::optional<std::uint32_t> parse_load_average(std::string_view text);
+
 class HostLoad {
  public:
   explicit HostLoad(std::string procfs = "/proc") : procfs_(std::move(procfs)) {}
@@ -26,26 +37,11 @@ class HostLoad {
   std::optional<HostFigures> sample();
 
  private:
-  struct CpuTicks {
-    std::uint64_t busy = 0;
-    std::uint64_t total = 0;
-  };
   std::optional<CpuTicks> read_cpu() const;
   std::optional<std::uint32_t> read_load_average() const;
 
   std::string procfs_;
   std::optional<CpuTicks> previous_;
 };
-
-// The first line of /proc/stat ("cpu  user nice system idle iowait irq
-// softirq steal ..."): busy is everything but idle and iowait. Exposed for
-// the unit tests.
-struct ParsedCpuLine {
-  std::uint64_t busy = 0;
-  std::uint64_t total = 0;
-};
-std::optional<ParsedCpuLine> parse_cpu_line(std::string_view line);
-// "0.52 0.58 0.59 1/467 12345" -> 520.
-std::optional<std::uint32_t> parse_load_average(std::string_view text);
 
 }  // namespace rpclb::agent
