@@ -247,9 +247,7 @@ class AgentLoop {
       if (call.empty()) continue;
       publish_in_flight();
       auto& ended = call.mapped();
-      const auto outcome = *static_cast<const std::uint8_t*>(parts[1].data());
-      const auto code = outcome == 0 ? std::nullopt : std::optional(static_cast<ErrorCode>(outcome - 1));
-      call_ended(ended, code);
+      call_ended(ended, outcome_from_byte(*static_cast<const std::uint8_t*>(parts[1].data())));
       if (ended.mode == protocol::CallMode::cast) continue;
       send_reply(ended.routing, std::move(parts[2]));
     }
@@ -397,7 +395,7 @@ class AgentLoop {
       routing.clear();
       if (function->execution == Execution::on_event_loop) {
         auto done = run_call(functions_, *request, now + budget, {});
-        call_ended(call, done.kind == protocol::CallReply::Kind::error ? std::optional(done.error.code) : std::nullopt);
+        call_ended(call, failure_code(done));
         if (!is_cast) reply(call.routing, done);
         continue;
       }

@@ -4,6 +4,22 @@
 
 namespace rpclb::agent {
 
+std::optional<ErrorCode> failure_code(const protocol::CallReply& reply) {
+  if (reply.kind != protocol::CallReply::Kind::error) return std::nullopt;
+  return reply.error.code;
+}
+
+std::uint8_t outcome_byte(std::optional<ErrorCode> code) {
+  return code ? static_cast<std::uint8_t>(1 + static_cast<int>(*code)) : 0;
+}
+
+std::optional<ErrorCode> outcome_from_byte(std::uint8_t byte) {
+  if (byte == 0) return std::nullopt;
+  // internal is the last ErrorCode: past it, no code wrote the byte.
+  if (byte - 1 > static_cast<int>(ErrorCode::internal)) return ErrorCode::internal;
+  return static_cast<ErrorCode>(byte - 1);
+}
+
 WorkerPool::WorkerPool(zmq::context_t& context, std::string completion_endpoint, const FunctionTable& functions,
                        std::size_t threads)
     : context_(context), completion_endpoint_(std::move(completion_endpoint)), functions_(functions) {
@@ -43,8 +59,7 @@ void WorkerPool::run(std::stop_token stop) {
     }
     const auto reply = run_call(functions_, job.request, job.deadline, stop);
     const bool wants_reply = job.request.mode == protocol::CallMode::call;
-    const std::uint8_t outcome =
-        reply.kind == protocol::CallReply::Kind::error ? static_cast<std::uint8_t>(1 + int(reply.error.code)) : 0;
+    const auto outcome = outcome_byte(failure_code(reply));
     completions.send(zmq::buffer(&job.ticket, sizeof job.ticket), zmq::send_flags::sndmore);
     completions.send(zmq::buffer(&outcome, 1), zmq::send_flags::sndmore);
     completions.send(wants_reply ? zmq::message_t(protocol::encode_reply(reply)) : zmq::message_t(),

@@ -17,6 +17,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -26,6 +27,13 @@
 #include "common/protocol.hpp"
 
 namespace rpclb::agent {
+
+// A reply's outcome, as the metrics count it: nullopt when it succeeded,
+// else its error code; and as the one byte of a completion message.
+std::optional<ErrorCode> failure_code(const protocol::CallReply& reply);
+std::uint8_t outcome_byte(std::optional<ErrorCode> code);
+// nullopt for 0 and for a byte no ErrorCode gives (read as internal).
+std::optional<ErrorCode> outcome_from_byte(std::uint8_t byte);
 
 struct Job {
   std::uint64_t ticket = 0;  // the event loop's handle on this call
