@@ -92,6 +92,13 @@ void BalancerState::set_counter(std::string_view name, std::int64_t value) {
   if (put(counters_, name, value, false)) ++generation_;
 }
 
+void BalancerState::erase_counter(std::string_view name) {
+  if (auto found = counters_.find(name); found != counters_.end()) {
+    counters_.erase(found);
+    ++generation_;
+  }
+}
+
 std::int64_t BalancerState::outstanding(std::string_view node) const {
   auto found = outstanding_.find(node);
   return found == outstanding_.end() ? 0 : found->second;

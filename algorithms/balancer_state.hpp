@@ -28,6 +28,7 @@
 #include <tuple>
 
 #include "common/protocol.hpp"
+#include "rpclb/algorithm.hpp"
 #include "rpclb/error.hpp"
 
 namespace rpclb::algorithms {
@@ -75,29 +76,30 @@ struct Tally {
   std::int64_t retries = 0;
 };
 
-struct Latency {
-  std::int64_t estimate_us = 0;  // microseconds
-  WallMs stamp = 0;              // when it was last changed
-  friend bool operator==(const Latency&, const Latency&) = default;
-};
+using rpclb::Latency;
 
-class BalancerState {
+// What a policy sees of it is AlgorithmState, the public interface
+// (rpclb/algorithm.hpp); the rest is the balancer's.
+class BalancerState final : public AlgorithmState {
  public:
-  using Entries = std::map<std::string, std::int64_t, std::less<>>;
+  using Entries = AlgorithmState::Counters;
 
-  std::int64_t counter(std::string_view name, std::int64_t fallback = 0) const;
-  void set_counter(std::string_view name, std::int64_t value);
+  using AlgorithmState::counter;
+  std::int64_t counter(std::string_view name, std::int64_t fallback) const override;
+  void set_counter(std::string_view name, std::int64_t value) override;
+  void erase_counter(std::string_view name) override;
+  const Entries& counters() const override { return counters_; }
 
   // acquire() and release() hold for, and expire from, this chooser.
   void set_chooser(const Chooser& chooser) { chooser_ = chooser; }
   const Chooser& chooser() const { return chooser_; }
+  std::int64_t now_ms() const override { return chooser_.now; }
 
-  std::int64_t outstanding(std::string_view node) const;
-  void acquire(std::string_view node);
+  std::int64_t outstanding(std::string_view node) const override;
+  void acquire(std::string_view node) override;
   // Gives back the chooser's oldest hold of `node`; false if it had none.
-  bool release(std::string_view node);
-  // Only nodes with a non-zero count, in name order.
-  const Entries& outstanding_by_node() const { return outstanding_; }
+  bool release(std::string_view node) override;
+  const Entries& outstanding_by_node() const override { return outstanding_; }
   // Drops holds that have expired by the chooser's `now`, and those of owners
   // that are no longer running.
   void expire_holds(const std::function<bool(std::int64_t owner)>& owner_alive);
@@ -114,8 +116,8 @@ class BalancerState {
   Tally tally_since(std::int64_t since);
 
   // Nothing recorded: {0, 0}.
-  Latency latency(std::string_view node) const;
-  void set_latency(std::string_view node, const Latency& record);
+  Latency latency(std::string_view node) const override;
+  void set_latency(std::string_view node, const Latency& record) override;
 
   // Drops what is remembered about nodes no longer in the group, and the
   // failures of a member's earlier run.
@@ -124,7 +126,7 @@ class BalancerState {
   bool changed() const { return generation_ != 0; }
   // Grows with every change, so a policy can tell whether an index it built
   // from this state is still current.
-  std::uint64_t generation() const { return generation_; }
+  std::uint64_t generation() const override { return generation_; }
 
   // Text form, one entry per line:
   //   counter NAME VALUE

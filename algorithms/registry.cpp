@@ -18,13 +18,6 @@ namespace rpclb::algorithms {
 namespace {
 
 using Made = Result<std::unique_ptr<SelectionAlgorithm>>;
-using Factory = std::function<Made(const AlgorithmOptions&)>;
-
-struct Entry {
-  std::string_view name;
-  std::vector<std::string_view> option_names;
-  Factory make;
-};
 
 template <typename Policy>
 Made make_plain(const AlgorithmOptions&) {
@@ -73,46 +66,86 @@ Made make_weighted_round_robin(const AlgorithmOptions& options) {
   return std::unique_ptr<SelectionAlgorithm>(std::make_unique<WeightedRoundRobinAlgorithm>(std::move(overrides)));
 }
 
-// Every policy, by the name users pass to --algorithm. Add new ones here.
-const std::vector<Entry>& registry() {
-  static const std::vector<Entry> entries{
-      {"random", {}, make_plain<RandomAlgorithm>},
-      {"round_robin", {}, make_plain<RoundRobinAlgorithm>},
-      {"least_connections", {}, make_plain<LeastConnectionsAlgorithm>},
-      {"power_of_two", {}, make_plain<PowerOfTwoAlgorithm>},
-      {"hash_ring", {"vnodes"}, make_hash_ring},
-      {"weighted_round_robin", {"weights"}, make_weighted_round_robin},
-      {"least_cpu", {"threshold"}, make_least_cpu},
-      {"peak_ewma", {"decay_ms"}, make_peak_ewma},
-  };
-  return entries;
-}
-
 std::string listed(const std::vector<std::string_view>& items) {
   return items.empty() ? "none" : join(items);
 }
 
+std::string described(const AlgorithmEntry& entry) {
+  return entry.origin.empty() ? "the built-in " + entry.name : entry.name + " of " + entry.origin;
+}
+
 }  // namespace
 
-std::vector<std::string_view> algorithm_names() {
+// Every built-in policy, by the name users pass to --algorithm. Add new ones here.
+AlgorithmCatalog AlgorithmCatalog::built_in() {
+  AlgorithmCatalog catalog;
+  catalog.entries_ = {
+      {"random", {}, make_plain<RandomAlgorithm>, {}},
+      {"round_robin", {}, make_plain<RoundRobinAlgorithm>, {}},
+      {"least_connections", {}, make_plain<LeastConnectionsAlgorithm>, {}},
+      {"power_of_two", {}, make_plain<PowerOfTwoAlgorithm>, {}},
+      {"hash_ring", {"vnodes"}, make_hash_ring, {}},
+      {"weighted_round_robin", {"weights"}, make_weighted_round_robin, {}},
+      {"least_cpu", {"threshold"}, make_least_cpu, {}},
+      {"peak_ewma", {"decay_ms"}, make_peak_ewma, {}},
+  };
+  return catalog;
+}
+
+Status AlgorithmCatalog::add(AlgorithmEntry entry) {
+  if (const auto* taken = find(entry.name)) {
+    return make_error(ErrorCode::bad_request,
+                      "algorithm " + described(entry) + " clashes with " + described(*taken) + ": names are unique");
+  }
+  entries_.push_back(std::move(entry));
+  return {};
+}
+
+const AlgorithmEntry* AlgorithmCatalog::find(std::string_view name) const {
+  for (const auto& entry : entries_) {
+    if (entry.name == name) return &entry;
+  }
+  return nullptr;
+}
+
+std::vector<std::string_view> AlgorithmCatalog::names() const {
   std::vector<std::string_view> names;
-  for (const auto& entry : registry()) names.push_back(entry.name);
+  for (const auto& entry : entries_) names.push_back(entry.name);
   return names;
 }
 
-Result<std::unique_ptr<SelectionAlgorithm>> make_algorithm(std::string_view name, const AlgorithmOptions& options) {
-  for (const auto& entry : registry()) {
-    if (entry.name != name) continue;
-    for (const auto& [key, value] : options) {
-      if (std::find(entry.option_names.begin(), entry.option_names.end(), key) == entry.option_names.end()) {
-        return make_error(ErrorCode::bad_request, "algorithm " + std::string(name) + " has no option '" + key +
-                                                      "' (valid: " + listed(entry.option_names) + ")");
-      }
-    }
-    return entry.make(options);
+Result<std::unique_ptr<SelectionAlgorithm>> AlgorithmCatalog::make(std::string_view name,
+                                                                   const AlgorithmOptions& options) const {
+  const auto* entry = find(name);
+  if (!entry) {
+    return make_error(ErrorCode::bad_request,
+                      "unknown algorithm '" + std::string(name) + "' (valid: " + listed(names()) + ")");
   }
-  return make_error(ErrorCode::bad_request,
-                    "unknown algorithm '" + std::string(name) + "' (valid: " + listed(algorithm_names()) + ")");
+  for (const auto& [key, value] : options) {
+    if (std::find(entry->option_names.begin(), entry->option_names.end(), key) == entry->option_names.end()) {
+      const std::vector<std::string_view> valid(entry->option_names.begin(), entry->option_names.end());
+      return make_error(ErrorCode::bad_request, "algorithm " + std::string(name) + " has no option '" + key +
+                                                    "' (valid: " + listed(valid) + ")");
+    }
+  }
+  return entry->make(options);
+}
+
+namespace {
+
+const AlgorithmCatalog& built_ins() {
+  static const auto catalog = AlgorithmCatalog::built_in();
+  return catalog;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SelectionAlgorithm>> make_algorithm(std::string_view name, const AlgorithmOptions& options) {
+  return built_ins().make(name, options);
+}
+
+std::vector<std::string_view> algorithm_names() {
+  return built_ins().names();
 }
 
 }  // namespace rpclb::algorithms

@@ -1,4 +1,5 @@
-// The one place that knows every selection policy by name.
+// The one place that knows every selection policy by name: the built-ins,
+// and a catalog that the policies of plug-ins can join.
 #pragma once
 
 #include <memory>
@@ -10,10 +11,34 @@
 
 namespace rpclb::algorithms {
 
-// Builds the named policy with its options; an unknown name or option is a
-// bad_request listing the valid choices.
-Result<std::unique_ptr<SelectionAlgorithm>> make_algorithm(std::string_view name, const AlgorithmOptions& options);
+// A policy by name: the --opt keys it takes, how it is built, and where it
+// comes from (empty for a built-in; a plug-in's path), for errors to name.
+struct AlgorithmEntry {
+  std::string name;
+  std::vector<std::string> option_names;
+  AlgorithmFactory make;
+  std::string origin;
+};
 
+class AlgorithmCatalog {
+ public:
+  // The built-in policies.
+  static AlgorithmCatalog built_in();
+
+  // Adds a policy; a name already taken is a bad_request naming both origins.
+  Status add(AlgorithmEntry entry);
+  // Builds the named policy with its options; an unknown name or option is a
+  // bad_request listing the valid choices.
+  Result<std::unique_ptr<SelectionAlgorithm>> make(std::string_view name, const AlgorithmOptions& options) const;
+  const AlgorithmEntry* find(std::string_view name) const;
+  std::vector<std::string_view> names() const;
+
+ private:
+  std::vector<AlgorithmEntry> entries_;
+};
+
+// The built-in catalog's make() and names().
+Result<std::unique_ptr<SelectionAlgorithm>> make_algorithm(std::string_view name, const AlgorithmOptions& options);
 std::vector<std::string_view> algorithm_names();
 
 }  // namespace rpclb::algorithms

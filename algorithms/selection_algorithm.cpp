@@ -1,8 +1,5 @@
 #include "algorithms/selection_algorithm.hpp"
 
-#include <algorithm>
-#include <numeric>
-
 #include "common/fnv1a.hpp"
 
 namespace rpclb::algorithms {
@@ -29,15 +26,6 @@ std::uint64_t membership_version(std::span<const protocol::MemberInfo> members) 
 
 std::uint64_t load_version(std::span<const protocol::MemberInfo> members) {
   return fingerprint(members, true);
-}
-
-Result<std::vector<std::size_t>> SelectionAlgorithm::choose_many(const Selection& selection, BalancerState& /*state*/,
-                                                                 std::size_t count) {
-  std::vector<std::size_t> order(selection.members.size());
-  std::iota(order.begin(), order.end(), std::size_t{0});
-  std::shuffle(order.begin(), order.end(), selection.rng);
-  order.resize(std::min(count, order.size()));
-  return order;
 }
 
 }  // namespace rpclb::algorithms

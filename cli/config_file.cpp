@@ -48,7 +48,7 @@ struct Key {
   Status (*apply)(const ConfigValue& setting, CommonOptions& common);
 };
 
-constexpr std::array<Key, 7> kKeys{{
+constexpr std::array<Key, 8> kKeys{{
     {"bus",
      [](const ConfigValue& setting, CommonOptions& common) -> Status {
        auto list = split_endpoint_list(setting.value);
@@ -63,6 +63,15 @@ constexpr std::array<Key, 7> kKeys{{
      [](const ConfigValue& setting, CommonOptions& common) -> Status {
        common.algorithm = setting.value;
        common.algorithm_origin = setting.origin;
+       return {};
+     }},
+    {"algorithm_plugin",
+     [](const ConfigValue& setting, CommonOptions& common) -> Status {
+       // Relative to what? Not the directory rpclb happens to run in.
+       if (setting.value.empty() || setting.value.front() != '/') {
+         return make_error(ErrorCode::bad_request, "must be an absolute path, got '" + setting.value + "'");
+       }
+       common.config_algorithm_plugins = {setting.value};
        return {};
      }},
     {"timeout_ms",

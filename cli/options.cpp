@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include <algorithm>
+
 #include "algorithms/registry.hpp"
 #include "common/endpoint.hpp"
 #include "common/text.hpp"
@@ -24,6 +26,14 @@ Result<algorithms::AlgorithmOptions> parse_opts(const std::vector<std::string>& 
 }
 
 }  // namespace
+
+std::vector<std::string> algorithm_plugins(const CommonOptions& common) {
+  std::vector<std::string> paths = common.config_algorithm_plugins;
+  for (const auto& path : common.algorithm_plugin_flags) {
+    if (std::find(paths.begin(), paths.end(), path) == paths.end()) paths.push_back(path);
+  }
+  return paths;
+}
 
 void add_common_flags(CLI::App& app, CommonOptions& common) {
   app.add_option("--bus", common.bus_flags,
@@ -46,6 +56,10 @@ void add_common_flags(CLI::App& app, CommonOptions& common) {
         ->check(CLI::Range(setting.least, setting.most))
         ->capture_default_str();
   }
+  app.add_option("--algorithm-plugin", common.algorithm_plugin_flags,
+                 "Load more selection algorithms from this shared object, for --algorithm to name (repeatable; "
+                 "see docs/writing-an-algorithm.md)")
+      ->allow_extra_args(false);
   app.add_option("--curve-secret", common.curve_secret,
                  "This client's CURVE keypair file (default $RPCLB_CURVE_SECRET)")
       ->envname("RPCLB_CURVE_SECRET");
@@ -77,7 +91,10 @@ void add_match(CLI::App& command, SelectionFlags& flags) {
 void add_selection(CLI::App& command, const CommonOptions& common, SelectionFlags& flags) {
   flags.algorithm = common.algorithm;
   flags.algorithm_origin = common.algorithm_origin;
-  command.add_option("-a,--algorithm", flags.algorithm, "Selection algorithm: " + join(algorithms::algorithm_names()))
+  command
+      .add_option(
+          "-a,--algorithm", flags.algorithm,
+          "Selection algorithm: " + join(algorithms::algorithm_names()) + ", or one an --algorithm-plugin offers")
       ->capture_default_str()
       // Given on the command line: no longer the config file's to answer for.
       ->each([&flags](const std::string&) { flags.algorithm_origin.clear(); });
@@ -127,12 +144,6 @@ Result<std::optional<CurveConfig>> client_curve(const CommonOptions& common) {
 
 Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags& selection, const std::string& group,
                                CallTracing tracing) {
-  // An algorithm a config file named: its error names the file and line.
-  if (!selection.algorithm_origin.empty()) {
-    if (auto named = algorithms::make_algorithm(selection.algorithm, {}); !named) {
-      return make_error(ErrorCode::bad_request, selection.algorithm_origin + ": algorithm: " + named.error().message);
-    }
-  }
   auto opts = parse_opts(selection.opts);
   if (!opts) return opts.error();
   auto curve = client_curve(common);
@@ -143,6 +154,10 @@ Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags
   options.group = group;
   // Commands that choose nothing (members, ping) have no --algorithm.
   options.algorithm = selection.algorithm.empty() ? std::string(kDefaultAlgorithm) : selection.algorithm;
+  // An algorithm a config file named: its error names the file and line.
+  options.algorithm_origin = selection.algorithm_origin;
+  // Plug-ins are loaded (and checked) only by the commands that choose.
+  if (!selection.algorithm.empty()) options.algorithm_plugins = algorithm_plugins(common);
   options.algorithm_options = std::move(opts).value();
   options.match = selection.match;
   options.key = selection.key;

@@ -43,6 +43,10 @@ struct CommonOptions {
   // config file named it, so its error can say so).
   std::string algorithm = kDefaultAlgorithm;
   std::string algorithm_origin;
+  // Plug-ins offering more algorithms: --algorithm-plugin, and those config
+  // files name (algorithm_plugin = PATH), which load first.
+  std::vector<std::string> algorithm_plugin_flags;
+  std::vector<std::string> config_algorithm_plugins;
   // What this host's callers remember of failing members (FailureMemory).
   std::uint32_t eject_after_timeouts = FailureMemory{}.eject_after_timeouts;
   std::uint32_t eject_base_ms = static_cast<std::uint32_t>(FailureMemory{}.eject_base.count());
@@ -102,6 +106,8 @@ void add_retries(CLI::App& command, SelectionFlags& flags);
 void restore(const VerbatimArgv& words, SelectionFlags& flags);
 
 Clock::time_point deadline_for(const CommonOptions& common);
+// The plug-ins to load: the config files', then the flags' (each once).
+std::vector<std::string> algorithm_plugins(const CommonOptions& common);
 FailureMemory failure_memory(const CommonOptions& common);
 Result<std::optional<CurveConfig>> client_curve(const CommonOptions& common);
 // --trace and --request-id of call and cast (BalancerOptions: request_id,

@@ -47,7 +47,8 @@ Configuration files (key = value; flags override environment, which overrides fi
 // --help.
 std::string requested_subcommand(int argc, char** argv) {
   static const std::set<std::string_view> kTakesValue{
-      "--bus", "--timeout", "--bus-timeout", "--connect-timeout", "--curve-secret", "--curve-server-key"};
+      "--bus",          "--timeout",          "--bus-timeout",     "--connect-timeout",
+      "--curve-secret", "--curve-server-key", "--algorithm-plugin"};
   auto takes_value = [](std::string_view arg) {
     return kTakesValue.contains(arg) || std::any_of(kFailureMemorySettings.begin(), kFailureMemorySettings.end(),
                                                     [&](const WholeSetting& setting) { return setting.flag == arg; });

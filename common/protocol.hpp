@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "rpclb/error.hpp"
+#include "rpclb/member.hpp"
 
 namespace rpclb::protocol {
 
@@ -57,27 +58,13 @@ inline constexpr std::size_t kMaxNestingDepth = 32;
 // (each item is a 24-byte object however small its encoding).
 inline constexpr std::size_t kMaxContainerItems = 1024 * 1024;
 
-// A figure a member did not announce (it runs a version without it).
-inline constexpr std::uint32_t kUnknownFigure = UINT32_MAX;
+using rpclb::kUnknownFigure;
 // Longest request_id; it is logged, so it is kept to [A-Za-z0-9._:-].
 inline constexpr std::size_t kMaxRequestIdBytes = 64;
 
-struct MemberInfo {
-  std::string name;
-  std::string instance;  // random per agent process: a restarted agent replaces its old self
-  std::string endpoint;  // where the agent serves RPCs
-  std::vector<std::string> groups;
-  std::uint32_t weight = 1;
-  std::uint32_t load = 0;  // calls in flight on the agent
-  std::uint32_t heartbeat_ms = 1000;
-  std::string version;
-  // The host's CPU busy, in thousandths of all its cores, and its one-minute
-  // load average in thousandths; kUnknownFigure from an agent before 0.3.0.
-  std::uint32_t cpu = kUnknownFigure;
-  std::uint32_t load_average = kUnknownFigure;
-
-  friend bool operator==(const MemberInfo&, const MemberInfo&) = default;
-};
+// A member record is the public rpclb::Member: what the bus carries is what
+// clients and selection algorithms see.
+using MemberInfo = rpclb::Member;
 
 struct Announce {
   MemberInfo member;

@@ -1,11 +1,11 @@
 #include "lib/balancer.hpp"
 
-#include "algorithms/registry.hpp"
 #include "common/bus_client.hpp"
 #include "common/endpoint.hpp"
 #include "common/member_rules.hpp"
 #include "common/rpc_client.hpp"
 #include "common/zmq_helpers.hpp"
+#include "lib/algorithm_plugin_loader.hpp"
 #include "lib/fan_out.hpp"
 
 #include <signal.h>
@@ -63,19 +63,62 @@ Result<CallOutcome> outcome_of(const protocol::MemberInfo& node, protocol::CallR
   return CallOutcome{node, std::move(reply.value_msgpack), round_trip};
 }
 
+namespace {
+
+// The policy the options ask for: the caller's own (an object or a
+// factory), or one named from the built-ins and the plug-ins.
+Result<Policy> policy_for(const BalancerOptions& options) {
+  if (options.algorithm_object) {
+    if (options.algorithm_factory) {
+      return make_error(ErrorCode::bad_request, "give an algorithm object or an algorithm factory, not both");
+    }
+    if (!options.algorithm_options.empty()) {
+      return make_error(ErrorCode::bad_request,
+                        "algorithm options are for a factory or a named algorithm; an algorithm object is built "
+                        "already");
+    }
+    return Policy(options.algorithm_object, options.algorithm);
+  }
+  Result<std::unique_ptr<SelectionAlgorithm>> made = make_error(ErrorCode::internal, "no algorithm");
+  std::string label = options.algorithm;
+  if (options.algorithm_factory) {
+    try {
+      made = options.algorithm_factory(options.algorithm_options);
+    } catch (const std::exception& e) {
+      return make_error(ErrorCode::internal, "algorithm " + label + ": its factory threw: " + e.what());
+    } catch (...) {
+      return make_error(ErrorCode::internal, "algorithm " + label + ": its factory threw");
+    }
+  } else {
+    auto catalog = catalog_with_plugins(options.algorithm_plugins);
+    if (!catalog) return catalog.error();
+    made = catalog->make(options.algorithm, options.algorithm_options);
+    if (!made && !options.algorithm_origin.empty() && !catalog->find(options.algorithm)) {
+      return make_error(ErrorCode::bad_request, options.algorithm_origin + ": algorithm: " + made.error().message);
+    }
+    if (const auto* entry = catalog->find(options.algorithm); entry && !entry->origin.empty()) {
+      label += " of " + entry->origin;
+    }
+  }
+  if (!made) return made.error();
+  if (!*made) return make_error(ErrorCode::internal, "algorithm " + label + ": its factory built nothing");
+  return Policy(std::shared_ptr<SelectionAlgorithm>(std::move(made).value()), std::move(label));
+}
+
+}  // namespace
+
 Result<Balancer> Balancer::create(BalancerOptions options) {
   auto filter = MatchFilter::parse(options.match);
   if (!filter) return filter.error();
-  auto algorithm = algorithms::make_algorithm(options.algorithm, options.algorithm_options);
-  if (!algorithm) return algorithm.error();
-  return Balancer(std::move(options), std::move(filter).value(), std::move(algorithm).value());
+  auto policy = policy_for(options);
+  if (!policy) return policy.error();
+  return Balancer(std::move(options), std::move(filter).value(), std::move(policy).value());
 }
 
-Balancer::Balancer(BalancerOptions options, MatchFilter filter,
-                   std::unique_ptr<algorithms::SelectionAlgorithm> algorithm)
+Balancer::Balancer(BalancerOptions options, MatchFilter filter, Policy policy)
     : options_(std::move(options)),
       filter_(std::move(filter)),
-      algorithm_(std::move(algorithm)),
+      policy_(std::move(policy)),
       outliers_(options_.failure_memory),
       retry_budget_(options_.failure_memory),
       state_(options_.shared_state ? algorithms::StateStore::shared_file(options_.group, bus_identity(options_.bus))
@@ -176,6 +219,11 @@ Result<std::vector<protocol::MemberInfo>> Balancer::choose(const Candidates& fou
     tidy(state, who);
     // Forget nodes that left; judged on the whole group, not the --match subset.
     state.retain_only(*found.group);
+    // A list fetched again may be the same group: the policy compares.
+    if (found.group != noticed_group_) {
+      if (auto noticed = policy_.notice(*found.group, state); !noticed) return noticed;
+      noticed_group_ = found.group;
+    }
     if (purpose == Purpose::retry && !retry_budget_.try_retry(state, who.now)) {
       return make_error(ErrorCode::service_unavailable, "the retry budget of this host's callers is spent");
     }
@@ -190,29 +238,15 @@ Result<std::vector<protocol::MemberInfo>> Balancer::choose(const Candidates& fou
     const algorithms::Selection selection{available, key ? key : options_.key, rng_,
                                           algorithms::membership_version(available),
                                           algorithms::load_version(available)};
-    std::vector<std::size_t> indices;
-    if (count == 1) {
-      auto one = algorithm_->choose_one(selection, state);
-      if (!one) return one.error();
-      indices = {*one};
-    } else {
-      auto many = algorithm_->choose_many(selection, state, count);
-      if (!many) return many.error();
-      indices = std::move(many).value();
-    }
-    for (auto index : indices) {
-      if (index >= available.size()) {
-        return make_error(ErrorCode::internal,
-                          "algorithm " + options_.algorithm + " chose a member that does not exist");
-      }
-      chosen.push_back(available[index]);
-    }
+    auto indices = policy_.choose(selection, state, count);
+    if (!indices) return indices.error();
+    for (auto index : *indices) chosen.push_back(available[index]);
     return {};
   };
   if (auto done = state_.update(choose_with); !done) {
     // A policy that keeps no state still chooses when the state store is
     // unusable (a folder another user owns): it loses only the failure memory.
-    if (store_opened || algorithm_->state_use() != algorithms::StateUse::none) return done.error();
+    if (store_opened || policy_.state_use() != algorithms::StateUse::none) return done.error();
     algorithms::BalancerState scratch;
     chosen.clear();
     if (auto chose = choose_with(scratch); !chose) return chose.error();
@@ -241,7 +275,7 @@ Result<bool> Balancer::release(const std::string& node) {
   auto released = state_.update([&](algorithms::BalancerState& state) -> Status {
     tidy(state, chooser(Purpose::select));
     const auto before = state.outstanding(node);
-    algorithm_->release(node, state);
+    if (auto released = policy_.release(node, state); !released) return released;
     outstanding = state.outstanding(node) < before;
     return {};
   });
@@ -266,16 +300,22 @@ Result<Balancer::Remembered> Balancer::remembered() {
 Status Balancer::settle(std::span<const Ended> calls, bool holds, protocol::CallMode mode) {
   // Most calls end well for a member with no record and hold nothing: no
   // lock, no write.
-  const bool observes = mode == protocol::CallMode::call && algorithm_->state_use() == algorithms::StateUse::latencies;
+  const bool observes = mode == protocol::CallMode::call && policy_.state_use() == algorithms::StateUse::latencies;
   const bool news = holds || observes || std::any_of(calls.begin(), calls.end(), [&](const Ended& call) {
                       return failure_of(call.reply) || (answered(call.reply) && remembered_.contains(call.node.name));
                     });
   if (!news) return {};
+  // A policy that fails here does not stop the failure memory from being
+  // kept: its error is reported once the state is saved.
+  Status policy_failed;
+  const auto keep_first = [&policy_failed](Status status) {
+    if (policy_failed && !status) policy_failed = std::move(status);
+  };
   auto recorded = state_.update([&](algorithms::BalancerState& state) -> Status {
     tidy(state, chooser(Purpose::first_attempt));
     const auto now = state.chooser().now;
     for (const auto& [node, reply, round_trip] : calls) {
-      if (holds) algorithm_->release(node.name, state);
+      if (holds) keep_first(policy_.release(node.name, state));
       if (auto failure = failure_of(reply)) {
         outliers_.failed(state, node, *failure, now);
         if (options_.on_attempt) {
@@ -284,12 +324,13 @@ Status Balancer::settle(std::span<const Ended> calls, bool holds, protocol::Call
       }
       if (answered(reply)) outliers_.answered(state, node);
       if (observes && (reply || failure_of(reply) == Failure::timeout))
-        algorithm_->observe(node.name, round_trip, state);
+        keep_first(policy_.observe(node.name, round_trip, state));
     }
     return {};
   });
+  if (!policy_failed) return policy_failed;
   // As in choose(): without a usable store, a stateless policy only forgets.
-  if (!recorded && algorithm_->state_use() == algorithms::StateUse::none) return {};
+  if (!recorded && policy_.state_use() == algorithms::StateUse::none) return {};
   return recorded;
 }
 

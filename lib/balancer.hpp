@@ -29,6 +29,7 @@
 #include "common/rpc_client.hpp"
 #include "common/rpc_pipeline.hpp"
 #include "lib/outlier_detection.hpp"
+#include "lib/policy.hpp"
 #include "lib/retry_budget.hpp"
 #include "rpclb/client.hpp"
 #include "rpclb/error.hpp"
@@ -97,7 +98,16 @@ struct BalancerOptions {
   std::vector<std::string> bus;
   std::string group;
   std::string algorithm = kDefaultAlgorithm;
+  // Where `algorithm` was named, when not by the caller ("FILE line N"):
+  // an unknown name's error says so.
+  std::string algorithm_origin;
   algorithms::AlgorithmOptions algorithm_options;
+  // Plug-ins whose algorithms `algorithm` may name (lib/algorithm_plugin_loader.hpp).
+  std::vector<std::string> algorithm_plugins;
+  // The caller's own policy instead of a named one (`algorithm` then only
+  // names it in errors): a factory given algorithm_options, or an object.
+  AlgorithmFactory algorithm_factory;
+  std::shared_ptr<SelectionAlgorithm> algorithm_object;
   std::vector<std::string> match;  // exact names or /regex/
   std::optional<std::string> key;  // for key-routed algorithms
   std::chrono::milliseconds bus_timeout{1000};
@@ -203,14 +213,14 @@ class Balancer {
   // retry budget, and who holds it (a call's hold ends with its process).
   enum class Purpose { select, first_attempt, retry };
 
-  Balancer(BalancerOptions options, MatchFilter filter, std::unique_ptr<algorithms::SelectionAlgorithm> algorithm);
+  Balancer(BalancerOptions options, MatchFilter filter, Policy policy);
   Result<std::vector<protocol::MemberInfo>> pick(std::size_t count, Clock::time_point deadline,
                                                  const std::set<std::string>& excluded,
                                                  const std::optional<std::string>& key, Purpose purpose);
   algorithms::Chooser chooser(Purpose purpose) const;
   // Whether the policy counts selections, so each call's end gives one back.
   bool holds_selections() const {
-    const auto use = algorithm_->state_use();
+    const auto use = policy_.state_use();
     return use == algorithms::StateUse::selections || use == algorithms::StateUse::latencies;
   }
   // Prepares the shared state for a choice or a record at `chooser.now`.
@@ -244,7 +254,7 @@ class Balancer {
 
   BalancerOptions options_;
   MatchFilter filter_;
-  std::unique_ptr<algorithms::SelectionAlgorithm> algorithm_;
+  Policy policy_;
   OutlierDetection outliers_;
   RetryBudget retry_budget_;
   algorithms::StateStore state_;
@@ -257,7 +267,8 @@ class Balancer {
   std::map<std::string, algorithms::WallMs, std::less<>> just_ejected_;
   std::unique_ptr<zmq::context_t> own_context_;
   std::mt19937_64 rng_;
-  Group cached_group_;  // when membership_refresh > 0
+  Group cached_group_;   // when membership_refresh > 0
+  Group noticed_group_;  // the list the policy was last told of
   std::optional<Clock::time_point> cached_at_;
   std::unique_ptr<RpcPipeline> pipeline_;  // one connection per member, kept
 };

@@ -22,22 +22,6 @@ auto without_exceptions(Operation operation) -> decltype(operation()) {
   }
 }
 
-Member public_member(const protocol::MemberInfo& info) {
-  return Member{info.name, info.endpoint, info.groups, info.weight, info.load, info.version};
-}
-
-Member public_member(protocol::MemberInfo&& info) {
-  return Member{std::move(info.name),   std::move(info.endpoint), std::move(info.groups), info.weight, info.load,
-                std::move(info.version)};
-}
-
-std::vector<Member> public_members(const std::vector<protocol::MemberInfo>& infos) {
-  std::vector<Member> out;
-  out.reserve(infos.size());
-  for (const auto& info : infos) out.push_back(public_member(info));
-  return out;
-}
-
 // The wire carries arguments as an array (fixarray, array 16, array 32).
 bool is_array(const Payload& payload) {
   const auto first = static_cast<unsigned char>(payload.msgpack().front());
@@ -54,12 +38,12 @@ Result<Reply> reply_of(Result<CallOutcome> outcome) {
   if (!outcome) return outcome.error();
   auto value = Payload::from_msgpack(std::move(outcome->value_msgpack));
   if (!value) return make_error(ErrorCode::internal, outcome->node.name + " returned an unreadable result");
-  return Reply{public_member(std::move(outcome->node)), std::move(value).value()};
+  return Reply{std::move(outcome->node), std::move(value).value()};
 }
 
 Result<Member> member_of(Result<CallOutcome> outcome) {
   if (!outcome) return outcome.error();
-  return public_member(std::move(outcome->node));
+  return std::move(outcome->node);
 }
 
 // Runs a caller's completion. One that throws has nobody to tell, and must
@@ -181,6 +165,9 @@ Result<Client> Client::create_checked(ClientOptions options) {
   balancer.group = std::move(options.group);
   balancer.algorithm = std::move(options.algorithm);
   balancer.algorithm_options.insert(options.algorithm_options.begin(), options.algorithm_options.end());
+  balancer.algorithm_plugins = std::move(options.algorithm_plugins);
+  balancer.algorithm_factory = std::move(options.algorithm_factory);
+  balancer.algorithm_object = std::move(options.algorithm_object);
   balancer.match = std::move(options.match);
   balancer.bus_timeout = options.bus_timeout;
   balancer.connect_timeout = options.connect_timeout;
@@ -206,7 +193,7 @@ Result<std::vector<Member>> Client::members() {
     std::lock_guard lock(state_->mutex);
     auto found = state_->balancer.members(state_->deadline({}));
     if (!found) return found.error();
-    return public_members(*found);
+    return std::move(found).value();
   });
 }
 
@@ -221,7 +208,7 @@ Result<std::vector<Member>> Client::select_n(std::size_t count, const CallOption
     std::lock_guard lock(state_->mutex);
     auto chosen = state_->balancer.select(count, state_->deadline(options), {}, options.key);
     if (!chosen) return chosen.error();
-    return public_members(*chosen);
+    return std::move(chosen).value();
   });
 }
 

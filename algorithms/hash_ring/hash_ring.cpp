@@ -52,13 +52,13 @@ Result<std::size_t> HashRingAlgorithm::locate(const Selection& selection) {
   return static_cast<std::size_t>(owner - ring_.begin());
 }
 
-Result<std::size_t> HashRingAlgorithm::choose_one(const Selection& selection, BalancerState& /*state*/) {
+Result<std::size_t> HashRingAlgorithm::choose_one(const Selection& selection, AlgorithmState& /*state*/) {
   auto position = locate(selection);
   if (!position) return position.error();
   return std::size_t{ring_[*position].member};
 }
 
-Result<std::vector<std::size_t>> HashRingAlgorithm::choose_many(const Selection& selection, BalancerState& /*state*/,
+Result<std::vector<std::size_t>> HashRingAlgorithm::choose_many(const Selection& selection, AlgorithmState& /*state*/,
                                                                 std::size_t count) {
   auto position = locate(selection);
   if (!position) return position.error();

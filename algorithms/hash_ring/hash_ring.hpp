@@ -27,8 +27,8 @@ class HashRingAlgorithm final : public SelectionAlgorithm {
  public:
   explicit HashRingAlgorithm(std::uint32_t vnodes = kDefaultVnodes) : vnodes_(vnodes) {}
 
-  Result<std::size_t> choose_one(const Selection& selection, BalancerState& state) override;
-  Result<std::vector<std::size_t>> choose_many(const Selection& selection, BalancerState& state,
+  Result<std::size_t> choose_one(const Selection& selection, AlgorithmState& state) override;
+  Result<std::vector<std::size_t>> choose_many(const Selection& selection, AlgorithmState& state,
                                                std::size_t count) override;
 
  private:

@@ -2,12 +2,12 @@
 
 namespace rpclb::algorithms {
 
-bool LeastConnectionsAlgorithm::index_is_current(const Selection& selection, const BalancerState& state) const {
+bool LeastConnectionsAlgorithm::index_is_current(const Selection& selection, const AlgorithmState& state) const {
   return selection.load_version != 0 && selection.load_version == load_version_ && &state == state_ &&
          state.generation() == state_generation_ && selection.members.size() == size_;
 }
 
-void LeastConnectionsAlgorithm::rebuild(const Selection& selection, const BalancerState& state) {
+void LeastConnectionsAlgorithm::rebuild(const Selection& selection, const AlgorithmState& state) {
   const auto& members = selection.members;
   state_ = &state;
   load_version_ = selection.load_version;
@@ -45,7 +45,7 @@ void LeastConnectionsAlgorithm::move(std::uint32_t member, std::int64_t new_load
   load_[member] = new_load;
 }
 
-Result<std::size_t> LeastConnectionsAlgorithm::choose_one(const Selection& selection, BalancerState& state) {
+Result<std::size_t> LeastConnectionsAlgorithm::choose_one(const Selection& selection, AlgorithmState& state) {
   if (!index_is_current(selection, state)) rebuild(selection, state);
   const auto& least = buckets_.begin()->second;
   const auto chosen = least[uniform_index(selection.rng, least.size())];
@@ -55,7 +55,7 @@ Result<std::size_t> LeastConnectionsAlgorithm::choose_one(const Selection& selec
   return std::size_t{chosen};
 }
 
-void LeastConnectionsAlgorithm::release(std::string_view node, BalancerState& state) {
+void LeastConnectionsAlgorithm::release(std::string_view node, AlgorithmState& state) {
   const bool current = &state == state_ && state.generation() == state_generation_;
   const bool released = state.release(node);
   if (!current || !released) return;  // nothing to mirror, or the index is stale anyway

@@ -20,17 +20,17 @@ namespace rpclb::algorithms {
 
 class LeastConnectionsAlgorithm final : public SelectionAlgorithm {
  public:
-  Result<std::size_t> choose_one(const Selection& selection, BalancerState& state) override;
-  void release(std::string_view node, BalancerState& state) override;
+  Result<std::size_t> choose_one(const Selection& selection, AlgorithmState& state) override;
+  void release(std::string_view node, AlgorithmState& state) override;
   StateUse state_use() const override { return StateUse::selections; }
 
  private:
-  bool index_is_current(const Selection& selection, const BalancerState& state) const;
-  void rebuild(const Selection& selection, const BalancerState& state);
+  bool index_is_current(const Selection& selection, const AlgorithmState& state) const;
+  void rebuild(const Selection& selection, const AlgorithmState& state);
   void move(std::uint32_t member, std::int64_t new_load);
 
   // Which state and members the index describes.
-  const BalancerState* state_ = nullptr;
+  const AlgorithmState* state_ = nullptr;
   std::uint64_t state_generation_ = 0;
   std::uint64_t load_version_ = 0;
   std::size_t size_ = 0;

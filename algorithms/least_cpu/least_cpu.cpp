@@ -22,12 +22,12 @@ const std::vector<std::size_t>& LeastCpuAlgorithm::eligible(const Selection& sel
   return eligible_;
 }
 
-Result<std::size_t> LeastCpuAlgorithm::choose_one(const Selection& selection, BalancerState&) {
+Result<std::size_t> LeastCpuAlgorithm::choose_one(const Selection& selection, AlgorithmState&) {
   const auto& choices = eligible(selection);
   return choices[uniform_index(selection.rng, choices.size())];
 }
 
-Result<std::vector<std::size_t>> LeastCpuAlgorithm::choose_many(const Selection& selection, BalancerState&,
+Result<std::vector<std::size_t>> LeastCpuAlgorithm::choose_many(const Selection& selection, AlgorithmState&,
                                                                 std::size_t count) {
   std::vector<std::size_t> order(selection.members.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;

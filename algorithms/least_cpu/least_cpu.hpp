@@ -20,9 +20,9 @@ class LeastCpuAlgorithm final : public SelectionAlgorithm {
   explicit LeastCpuAlgorithm(std::uint32_t threshold_percent = kDefaultCpuThreshold)
       : threshold_(threshold_percent * 10) {}
 
-  Result<std::size_t> choose_one(const Selection& selection, BalancerState& state) override;
+  Result<std::size_t> choose_one(const Selection& selection, AlgorithmState& state) override;
   // Least busy first (ties in random order), those without a figure last.
-  Result<std::vector<std::size_t>> choose_many(const Selection& selection, BalancerState& state,
+  Result<std::vector<std::size_t>> choose_many(const Selection& selection, AlgorithmState& state,
                                                std::size_t count) override;
 
  private:

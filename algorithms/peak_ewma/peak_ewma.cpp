@@ -16,15 +16,15 @@ double kept(WallMs elapsed_ms, std::uint32_t decay_ms) {
 
 }  // namespace
 
-double PeakEwmaAlgorithm::cost(const protocol::MemberInfo& member, const BalancerState& state) const {
+double PeakEwmaAlgorithm::cost(const protocol::MemberInfo& member, const AlgorithmState& state) const {
   const auto record = state.latency(member.name);
   const double in_flight = static_cast<double>(effective_load(member, state));
   if (record.stamp == 0) return in_flight == 0 ? 0 : kUnmeasuredPenaltyUs * in_flight;
-  const double estimate = record.estimate_us * kept(state.chooser().now - record.stamp, decay_ms_);
+  const double estimate = record.estimate_us * kept(state.now_ms() - record.stamp, decay_ms_);
   return estimate * (in_flight + 1);
 }
 
-Result<std::size_t> PeakEwmaAlgorithm::choose_one(const Selection& selection, BalancerState& state) {
+Result<std::size_t> PeakEwmaAlgorithm::choose_one(const Selection& selection, AlgorithmState& state) {
   const auto& members = selection.members;
   std::size_t chosen = 0;
   if (members.size() > 1) {
@@ -35,8 +35,8 @@ Result<std::size_t> PeakEwmaAlgorithm::choose_one(const Selection& selection, Ba
   return chosen;
 }
 
-void PeakEwmaAlgorithm::observe(std::string_view node, std::chrono::microseconds round_trip, BalancerState& state) {
-  const auto now = state.chooser().now;
+void PeakEwmaAlgorithm::observe(std::string_view node, std::chrono::microseconds round_trip, AlgorithmState& state) {
+  const auto now = state.now_ms();
   auto record = state.latency(node);
   const double seen = static_cast<double>(round_trip.count());
   double estimate = seen;

@@ -27,12 +27,12 @@ class PeakEwmaAlgorithm final : public SelectionAlgorithm {
  public:
   explicit PeakEwmaAlgorithm(std::uint32_t decay_ms = kDefaultDecayMs) : decay_ms_(decay_ms) {}
 
-  Result<std::size_t> choose_one(const Selection& selection, BalancerState& state) override;
-  void observe(std::string_view node, std::chrono::microseconds round_trip, BalancerState& state) override;
+  Result<std::size_t> choose_one(const Selection& selection, AlgorithmState& state) override;
+  void observe(std::string_view node, std::chrono::microseconds round_trip, AlgorithmState& state) override;
   StateUse state_use() const override { return StateUse::latencies; }
 
   // The cost of `member` now (exposed for the tests).
-  double cost(const protocol::MemberInfo& member, const BalancerState& state) const;
+  double cost(const protocol::MemberInfo& member, const AlgorithmState& state) const;
 
  private:
   std::uint32_t decay_ms_;

@@ -2,7 +2,7 @@
 
 namespace rpclb::algorithms {
 
-Result<std::size_t> PowerOfTwoAlgorithm::choose_one(const Selection& selection, BalancerState& state) {
+Result<std::size_t> PowerOfTwoAlgorithm::choose_one(const Selection& selection, AlgorithmState& state) {
   const auto& members = selection.members;
   std::size_t chosen = 0;
   if (members.size() > 1) {

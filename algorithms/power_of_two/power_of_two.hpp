@@ -9,7 +9,7 @@ namespace rpclb::algorithms {
 
 class PowerOfTwoAlgorithm final : public SelectionAlgorithm {
  public:
-  Result<std::size_t> choose_one(const Selection& selection, BalancerState& state) override;
+  Result<std::size_t> choose_one(const Selection& selection, AlgorithmState& state) override;
   StateUse state_use() const override { return StateUse::selections; }
 };
 

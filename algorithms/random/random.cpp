@@ -2,7 +2,7 @@
 
 namespace rpclb::algorithms {
 
-Result<std::size_t> RandomAlgorithm::choose_one(const Selection& selection, BalancerState& /*state*/) {
+Result<std::size_t> RandomAlgorithm::choose_one(const Selection& selection, AlgorithmState& /*state*/) {
   return uniform_index(selection.rng, selection.members.size());
 }
 

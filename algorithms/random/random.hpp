@@ -7,7 +7,7 @@ namespace rpclb::algorithms {
 
 class RandomAlgorithm final : public SelectionAlgorithm {
  public:
-  Result<std::size_t> choose_one(const Selection& selection, BalancerState& state) override;
+  Result<std::size_t> choose_one(const Selection& selection, AlgorithmState& state) override;
 };
 
 }  // namespace rpclb::algorithms

@@ -12,13 +12,13 @@ constexpr std::int64_t kWrapAt = std::int64_t{1} << 40;
 
 }  // namespace
 
-Result<std::size_t> RoundRobinAlgorithm::choose_one(const Selection& selection, BalancerState& state) {
+Result<std::size_t> RoundRobinAlgorithm::choose_one(const Selection& selection, AlgorithmState& state) {
   auto chosen = choose_many(selection, state, 1);
   if (!chosen) return chosen.error();
   return chosen->front();
 }
 
-Result<std::vector<std::size_t>> RoundRobinAlgorithm::choose_many(const Selection& selection, BalancerState& state,
+Result<std::vector<std::size_t>> RoundRobinAlgorithm::choose_many(const Selection& selection, AlgorithmState& state,
                                                                   std::size_t count) {
   const auto size = static_cast<std::int64_t>(selection.members.size());
   const auto take = std::min<std::int64_t>(static_cast<std::int64_t>(count), size);

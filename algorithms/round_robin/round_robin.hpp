@@ -1,5 +1,5 @@
 // round_robin: strict rotation over the members in name order. The position
-// lives in BalancerState, so consecutive rpclb invocations on a host rotate
+// lives in AlgorithmState, so consecutive rpclb invocations on a host rotate
 // as one balancer would.
 #pragma once
 
@@ -9,9 +9,9 @@ namespace rpclb::algorithms {
 
 class RoundRobinAlgorithm final : public SelectionAlgorithm {
  public:
-  Result<std::size_t> choose_one(const Selection& selection, BalancerState& state) override;
+  Result<std::size_t> choose_one(const Selection& selection, AlgorithmState& state) override;
   // The next `count` distinct members of the rotation, advancing it by as many.
-  Result<std::vector<std::size_t>> choose_many(const Selection& selection, BalancerState& state,
+  Result<std::vector<std::size_t>> choose_many(const Selection& selection, AlgorithmState& state,
                                                std::size_t count) override;
   StateUse state_use() const override { return StateUse::counters; }
 };

@@ -89,7 +89,7 @@ Result<WeightedRoundRobinAlgorithm::Weights> WeightedRoundRobinAlgorithm::parse_
   return weights;
 }
 
-Result<std::size_t> WeightedRoundRobinAlgorithm::choose_one(const Selection& selection, BalancerState& state) {
+Result<std::size_t> WeightedRoundRobinAlgorithm::choose_one(const Selection& selection, AlgorithmState& state) {
   const bool stale = selection.membership_version == 0 || selection.membership_version != order_version_ ||
                      order_members_ != selection.members.size();
   if (stale) {

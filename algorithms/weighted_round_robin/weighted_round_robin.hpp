@@ -61,7 +61,7 @@ class WeightedRoundRobinAlgorithm final : public SelectionAlgorithm {
   // from 1 to 1,000,000.
   static Result<Weights> parse_weights(std::string_view text);
 
-  Result<std::size_t> choose_one(const Selection& selection, BalancerState& state) override;
+  Result<std::size_t> choose_one(const Selection& selection, AlgorithmState& state) override;
   StateUse state_use() const override { return StateUse::counters; }
 
  private:

@@ -30,7 +30,9 @@
 #include <string_view>
 #include <vector>
 
+#include "rpclb/algorithm.hpp"
 #include "rpclb/error.hpp"
+#include "rpclb/member.hpp"
 #include "rpclb/payload.hpp"
 
 namespace rpclb {
@@ -73,8 +75,19 @@ struct ClientOptions {
   std::string group;
   // Bus hubs; empty: $RPCLB_BUS, else tcp://127.0.0.1:7400.
   std::vector<std::string> bus;
+  // A built-in algorithm's name, or one that algorithm_plugins offer.
   std::string algorithm = kDefaultAlgorithm;
   std::map<std::string, std::string> algorithm_options;  // the CLI's --opt key=value
+  // Shared objects offering more algorithms (rpclb/algorithm_plugin.hpp),
+  // checked and loaded by create(): the rpclb command's --algorithm-plugin.
+  std::vector<std::string> algorithm_plugins;
+  // Or your own policy (rpclb/algorithm.hpp, docs/writing-an-algorithm.md),
+  // when `algorithm` then only names it in errors: a factory, which create()
+  // calls with algorithm_options, or an object built already. The Client
+  // asks it for one choice at a time; an object shared by several Clients
+  // must be safe to call from their threads at once.
+  AlgorithmFactory algorithm_factory;
+  std::shared_ptr<SelectionAlgorithm> algorithm_object;
   // Members to consider: exact names or /regex/ (whole-name match); empty: all.
   std::vector<std::string> match;
   std::chrono::milliseconds timeout{5000};      // per operation, unless CallOptions says otherwise
@@ -102,17 +115,6 @@ struct ClientOptions {
 struct CallOptions {
   std::optional<std::chrono::milliseconds> timeout;
   std::optional<std::string> key;  // for key-routed algorithms (hash_ring)
-};
-
-struct Member {
-  std::string name;
-  std::string endpoint;
-  std::vector<std::string> groups;
-  std::uint32_t weight = 1;
-  std::uint32_t load = 0;  // calls in flight, as last announced
-  std::string version;
-
-  friend bool operator==(const Member&, const Member&) = default;
 };
 
 struct Reply {

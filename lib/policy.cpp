@@ -1,0 +1,95 @@
+#include "lib/policy.hpp"
+
+#include <exception>
+#include <unordered_set>
+
+namespace rpclb {
+namespace {
+
+std::string what_was_thrown() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "an exception that is not a std::exception";
+  }
+}
+
+}  // namespace
+
+Policy::Policy(std::shared_ptr<SelectionAlgorithm> algorithm, std::string label)
+    : algorithm_(std::move(algorithm)), label_(std::move(label)), state_use_(algorithm_->state_use()) {}
+
+// Called from a catch block only.
+Error Policy::failed(std::string_view step) const {
+  return make_error(ErrorCode::internal,
+                    "algorithm " + label_ + " failed in " + std::string(step) + ": it threw " + what_was_thrown());
+}
+
+Result<std::vector<std::size_t>> Policy::choose(const Selection& selection, AlgorithmState& state, std::size_t count) {
+  std::vector<std::size_t> chosen;
+  try {
+    if (count == 1) {
+      auto one = algorithm_->choose_one(selection, state);
+      if (!one) return one.error();
+      chosen.push_back(*one);
+    } else {
+      auto many = algorithm_->choose_many(selection, state, count);
+      if (!many) return many.error();
+      chosen = std::move(many).value();
+    }
+  } catch (...) {
+    return failed(count == 1 ? "choose_one" : "choose_many");
+  }
+  const auto size = selection.members.size();
+  if (chosen.empty() || chosen.size() > count) {
+    return make_error(ErrorCode::internal, "algorithm " + label_ + " chose " + std::to_string(chosen.size()) +
+                                               " members when asked for " + std::to_string(count));
+  }
+  // Distinct, because each chosen member gets its own call.
+  std::unordered_set<std::size_t> distinct;
+  for (auto index : chosen) {
+    if (index >= size) {
+      return make_error(ErrorCode::internal, "algorithm " + label_ + " chose member #" + std::to_string(index) +
+                                                 " of " + std::to_string(size) + ", which does not exist");
+    }
+    if (chosen.size() > 1 && !distinct.insert(index).second) {
+      return make_error(ErrorCode::internal,
+                        "algorithm " + label_ + " chose " + selection.members[index].name + " twice");
+    }
+  }
+  return chosen;
+}
+
+Status Policy::notice(std::span<const Member> group, AlgorithmState& state) {
+  const auto version = algorithms::membership_version(group);
+  if (version == seen_group_) return {};
+  try {
+    algorithm_->members_changed(group, state);
+  } catch (...) {
+    return failed("members_changed");
+  }
+  seen_group_ = version;
+  return {};
+}
+
+Status Policy::release(std::string_view node, AlgorithmState& state) {
+  try {
+    algorithm_->release(node, state);
+  } catch (...) {
+    return failed("release");
+  }
+  return {};
+}
+
+Status Policy::observe(std::string_view node, std::chrono::microseconds round_trip, AlgorithmState& state) {
+  try {
+    algorithm_->observe(node, round_trip, state);
+  } catch (...) {
+    return failed("observe");
+  }
+  return {};
+}
+
+}  // namespace rpclb
