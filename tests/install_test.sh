@@ -40,7 +40,8 @@ pc=$(find "$work/stage" -name rpclb.pc)
 [ -n "$pc" ] || fail "no rpclb.pc installed"
 bindir=$(dirname "$(find "$work/stage" -type f -name rpclb-agent)")
 libdir=$(dirname "$(dirname "$pc")")
-for file in rpclb/rpclb.hpp rpclb/client.hpp rpclb/agent.hpp rpclb/payload.hpp rpclb/error.hpp; do
+for file in rpclb/rpclb.hpp rpclb/client.hpp rpclb/agent.hpp rpclb/payload.hpp rpclb/error.hpp rpclb/member.hpp \
+  rpclb/algorithm.hpp rpclb/algorithm_plugin.hpp; do
   [ -n "$(find "$work/stage" -path "*/include/$file")" ] || fail "header $file not installed"
 done
 [ -x "$bindir/rpclb" ] || fail "rpclb not installed next to rpclb-agent"
@@ -50,6 +51,10 @@ exec_start=$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$unit")
 [ -x "$work/stage$exec_start" ] || fail "the unit runs $exec_start, which is not the installed rpclb-agent"
 [ -n "$(find "$work/stage" -path "*/share/bash-completion/completions/rpclb")" ] || fail "bash completion not installed"
 [ -n "$(find "$work/stage" -path "*/share/doc/rpclb/functions.conf.example")" ] || fail "example allowlist not installed"
+installed_plugin=$(find "$work/stage" -path "*/rpclb/algorithms/least_recently_used.so")
+[ -n "$installed_plugin" ] || fail "the example algorithm plug-in is not installed"
+plugin_source=$(find "$work/stage" -type d -path "*/share/doc/rpclb/examples/least_recently_used")
+[ -n "$plugin_source" ] || fail "the example plug-in's source is not installed"
 
 echo "== build examples against the installed library"
 export PKG_CONFIG_PATH="$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$work/stage"
@@ -61,6 +66,13 @@ for example in adder_service call_adder; do
   "$@" -std=c++20 $sanitizer_flags "$source/examples/$example.cpp" $flags -o "$work/$example" \
     2>"$work/build-$example.log" || fail "building $example failed"
 done
+
+echo "== build the example plug-in from its installed source, with the installed headers only"
+# shellcheck disable=SC2046 # the flags are words
+"$@" -std=c++20 -shared -fPIC -fvisibility=hidden $sanitizer_flags $(pkg-config --cflags rpclb) \
+  "$plugin_source/least_recently_used.cpp" "$plugin_source/plugin.cpp" -o "$work/lru.so" \
+  2>"$work/build-plugin.log" || fail "building the example plug-in failed"
+chmod 755 "$work/lru.so"
 
 echo "== the public headers need only the standard library (msgpack-c is opt-in)"
 printf '#include <rpclb/rpclb.hpp>\nint main() { return rpclb::args().msgpack().size() == 1 ? 0 : 1; }\n' >"$work/plain.cpp"
@@ -103,6 +115,12 @@ answer=$("$work/call_adder" "$bus" 2 3 200 2>"$work/async.log") || fail "call_ad
 
 answer=$("$bindir/rpclb" call math math.add 20 22 --bus "$bus" --json 2>"$work/cli.log") || fail "rpclb call failed"
 [ "$answer" = '{"node":"adder-1","result":42}' ] || fail "rpclb call printed '$answer'"
+
+for plugin in "$installed_plugin" "$work/lru.so"; do
+  answer=$("$bindir/rpclb" --algorithm-plugin "$plugin" call math math.add 1 2 --algorithm least_recently_used \
+    --bus "$bus" --json 2>"$work/plugin.log") || fail "rpclb call through $plugin failed: $(cat "$work/plugin.log")"
+  [ "$answer" = '{"node":"adder-1","result":3}' ] || fail "rpclb call through $plugin printed '$answer'"
+done
 
 status=0
 "$bindir/rpclb" call math math.add '"two"' 3 --bus "$bus" 2>"$work/bad.log" >/dev/null || status=$?

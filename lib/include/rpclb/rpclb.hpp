@@ -4,6 +4,8 @@
 #pragma once
 
 #include "rpclb/agent.hpp"
+#include "rpclb/algorithm.hpp"
 #include "rpclb/client.hpp"
 #include "rpclb/error.hpp"
+#include "rpclb/member.hpp"
 #include "rpclb/payload.hpp"
