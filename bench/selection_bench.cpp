@@ -4,11 +4,20 @@
 // a library user (or a future long-lived balancer) would drive it; one-shot
 // CLI costs (discovery, the state file) are measured by bench/oneshot-latency.
 // Run: bench/run-selection (or build/bench/selection_bench).
+//
+// select/least_recently_used/{built_in,plugin} weigh a choice through a
+// plug-in (examples/least_recently_used, loaded from its .so) against the
+// same source compiled into this binary, both as the balancer calls them
+// (lib/policy.hpp); select/round_robin/guarded is the built-in the same way,
+// beside the bare select/round_robin.
 #include <benchmark/benchmark.h>
 
 #include <random>
 
 #include "algorithms/registry.hpp"
+#include "least_recently_used.hpp"
+#include "lib/algorithm_plugin_loader.hpp"
+#include "lib/policy.hpp"
 
 namespace rpclb::algorithms {
 namespace {
@@ -80,7 +89,51 @@ void select_cold(benchmark::State& run, std::string_view algorithm, bool arbitra
   }
 }
 
+// A choice as the balancer makes it, through Policy, for a policy `make` builds.
+void select_guarded(benchmark::State& run, const std::function<Result<std::unique_ptr<SelectionAlgorithm>>()>& make) {
+  const auto members = make_members(static_cast<std::size_t>(run.range(0)));
+  auto made = make();
+  if (!made) {
+    run.SkipWithError(made.error().message.c_str());
+    return;
+  }
+  Policy policy(std::move(made).value(), "benchmarked");
+  BalancerState state;
+  state.set_chooser(Chooser{kAnyOwner, 1'000'000, 600'000});
+  std::mt19937_64 rng(42);
+  const Selection selection{members, std::nullopt, rng, membership_version(members), load_version(members)};
+  if (!policy.notice(members, state)) run.SkipWithError("members_changed failed");
+  for (auto _ : run) {
+    auto chosen = policy.choose(selection, state, 1);
+    benchmark::DoNotOptimize(chosen);
+  }
+}
+
+Result<std::unique_ptr<SelectionAlgorithm>> from_plugin(const std::string& name) {
+  auto offered = load_algorithm_plugin(RPCLB_EXAMPLE_PLUGIN);
+  if (!offered) return offered.error();
+  for (const auto& entry : *offered) {
+    if (entry.name == name) return entry.make({});
+  }
+  return make_error(ErrorCode::not_found, name + " is not in " RPCLB_EXAMPLE_PLUGIN);
+}
+
 void register_all() {
+  benchmark::RegisterBenchmark(
+      "select/least_recently_used/built_in",
+      [](benchmark::State& run) { select_guarded(run, [] { return rpclb_example::make_least_recently_used({}); }); })
+      ->Arg(10)
+      ->Arg(1000);
+  benchmark::RegisterBenchmark(
+      "select/least_recently_used/plugin",
+      [](benchmark::State& run) { select_guarded(run, [] { return from_plugin("least_recently_used"); }); })
+      ->Arg(10)
+      ->Arg(1000);
+  benchmark::RegisterBenchmark(
+      "select/round_robin/guarded",
+      [](benchmark::State& run) { select_guarded(run, [] { return make_algorithm("round_robin", {}); }); })
+      ->Arg(10)
+      ->Arg(1000);
   benchmark::RegisterBenchmark("select/least_cpu_cold",
                                [](benchmark::State& run) { select_cold(run, "least_cpu", false); })
       ->Arg(10)
