@@ -24,7 +24,7 @@ std::string footer() {
   return R"(Exit codes:
   0  ok
   1  internal             the remote function failed, or rpclb itself did
-  2  bad_request          bad usage, arguments, regex, algorithm or option
+  2  bad_request          bad usage, arguments, regex, algorithm, option or plug-in
   3  not_found            the member has no such function
   4  service_unavailable  no (matching) member, bus or node unreachable, node draining
   5  request_timeout      no reply before --timeout
