@@ -65,6 +65,13 @@ Result<CallOutcome> outcome_of(const protocol::MemberInfo& node, protocol::CallR
 
 namespace {
 
+// How errors name a caller's own policy: by the name it was given, unless
+// that is a built-in's (the default, "random", when it was given none).
+std::string own_label(const std::string& name) {
+  if (algorithms::AlgorithmCatalog::built_in().find(name)) return "of your own (not the built-in " + name + ")";
+  return name;
+}
+
 // The policy the options ask for: the caller's own (an object or a
 // factory), or one named from the built-ins and the plug-ins.
 Result<Policy> policy_for(const BalancerOptions& options) {
@@ -77,10 +84,10 @@ Result<Policy> policy_for(const BalancerOptions& options) {
                         "algorithm options are for a factory or a named algorithm; an algorithm object is built "
                         "already");
     }
-    return Policy(options.algorithm_object, options.algorithm);
+    return Policy(options.algorithm_object, own_label(options.algorithm));
   }
   Result<std::unique_ptr<SelectionAlgorithm>> made = make_error(ErrorCode::internal, "no algorithm");
-  std::string label = options.algorithm;
+  std::string label = options.algorithm_factory ? own_label(options.algorithm) : options.algorithm;
   if (options.algorithm_factory) {
     try {
       made = options.algorithm_factory(options.algorithm_options);

@@ -123,6 +123,19 @@ TEST_F(CustomPolicy, AnObjectIsUsedAsItIsAndHearsOfTheGroup) {
   EXPECT_EQ(reply->node.name, "b");
 }
 
+TEST_F(CustomPolicy, AnUnnamedPolicyIsNotMistakenForTheBuiltInInErrors) {
+  auto picker = std::make_shared<Picker>();
+  picker->explode = true;
+  auto with = options();  // algorithm left at its default, "random"
+  with.algorithm_object = picker;
+  auto client = Client::create(with);
+  ASSERT_TRUE(client) << client.error().message;
+  auto failed = client->select();
+  ASSERT_FALSE(failed);
+  EXPECT_EQ(failed.error().message,
+            "algorithm of your own (not the built-in random) failed in choose_one: it threw picker exploded");
+}
+
 TEST_F(CustomPolicy, ContradictoryChoicesAreRefused) {
   auto both = options();
   both.algorithm_object = std::make_shared<Picker>();

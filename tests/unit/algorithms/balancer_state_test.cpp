@@ -29,6 +29,24 @@ TEST(BalancerState, SerializesAndRejectsCorruption) {
   EXPECT_TRUE(BalancerState::parse("").ok());
 }
 
+TEST(BalancerState, ACounterErasedIsGoneAndTheChangeCounts) {
+  BalancerState state;
+  state.set_counter("lru.at.a", 3);
+  state.set_counter("lru.at.b", 4);
+  const auto before = state.generation();
+  state.erase_counter("lru.at.a");
+  EXPECT_GT(state.generation(), before);
+  state.erase_counter("lru.at.nobody");  // nothing to erase: no change
+  const auto after = state.generation();
+  state.erase_counter("lru.at.nobody");
+  EXPECT_EQ(state.generation(), after);
+  EXPECT_EQ(state.counters(), (AlgorithmState::Counters{{"lru.at.b", 4}}));
+  auto read = BalancerState::parse(state.serialize());
+  ASSERT_TRUE(read.ok());
+  EXPECT_EQ(read->counter("lru.at.a", -1), -1);
+  EXPECT_EQ(read->counter("lru.at.b"), 4);
+}
+
 TEST(BalancerState, OutstandingCountsFloorAtZeroAndVanish) {
   BalancerState state;
   state.release("a");

@@ -76,6 +76,29 @@ TEST(Registry, UnknownNamesAndOptionsListTheChoices) {
   EXPECT_NE(wrong_option.error().message.find("valid: vnodes"), std::string::npos);
 }
 
+TEST(Registry, ACatalogTakesNewNamesAndRefusesTakenOnes) {
+  auto catalog = AlgorithmCatalog::built_in();
+  auto made = [](const AlgorithmOptions&) -> Result<std::unique_ptr<SelectionAlgorithm>> {
+    return make_error(ErrorCode::not_found, "made by the test");
+  };
+  auto clash = catalog.add({"round_robin", {}, made, "/p/x.so"});
+  ASSERT_FALSE(clash.ok());
+  EXPECT_EQ(clash.error().code, ErrorCode::bad_request);
+  EXPECT_EQ(clash.error().message,
+            "algorithm round_robin of /p/x.so clashes with the built-in round_robin: names are unique");
+  ASSERT_TRUE(catalog.add({"mine", {"depth"}, made, "/p/x.so"}).ok());
+  auto again = catalog.add({"mine", {}, made, "/p/y.so"});
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().message, "algorithm mine of /p/y.so clashes with mine of /p/x.so: names are unique");
+  EXPECT_EQ(catalog.names().back(), "mine");
+  // Its options are checked before its factory runs, which is then asked.
+  EXPECT_EQ(catalog.make("mine", {{"width", "1"}}).error().message,
+            "algorithm mine has no option 'width' (valid: depth)");
+  EXPECT_EQ(catalog.make("mine", {{"depth", "1"}}).error().message, "made by the test");
+  // The built-in catalog is untouched.
+  EXPECT_EQ(make_algorithm("mine", {}).error().code, ErrorCode::bad_request);
+}
+
 TEST(Registry, BadOptionValuesAreBadRequests) {
   for (const auto& [name, key, value] : std::vector<std::tuple<std::string, std::string, std::string>>{
            {"hash_ring", "vnodes", "0"},
