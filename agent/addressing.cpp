@@ -6,8 +6,8 @@
 namespace rpclb::agent {
 namespace {
 
-constexpr std::string_view kLoopbackListen = "tcp://127.0.0.1:*";
-constexpr std::string_view kEveryInterfaceListen = "tcp://0.0.0.0:*";
+// Every interface, IPv6 and IPv4 both (make_socket sets ZMQ_IPV6).
+constexpr std::string_view kEveryInterfaceListen = "tcp://*:*";
 
 std::string host_of(const std::string& endpoint) {
   auto tcp = tcp_endpoint(endpoint);
@@ -28,6 +28,13 @@ std::string first_remote_hub(const std::vector<std::string>& bus, const std::str
   return "";
 }
 
+// Loopback in the family of the first hub: [::1] beside an IPv6 hub (a host
+// may have no IPv4 but loopback's), else 127.0.0.1.
+std::string loopback_for(const std::vector<std::string>& bus, const std::string& serve_bus) {
+  const auto first = bus.empty() ? serve_bus : bus.front();
+  return is_ipv6_host(host_of(first)) ? "[::1]" : "127.0.0.1";
+}
+
 }  // namespace
 
 Result<Addressing> plan_addressing(const std::string& listen, const std::string& advertise,
@@ -35,8 +42,8 @@ Result<Addressing> plan_addressing(const std::string& listen, const std::string&
   const auto remote_hub = first_remote_hub(bus, serve_bus);
   Addressing plan;
   if (remote_hub.empty()) {
-    plan.listen = listen.empty() ? std::string(kLoopbackListen) : listen;
-    plan.advertise_host = "127.0.0.1";
+    plan.advertise_host = loopback_for(bus, serve_bus);
+    plan.listen = listen.empty() ? "tcp://" + plan.advertise_host + ":*" : listen;
     return plan;
   }
   plan.listen = listen.empty() ? std::string(kEveryInterfaceListen) : listen;

@@ -2,8 +2,10 @@
 // that keeps a loopback endpoint from ever reaching a hub on another host
 // (a caller there would reach its own 127.0.0.1, or nothing).
 //
-//   every hub on this host    listen on 127.0.0.1 by default, announce it
-//   some hub on another host  listen on every interface by default, and
+//   every hub on this host    listen on loopback by default, announce it
+//                             ([::1] if the first hub is IPv6, else 127.0.0.1)
+//   some hub on another host  listen on every interface (IPv6 and IPv4,
+//                             tcp://*:*) by default, and
 //                             announce the address this host's route to the
 //                             first such hub leaves from: the address that
 //                             hub, and the hosts beside it, reach us at

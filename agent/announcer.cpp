@@ -28,7 +28,7 @@ Announcer::Announcer(Reactor& reactor, zmq::context_t& context, const std::vecto
       self_(std::move(self)),
       load_(std::move(load)),
       metrics_(metrics) {
-  for (const auto& hub : hubs) socket_.connect(hub.announce);
+  for (const auto& hub : hubs) connect_to(socket_, hub.announce);
   reactor.on_readable(socket_, [this] { on_readable(); });
   reactor.every(std::chrono::milliseconds(self_.heartbeat_ms), [this] { announce(); });
   reactor.when_due(

@@ -39,8 +39,8 @@ int rpclb_agent_main(int argc, char** argv) {
   app.add_option("--name", options.name, "Node name, unique on the bus (default: hostname)");
   app.add_option("-g,--group", options.groups, "Load-balancer group to join (repeatable)")->allow_extra_args(false);
   app.add_option("--listen", options.listen,
-                 "Endpoint to serve RPCs on; port * picks a free one (default: tcp://127.0.0.1:* when every hub is "
-                 "on this host, else tcp://0.0.0.0:*)");
+                 "Endpoint to serve RPCs on; port * picks a free one (default: tcp://127.0.0.1:*, or tcp://[::1]:* "
+                 "beside an IPv6 hub, when every hub is on this host, else tcp://*:*, IPv6 and IPv4)");
   app.add_option("--advertise", options.advertise,
                  "Endpoint callers should use (default: the bound one; on every interface, the address this host's "
                  "route to a hub on another host leaves from). Never loopback when a hub is elsewhere");

@@ -36,7 +36,7 @@ Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context,
     if (!address) return address.error();
     auto socket = make_socket(context, zmq::socket_type::dealer);
     secure_client(socket, options.curve);
-    socket.connect(address->snapshot);
+    connect_to(socket, address->snapshot);
     // REQ-compatible envelope: empty delimiter, then the body.
     socket.send(zmq::message_t(), zmq::send_flags::sndmore);
     socket.send(zmq::buffer(request), zmq::send_flags::dontwait);

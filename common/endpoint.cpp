@@ -1,5 +1,7 @@
 #include "common/endpoint.hpp"
 
+#include <arpa/inet.h>
+
 #include <charconv>
 #include <cstdlib>
 
@@ -14,13 +16,44 @@ struct TcpParts {
   std::string_view port;
 };
 
+// An IPv6 host is a literal in brackets ([::1], [fd00::2]); a zone
+// (fe80::1%eth0) is refused: a link-local address means a different host on
+// each link, so it cannot be announced to a group.
+Status check_host(std::string_view endpoint, std::string_view host) {
+  const auto shown = "endpoint '" + std::string(endpoint) + "'";
+  if (!host.starts_with('[')) {
+    if (host.find(':') != std::string_view::npos || host.find(']') != std::string_view::npos) {
+      return make_error(ErrorCode::bad_request, shown + ": an IPv6 address goes in brackets, as in tcp://[::1]:PORT");
+    }
+    return {};
+  }
+  if (host.size() < 3 || !host.ends_with(']')) {
+    return make_error(ErrorCode::bad_request, shown + " has an unclosed or empty [IPv6 address]");
+  }
+  const std::string literal(host.substr(1, host.size() - 2));
+  if (literal.find('%') != std::string::npos) {
+    return make_error(ErrorCode::bad_request,
+                      shown + " has an IPv6 zone (%" + literal.substr(literal.find('%') + 1) +
+                          "), which rpclb does not take: a link-local address names a different host on every link. "
+                          "Use a global or unique local (fd00::/8) address");
+  }
+  if (!is_ipv6_literal(literal)) {
+    return make_error(ErrorCode::bad_request, shown + ": [" + literal + "] is not an IPv6 address");
+  }
+  return {};
+}
+
 Result<TcpParts> split_tcp(std::string_view endpoint) {
   const auto rest = endpoint.substr(kTcp.size());
   const auto colon = rest.rfind(':');
   if (colon == std::string_view::npos || colon == 0 || colon + 1 == rest.size()) {
     return make_error(ErrorCode::bad_request, "endpoint '" + std::string(endpoint) + "' must be tcp://HOST:PORT");
   }
-  return TcpParts{rest.substr(0, colon), rest.substr(colon + 1)};
+  const auto host = rest.substr(0, colon);
+  if (host != "*") {
+    if (auto valid = check_host(endpoint, host); !valid) return valid.error();
+  }
+  return TcpParts{host, rest.substr(colon + 1)};
 }
 
 Result<unsigned> parse_port(std::string_view endpoint, std::string_view text, unsigned max) {
@@ -34,6 +67,24 @@ Result<unsigned> parse_port(std::string_view endpoint, std::string_view text, un
 }
 
 }  // namespace
+
+std::string connectable(std::string_view bound) {
+  auto tcp = tcp_endpoint(bound);
+  if (!tcp) return std::string(bound);
+  const auto& host = tcp->host;
+  if (host == "[::]") return std::string(kTcp) + "[::1]:" + tcp->port;
+  if (host == "*" || host == "0.0.0.0") return std::string(kTcp) + "127.0.0.1:" + tcp->port;
+  return std::string(bound);
+}
+
+bool is_ipv6_literal(std::string_view text) {
+  in6_addr parsed{};
+  return ::inet_pton(AF_INET6, std::string(text).c_str(), &parsed) == 1;
+}
+
+bool is_ipv6_host(std::string_view host) {
+  return host.size() > 2 && host.front() == '[' && host.back() == ']';
+}
 
 Status validate_endpoint(std::string_view endpoint, bool for_bind) {
   if (endpoint.starts_with(kIpc)) {

@@ -34,6 +34,9 @@ Result<std::vector<std::string>> split_endpoint_list(std::string_view list);
 Result<std::vector<std::string>> resolve_bus(const std::vector<std::string>& flags, std::string_view fallback);
 
 // Accepts tcp://HOST:PORT (PORT may be * when binding) and ipc://PATH.
+// HOST is a name, an IPv4 address, an IPv6 address in brackets
+// (tcp://[fd00::2]:7400) or, to bind, * (every interface, both families).
+// An IPv6 address without brackets, or with a zone (%eth0), is refused.
 Status validate_endpoint(std::string_view endpoint, bool for_bind);
 
 // The host and port of tcp://HOST:PORT (an IPv6 host keeps its brackets);
@@ -43,5 +46,16 @@ struct TcpEndpoint {
   std::string port;
 };
 Result<TcpEndpoint> tcp_endpoint(std::string_view endpoint);
+
+// Where this host connects to reach a socket it binds at `endpoint`: a
+// wildcard host becomes loopback, [::1] for [::], 127.0.0.1 for * and
+// 0.0.0.0 (* takes IPv4 too, and every host has 127.0.0.1, while some have no
+// IPv6); anything else is returned as it is.
+std::string connectable(std::string_view bound);
+
+// "fd00::2" (no brackets, no zone) is an IPv6 address.
+bool is_ipv6_literal(std::string_view text);
+// "[fd00::2]": the form an endpoint's host takes for IPv6.
+bool is_ipv6_host(std::string_view host);
 
 }  // namespace rpclb

@@ -69,7 +69,7 @@ Status watch_group(zmq::context_t& context, const std::string& group, const Matc
     reconnect_promptly(socket);
     secure_client(socket, discovery.curve);
     socket.set(zmq::sockopt::subscribe, "");
-    socket.connect(address->updates);
+    connect_to(socket, address->updates);
     subscriptions.push_back(std::move(socket));
   }
   auto snapshot = fetch_members(context, group, discovery);

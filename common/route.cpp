@@ -10,6 +10,8 @@
 #include <cstring>
 #include <memory>
 
+#include "common/endpoint.hpp"
+
 namespace rpclb {
 namespace {
 
@@ -91,6 +93,24 @@ bool is_loopback_host(std::string_view host) {
 
 bool is_wildcard_host(std::string_view host) {
   return host == "*" || host == "0.0.0.0" || host == "[::]" || host == "::";
+}
+
+bool wants_ipv6(std::string_view endpoint) {
+  auto tcp = tcp_endpoint(endpoint);
+  if (!tcp) return false;  // ipc://, inproc://
+  const auto& host = tcp->host;
+  if (host == "*" || is_ipv6_host(host)) return true;
+  in_addr ipv4{};
+  if (::inet_pton(AF_INET, host.c_str(), &ipv4) == 1) return false;
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) == 0) {
+    ::freeaddrinfo(found);
+    return false;
+  }
+  return true;
 }
 
 }  // namespace rpclb

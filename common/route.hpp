@@ -25,4 +25,13 @@ bool is_loopback_host(std::string_view host);
 // True for the hosts a bind uses to mean "every interface": *, 0.0.0.0, [::].
 bool is_wildcard_host(std::string_view host);
 
+// Whether a socket binding or connecting to `endpoint` must speak IPv6
+// (ZeroMQ's ZMQ_IPV6): for an IPv6 address in brackets, for *, which then
+// takes both families ([::] with IPv4 mapped; ZeroMQ falls back to IPv4 on a
+// host without IPv6), and for a name with no IPv4 address. Not for an IPv4
+// address, nor a name that has one: with the option on, ZeroMQ binds
+// 127.0.0.1 as [::ffff:127.0.0.1], and resolves a name to its IPv6 address
+// alone, which a service listening on IPv4 only would not answer.
+bool wants_ipv6(std::string_view endpoint);
+
 }  // namespace rpclb

@@ -74,7 +74,7 @@ class RpcPipeline::Connection {
     socket.set(zmq::sockopt::immediate, 1);
     secure_client(socket, curve);
     watch = std::make_unique<ConnectionWatch>(context, socket);
-    socket.connect(endpoint);
+    connect_to(socket, endpoint);
   }
   ~Connection() { watch.reset(); }  // the monitor goes before its socket
 

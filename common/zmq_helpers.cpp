@@ -1,6 +1,7 @@
 #include "common/zmq_helpers.hpp"
 
 #include "common/protocol.hpp"
+#include "common/route.hpp"
 
 #include <stdexcept>
 
@@ -27,8 +28,18 @@ void reconnect_promptly(zmq::socket_t& socket) {
   socket.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(kReconnectIntervalMax.count()));
 }
 
+void choose_family(zmq::socket_t& socket, const std::string& endpoint) {
+  socket.set(zmq::sockopt::ipv6, wants_ipv6(endpoint) ? 1 : 0);
+}
+
+void connect_to(zmq::socket_t& socket, const std::string& endpoint) {
+  choose_family(socket, endpoint);
+  socket.connect(endpoint);
+}
+
 void bind_or_throw(zmq::socket_t& socket, const std::string& endpoint, std::string_view purpose) {
   try {
+    choose_family(socket, endpoint);
     socket.bind(endpoint);
   } catch (const zmq::error_t& e) {
     throw std::runtime_error("cannot bind " + std::string(purpose) + " at " + endpoint + ": " + e.what());

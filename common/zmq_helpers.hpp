@@ -55,6 +55,11 @@ inline std::string_view as_view(const zmq::message_t& frame) {
   return {static_cast<const char*>(frame.data()), frame.size()};
 }
 
+// Every bind and connect of a TCP endpoint goes through these two, which
+// set ZMQ_IPV6 for that endpoint (route.hpp, wants_ipv6): on for an IPv6
+// address or *, off for an IPv4 one. The option is read at each bind or
+// connect, so one socket may reach hubs of both families.
+void connect_to(zmq::socket_t& socket, const std::string& endpoint);
 // Binds, turning ZeroMQ's terse error into one that names the endpoint and
 // its purpose ("cannot bind bus snapshot socket at tcp://...: Address already in use").
 void bind_or_throw(zmq::socket_t& socket, const std::string& endpoint, std::string_view purpose);

@@ -72,7 +72,8 @@ Result<agent::AgentConfig> make_config(AgentOptions options) {
   if (!level) {
     return make_error(ErrorCode::bad_request, "log level must be error, warn, info or debug, got " + options.log_level);
   }
-  auto bus = resolve_bus(options.bus, options.serve_bus.value_or(std::string(kDefaultBus)));
+  // Announcing to the hub it serves: at an address it can connect to.
+  auto bus = resolve_bus(options.bus, options.serve_bus ? connectable(*options.serve_bus) : std::string(kDefaultBus));
   if (!bus) return bus.error();
   for (const auto& endpoint : *bus) {
     if (auto address = bus_address(endpoint); !address) {

@@ -28,8 +28,9 @@ namespace rpclb {
 struct AgentOptions {
   std::string name;                 // unique on the bus; empty: the host name
   std::vector<std::string> groups;  // load balancers to join
-  // Where to serve calls (* = any free port). Empty: tcp://127.0.0.1:* when
-  // every hub is on this host, else tcp://0.0.0.0:* (README "Addressing").
+  // Where to serve calls (* = any free port). Empty: tcp://127.0.0.1:*
+  // (tcp://[::1]:* beside an IPv6 hub) when every hub is on this host, else
+  // tcp://*:*, every interface of both families (README "Addressing").
   std::string listen;
   // The endpoint announced to callers. Empty: the bound one, a wildcard host
   // replaced by the address this host's route to a hub on another host
