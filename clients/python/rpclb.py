@@ -79,6 +79,12 @@ def ring_hash(data: bytes) -> int:
     return h
 
 
+def _is_ipv6(endpoint: str) -> int:
+    """ZMQ_IPV6 for an endpoint: on for tcp://[IPv6]:P, off otherwise (an IPv4 address stays IPv4; see
+    docs/protocol.md)."""
+    return 1 if endpoint.startswith("tcp://[") else 0
+
+
 def _version_at_least(version: str, major: int, minor: int) -> bool:
     match = re.match(r"(\d+)\.(\d+)", version)
     return bool(match) and (int(match.group(1)), int(match.group(2))) >= (major, minor)
@@ -167,6 +173,7 @@ class Client:
             socket = self._context.socket(zmq.DEALER)
             socket.setsockopt(zmq.LINGER, 0)
             socket.setsockopt(zmq.MAXMSGSIZE, MAX_FRAME_BYTES)
+            socket.setsockopt(zmq.IPV6, _is_ipv6(endpoint))
             socket.connect(endpoint)  # tcp://HOST:P: the snapshot socket is P itself
             sockets.append(socket)
         return sockets
@@ -303,6 +310,7 @@ class Client:
         try:
             socket.setsockopt(zmq.LINGER, 0)
             socket.setsockopt(zmq.MAXMSGSIZE, MAX_FRAME_BYTES)
+            socket.setsockopt(zmq.IPV6, _is_ipv6(member.endpoint))
             # Queue nothing for a peer not yet connected: a dead member shows as
             # "not writable" within connect_timeout, with nothing sent.
             socket.setsockopt(zmq.IMMEDIATE, 1)

@@ -32,8 +32,8 @@ class Cluster:
         self.env["XDG_CONFIG_HOME"] = os.path.join(self.dir, "config")
         self.env["RPCLB_SYSTEM_CONFIG"] = os.path.join(self.dir, "config", "system.conf")
 
-    def start(self, name, groups, *extra, hub=False, heartbeat_ms=100):
-        argv = [AGENT, "--name", name, "--listen", "tcp://127.0.0.1:*", "--heartbeat-ms", str(heartbeat_ms)]
+    def start(self, name, groups, *extra, hub=False, heartbeat_ms=100, listen="tcp://127.0.0.1:*"):
+        argv = [AGENT, "--name", name, "--listen", listen, "--heartbeat-ms", str(heartbeat_ms)]
         for group in groups:
             argv += ["--group", group]
         argv += ["--serve-bus", self.bus] if hub else ["--bus", self.bus]
@@ -88,6 +88,14 @@ class PythonClient(unittest.TestCase):
 
     def client(self, **options):
         return rpclb.Client("web", bus=[self.cluster.bus], **options)
+
+    def test_a_member_on_ipv6_loopback_is_called(self):
+        self.cluster.start("six", ["v6"], listen="tcp://[::1]:*")
+        self.assertTrue(self.cluster.wait_for_members("v6", ["six"]))
+        client = rpclb.Client("v6", bus=[self.cluster.bus])
+        [member] = client.members()
+        self.assertTrue(member.endpoint.startswith("tcp://[::1]:"), member.endpoint)
+        self.assertEqual(client.call("sys.echo", "over", 6), ["over", 6])
 
     def test_members_are_listed_by_name_with_their_figures(self):
         members = self.client().members()

@@ -244,7 +244,7 @@ Cluster::~Cluster() {
 
 std::string Cluster::hub_endpoint(int index) {
   while (static_cast<int>(hubs_.size()) <= index) {
-    hubs_.push_back("tcp://127.0.0.1:" + std::to_string(free_port_triple()));
+    hubs_.push_back("tcp://" + hub_host + ":" + std::to_string(free_port_triple()));
   }
   return hubs_[static_cast<std::size_t>(index)];
 }
@@ -280,13 +280,21 @@ Process& Cluster::start_agent(const std::string& name, const std::vector<std::st
   // Fast heartbeats, on loopback at a free port: unless the test chose otherwise.
   const auto chosen = [&](const char* option) { return std::find(extra.begin(), extra.end(), option) != extra.end(); };
   if (!chosen("--heartbeat-ms")) argv.insert(argv.end(), {"--heartbeat-ms", std::to_string(kHeartbeatMs)});
-  if (!chosen("--listen")) argv.insert(argv.end(), {"--listen", "tcp://127.0.0.1:*"});
+  if (!chosen("--listen")) {
+    argv.insert(argv.end(), {"--listen", hub_host == "[::1]" ? "tcp://[::1]:*" : "tcp://127.0.0.1:*"});
+  }
   for (const auto& group : groups) {
     argv.push_back("--group");
     argv.push_back(group);
   }
   for (const auto& arg : bus_args()) argv.push_back(arg);
   argv.insert(argv.end(), extra.begin(), extra.end());
+  return spawn_agent(name, argv);
+}
+
+Process& Cluster::start_agent_exactly(const std::string& name, const std::vector<std::string>& args) {
+  std::vector<std::string> argv{binary("RPCLB_AGENT_BIN"), "--name", name};
+  argv.insert(argv.end(), args.begin(), args.end());
   return spawn_agent(name, argv);
 }
 

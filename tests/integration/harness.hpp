@@ -73,6 +73,9 @@ class Cluster {
   Cluster& operator=(const Cluster&) = delete;
   ~Cluster();
 
+  // Where hubs are, before the first is picked: "[::1]" for IPv6 loopback
+  // (agents then listen there too, unless a test says otherwise).
+  std::string hub_host = "127.0.0.1";
   std::string hub_endpoint(int index = 0);  // lazily picks ports for hub #index
   std::vector<std::string> bus_args();      // --bus for every hub picked so far
 
@@ -115,6 +118,10 @@ class Cluster {
   std::string agent_log(const std::string& name) const;
 
   static constexpr int kHeartbeatMs = 100;
+
+  // rpclb-agent --name NAME ARGS... and nothing of the harness's (no --bus,
+  // --listen or heartbeat added).
+  Process& start_agent_exactly(const std::string& name, const std::vector<std::string>& args);
 
  private:
   Process& spawn_agent(const std::string& name, std::vector<std::string> argv);

@@ -43,7 +43,7 @@ void remove_orphans(const std::filesystem::path& dir) {
 
 }  // namespace
 
-Hosts::Hosts(int count) {
+Hosts::Hosts(int count, Family family) : family_(family) {
   if (::geteuid() != 0) {
     throw HostsUnavailable("network namespaces need root; running as uid " + std::to_string(::geteuid()));
   }
@@ -71,9 +71,15 @@ Hosts::Hosts(int count) {
       const auto port = "p" + std::to_string(host);
       run_ip({"-n", sw, "link", "add", port, "type", "veth", "peer", "name", "eth0", "netns", ns(host)});
       run_ip({"-n", sw, "link", "set", port, "master", "br0", "up"});
-      run_ip({"-n", ns(host), "addr", "add", address(host) + "/24", "dev", "eth0"});
+      if (family_ == Family::ipv6) {
+        // nodad: usable at once, not after duplicate address detection.
+        run_ip({"-n", ns(host), "-6", "addr", "add", bare_address(host) + "/64", "dev", "eth0", "nodad"});
+      } else {
+        run_ip({"-n", ns(host), "addr", "add", bare_address(host) + "/24", "dev", "eth0"});
+      }
       run_ip({"-n", ns(host), "link", "set", "eth0", "up"});
       run_ip({"-n", ns(host), "link", "set", "lo", "up"});
+      if (family_ == Family::ipv6) run_ip({"-n", ns(host), "addr", "del", "127.0.0.1/8", "dev", "lo"});
       std::filesystem::create_directories(dir_ / ns(host) / "state");
     }
   } catch (...) {
@@ -98,8 +104,16 @@ std::string Hosts::ns(int host) const {
   return prefix_ + "h" + std::to_string(host);
 }
 
+std::string Hosts::bare_address(int host) const {
+  return (family_ == Family::ipv6 ? "fd00:77::" : "10.77.0.") + std::to_string(host + 1);
+}
+
 std::string Hosts::address(int host) const {
-  return "10.77.0." + std::to_string(host + 1);
+  return family_ == Family::ipv6 ? "[" + bare_address(host) + "]" : bare_address(host);
+}
+
+std::string Hosts::host_route(int host) const {
+  return bare_address(host) + (family_ == Family::ipv6 ? "/128" : "/32");
 }
 
 std::string Hosts::hub(int host) const {
@@ -160,17 +174,17 @@ void Hosts::heal(int host) {
 }
 
 void Hosts::blackhole(int from, int to) {
-  run_ip({"-n", ns(from), "route", "add", "blackhole", address(to) + "/32"});
+  run_ip({"-n", ns(from), "route", "add", "blackhole", host_route(to)});
 }
 
 void Hosts::dead_neighbour(int from, int to) {
-  run_ip({"-n", ns(from), "neigh", "replace", address(to), "lladdr", "02:00:00:00:00:99", "dev", "eth0", "nud",
+  run_ip({"-n", ns(from), "neigh", "replace", bare_address(to), "lladdr", "02:00:00:00:00:99", "dev", "eth0", "nud",
           "permanent"});
 }
 
 void Hosts::undo(int from, int to) {
-  run({kIp, "-n", ns(from), "route", "del", "blackhole", address(to) + "/32"}, dir_);
-  run({kIp, "-n", ns(from), "neigh", "del", address(to), "dev", "eth0"}, dir_);
+  run({kIp, "-n", ns(from), "route", "del", "blackhole", host_route(to)}, dir_);
+  run({kIp, "-n", ns(from), "neigh", "del", bare_address(to), "dev", "eth0"}, dir_);
 }
 
 }  // namespace rpclb::testing

@@ -1,8 +1,9 @@
 // Hosts for multi-host tests, simulated on this machine: one network
 // namespace per host, each with one link (a veth pair) to a bridge that sits
-// in a namespace of its own, the switch. Addresses (10.77.0.N/24) exist only
-// inside those namespaces, and nothing is changed in the namespace the tests
-// run in, so no test traffic can leave them.
+// in a namespace of its own, the switch. Addresses (10.77.0.N/24, or for
+// IPv6 alone fd00:77::N/64, unique local) exist only inside those
+// namespaces, and nothing is changed in the namespace the tests run in, so no
+// test traffic can leave them.
 //
 // Faults are made the way real networks fail: a link detached from the
 // switch (silence both ways, no error anywhere), a blackhole route on one
@@ -33,12 +34,16 @@ struct HostsUnavailable : std::runtime_error {
 
 class Hosts {
  public:
-  explicit Hosts(int count);
+  // ipv6: the links have IPv6 addresses only, and loopback has no 127.0.0.1
+  // either: a network with no IPv4 at all.
+  enum class Family { ipv4, ipv6 };
+  explicit Hosts(int count, Family family = Family::ipv4);
   Hosts(const Hosts&) = delete;
   Hosts& operator=(const Hosts&) = delete;
   ~Hosts();
 
-  std::string address(int host) const;  // 10.77.0.(host + 1)
+  // 10.77.0.(host + 1), or [fd00:77::(host + 1)]: as an endpoint's host.
+  std::string address(int host) const;
   // tcp://ADDRESS:7400 on `host`.
   std::string hub(int host) const;
 
@@ -61,8 +66,11 @@ class Hosts {
  private:
   void remove_everything();
   std::string ns(int host) const;
+  std::string bare_address(int host) const;  // without brackets
+  std::string host_route(int host) const;    // bare_address/32 or /128
   std::string run_ip(const std::vector<std::string>& args);
 
+  Family family_;
   std::string prefix_;  // rpclbmh-PID-N-: every namespace's name starts with it
   std::filesystem::path dir_;
   std::vector<std::string> made_;  // namespaces, in the order they were made

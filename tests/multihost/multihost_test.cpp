@@ -60,9 +60,11 @@ int long_cut_seconds() {
 
 class MultiHost : public ::testing::Test {
  protected:
+  virtual Hosts::Family family() const { return Hosts::Family::ipv4; }
+
   void SetUp() override {
     try {
-      hosts.emplace(4);
+      hosts.emplace(4, family());
     } catch (const HostsUnavailable& e) {
       GTEST_SKIP() << "multi-host tests need network namespaces, which cannot be made here: " << e.what();
     }
@@ -290,6 +292,50 @@ TEST_F(MultiHost, AMemberOneHostCannotReachIsSkippedByThatHostOnly) {
   EXPECT_NE(silent.err.find("timed out connecting"), std::string::npos) << silent.err;
   EXPECT_LT(silent.elapsed, 1200ms);
   figures("call from a host whose packets to one of 3 members vanish", calls_avoiding(1, 9, {"w3"}));
+  EXPECT_EQ(members(1), kWorkers);
+}
+
+// The same hosts on an IPv6 network with no IPv4 anywhere (not even on
+// loopback): unique local addresses, fd00:77::N.
+class MultiHostIpv6 : public MultiHost {
+ protected:
+  Hosts::Family family() const override { return Hosts::Family::ipv6; }
+};
+
+TEST_F(MultiHostIpv6, MembersAndCallsAcrossHostsWithNoIpv4) {
+  EXPECT_EQ(hosts->hub(kHubHost), "tcp://[fd00:77::1]:7400");
+  auto listed = rpclb(2, {"members", "work", "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  ASSERT_EQ(listed.json().size(), 3u) << listed.out;
+  for (const auto& member : listed.json()) {
+    const int host = member["name"].get<std::string>()[1] - '0';
+    // Announced in brackets, at the address of its route to the hub.
+    EXPECT_TRUE(member["endpoint"].get<std::string>().starts_with("tcp://" + hosts->address(host) + ":"))
+        << member.dump();
+  }
+  for (int from = 1; from <= 3; ++from) {
+    for (const auto& worker : kWorkers) {
+      auto called = rpclb(from, {"--json", "call", "work", "sys.info", "--match", worker});
+      ASSERT_EQ(called.exit_code, 0) << "from host " << from << " to " << worker << ": " << called.err;
+      EXPECT_EQ(called.json()["result"]["name"], worker) << called.out;
+    }
+  }
+  auto everyone = rpclb(1, {"call", "work", "sys.echo", "six", "--all"});
+  EXPECT_EQ(everyone.exit_code, 0) << everyone.err;
+  EXPECT_EQ(everyone.lines().size(), 3u) << everyone.out;
+}
+
+TEST_F(MultiHostIpv6, Ipv6LoopbackIsNeverAnnouncedToAHubElsewhere) {
+  auto& on_loopback = hosts->start_agent(
+      2, "lo-listen", {"--group", "work", "--bus", hosts->hub(kHubHost), "--listen", "tcp://[::1]:*"});
+  EXPECT_EQ(on_loopback.wait_for(10s), 2);
+  EXPECT_NE(hosts->agent_log("lo-listen").find("is on loopback only"), std::string::npos)
+      << hosts->agent_log("lo-listen");
+  auto& advertising = hosts->start_agent(
+      2, "lo-advertise", {"--group", "work", "--bus", hosts->hub(kHubHost), "--advertise", "tcp://[::1]:5000"});
+  EXPECT_EQ(advertising.wait_for(10s), 2);
+  EXPECT_NE(hosts->agent_log("lo-advertise").find("is a loopback endpoint"), std::string::npos)
+      << hosts->agent_log("lo-advertise");
   EXPECT_EQ(members(1), kWorkers);
 }
 
