@@ -19,10 +19,6 @@ bool is_host_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
 }
 
-bool is_ipv6_literal_char(char c) {
-  return (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F') || (c >= '0' && c <= '9') || c == ':' || c == '.';
-}
-
 // Shown in errors (and so in the hub's log) at most this long.
 std::string excerpt(std::string_view text) {
   constexpr std::size_t kShown = 64;
@@ -70,10 +66,10 @@ Status validate_member_endpoint(std::string_view endpoint) {
   if (auto valid = validate_endpoint(endpoint, false); !valid) return valid;
   if (!endpoint.starts_with("tcp://")) return {};
   const auto host = endpoint.substr(6, endpoint.rfind(':') - 6);
-  const bool bracketed = host.size() > 2 && host.front() == '[' && host.back() == ']';
-  const bool ok = bracketed ? std::all_of(host.begin() + 1, host.end() - 1, is_ipv6_literal_char)
-                            : std::all_of(host.begin(), host.end(), is_host_char);
-  if (!ok) return make_error(ErrorCode::bad_request, shown + " has an invalid host");
+  // validate_endpoint checked an [IPv6] address already.
+  if (!is_ipv6_host(host) && !std::all_of(host.begin(), host.end(), is_host_char)) {
+    return make_error(ErrorCode::bad_request, shown + " has an invalid host");
+  }
   return {};
 }
 

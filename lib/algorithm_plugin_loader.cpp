@@ -12,6 +12,7 @@
 #include <memory>
 #include <set>
 
+#include "common/fd.hpp"
 #include "rpclb/algorithm_plugin.hpp"
 
 namespace rpclb {
@@ -52,13 +53,6 @@ std::string what_was_thrown(std::exception_ptr thrown) {
   }
 }
 
-struct FileCloser {
-  void operator()(const int* fd) const {
-    ::close(*fd);
-    delete fd;
-  }
-};
-
 struct LibraryCloser {
   void operator()(void* handle) const { ::dlclose(handle); }
 };
@@ -67,11 +61,10 @@ struct LibraryCloser {
 // file cannot be swapped between the check and dlopen.
 Result<std::unique_ptr<void, LibraryCloser>> open_checked(const std::string& path) {
   if (path.empty()) return refused("''", "no path given");
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return refused(path, std::string("cannot open it: ") + std::strerror(errno));
-  const std::unique_ptr<int, FileCloser> opened(new int(fd));
+  const Fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (file.get() < 0) return refused(path, std::string("cannot open it: ") + std::strerror(errno));
   struct stat facts {};
-  if (::fstat(fd, &facts) != 0) return refused(path, std::string("cannot stat it: ") + std::strerror(errno));
+  if (::fstat(file.get(), &facts) != 0) return refused(path, std::string("cannot stat it: ") + std::strerror(errno));
   if (!S_ISREG(facts.st_mode)) return refused(path, "not a regular file");
   if ((facts.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
     return refused(path, "it is writable by group or others (mode " + octal_mode(facts.st_mode) +
@@ -81,7 +74,7 @@ Result<std::unique_ptr<void, LibraryCloser>> open_checked(const std::string& pat
     return refused(path, "it is owned by uid " + std::to_string(facts.st_uid) + ", neither you nor root");
   }
   // Never unloaded: its code may be on a stack or in a vtable until exit.
-  const std::string by_descriptor = "/proc/self/fd/" + std::to_string(fd);
+  const std::string by_descriptor = "/proc/self/fd/" + std::to_string(file.get());
   void* handle = ::dlopen(by_descriptor.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
   if (handle == nullptr) {
     const char* why = ::dlerror();
