@@ -6,7 +6,7 @@
 namespace rpclb::agent {
 namespace {
 
-// Every interface, IPv6 and IPv4 both (make_socket sets ZMQ_IPV6).
+// Every interface, IPv6 and IPv4 both (bind_or_throw sets ZMQ_IPV6 for *).
 constexpr std::string_view kEveryInterfaceListen = "tcp://*:*";
 
 std::string host_of(const std::string& endpoint) {

@@ -26,8 +26,9 @@ struct AddrInfoDeleter {
 };
 using AddrInfo = std::unique_ptr<addrinfo, AddrInfoDeleter>;
 
-Result<AddrInfo> resolve(const std::string& host) {
+Result<AddrInfo> resolve(const std::string& host, int family = AF_UNSPEC) {
   addrinfo hints{};
+  hints.ai_family = family;
   hints.ai_socktype = SOCK_DGRAM;
   addrinfo* found = nullptr;
   // Port 9 (discard): connect() needs one; nothing is ever sent.
@@ -100,17 +101,9 @@ bool wants_ipv6(std::string_view endpoint) {
   if (!tcp) return false;  // ipc://, inproc://
   const auto& host = tcp->host;
   if (host == "*" || is_ipv6_host(host)) return true;
-  in_addr ipv4{};
-  if (::inet_pton(AF_INET, host.c_str(), &ipv4) == 1) return false;
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* found = nullptr;
-  if (::getaddrinfo(host.c_str(), nullptr, &hints, &found) == 0) {
-    ::freeaddrinfo(found);
-    return false;
-  }
-  return true;
+  // An IPv4 address, or a name with one (getaddrinfo answers a literal
+  // without asking anyone).
+  return !resolve(host, AF_INET).ok();
 }
 
 }  // namespace rpclb
