@@ -8,11 +8,11 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <exception>
 #include <memory>
 #include <set>
 
 #include "common/fd.hpp"
+#include "lib/exception_text.hpp"
 #include "rpclb/algorithm_plugin.hpp"
 
 namespace rpclb {
@@ -41,16 +41,6 @@ bool is_algorithm_name(const char* name) {
     if (!fits || length >= kMaxAlgorithmNameBytes) return false;
   }
   return true;
-}
-
-std::string what_was_thrown(std::exception_ptr thrown) {
-  try {
-    std::rethrow_exception(std::move(thrown));
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "an exception that is not a std::exception";
-  }
 }
 
 struct LibraryCloser {
@@ -86,21 +76,6 @@ Result<std::unique_ptr<void, LibraryCloser>> open_checked(const std::string& pat
   return std::unique_ptr<void, LibraryCloser>(handle);
 }
 
-AlgorithmFactory guarded_factory(const PluginAlgorithm& offered, const std::string& path) {
-  const auto make = offered.make;
-  const std::string label = "algorithm " + std::string(offered.name) + " of " + path;
-  return [make, label](const AlgorithmOptions& options) -> Result<std::unique_ptr<SelectionAlgorithm>> {
-    try {
-      auto made = make(options);
-      if (made && !*made) return make_error(ErrorCode::internal, label + ": its factory built nothing");
-      return made;
-    } catch (...) {
-      return make_error(ErrorCode::internal,
-                        label + ": its factory threw: " + what_was_thrown(std::current_exception()));
-    }
-  };
-}
-
 }  // namespace
 
 Result<std::vector<algorithms::AlgorithmEntry>> load_algorithm_plugin(const std::string& path) {
@@ -116,7 +91,7 @@ Result<std::vector<algorithms::AlgorithmEntry>> load_algorithm_plugin(const std:
   try {
     info = entry();
   } catch (...) {
-    return refused(path, "its entry point threw: " + what_was_thrown(std::current_exception()));
+    return refused(path, "its entry point threw: " + current_exception_text());
   }
   if (info == nullptr) return refused(path, "its entry point returned nothing");
   // Only the version's place is the same in every ABI: nothing else is read
@@ -140,7 +115,9 @@ Result<std::vector<algorithms::AlgorithmEntry>> load_algorithm_plugin(const std:
     }
     if (!names.insert(offered.name).second) return refused(path, "it offers " + std::string(offered.name) + " twice");
     if (offered.make == nullptr) return refused(path, "its algorithm " + std::string(offered.name) + " has no factory");
-    algorithms::AlgorithmEntry added{offered.name, {}, guarded_factory(offered, path), path};
+    // Its factory is called as every policy's is, through the balancer's
+    // guard (lib/balancer.cpp, policy_for): what it throws is an error there.
+    algorithms::AlgorithmEntry added{offered.name, {}, offered.make, path};
     for (const char* option : offered.option_names) {
       if (option == nullptr || *option == '\0') {
         return refused(path, "its algorithm " + added.name + " lists an empty option name");

@@ -6,6 +6,7 @@
 #include "common/rpc_client.hpp"
 #include "common/zmq_helpers.hpp"
 #include "lib/algorithm_plugin_loader.hpp"
+#include "lib/exception_text.hpp"
 #include "lib/fan_out.hpp"
 
 #include <signal.h>
@@ -86,26 +87,27 @@ Result<Policy> policy_for(const BalancerOptions& options) {
     }
     return Policy(options.algorithm_object, own_label(options.algorithm));
   }
-  Result<std::unique_ptr<SelectionAlgorithm>> made = make_error(ErrorCode::internal, "no algorithm");
   std::string label = options.algorithm_factory ? own_label(options.algorithm) : options.algorithm;
-  if (options.algorithm_factory) {
-    try {
-      made = options.algorithm_factory(options.algorithm_options);
-    } catch (const std::exception& e) {
-      return make_error(ErrorCode::internal, "algorithm " + label + ": its factory threw: " + e.what());
-    } catch (...) {
-      return make_error(ErrorCode::internal, "algorithm " + label + ": its factory threw");
-    }
-  } else {
-    auto catalog = catalog_with_plugins(options.algorithm_plugins);
-    if (!catalog) return catalog.error();
-    made = catalog->make(options.algorithm, options.algorithm_options);
-    if (!made && !options.algorithm_origin.empty() && !catalog->find(options.algorithm)) {
-      return make_error(ErrorCode::bad_request, options.algorithm_origin + ": algorithm: " + made.error().message);
-    }
+  std::optional<algorithms::AlgorithmCatalog> catalog;
+  if (!options.algorithm_factory) {
+    auto loaded = catalog_with_plugins(options.algorithm_plugins);
+    if (!loaded) return loaded.error();
+    catalog = std::move(loaded).value();
     if (const auto* entry = catalog->find(options.algorithm); entry && !entry->origin.empty()) {
       label += " of " + entry->origin;
     }
+  }
+  // Every factory, built in, a plug-in's or the caller's own, is called
+  // here: one that throws is an error naming it, not a crash.
+  Result<std::unique_ptr<SelectionAlgorithm>> made = make_error(ErrorCode::internal, "no algorithm");
+  try {
+    made = catalog ? catalog->make(options.algorithm, options.algorithm_options)
+                   : options.algorithm_factory(options.algorithm_options);
+  } catch (...) {
+    return make_error(ErrorCode::internal, "algorithm " + label + ": its factory threw: " + current_exception_text());
+  }
+  if (!made && catalog && !options.algorithm_origin.empty() && !catalog->find(options.algorithm)) {
+    return make_error(ErrorCode::bad_request, options.algorithm_origin + ": algorithm: " + made.error().message);
   }
   if (!made) return made.error();
   if (!*made) return make_error(ErrorCode::internal, "algorithm " + label + ": its factory built nothing");

@@ -1,30 +1,18 @@
 #include "lib/policy.hpp"
 
-#include <exception>
 #include <unordered_set>
 
+#include "lib/exception_text.hpp"
+
 namespace rpclb {
-namespace {
-
-std::string what_was_thrown() {
-  try {
-    throw;
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "an exception that is not a std::exception";
-  }
-}
-
-}  // namespace
 
 Policy::Policy(std::shared_ptr<SelectionAlgorithm> algorithm, std::string label)
     : algorithm_(std::move(algorithm)), label_(std::move(label)), state_use_(algorithm_->state_use()) {}
 
 // Called from a catch block only.
 Error Policy::failed(std::string_view step) const {
-  return make_error(ErrorCode::internal,
-                    "algorithm " + label_ + " failed in " + std::string(step) + ": it threw " + what_was_thrown());
+  return make_error(ErrorCode::internal, "algorithm " + label_ + " failed in " + std::string(step) + ": it threw " +
+                                             current_exception_text());
 }
 
 Result<std::vector<std::size_t>> Policy::choose(const Selection& selection, AlgorithmState& state, std::size_t count) {
