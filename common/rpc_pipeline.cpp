@@ -12,9 +12,10 @@
 namespace rpclb {
 namespace {
 
-// Watches one socket's connection attempts through a ZeroMQ socket monitor,
-// so a refused connection or a refused handshake is known at once instead of
-// after the connect timeout, and a lost connection before the deadline.
+// Watches one socket's connection through a ZeroMQ socket monitor: when its
+// handshake is done (ready to send), and, known at once instead of after the
+// connect timeout, a refused attempt, a refused handshake or a lost
+// connection.
 class ConnectionWatch {
  public:
   // What the socket's connection attempts and connection did since the last read().
@@ -22,22 +23,27 @@ class ConnectionWatch {
     bool refused = false;       // an attempt failed (nothing listens, or no route)
     bool rejected = false;      // the handshake failed (CURVE, or not ZMTP)
     bool disconnected = false;  // an established connection was lost
+    std::optional<bool> up;     // the last word on the connection: handshake done, or lost
   };
 
   ConnectionWatch(zmq::context_t& context, zmq::socket_t& watched)
       : monitor_(context, watched,
-                 ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
-                     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {}
+                 ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_DISCONNECTED |
+                     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+                     ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {}
 
   zmq::socket_t& events() { return monitor_.events(); }
 
   Seen read() {
     Seen seen;
     while (auto event = monitor_.next()) {
-      if (event->id == ZMQ_EVENT_CONNECT_RETRIED) {
+      if (event->id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        seen.up = true;
+      } else if (event->id == ZMQ_EVENT_CONNECT_RETRIED) {
         seen.refused = true;
       } else if (event->id == ZMQ_EVENT_DISCONNECTED) {
         seen.disconnected = true;
+        seen.up = false;
       } else {
         seen.rejected = true;
       }
@@ -48,6 +54,9 @@ class ConnectionWatch {
  private:
   SocketMonitor monitor_;
 };
+
+// libzmq's first reconnect comes after 100 ms, each next one twice as late, up to this.
+constexpr std::chrono::milliseconds kReconnectIntervalMax{5000};
 
 // ZeroMQ reports every failed connection attempt alike; the routing table
 // tells a host this one has no route to from one that refused.
@@ -68,10 +77,15 @@ class RpcPipeline::Connection {
  public:
   Connection(zmq::context_t& context, std::string endpoint_, const std::optional<CurveConfig>& curve)
       : endpoint(std::move(endpoint_)), socket(make_socket(context, zmq::socket_type::dealer)) {
-    // With IMMEDIATE, the socket only becomes writable once a connection is
-    // up, which tells "unreachable" apart from "slow", and a send never
-    // queues for a peer that is gone.
-    socket.set(zmq::sockopt::immediate, 1);
+    // Not ZMQ_IMMEDIATE: with it, a lost connection discards the replies
+    // that arrived on it and were not read yet, so a call that ran and
+    // answered just before its agent exited was reported lost. Requests
+    // are sent only once the monitor has seen the handshake done instead
+    // (`ready`), which tells "unreachable" apart from "slow" as well.
+    // A connection that is down and unused retries less and less often
+    // (close_unused closes it at the next turn; until then its monitor
+    // events wait unread).
+    socket.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(kReconnectIntervalMax.count()));
     secure_client(socket, curve);
     watch = std::make_unique<ConnectionWatch>(context, socket);
     connect_to(socket, endpoint);
@@ -83,7 +97,7 @@ class RpcPipeline::Connection {
   std::string endpoint;
   zmq::socket_t socket;
   std::unique_ptr<ConnectionWatch> watch;
-  bool ready = false;                // connected, as far as this side knows
+  bool ready = false;                // the handshake is done and the connection not lost since
   std::deque<std::uint64_t> queued;  // unsent requests, oldest first
   std::size_t in_flight = 0;         // sent, not yet ended
 };
@@ -109,6 +123,17 @@ void RpcPipeline::abandon_all(const std::string& why) {
 
 RpcPipeline::Connection& RpcPipeline::connection_to(const std::string& endpoint) {
   auto found = connections_.find(endpoint);
+  if (found != connections_.end() && found->second->idle()) {
+    // What an idle connection did since it was last used is no request's
+    // news, but whether it is up now is. One that is down is replaced: it
+    // may be waiting out libzmq's reconnect backoff, a fresh one connects now.
+    watch_events(*found->second);
+    if (!found->second->ready) {
+      retired_.push_back(std::move(found->second));  // turn() may still hold it
+      connections_.erase(found);
+      found = connections_.end();
+    }
+  }
   if (found == connections_.end()) {
     found = connections_.emplace(endpoint, std::make_unique<Connection>(*context_, endpoint, curve_)).first;
   }
@@ -134,36 +159,24 @@ Status RpcPipeline::submit(const std::string& endpoint, const protocol::CallRequ
     // sent, so another member may be tried.
     return make_error(ErrorCode::service_unavailable, "unusable endpoint '" + endpoint + "': " + e.what());
   }
-  if (connection->idle()) {
-    // What the connection did while nobody used it is no request's news,
-    // but a loss means waiting for it again.
-    if (connection->watch->read().disconnected) connection->ready = false;
-  }
   const auto now = Clock::now();
   const auto due = connection->ready ? deadline : std::min(deadline, now + connect_timeout_);
   pending_.emplace(request.id, Pending{connection, std::move(frame), deadline, due, false, std::move(done)});
   due_.emplace(due, request.id);
   connection->queued.push_back(request.id);
-  if (connection->ready) send_queued(*connection, now);
+  if (connection->ready) send_queued(*connection);
   return {};
 }
 
-void RpcPipeline::send_queued(Connection& connection, Clock::time_point now) {
+void RpcPipeline::send_queued(Connection& connection) {
   while (!connection.queued.empty()) {
     const auto id = connection.queued.front();
     auto& request = pending_.at(id);
-    // Fails only when no connection is up (IMMEDIATE) or the send queue is
-    // full: wait to be writable again, as for a fresh connection.
+    // Fails only when the send queue is full (the agent reads no more):
+    // turn() waits for room.
     const bool sent = connection.socket.send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait) &&
                       connection.socket.send(zmq::buffer(request.frame), zmq::send_flags::dontwait);
-    if (!sent) {
-      connection.ready = false;
-      for (const auto waiting : connection.queued) {
-        auto& unsent = pending_.at(waiting);
-        set_due(waiting, unsent, std::min(unsent.due, now + connect_timeout_));
-      }
-      return;
-    }
+    if (!sent) return;
     connection.queued.pop_front();
     ++connection.in_flight;
     request.sent = true;
@@ -232,23 +245,33 @@ void RpcPipeline::watch_events(Connection& connection) {
   // callers hear now instead of at their deadlines.
   if (seen.disconnected) {
     read_replies(connection);
-    connection.ready = false;
     finish_where(connection, true,
                  make_error(ErrorCode::request_timeout, "the connection to " + connection.endpoint +
                                                             " was lost before the reply; the call may have run"));
   }
-  if (connection.ready || connection.queued.empty()) return;
+  if (seen.up) connection.ready = *seen.up;
+  const auto now = Clock::now();
+  if (connection.ready) {
+    send_queued(connection);
+    return;
+  }
+  if (connection.queued.empty()) return;
   if (seen.rejected) {
     finish_where(connection, false,
                  make_error(ErrorCode::service_unavailable, "handshake with " + connection.endpoint +
                                                                 " failed (not authorised, or a security mismatch)"));
   } else if (seen.refused) {
     finish_where(connection, false, refused_or_unreachable(connection.endpoint));
+  } else if (seen.disconnected) {
+    // Requests not sent yet wait for the connection again, as for a new one.
+    for (const auto waiting : connection.queued) {
+      auto& unsent = pending_.at(waiting);
+      set_due(waiting, unsent, std::min(unsent.due, now + connect_timeout_));
+    }
   }
 }
 
 void RpcPipeline::expire(Clock::time_point now) {
-  std::vector<std::string> gave_up_on;  // endpoints whose connection never came
   while (!due_.empty() && due_.begin()->first <= now) {
     const auto id = due_.begin()->second;
     const auto& request = pending_.at(id);
@@ -256,23 +279,22 @@ void RpcPipeline::expire(Clock::time_point now) {
     if (request.sent) {
       finish(id, make_error(ErrorCode::request_timeout, "no reply from " + endpoint + " before the deadline"));
     } else {
-      gave_up_on.push_back(endpoint);
       finish(id,
              make_error(ErrorCode::service_unavailable, "timed out connecting to " + endpoint + " (nothing was sent)"));
     }
   }
-  // The next request starts afresh rather than wait on this attempt's lost SYN.
-  for (const auto& endpoint : gave_up_on) {
-    auto found = connections_.find(endpoint);
-    if (found != connections_.end() && !found->second->ready && found->second->idle()) connections_.erase(found);
-  }
+}
+
+void RpcPipeline::close_unused() {
+  std::erase_if(connections_, [](const auto& entry) { return entry.second->idle() && !entry.second->ready; });
+  retired_.clear();
 }
 
 bool RpcPipeline::turn(Clock::time_point until, int wake_fd) {
   items_.clear();
   polled_.clear();
   for (auto& [endpoint, connection] : connections_) {
-    const short events = connection->queued.empty() ? ZMQ_POLLIN : ZMQ_POLLIN | ZMQ_POLLOUT;
+    const short events = connection->ready && !connection->queued.empty() ? ZMQ_POLLIN | ZMQ_POLLOUT : ZMQ_POLLIN;
     items_.push_back({connection->socket.handle(), 0, events, 0});
     items_.push_back({connection->watch->events().handle(), 0, ZMQ_POLLIN, 0});
     polled_.push_back(connection.get());
@@ -288,19 +310,17 @@ bool RpcPipeline::turn(Clock::time_point until, int wake_fd) {
     for (auto& item : items_) item.revents = 0;
   }
 
-  const auto now = Clock::now();
-  // Completions may submit (new connections are added, none removed here).
+  // Completions may submit: new connections are added, and one replaced
+  // (connection_to) waits in retired_ until close_unused().
   for (std::size_t i = 0; i < polled_.size(); ++i) {
     auto& connection = *polled_[i];
     const auto socket_events = items_[2 * i].revents;
     if (socket_events & ZMQ_POLLIN) read_replies(connection);
     if (items_[2 * i + 1].revents & ZMQ_POLLIN) watch_events(connection);
-    if ((socket_events & ZMQ_POLLOUT) && !connection.queued.empty()) {
-      connection.ready = true;
-      send_queued(connection, now);
-    }
+    if ((socket_events & ZMQ_POLLOUT) && connection.ready) send_queued(connection);
   }
   expire(Clock::now());
+  close_unused();
   return wake_fd >= 0 && (items_.back().revents & ZMQ_POLLIN);
 }
 

@@ -86,12 +86,17 @@ class RpcPipeline {
   };
 
   Connection& connection_to(const std::string& endpoint);
-  void send_queued(Connection& connection, Clock::time_point now);
+  void send_queued(Connection& connection);
   // Moves request `id`'s place in due_ (its connect deadline, or its own).
   void set_due(std::uint64_t id, Pending& request, Clock::time_point due);
   void watch_events(Connection& connection);
   void read_replies(Connection& connection);
   void expire(Clock::time_point now);
+  // Closes every connection that is down (refused, lost, never made) with
+  // nothing waiting on it: it would otherwise keep trying to reconnect,
+  // raising monitor events, for as long as the pipeline lives. The next
+  // request to that endpoint makes a fresh one.
+  void close_unused();
   // Ends request `id` with `reply`, running its completion last (it may submit).
   void finish(std::uint64_t id, Result<protocol::CallReply> reply);
   void finish_where(Connection& connection, bool sent, const Error& error);
@@ -100,6 +105,7 @@ class RpcPipeline {
   std::optional<CurveConfig> curve_;
   std::chrono::milliseconds connect_timeout_;
   std::map<std::string, std::unique_ptr<Connection>, std::less<>> connections_;  // by endpoint
+  std::vector<std::unique_ptr<Connection>> retired_;                             // replaced, closed by turn()
   std::unordered_map<std::uint64_t, Pending> pending_;                           // by request id
   std::set<std::pair<Clock::time_point, std::uint64_t>> due_;                    // (Pending::due, id)
   std::vector<zmq::pollitem_t> items_;                                           // reused by turn()

@@ -12,6 +12,7 @@
 
 #include <map>
 #include <optional>
+#include <thread>
 
 #include "common/zmq_helpers.hpp"
 
@@ -212,6 +213,68 @@ TEST_F(Pipeline, RefusedRequestsAreNeverQueued) {
   ASSERT_FALSE(unusable);
   EXPECT_EQ(unusable.error().code, ErrorCode::service_unavailable);
   EXPECT_EQ(pipeline.pending(), 1u);
+}
+
+TEST_F(Pipeline, AReplyThatArrivedIsDeliveredEvenIfTheConnectionThenDrops) {
+  submit(1, Clock::now() + 10s);
+  ASSERT_EQ(delivered(1).size(), 1u);
+  // The agent answers and exits at once, and the caller is slow to be
+  // scheduled: the reply and the loss are both there when it next looks.
+  agent.answer(1, 42);
+  agent.close();
+  std::this_thread::sleep_for(300ms);
+  turn_until_ended(1);
+  ASSERT_EQ(ended.size(), 1u);
+  ASSERT_TRUE(ended.at(1)) << ended.at(1).error().message;
+  EXPECT_EQ(ended.at(1)->value_msgpack, std::string(1, static_cast<char>(42)));
+}
+
+// A TCP listener on 127.0.0.1:`port` that accepts each connection and
+// closes it at once, counting them.
+class AcceptAndClose {
+ public:
+  explicit AcceptAndClose(std::uint16_t port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    const int reuse = 1;
+    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(port);
+    listening = ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 && ::listen(fd_, 64) == 0;
+  }
+  ~AcceptAndClose() { ::close(fd_); }
+  // Accepts (and closes) what is waiting; how many so far.
+  int accepted() {
+    for (int client; (client = ::accept(fd_, nullptr, nullptr)) >= 0;) {
+      ::close(client);
+      ++accepted_;
+    }
+    return accepted_;
+  }
+
+  bool listening = false;
+
+ private:
+  int fd_ = -1;
+  int accepted_ = 0;
+};
+
+TEST_F(Pipeline, AConnectionThatFailedIsClosedNotRetriedForEver) {
+  const auto endpoint = unused_endpoint();
+  std::optional<Result<protocol::CallReply>> reply;
+  const auto give_up = Clock::now() + 5s;
+  ASSERT_TRUE(pipeline.submit(endpoint, request(1), give_up, [&](auto r) { reply = std::move(r); }));
+  while (!reply && Clock::now() < give_up) pipeline.turn(give_up);
+  ASSERT_TRUE(reply.has_value());
+  EXPECT_EQ(reply->error().code, ErrorCode::service_unavailable) << reply->error().message;
+  // Nothing is pending any more, so nothing should still be trying to
+  // connect there (libzmq retries every 100 ms, each attempt an event for
+  // a monitor nobody needs): a listener that appears now hears from nobody.
+  AcceptAndClose member(static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1))));
+  ASSERT_TRUE(member.listening);
+  for (const auto idle_until = Clock::now() + 1s; Clock::now() < idle_until;) pipeline.turn(Clock::now() + 50ms);
+  EXPECT_EQ(member.accepted(), 0);
 }
 
 TEST(PipelineEnd, RequestsPendingAtTheEndAreAnsweredNotDropped) {
