@@ -147,6 +147,9 @@ class AgentLoop {
                           {"functions", std::to_string(functions_.names().size())}});
     if (on_serving) on_serving(endpoint_);
     reactor_.run();
+    // Nothing reads the stop source from here on: a further signal during
+    // the teardown below ends the process.
+    stop_.tearing_down();
     if (name_taken_) {
       log_.error("name_taken", {{"error", name_taken_->message}});
       throw AgentFailure(*name_taken_);

@@ -1,10 +1,14 @@
 #include "common/signals.hpp"
 
+#include <poll.h>
 #include <signal.h>
+#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstdio>
 #include <stdexcept>
 
 namespace rpclb {
@@ -22,7 +26,30 @@ SignalFd::SignalFd() {
 }
 
 SignalFd::~SignalFd() {
+  if (last_signal_.joinable()) {
+    const std::uint64_t one = 1;
+    [[maybe_unused]] auto written = ::write(quit_fd_, &one, sizeof one);
+    last_signal_.join();
+  }
+  if (quit_fd_ >= 0) ::close(quit_fd_);
   if (fd_ >= 0) ::close(fd_);
+}
+
+void SignalFd::tearing_down() {
+  if (last_signal_.joinable()) return;
+  quit_fd_ = ::eventfd(0, EFD_CLOEXEC);
+  if (quit_fd_ < 0) throw std::runtime_error("eventfd failed");
+  last_signal_ = std::thread([signals = fd_, quit = quit_fd_] {
+    pollfd watched[2] = {{signals, POLLIN, 0}, {quit, POLLIN, 0}};
+    while (::poll(watched, 2, -1) < 0 && errno == EINTR) {
+    }
+    if (!(watched[0].revents & POLLIN)) return;
+    signalfd_siginfo info{};
+    const auto got = ::read(signals, &info, sizeof info);
+    const int signo = got == static_cast<ssize_t>(sizeof info) ? static_cast<int>(info.ssi_signo) : SIGTERM;
+    std::fprintf(stderr, "rpclb: %s during shutdown: exiting at once\n", signo == SIGINT ? "SIGINT" : "SIGTERM");
+    ::_exit(128 + signo);
+  });
 }
 
 std::string SignalFd::take() {

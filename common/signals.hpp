@@ -6,6 +6,8 @@
 // only arrive through this descriptor.
 #pragma once
 
+#include <thread>
+
 #include "common/stop_source.hpp"
 
 namespace rpclb {
@@ -20,9 +22,15 @@ class SignalFd final : public StopSource {
   int fd() const override { return fd_; }
   // "SIGTERM" or "SIGINT", or "" if none is pending.
   std::string take() override;
+  // From now on a signal ends the process at once (_exit), whatever it is
+  // doing: a second SIGTERM always stops an agent, even one whose teardown
+  // is stuck.
+  void tearing_down() override;
 
  private:
   int fd_ = -1;
+  int quit_fd_ = -1;  // an eventfd: ~SignalFd ends the last-signal watcher
+  std::thread last_signal_;
 };
 
 }  // namespace rpclb

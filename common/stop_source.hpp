@@ -19,6 +19,10 @@ class StopSource {
   // Why the agent is asked to stop ("SIGTERM", "stop requested"), or "" if
   // nothing is pending.
   virtual std::string take() = 0;
+  // The loop has stopped and its owner is tearing down. A source that stands
+  // for the process's signals makes the next one end the process at once,
+  // since nothing reads them any more.
+  virtual void tearing_down() {}
 };
 
 // An eventfd another thread writes to; safe to call request() from any thread.

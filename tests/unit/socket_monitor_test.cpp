@@ -6,38 +6,16 @@
 
 #include <gtest/gtest.h>
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <functional>
 #include <thread>
 
 #include "common/zmq_helpers.hpp"
+#include "tests/unit/bounded_child.hpp"
 
 namespace rpclb {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Runs `scenario` in a child; its exit status if it ended within `bound`,
-// else -1 (the child is then killed).
-int run_bounded(const std::function<int()>& scenario, std::chrono::seconds bound) {
-  const pid_t child = ::fork();
-  if (child == 0) ::_exit(scenario());
-  const auto until = std::chrono::steady_clock::now() + bound;
-  int status = 0;
-  while (::waitpid(child, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > until) {
-      ::kill(child, SIGKILL);
-      ::waitpid(child, &status, 0);
-      return -1;
-    }
-    std::this_thread::sleep_for(10ms);
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 // A port on 127.0.0.1 with nothing listening: taken from the OS, then freed.
 std::string refused_endpoint(zmq::context_t& context) {
@@ -76,7 +54,7 @@ bool context_still_moves_messages(zmq::context_t& context) {
 constexpr int kEvents = ZMQ_EVENT_CONNECT_DELAYED | ZMQ_EVENT_CONNECT_RETRIED | ZMQ_EVENT_CLOSED;
 
 TEST(SocketMonitor, EventsNobodyReadsNeverStallTheContext) {
-  const int status = run_bounded(
+  const int status = testing::run_bounded(
       [] {
         zmq::context_t context;
         auto socket = churning_socket(context);
@@ -91,7 +69,7 @@ TEST(SocketMonitor, EventsNobodyReadsNeverStallTheContext) {
 }
 
 TEST(SocketMonitor, ItsOwnerTearsItDownWhileEventsKeepComing) {
-  const int status = run_bounded(
+  const int status = testing::run_bounded(
       [] {
         zmq::context_t context;
         auto socket = churning_socket(context);
