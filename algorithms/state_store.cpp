@@ -32,11 +32,11 @@ StateStore StateStore::in_memory() {
   return StateStore();
 }
 
-Status StateStore::update(const Change& change) {
+Status StateStore::update(const Change& change, Deadline deadline) {
   if (!file_name_) return change(memory_);
   auto dir = state_directory();
   if (!dir) return dir.error();
-  auto file = StateFile::open(*dir / *file_name_);
+  auto file = StateFile::open(*dir / *file_name_, 2000, deadline);
   if (!file) return file.error();
   auto state = file->load();
   if (auto changed = change(state); !changed) return changed;
@@ -44,7 +44,8 @@ Status StateStore::update(const Change& change) {
   return file->save(state);
 }
 
-Result<StateFile> StateFile::open(const std::filesystem::path& path, int lock_timeout_ms) {
+Result<StateFile> StateFile::open(const std::filesystem::path& path, int lock_timeout_ms,
+                                  StateStore::Deadline deadline) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) return make_error(ErrorCode::internal, system_error("cannot open state file " + path.string()));
   StateFile file(fd);
@@ -54,7 +55,12 @@ Result<StateFile> StateFile::open(const std::filesystem::path& path, int lock_ti
     if (errno != EWOULDBLOCK && errno != EINTR) {
       return make_error(ErrorCode::internal, system_error("cannot lock state file " + path.string()));
     }
-    if (std::chrono::steady_clock::now() >= give_up) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      return make_error(ErrorCode::request_timeout,
+                        "the deadline passed while state file " + path.string() + " stayed locked by another process");
+    }
+    if (now >= give_up) {
       return make_error(ErrorCode::internal, "state file " + path.string() + " stayed locked by another process");
     }
     std::this_thread::sleep_for(std::chrono::microseconds(200));

@@ -11,6 +11,7 @@
 // save), so an operation locks at most once.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <optional>
@@ -28,9 +29,11 @@ class StateStore {
   static StateStore in_memory();
 
   // Runs `change` on the locked state and saves it if it changed; a failed
-  // change saves nothing.
+  // change saves nothing. Waits for another process's lock until `deadline`
+  // at the latest: past it, request_timeout (see StateFile::open).
   using Change = std::function<Status(BalancerState&)>;
-  Status update(const Change& change);
+  using Deadline = std::chrono::steady_clock::time_point;
+  Status update(const Change& change, Deadline deadline = Deadline::max());
 
  private:
   StateStore() = default;
@@ -44,8 +47,10 @@ class StateStore {
 class StateFile {
  public:
   // Opens (creating if needed) and locks `path`; waits for other holders up to
-  // `lock_timeout_ms`.
-  static Result<StateFile> open(const std::filesystem::path& path, int lock_timeout_ms = 2000);
+  // `lock_timeout_ms` (then internal: the holder is stuck), and never past
+  // `deadline` (then request_timeout: the caller's time is up).
+  static Result<StateFile> open(const std::filesystem::path& path, int lock_timeout_ms = 2000,
+                                StateStore::Deadline deadline = StateStore::Deadline::max());
   StateFile(StateFile&& other) noexcept;
   StateFile& operator=(StateFile&& other) noexcept;
   StateFile(const StateFile&) = delete;

@@ -219,7 +219,8 @@ void Balancer::tidy(algorithms::BalancerState& state, const algorithms::Chooser&
 }
 
 Result<std::vector<protocol::MemberInfo>> Balancer::choose(const Candidates& found, std::size_t count,
-                                                           const std::optional<std::string>& key, Purpose purpose) {
+                                                           const std::optional<std::string>& key, Purpose purpose,
+                                                           Clock::time_point deadline) {
   const auto who = chooser(purpose);
   std::vector<protocol::MemberInfo> chosen;
   bool store_opened = false;
@@ -252,7 +253,11 @@ Result<std::vector<protocol::MemberInfo>> Balancer::choose(const Candidates& fou
     for (auto index : *indices) chosen.push_back(available[index]);
     return {};
   };
-  if (auto done = state_.update(choose_with); !done) {
+  if (auto done = state_.update(choose_with, deadline); !done) {
+    // Another process held the state until the caller's deadline.
+    if (done.error().code == ErrorCode::request_timeout) {
+      return make_error(ErrorCode::request_timeout, done.error().message + "; nothing was sent");
+    }
     // A policy that keeps no state still chooses when the state store is
     // unusable (a folder another user owns): it loses only the failure memory.
     if (store_opened || policy_.state_use() != algorithms::StateUse::none) return done.error();
@@ -275,7 +280,7 @@ Result<std::vector<protocol::MemberInfo>> Balancer::pick(std::size_t count, Cloc
   if (count == 0) return make_error(ErrorCode::bad_request, "count must be at least 1");
   auto found = candidates(deadline, excluded);
   if (!found) return found.error();
-  return choose(*found, count, key, purpose);
+  return choose(*found, count, key, purpose, deadline);
 }
 
 Result<bool> Balancer::release(const std::string& node) {
@@ -306,7 +311,7 @@ Result<Balancer::Remembered> Balancer::remembered() {
   return out;
 }
 
-Status Balancer::settle(std::span<const Ended> calls, bool holds, protocol::CallMode mode) {
+Status Balancer::settle(std::span<const Ended> calls, bool holds, protocol::CallMode mode, Clock::time_point deadline) {
   // Most calls end well for a member with no record and hold nothing: no
   // lock, no write.
   const bool observes = mode == protocol::CallMode::call && policy_.state_use() == algorithms::StateUse::latencies;
@@ -320,24 +325,30 @@ Status Balancer::settle(std::span<const Ended> calls, bool holds, protocol::Call
   const auto keep_first = [&policy_failed](Status status) {
     if (policy_failed && !status) policy_failed = std::move(status);
   };
-  auto recorded = state_.update([&](algorithms::BalancerState& state) -> Status {
-    tidy(state, chooser(Purpose::first_attempt));
-    const auto now = state.chooser().now;
-    for (const auto& [node, reply, round_trip] : calls) {
-      if (holds) keep_first(policy_.release(node.name, state));
-      if (auto failure = failure_of(reply)) {
-        outliers_.failed(state, node, *failure, now);
-        if (options_.on_attempt) {
-          if (auto until = outliers_.ejected_until(state.ejection(node.name), now)) just_ejected_[node.name] = until;
+  auto recorded = state_.update(
+      [&](algorithms::BalancerState& state) -> Status {
+        tidy(state, chooser(Purpose::first_attempt));
+        const auto now = state.chooser().now;
+        for (const auto& [node, reply, round_trip] : calls) {
+          if (holds) keep_first(policy_.release(node.name, state));
+          if (auto failure = failure_of(reply)) {
+            outliers_.failed(state, node, *failure, now);
+            if (options_.on_attempt) {
+              if (auto until = outliers_.ejected_until(state.ejection(node.name), now))
+                just_ejected_[node.name] = until;
+            }
+          }
+          if (answered(reply)) outliers_.answered(state, node);
+          if (observes && (reply || failure_of(reply) == Failure::timeout))
+            keep_first(policy_.observe(node.name, round_trip, state));
         }
-      }
-      if (answered(reply)) outliers_.answered(state, node);
-      if (observes && (reply || failure_of(reply) == Failure::timeout))
-        keep_first(policy_.observe(node.name, round_trip, state));
-    }
-    return {};
-  });
+        return {};
+      },
+      deadline);
   if (!policy_failed) return policy_failed;
+  // The calls' outcomes stand: only what this host remembers of them is
+  // lost when another process held the state past their deadline.
+  if (!recorded && recorded.error().code == ErrorCode::request_timeout) return {};
   // As in choose(): without a usable store, a stateless policy only forgets.
   if (!recorded && policy_.state_use() == algorithms::StateUse::none) return {};
   return recorded;
@@ -361,8 +372,9 @@ Status Balancer::aim(CallAttempts& call) {
   auto found = call.may_wait ? candidates(call.deadline, call.failed) : matching_now(call.deadline, call.failed);
   call.nobody_matched = found && found->matching().empty();
   if (call.nobody_matched) found = nobody_matches(call.failed);
-  auto chosen = found ? choose(*found, 1, call.key, call.attempt == 0 ? Purpose::first_attempt : Purpose::retry)
-                      : Result<std::vector<protocol::MemberInfo>>(found.error());
+  auto chosen =
+      found ? choose(*found, 1, call.key, call.attempt == 0 ? Purpose::first_attempt : Purpose::retry, call.deadline)
+            : Result<std::vector<protocol::MemberInfo>>(found.error());
   if (!chosen) {
     if (call.history.empty()) return chosen.error();
     return make_error(chosen.error().code, chosen.error().message + " (tried:" + call.history + ")");
@@ -422,7 +434,7 @@ std::optional<Result<CallOutcome>> Balancer::conclude(CallAttempts& call, Result
   const bool holds = holds_selections();
   const auto took = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - call.attempt_started);
   const Ended ended{call.node, reply, took};
-  if (auto settled = settle({&ended, 1}, holds, call.request.mode); !settled) return settled.error();
+  if (auto settled = settle({&ended, 1}, holds, call.request.mode, call.deadline); !settled) return settled.error();
   const bool served = reply && reply->kind != protocol::CallReply::Kind::error;
   if (served && !options_.on_attempt) {
     // The call ends here, and its member moves into the outcome.
@@ -501,7 +513,7 @@ Result<FanOutResults> Balancer::fan_out(std::size_t count, const std::string& fu
     for (std::size_t i = 0; i < batch->size(); ++i) {
       ended.push_back({(*batch)[i], exchanged[i].reply, exchanged[i].round_trip});
     }
-    if (auto settled = settle(ended, holds, mode); !settled) return settled.error();
+    if (auto settled = settle(ended, holds, mode, deadline); !settled) return settled.error();
     auto skipped = std::move(skipped_ejected_);
     skipped_ejected_.clear();
     // Members that could not take it (it never ran there), to be replaced.

@@ -235,7 +235,9 @@ class Balancer {
   // most; gives back their holds. `mode`: a cast's round trip ends when it
   // is accepted, so it says nothing of how long the member takes to serve,
   // and latency-aware policies observe only calls'.
-  Status settle(std::span<const Ended> calls, bool holds, protocol::CallMode mode);
+  // Waits for the state store no later than `deadline`: past it, the calls'
+  // outcomes stand and only their memory is lost.
+  Status settle(std::span<const Ended> calls, bool holds, protocol::CallMode mode, Clock::time_point deadline);
   // Every member of the group, as the bus knows it (before --match).
   Result<Group> discover(Clock::time_point deadline);
   // Waits up to wait_for_member for a member to match when none does.
@@ -243,8 +245,10 @@ class Balancer {
   // What the bus says now; no member may match.
   Result<Candidates> matching_now(Clock::time_point deadline, const std::set<std::string>& excluded);
   Error nobody_matches(const std::set<std::string>& excluded) const;
+  // Waits for the state store no later than `deadline` (request_timeout past it).
   Result<std::vector<protocol::MemberInfo>> choose(const Candidates& found, std::size_t count,
-                                                   const std::optional<std::string>& key, Purpose purpose);
+                                                   const std::optional<std::string>& key, Purpose purpose,
+                                                   Clock::time_point deadline);
   RpcPipeline& pipeline();
   // Tracing: notes who a choice passed over as ejected, and tells
   // on_attempt how an attempt ended.

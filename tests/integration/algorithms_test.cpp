@@ -1,6 +1,9 @@
 // Every selection policy against real agents, and balancer state shared by
 // concurrent rpclb processes.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -158,6 +161,30 @@ TEST_F(Policies, ConcurrentProcessesShareOneRotation) {
   }
   // Twelve slots of one rotation over three nodes: four each, whatever the interleaving.
   EXPECT_EQ(counts, (std::map<std::string, int>{{"a", 4}, {"b", 4}, {"c", 4}}));
+}
+
+// A process that holds this host's balancer state (a stuck rpclb, a backup
+// tool) delays a call no longer than its own timeout, which then says why
+// and that nothing was sent.
+TEST_F(Policies, AStateFileLockedElsewhereHoldsACallOnlyUntilItsDeadline) {
+  ASSERT_EQ(cluster.rpclb({"select", "web", "--algorithm", "round_robin"}).exit_code, 0);
+  std::vector<int> held;
+  for (const auto& entry : std::filesystem::directory_iterator(cluster.dir() / "state")) {
+    const int fd = ::open(entry.path().c_str(), O_RDWR | O_CLOEXEC);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+    held.push_back(fd);
+  }
+  ASSERT_FALSE(held.empty());
+  for (const auto& algorithm : {"round_robin", "random"}) {
+    auto result = cluster.rpclb({"call", "web", "sys.info", "--algorithm", algorithm, "--timeout", "300"});
+    EXPECT_EQ(result.exit_code, 5) << algorithm << ": " << result.err;
+    EXPECT_NE(result.err.find("stayed locked by another process; nothing was sent"), std::string::npos)
+        << algorithm << ": " << result.err;
+    EXPECT_LT(result.elapsed, 300ms + 1s) << algorithm;
+  }
+  for (const int fd : held) ::close(fd);
+  EXPECT_EQ(cluster.rpclb({"call", "web", "sys.info", "--timeout", "300"}).exit_code, 0);
 }
 
 TEST_F(Policies, CorruptStateFileIsRecovered) {
