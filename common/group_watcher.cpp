@@ -1,12 +1,15 @@
 #include "common/group_watcher.hpp"
 
 #include <algorithm>
+#include <memory>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "common/endpoint.hpp"
 #include "common/member_rules.hpp"
 #include "common/membership.hpp"
+#include "common/socket_monitor.hpp"
 #include "common/zmq_helpers.hpp"
 
 namespace rpclb {
@@ -30,16 +33,36 @@ class ScopedView {
     view_.apply(leave);
     report(before, in_scope(leave.name));
   }
+  // Replaces the view by `snapshot`, reporting every difference; how many.
+  int resync(const std::vector<protocol::MemberInfo>& snapshot) {
+    MembershipView fresh;
+    const auto now = Clock::now();
+    for (const auto& member : snapshot) fresh.apply(protocol::Announce{member}, now);
+    std::set<std::string> names;
+    for (const auto& member : view_.members()) names.insert(member.name);
+    for (const auto& member : snapshot) names.insert(member.name);
+    std::vector<std::optional<protocol::MemberInfo>> before;
+    for (const auto& name : names) before.push_back(in_scope(name));
+    view_ = std::move(fresh);
+    int changes = 0;
+    auto was = before.begin();
+    for (const auto& name : names) changes += report(*was++, in_scope(name)) ? 1 : 0;
+    return changes;
+  }
 
  private:
-  void report(const std::optional<protocol::MemberInfo>& before, const std::optional<protocol::MemberInfo>& after) {
+  // Whether anything was reported.
+  bool report(const std::optional<protocol::MemberInfo>& before, const std::optional<protocol::MemberInfo>& after) {
     if (!before && after) {
       emit_("join", *after);
     } else if (before && !after) {
       emit_("leave", *before);
     } else if (before && after && !(*before == *after)) {
       emit_("update", *after);
+    } else {
+      return false;
     }
+    return true;
   }
 
   std::optional<protocol::MemberInfo> in_scope(const std::string& name) const {
@@ -56,12 +79,31 @@ class ScopedView {
   const MembershipEvent& emit_;
 };
 
+// One hub's update feed, and whether its connection was lost since the
+// view last matched the bus.
+struct HubFeed {
+  HubFeed(zmq::context_t& context, std::string bus_, zmq::socket_t socket_)
+      : bus(std::move(bus_)),
+        socket(std::move(socket_)),
+        monitor(context, socket, ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_DISCONNECTED) {}
+
+  std::string bus;  // as the operator wrote it
+  zmq::socket_t socket;
+  SocketMonitor monitor;  // declared after the socket: gone before it
+  bool lost = false;
+};
+
+// Retries a resynchronisation that found no hub this often.
+constexpr std::chrono::milliseconds kResyncRetry{1000};
+
 }  // namespace
 
 Status watch_group(zmq::context_t& context, const std::string& group, const MatchFilter& filter,
-                   const DiscoveryOptions& discovery, StopSource& stop, const MembershipEvent& emit) {
+                   const DiscoveryOptions& discovery, StopSource& stop, const MembershipEvent& emit,
+                   const WatchNotice& notice) {
   if (group.empty()) return make_error(ErrorCode::bad_request, "a group name is required");
-  std::vector<zmq::socket_t> subscriptions;
+  const auto snapshot_time = std::max(std::chrono::milliseconds(1), remaining(discovery.deadline));
+  std::vector<std::unique_ptr<HubFeed>> feeds;  // the monitors hold their sockets by reference
   for (const auto& endpoint : discovery.bus) {
     auto address = bus_address(endpoint);
     if (!address) return address.error();
@@ -69,22 +111,32 @@ Status watch_group(zmq::context_t& context, const std::string& group, const Matc
     reconnect_promptly(socket);
     secure_client(socket, discovery.curve);
     socket.set(zmq::sockopt::subscribe, "");
-    connect_to(socket, address->updates);
-    subscriptions.push_back(std::move(socket));
+    auto& feed = *feeds.emplace_back(std::make_unique<HubFeed>(context, endpoint, std::move(socket)));
+    connect_to(feed.socket, address->updates);
   }
   auto snapshot = fetch_members(context, group, discovery);
   if (!snapshot) return snapshot.error();
   ScopedView view(group, filter, emit);
   for (const auto& member : *snapshot) view.apply(protocol::Announce{member});
+  auto tell = [&](const std::string& text) {
+    if (notice) notice(text);
+  };
 
   std::vector<zmq::pollitem_t> items{{nullptr, stop.fd(), ZMQ_POLLIN, 0}};
-  for (auto& socket : subscriptions) items.push_back({socket.handle(), 0, ZMQ_POLLIN, 0});
+  for (auto& feed : feeds) {
+    items.push_back({feed->socket.handle(), 0, ZMQ_POLLIN, 0});
+    items.push_back({feed->monitor.events().handle(), 0, ZMQ_POLLIN, 0});
+  }
   std::vector<zmq::message_t> parts;
+  constexpr auto kNever = Clock::time_point::max();
+  auto resync_at = kNever;  // a hub came back: take a fresh snapshot then
   while (true) {
-    zmq::poll(items.data(), items.size(), std::chrono::milliseconds(-1));
+    const auto wait = resync_at == kNever ? std::chrono::milliseconds(-1) : remaining(resync_at);
+    zmq::poll(items.data(), items.size(), wait);
     if ((items[0].revents & ZMQ_POLLIN) && !stop.take().empty()) return {};
-    for (auto& socket : subscriptions) {
-      while (receive_multipart(socket, parts)) {
+    for (auto& owned : feeds) {
+      auto& feed = *owned;
+      while (receive_multipart(feed.socket, parts)) {
         if (parts.size() != 1) continue;
         auto message = protocol::decode(as_view(parts[0]));
         if (!message) continue;
@@ -94,7 +146,36 @@ Status watch_group(zmq::context_t& context, const std::string& group, const Matc
           view.apply(*leave);
         }
       }
+      while (auto event = feed.monitor.next()) {
+        if (event->id == ZMQ_EVENT_DISCONNECTED && !feed.lost) {
+          feed.lost = true;
+          tell("lost the bus hub at " + feed.bus + ": its updates are missed until it is back");
+        } else if (event->id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && feed.lost) {
+          resync_at = Clock::now();
+        }
+      }
     }
+    if (resync_at == kNever || Clock::now() < resync_at) continue;
+    // The updates sockets are connected again before the snapshot is asked
+    // for, as at the start: no change can fall between the two.
+    auto options = discovery;
+    options.deadline = Clock::now() + snapshot_time;
+    auto fresh = fetch_members(context, group, options);
+    if (!fresh) {
+      tell("could not resynchronise: " + fresh.error().message + " (trying again)");
+      resync_at = Clock::now() + kResyncRetry;
+      continue;
+    }
+    resync_at = kNever;
+    std::string hubs;
+    for (auto& feed : feeds) {
+      if (!feed->lost) continue;
+      hubs += (hubs.empty() ? "" : ", ") + feed->bus;
+      feed->lost = false;
+    }
+    const int changes = view.resync(*fresh);
+    tell("resynchronised with the bus after losing " + hubs + ": " + std::to_string(changes) +
+         (changes == 1 ? " change" : " changes") + " while it was away");
   }
 }
 

@@ -21,12 +21,22 @@ namespace rpclb {
 // "join", "update" (load, endpoint, weight) or "leave", with the member as it
 // is now (as it was, for a leave).
 using MembershipEvent = std::function<void(std::string_view event, const protocol::MemberInfo& member)>;
+// What the watch has to say about itself (a hub lost, a resynchronisation),
+// for the operator: not a membership event.
+using WatchNotice = std::function<void(const std::string& notice)>;
 
 // Reports a "join" for each current member of `group` that passes `filter`,
 // then every change hubs report, until `stop` is readable. Members outside
 // the group or the filter are never reported; one that moves out of them is
-// reported as a leave. `discovery.deadline` bounds the snapshot only.
+// reported as a leave. `discovery.deadline` bounds the first snapshot; each
+// later one gets as long.
+//
+// A hub's updates missed while its connection was down (the hub restarted,
+// or went silent until the ZMTP heartbeats gave up on it) are not lost: once
+// the connection is back, a fresh snapshot is taken and what changed
+// meanwhile is reported as events, with a notice saying so.
 Status watch_group(zmq::context_t& context, const std::string& group, const MatchFilter& filter,
-                   const DiscoveryOptions& discovery, StopSource& stop, const MembershipEvent& emit);
+                   const DiscoveryOptions& discovery, StopSource& stop, const MembershipEvent& emit,
+                   const WatchNotice& notice = {});
 
 }  // namespace rpclb

@@ -478,3 +478,47 @@ TEST_F(GarbageFrames, BusHubShrugsOffGarbage) {
 
 }  // namespace
 }  // namespace rpclb::testing
+
+namespace rpclb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// `rpclb members --watch` across a hub restart: what changed while the hub
+// was away (here a member that left while no hub could hear it, which the
+// restarted hub never knew) is reported once the hub is back, and stderr
+// says the watch lost the hub and resynchronised.
+TEST(WatchAcrossFaults, AHubRestartIsNoticedAndWhatWasMissedIsReported) {
+  Cluster cluster;
+  auto& hub = cluster.start_hub_agent(0, "hub", {});
+  auto& leaving = cluster.start_agent("leaving", {"web"});
+  cluster.start_agent("staying", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"leaving", "staying"}));
+  auto& watch = cluster.rpclb_async({"members", "web", "--watch"}, "watch");
+  auto printed = [&](const std::string& text) {
+    return Cluster::wait_until([&] { return cluster.output_so_far("watch").find(text) != std::string::npos; }, 20s);
+  };
+  auto said = [&](const std::string& text) {
+    return Cluster::wait_until(
+        [&] { return read_file(cluster.dir() / "watch.err").find(text) != std::string::npos; }, 20s);
+  };
+  ASSERT_TRUE(printed("join leaving"));
+  ASSERT_TRUE(printed("join staying"));
+
+  hub.signal(SIGKILL);
+  ASSERT_TRUE(hub.wait_for(5s).has_value());
+  EXPECT_TRUE(said("lost the bus hub at " + cluster.hub_endpoint(0)));
+  leaving.signal(SIGTERM);  // its leave reaches no hub
+  EXPECT_EQ(leaving.wait_for(10s), 0);
+  cluster.start_hub_agent(0, "hub-again", {});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"staying"}));
+
+  EXPECT_TRUE(printed("leave leaving"));
+  EXPECT_TRUE(said("resynchronised with the bus after losing " + cluster.hub_endpoint(0) + ": 1 change"));
+  EXPECT_EQ(cluster.output_so_far("watch").find("leave staying"), std::string::npos);
+  watch.signal(SIGINT);
+  EXPECT_EQ(watch.wait_for(5s), 0);
+}
+
+}  // namespace
+}  // namespace rpclb::testing
