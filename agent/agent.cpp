@@ -92,9 +92,9 @@ class AgentLoop {
     facts_->pid = ::getpid();
     facts_->started = Clock::now();
     facts_->version = RPCLB_VERSION;
-    add_builtins(functions_, facts_, [this] { return metrics_.families(live_figures()); });
-    add_programs(functions_, config.functions);
-    if (auto merged = functions_.merge(config.handlers); !merged) throw std::invalid_argument(merged.error().message);
+    auto functions = make_functions(programs_);
+    if (!functions) throw std::invalid_argument(functions.error().message);
+    functions_ = std::move(functions).value();
   }
 
   void run(const OnServing& on_serving) {
@@ -108,7 +108,7 @@ class AgentLoop {
                                     rpc_.get(zmq::sockopt::last_endpoint));
     const std::string completion_endpoint = "inproc://completions";
     completions_.bind(completion_endpoint);
-    pool_.emplace(context_, completion_endpoint, functions_, config_.workers);
+    pool_.emplace(context_, completion_endpoint, config_.workers);
     reactor_.on_readable(completions_, [this] { on_completions(); });
     reactor_.on_readable(rpc_, [this] { on_requests(); });
     reactor_.when_due([this] { return drain_deadline_; }, [this] { reactor_.stop(); });
@@ -144,7 +144,7 @@ class AgentLoop {
     }
     log_.info("serving", {{"endpoint", endpoint_},
                           {"groups", join(config_.groups, ",")},
-                          {"functions", std::to_string(functions_.names().size())}});
+                          {"functions", std::to_string(functions_->names().size())}});
     if (on_serving) on_serving(endpoint_);
     reactor_.run();
     // Nothing reads the stop source from here on: a further signal during
@@ -173,10 +173,67 @@ class AgentLoop {
     Clock::time_point accepted;
   };
 
+  // Every function served here: the built-ins, the allowlisted `programs`
+  // and an embedding service's handlers.
+  Result<std::shared_ptr<const FunctionTable>> make_functions(const std::vector<FunctionSpec>& programs) {
+    auto table = std::make_shared<FunctionTable>();
+    add_builtins(*table, facts_, [this] { return metrics_.families(live_figures()); });
+    add_programs(*table, programs);
+    if (auto merged = table->merge(config_.handlers); !merged) return merged.error();
+    return std::shared_ptr<const FunctionTable>(std::move(table));
+  }
+
+  // SIGHUP: the functions file is read again. Calls already accepted finish
+  // with the functions they were accepted under; a file that cannot be read
+  // or used changes nothing, and the log says why.
+  void reload_functions() {
+    if (config_.functions_file.empty()) {
+      log_.info("reload_skipped", {{"reason", "no functions file (--functions)"}});
+      return;
+    }
+    auto failed = [&](const std::string& why) {
+      log_.warn("functions_reload_failed",
+                {{"file", config_.functions_file}, {"error", why}, {"kept", std::to_string(programs_.size())}});
+    };
+    auto programs = load_functions_file(config_.functions_file);
+    if (!programs) return failed(programs.error().message);
+    auto functions = make_functions(*programs);
+    if (!functions) return failed(functions.error().message);
+    std::vector<std::string> added;
+    std::vector<std::string> removed;
+    std::vector<std::string> changed;
+    auto named = [](const std::vector<FunctionSpec>& specs, const std::string& name) {
+      return std::find_if(specs.begin(), specs.end(), [&](const FunctionSpec& spec) { return spec.name == name; });
+    };
+    for (const auto& spec : *programs) {
+      const auto before = named(programs_, spec.name);
+      if (before == programs_.end()) {
+        added.push_back(spec.name);
+      } else if (!(*before == spec)) {
+        changed.push_back(spec.name);
+      }
+    }
+    for (const auto& spec : programs_) {
+      if (named(*programs, spec.name) == programs->end()) removed.push_back(spec.name);
+    }
+    programs_ = std::move(programs).value();
+    functions_ = std::move(functions).value();
+    log_.info("functions_reloaded", {{"file", config_.functions_file},
+                                     {"added", join(added, ",")},
+                                     {"removed", join(removed, ",")},
+                                     {"changed", join(changed, ",")},
+                                     {"programs", std::to_string(programs_.size())}});
+  }
+
   // The first stop drains; a second one, while draining, stops at once.
+  // SIGHUP is no stop: it reloads the functions file.
   void on_stop() {
     const auto reason = stop_.take();
     if (reason.empty()) return;
+    if (reason == kReloadSignal) {
+      reload_functions();
+      return;
+    }
     if (drain_deadline_) {
       log_.warn("stopping_now", {{"reason", reason}, {"in_flight", std::to_string(in_flight())}});
       reactor_.stop();
@@ -224,7 +281,7 @@ class AgentLoop {
   // The name a call is counted under: only functions served here, so a
   // caller cannot grow the metrics with made-up names.
   std::string_view counted_name(const protocol::CallRequest& request) const {
-    return functions_.find(request.function) ? std::string_view(request.function) : std::string_view();
+    return functions_->find(request.function) ? std::string_view(request.function) : std::string_view();
   }
 
   static std::string_view mode_name(protocol::CallMode mode) {
@@ -367,7 +424,7 @@ class AgentLoop {
         refuse(routing, *request, {ErrorCode::service_unavailable, "node " + config_.name + " is draining"});
         continue;
       }
-      const Function* function = functions_.find(request->function);
+      const Function* function = functions_->find(request->function);
       if (!function) {
         refuse(routing, *request,
                {ErrorCode::not_found, "node " + config_.name + " has no function " + request->function});
@@ -397,7 +454,7 @@ class AgentLoop {
       InFlightCall call{std::move(routing), id, request->mode, request->function, request->request_id, now};
       routing.clear();
       if (function->execution == Execution::on_event_loop) {
-        auto done = run_call(functions_, *request, now + budget, {});
+        auto done = run_call(*functions_, *request, now + budget, {});
         call_ended(call, failure_code(done));
         if (!is_cast) reply(call.routing, done);
         continue;
@@ -405,7 +462,7 @@ class AgentLoop {
       const auto ticket = next_ticket_++;
       in_flight_calls_.emplace(ticket, std::move(call));
       publish_in_flight();
-      pool_->submit(Job{ticket, std::move(request).value(), now + budget});
+      pool_->submit(Job{ticket, std::move(request).value(), now + budget, functions_});
     }
   }
 
@@ -419,7 +476,8 @@ class AgentLoop {
   HostLoad host_load_;
   bool host_figures_missing_ = false;
   std::atomic<bool> draining_{false};
-  FunctionTable functions_;
+  std::vector<FunctionSpec> programs_{config_.functions};  // as last read from the functions file
+  std::shared_ptr<const FunctionTable> functions_;
   zmq::context_t context_;  // declared before every socket: destroyed after them
   Reactor reactor_;
   std::optional<ZapAuthenticator> zap_;

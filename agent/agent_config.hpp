@@ -24,6 +24,7 @@ struct AgentConfig {
   std::optional<std::string> serve_bus;      // host a hub here too
   std::uint32_t weight = 1;
   std::vector<FunctionSpec> functions;  // allowlisted programs
+  std::string functions_file;           // where they were read, read again on SIGHUP ("": none)
   FunctionTable handlers;               // in-process functions of an embedding service
   std::uint32_t heartbeat_ms = 1000;
   std::uint32_t missed_heartbeats = 3;  // for a hosted hub: TTL = this many heartbeats

@@ -20,9 +20,8 @@ std::optional<ErrorCode> outcome_from_byte(std::uint8_t byte) {
   return static_cast<ErrorCode>(byte - 1);
 }
 
-WorkerPool::WorkerPool(zmq::context_t& context, std::string completion_endpoint, const FunctionTable& functions,
-                       std::size_t threads)
-    : context_(context), completion_endpoint_(std::move(completion_endpoint)), functions_(functions) {
+WorkerPool::WorkerPool(zmq::context_t& context, std::string completion_endpoint, std::size_t threads)
+    : context_(context), completion_endpoint_(std::move(completion_endpoint)) {
   threads_.reserve(threads);
   for (std::size_t i = 0; i < threads; ++i) {
     threads_.emplace_back([this](std::stop_token stop) { run(stop); });
@@ -57,7 +56,7 @@ void WorkerPool::run(std::stop_token stop) {
       queue_.pop_front();
       waiting_.store(static_cast<std::uint32_t>(queue_.size()), std::memory_order_relaxed);
     }
-    const auto reply = run_call(functions_, job.request, job.deadline, stop);
+    const auto reply = run_call(*job.functions, job.request, job.deadline, stop);
     const bool wants_reply = job.request.mode == protocol::CallMode::call;
     const auto outcome = outcome_byte(failure_code(reply));
     completions.send(zmq::buffer(&job.ticket, sizeof job.ticket), zmq::send_flags::sndmore);

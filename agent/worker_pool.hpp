@@ -16,6 +16,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -39,13 +40,15 @@ struct Job {
   std::uint64_t ticket = 0;  // the event loop's handle on this call
   protocol::CallRequest request;
   Clock::time_point deadline;
+  // The functions as they were when the call was accepted: a reload
+  // (SIGHUP) replaces the agent's table, never one a call runs from.
+  std::shared_ptr<const FunctionTable> functions;
 };
 
 class WorkerPool {
  public:
   // Workers connect to `completion_endpoint` (an inproc PULL the caller binds).
-  WorkerPool(zmq::context_t& context, std::string completion_endpoint, const FunctionTable& functions,
-             std::size_t threads);
+  WorkerPool(zmq::context_t& context, std::string completion_endpoint, std::size_t threads);
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
   ~WorkerPool();  // stops: running handlers see their stop token, then threads join
@@ -59,7 +62,6 @@ class WorkerPool {
 
   zmq::context_t& context_;
   const std::string completion_endpoint_;
-  const FunctionTable& functions_;
   std::mutex mutex_;
   std::condition_variable_any ready_;
   std::deque<Job> queue_;

@@ -18,6 +18,7 @@ SignalFd::SignalFd() {
   sigemptyset(&mask);
   sigaddset(&mask, SIGTERM);
   sigaddset(&mask, SIGINT);
+  sigaddset(&mask, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   // A caller that hangs up mid-reply must not kill the agent.
   ::signal(SIGPIPE, SIG_IGN);
@@ -40,13 +41,15 @@ void SignalFd::tearing_down() {
   quit_fd_ = ::eventfd(0, EFD_CLOEXEC);
   if (quit_fd_ < 0) throw std::runtime_error("eventfd failed");
   last_signal_ = std::thread([signals = fd_, quit = quit_fd_] {
-    pollfd watched[2] = {{signals, POLLIN, 0}, {quit, POLLIN, 0}};
-    while (::poll(watched, 2, -1) < 0 && errno == EINTR) {
+    int signo = 0;
+    while (signo == 0 || signo == SIGHUP) {  // a reload has nothing left to reload
+      pollfd watched[2] = {{signals, POLLIN, 0}, {quit, POLLIN, 0}};
+      if (::poll(watched, 2, -1) < 0) continue;  // EINTR
+      if (watched[1].revents & POLLIN) return;
+      signalfd_siginfo info{};
+      if (::read(signals, &info, sizeof info) == static_cast<ssize_t>(sizeof info))
+        signo = static_cast<int>(info.ssi_signo);
     }
-    if (!(watched[0].revents & POLLIN)) return;
-    signalfd_siginfo info{};
-    const auto got = ::read(signals, &info, sizeof info);
-    const int signo = got == static_cast<ssize_t>(sizeof info) ? static_cast<int>(info.ssi_signo) : SIGTERM;
     std::fprintf(stderr, "rpclb: %s during shutdown: exiting at once\n", signo == SIGINT ? "SIGINT" : "SIGTERM");
     ::_exit(128 + signo);
   });
@@ -55,6 +58,7 @@ void SignalFd::tearing_down() {
 std::string SignalFd::take() {
   signalfd_siginfo info{};
   if (::read(fd_, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return "";
+  if (info.ssi_signo == SIGHUP) return std::string(kReloadSignal);
   return info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT";
 }
 

@@ -1,4 +1,4 @@
-// SignalFd: SIGTERM and SIGINT delivered as a readable file descriptor that
+// SignalFd: SIGTERM, SIGINT and SIGHUP delivered as a readable file descriptor that
 // the event loop polls, instead of as asynchronous handlers.
 //
 // Construct it first in main(), before any thread starts (ZeroMQ's I/O
@@ -20,7 +20,7 @@ class SignalFd final : public StopSource {
   ~SignalFd() override;
 
   int fd() const override { return fd_; }
-  // "SIGTERM" or "SIGINT", or "" if none is pending.
+  // "SIGTERM", "SIGINT" or "SIGHUP" (kReloadSignal), or "" if none is pending.
   std::string take() override;
   // From now on a signal ends the process at once (_exit), whatever it is
   // doing: a second SIGTERM always stops an agent, even one whose teardown

@@ -4,13 +4,17 @@
 // in-flight ones) and a second one exits at once; `rpclb members --watch`
 // ends at the first.
 //
-//   SignalFd     SIGTERM/SIGINT, for rpclb-agent and `rpclb members --watch`
+//   SignalFd     SIGTERM/SIGINT (and SIGHUP), for rpclb-agent and `rpclb members --watch`
 //   StopRequest  Agent::stop() from another thread, for an embedded agent
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace rpclb {
+
+// What take() says for SIGHUP: reload the configuration, do not stop.
+inline constexpr std::string_view kReloadSignal = "SIGHUP";
 
 class StopSource {
  public:

@@ -84,6 +84,7 @@ Result<agent::AgentConfig> make_config(AgentOptions options) {
     auto specs = agent::load_functions_file(options.functions_file);
     if (!specs) return specs.error();
     config.functions = std::move(specs).value();
+    config.functions_file = options.functions_file;
   }
   auto curve = load_server_curve(options.curve_secret_file, options.curve_authorized_dir,
                                  "curve_secret_file and curve_authorized_dir");

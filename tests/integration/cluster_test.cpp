@@ -227,6 +227,40 @@ TEST(Functions, PerFunctionTimeAndOutputLimitsHold) {
   EXPECT_EQ(loud.json()["truncated"], true);
 }
 
+// SIGHUP reads the functions file again: what changed is logged, calls see
+// the new list, and a file that cannot be used keeps the old one (and says
+// why). The agent stays on the bus throughout.
+TEST(Functions, SighupReloadsTheFunctionsFileAndABadOneChangesNothing) {
+  Cluster cluster;
+  const auto functions = cluster.dir() / "functions.conf";
+  std::ofstream(functions) << "[old.echo]\nprogram = /bin/echo\nargs = old\n"
+                           << "[kept.echo]\nprogram = /bin/echo\nargs = kept\n";
+  auto& agent = cluster.start_hub_agent(0, "worker", {"jobs"}, {"--functions", functions.string()});
+  ASSERT_TRUE(cluster.wait_for_members("jobs", {"worker"}));
+  ASSERT_EQ(cluster.rpclb({"call", "jobs", "old.echo"}).exit_code, 0);
+  auto logged = [&](const std::string& text) {
+    return Cluster::wait_until([&] { return cluster.agent_log("worker").find(text) != std::string::npos; });
+  };
+
+  std::ofstream(functions, std::ios::trunc) << "[new.echo]\nprogram = /bin/echo\nargs = new\n"
+                                            << "[kept.echo]\nprogram = /bin/echo\nargs = changed\n";
+  agent.signal(SIGHUP);
+  ASSERT_TRUE(logged("event=functions_reloaded")) << cluster.agent_log("worker");
+  EXPECT_TRUE(logged("added=new.echo removed=old.echo changed=kept.echo programs=2")) << cluster.agent_log("worker");
+  auto renewed = cluster.rpclb({"call", "jobs", "new.echo"});
+  ASSERT_EQ(renewed.exit_code, 0) << renewed.err;
+  EXPECT_EQ(renewed.json()["stdout"], "new\n");
+  EXPECT_EQ(cluster.rpclb({"call", "jobs", "old.echo"}).exit_code, 3);
+
+  std::ofstream(functions, std::ios::trunc) << "[broken.sh]\nprogram = sh\n";
+  agent.signal(SIGHUP);
+  ASSERT_TRUE(logged("event=functions_reload_failed")) << cluster.agent_log("worker");
+  EXPECT_TRUE(logged("program must be an absolute path")) << cluster.agent_log("worker");
+  EXPECT_EQ(cluster.rpclb({"call", "jobs", "new.echo"}).exit_code, 0);
+  EXPECT_EQ(cluster.members("jobs"), std::vector<std::string>{"worker"});
+  EXPECT_FALSE(agent.wait_for(std::chrono::milliseconds(0)).has_value()) << "SIGHUP stopped the agent";
+}
+
 TEST(Functions, BadFunctionsFileStopsTheAgentWithAClearError) {
   Cluster cluster;
   const auto functions = cluster.dir() / "bad.conf";
