@@ -6,6 +6,7 @@
 
 #include "common/endpoint.hpp"
 #include "common/member_rules.hpp"
+#include "common/resolver.hpp"
 #include "common/zmq_helpers.hpp"
 
 namespace rpclb {
@@ -34,9 +35,12 @@ Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context,
   for (const auto& endpoint : options.bus) {
     auto address = bus_address(endpoint);
     if (!address) return address.error();
+    // A hub whose name does not resolve in time is one that did not answer.
+    auto resolved = numeric_endpoint(address->snapshot, options.deadline);
+    if (!resolved) continue;
     auto socket = make_socket(context, zmq::socket_type::dealer);
     secure_client(socket, options.curve);
-    connect_to(socket, address->snapshot);
+    connect_to(socket, *resolved);
     // REQ-compatible envelope: empty delimiter, then the body.
     socket.send(zmq::message_t(), zmq::send_flags::sndmore);
     socket.send(zmq::buffer(request), zmq::send_flags::dontwait);

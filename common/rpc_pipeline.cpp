@@ -5,6 +5,7 @@
 #include <deque>
 
 #include "common/endpoint.hpp"
+#include "common/resolver.hpp"
 #include "common/route.hpp"
 #include "common/socket_monitor.hpp"
 #include "common/zmq_helpers.hpp"
@@ -59,9 +60,10 @@ class ConnectionWatch {
 constexpr std::chrono::milliseconds kReconnectIntervalMax{5000};
 
 // ZeroMQ reports every failed connection attempt alike; the routing table
-// tells a host this one has no route to from one that refused.
-Error refused_or_unreachable(const std::string& endpoint) {
-  if (auto tcp = tcp_endpoint(endpoint); tcp) {
+// tells a host this one has no route to from one that refused. `address`:
+// the endpoint as connected to (resolved), so no name is looked up again.
+Error refused_or_unreachable(const std::string& endpoint, const std::string& address) {
+  if (auto tcp = tcp_endpoint(address); tcp) {
     if (auto route = route_source(tcp->host); !route) {
       return {ErrorCode::service_unavailable, "node unreachable at " + endpoint + ": " + route.error().message};
     }
@@ -75,8 +77,12 @@ Error refused_or_unreachable(const std::string& endpoint) {
 // attempts went, and the requests waiting for it.
 class RpcPipeline::Connection {
  public:
-  Connection(zmq::context_t& context, std::string endpoint_, const std::optional<CurveConfig>& curve)
-      : endpoint(std::move(endpoint_)), socket(make_socket(context, zmq::socket_type::dealer)) {
+  // `address_`: the endpoint with its host resolved (common/resolver.hpp).
+  Connection(zmq::context_t& context, std::string endpoint_, std::string address_,
+             const std::optional<CurveConfig>& curve)
+      : endpoint(std::move(endpoint_)),
+        address(std::move(address_)),
+        socket(make_socket(context, zmq::socket_type::dealer)) {
     // Not ZMQ_IMMEDIATE: with it, a lost connection discards the replies
     // that arrived on it and were not read yet, so a call that ran and
     // answered just before its agent exited was reported lost. Requests
@@ -88,13 +94,14 @@ class RpcPipeline::Connection {
     socket.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(kReconnectIntervalMax.count()));
     secure_client(socket, curve);
     watch = std::make_unique<ConnectionWatch>(context, socket);
-    connect_to(socket, endpoint);
+    connect_to(socket, address);
   }
   ~Connection() { watch.reset(); }  // the monitor goes before its socket
 
   bool idle() const { return queued.empty() && in_flight == 0; }
 
-  std::string endpoint;
+  std::string endpoint;  // as the member announced it
+  std::string address;   // as connected to
   zmq::socket_t socket;
   std::unique_ptr<ConnectionWatch> watch;
   bool ready = false;                // the handshake is done and the connection not lost since
@@ -121,7 +128,7 @@ void RpcPipeline::abandon_all(const std::string& why) {
   }
 }
 
-RpcPipeline::Connection& RpcPipeline::connection_to(const std::string& endpoint) {
+Result<RpcPipeline::Connection*> RpcPipeline::connection_to(const std::string& endpoint, Clock::time_point deadline) {
   auto found = connections_.find(endpoint);
   if (found != connections_.end() && found->second->idle()) {
     // What an idle connection did since it was last used is no request's
@@ -135,9 +142,12 @@ RpcPipeline::Connection& RpcPipeline::connection_to(const std::string& endpoint)
     }
   }
   if (found == connections_.end()) {
-    found = connections_.emplace(endpoint, std::make_unique<Connection>(*context_, endpoint, curve_)).first;
+    auto address = numeric_endpoint(endpoint, deadline);
+    if (!address) return make_error(address.error().code, address.error().message + " (nothing was sent)");
+    auto connection = std::make_unique<Connection>(*context_, endpoint, std::move(address).value(), curve_);
+    found = connections_.emplace(endpoint, std::move(connection)).first;
   }
-  return *found->second;
+  return found->second.get();
 }
 
 Status RpcPipeline::submit(const std::string& endpoint, const protocol::CallRequest& request,
@@ -153,7 +163,9 @@ Status RpcPipeline::submit(const std::string& endpoint, const protocol::CallRequ
   }
   Connection* connection = nullptr;
   try {
-    connection = &connection_to(endpoint);
+    auto found = connection_to(endpoint, deadline);
+    if (!found) return found.error();
+    connection = *found;
   } catch (const zmq::error_t& e) {
     // The member announced an endpoint this host cannot use: nothing was
     // sent, so another member may be tried.
@@ -261,7 +273,7 @@ void RpcPipeline::watch_events(Connection& connection) {
                  make_error(ErrorCode::service_unavailable, "handshake with " + connection.endpoint +
                                                                 " failed (not authorised, or a security mismatch)"));
   } else if (seen.refused) {
-    finish_where(connection, false, refused_or_unreachable(connection.endpoint));
+    finish_where(connection, false, refused_or_unreachable(connection.endpoint, connection.address));
   } else if (seen.disconnected) {
     // Requests not sent yet wait for the connection again, as for a new one.
     for (const auto waiting : connection.queued) {

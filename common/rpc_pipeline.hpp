@@ -54,7 +54,8 @@ class RpcPipeline {
   // Queues `request` for the agent at `endpoint`; `done` runs from a later
   // turn() (never from here), exactly once. Refused at once, with nothing
   // queued: a request over the frame limit (bad_request), an endpoint ZeroMQ
-  // cannot use (service_unavailable), an id already pending (internal).
+  // cannot use or whose host name does not resolve by `deadline`
+  // (service_unavailable), an id already pending (internal).
   Status submit(const std::string& endpoint, const protocol::CallRequest& request, Clock::time_point deadline,
                 Completion done);
 
@@ -85,7 +86,9 @@ class RpcPipeline {
     Completion done;
   };
 
-  Connection& connection_to(const std::string& endpoint);
+  // The connection to `endpoint`, made if needed: its host name, if it has
+  // one, is resolved by `deadline` (else service_unavailable, nothing sent).
+  Result<Connection*> connection_to(const std::string& endpoint, Clock::time_point deadline);
   void send_queued(Connection& connection);
   // Moves request `id`'s place in due_ (its connect deadline, or its own).
   void set_due(std::uint64_t id, Pending& request, Clock::time_point due);
