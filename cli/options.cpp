@@ -130,6 +130,7 @@ FailureMemory failure_memory(const CommonOptions& common) {
   memory.eject_max = std::chrono::milliseconds(common.eject_max_ms);
   memory.max_ejected_percent = common.max_ejected_percent;
   memory.retry_budget_percent = common.retry_budget_percent;
+  memory.min_retries_per_second = common.retry_floor;
   memory.selection_ttl = std::chrono::seconds(common.selection_ttl_s);
   return memory;
 }

@@ -53,6 +53,7 @@ struct CommonOptions {
   std::uint32_t eject_max_ms = static_cast<std::uint32_t>(FailureMemory{}.eject_max.count());
   std::uint32_t max_ejected_percent = FailureMemory{}.max_ejected_percent;
   std::uint32_t retry_budget_percent = FailureMemory{}.retry_budget_percent;
+  std::uint32_t retry_floor = FailureMemory{}.min_retries_per_second;
   std::uint32_t selection_ttl_s = static_cast<std::uint32_t>(FailureMemory{}.selection_ttl.count());
 };
 
@@ -67,7 +68,7 @@ struct WholeSetting {
   std::string_view help;
 };
 
-inline constexpr std::array<WholeSetting, 6> kFailureMemorySettings{{
+inline constexpr std::array<WholeSetting, 7> kFailureMemorySettings{{
     {"--eject-after-timeouts", "eject_after_timeouts", &CommonOptions::eject_after_timeouts, 1, 1000,
      "Request timeouts in a row that eject a member from this host's selections"},
     {"--eject-base", "eject_base_ms", &CommonOptions::eject_base_ms, 1, 3'600'000,
@@ -77,8 +78,10 @@ inline constexpr std::array<WholeSetting, 6> kFailureMemorySettings{{
      "Most of the members a selection considers that may be skipped as ejected (at least one, never all; 0: "
      "no ejection)"},
     {"--retry-budget", "retry_budget_percent", &CommonOptions::retry_budget_percent, 0, 1000,
-     "Retries by this host's callers of a group, as a percentage of its calls in the last 10 s (at least 3 a "
-     "second are always allowed)"},
+     "Retries by this host's callers of a group, as a percentage of its calls in the last 10 s (at least "
+     "--retry-floor a second are always allowed)"},
+    {"--retry-floor", "retry_floor", &CommonOptions::retry_floor, 0, 1000,
+     "Retries a second this host's callers of a group may always make, whatever --retry-budget allows"},
     {"--selection-ttl", "selection_ttl_s", &CommonOptions::selection_ttl_s, 1, 86'400,
      "Seconds after which a selection nobody released stops counting"},
 }};
