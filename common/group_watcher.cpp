@@ -95,6 +95,11 @@ struct HubFeed {
 
 // Retries a resynchronisation that found no hub this often.
 constexpr std::chrono::milliseconds kResyncRetry{1000};
+// How long after a hub is back its snapshot is taken: members reconnect to
+// a restarted hub within link_liveness::kReconnectIntervalMax and announce
+// at once, so by then it knows them again (taken at once, the snapshot of a
+// hub that has just started would show every member leaving and joining).
+constexpr auto kResyncSettle = 2 * link_liveness::kReconnectIntervalMax;
 
 }  // namespace
 
@@ -151,7 +156,7 @@ Status watch_group(zmq::context_t& context, const std::string& group, const Matc
           feed.lost = true;
           tell("lost the bus hub at " + feed.bus + ": its updates are missed until it is back");
         } else if (event->id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && feed.lost) {
-          resync_at = Clock::now();
+          resync_at = std::min(resync_at, Clock::now() + kResyncSettle);
         }
       }
     }

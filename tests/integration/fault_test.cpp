@@ -499,8 +499,8 @@ TEST(WatchAcrossFaults, AHubRestartIsNoticedAndWhatWasMissedIsReported) {
     return Cluster::wait_until([&] { return cluster.output_so_far("watch").find(text) != std::string::npos; }, 20s);
   };
   auto said = [&](const std::string& text) {
-    return Cluster::wait_until(
-        [&] { return read_file(cluster.dir() / "watch.err").find(text) != std::string::npos; }, 20s);
+    return Cluster::wait_until([&] { return read_file(cluster.dir() / "watch.err").find(text) != std::string::npos; },
+                               20s);
   };
   ASSERT_TRUE(printed("join leaving"));
   ASSERT_TRUE(printed("join staying"));
@@ -514,8 +514,11 @@ TEST(WatchAcrossFaults, AHubRestartIsNoticedAndWhatWasMissedIsReported) {
   ASSERT_TRUE(cluster.wait_for_members("web", {"staying"}));
 
   EXPECT_TRUE(printed("leave leaving"));
-  EXPECT_TRUE(said("resynchronised with the bus after losing " + cluster.hub_endpoint(0) + ": 1 change"));
-  EXPECT_EQ(cluster.output_so_far("watch").find("leave staying"), std::string::npos);
+  EXPECT_TRUE(said("resynchronised with the bus after losing " + cluster.hub_endpoint(0) + ": "));
+  // staying is still there in the end (a machine too slow for it to reach the
+  // restarted hub before the snapshot shows it leave and join again).
+  const auto out = cluster.output_so_far("watch");
+  EXPECT_LT(out.rfind("leave staying") + 1, out.rfind("join staying") + 1) << out;
   watch.signal(SIGINT);
   EXPECT_EQ(watch.wait_for(5s), 0);
 }
