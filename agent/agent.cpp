@@ -77,8 +77,9 @@ std::optional<zmq::message_t> split_envelope(std::vector<zmq::message_t>& parts,
 // One agent's serving loop: its sockets, its calls in flight, its drain.
 class AgentLoop {
  public:
-  AgentLoop(const AgentConfig& config, StopSource& stop)
-      : config_(config),
+  AgentLoop(const AgentConfig& config, StopSource& stop, OnDraining on_draining)
+      : on_draining_(std::move(on_draining)),
+        config_(config),
         log_(config.name, config.log_level),
         stop_(stop),
         facts_(std::make_shared<AgentFacts>()),
@@ -245,6 +246,7 @@ class AgentLoop {
     const auto now = Clock::now();
     drain_deadline_ = now + milliseconds(config_.drain_timeout_ms);
     draining_ = true;
+    if (on_draining_) on_draining_();
     stop_when_drained();
   }
 
@@ -466,6 +468,7 @@ class AgentLoop {
     }
   }
 
+  OnDraining on_draining_;
   const AgentConfig& config_;
   const std::string instance_ = random_instance_id();
   std::string endpoint_;  // as announced
@@ -507,8 +510,9 @@ class AgentLoop {
 
 }  // namespace
 
-void run_agent(const AgentConfig& config, StopSource& stop, const OnServing& on_serving) {
-  AgentLoop agent(config, stop);
+void run_agent(const AgentConfig& config, StopSource& stop, const OnServing& on_serving,
+               const OnDraining& on_draining) {
+  AgentLoop agent(config, stop, on_draining);
   agent.run(on_serving);
 }
 

@@ -20,6 +20,8 @@ namespace rpclb::agent {
 
 // Told the advertised endpoint once the agent is bound and has announced itself.
 using OnServing = std::function<void(const std::string& endpoint)>;
+// Told when a stop has begun the drain (the agent has left the bus).
+using OnDraining = std::function<void()>;
 
 // Why an agent could not go on, with the code its caller reports.
 struct AgentFailure : std::runtime_error {
@@ -30,6 +32,7 @@ struct AgentFailure : std::runtime_error {
 // Serves until `stop` fires and the drain that follows.
 // Throws AgentFailure when its name is taken by a live agent, and another
 // std::exception when it cannot start (a port taken, a function served twice).
-void run_agent(const AgentConfig& config, StopSource& stop, const OnServing& on_serving = {});
+void run_agent(const AgentConfig& config, StopSource& stop, const OnServing& on_serving = {},
+               const OnDraining& on_draining = {});
 
 }  // namespace rpclb::agent

@@ -27,7 +27,7 @@ int fail_agent(const rpclb::Error& error) {
 
 }  // namespace
 
-int rpclb_agent_main(int argc, char** argv) {
+int rpclb_agent_main(int argc, char** argv, const rpclb::AgentLifecycle& lifecycle) {
   rpclb::AgentOptions options;
   options.log_level = "info";
   std::uint32_t heartbeat_ms = 1000;
@@ -99,7 +99,7 @@ int rpclb_agent_main(int argc, char** argv) {
   auto agent = rpclb::Agent::create(std::move(options));
   if (!agent) return fail_agent(agent.error());
   // Serves until SIGTERM/SIGINT; a bind failure is service_unavailable (exit 4).
-  if (auto served = agent->run_until_signal(); !served) return fail_agent(served.error());
+  if (auto served = agent->run_until_signal(lifecycle); !served) return fail_agent(served.error());
   return 0;
 }
 

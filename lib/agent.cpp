@@ -226,11 +226,15 @@ void Agent::stop() {
 }
 
 Status Agent::run_until_signal() {
+  return run_until_signal(AgentLifecycle{});
+}
+
+Status Agent::run_until_signal(const AgentLifecycle& lifecycle) {
   if (state_->started) return make_error(ErrorCode::bad_request, "the agent is already started");
   state_->started = true;
   SignalFd signals;
   try {
-    agent::run_agent(state_->config, signals);
+    agent::run_agent(state_->config, signals, lifecycle.serving, lifecycle.draining);
   } catch (const agent::AgentFailure& e) {
     return e.error;
   } catch (const std::exception& e) {

@@ -1,5 +1,7 @@
 // End-to-end behaviour against real agents on 127.0.0.1.
 #include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 
 #include <fstream>
 #include <set>
@@ -277,6 +279,39 @@ namespace rpclb::testing {
 namespace {
 
 using namespace std::chrono_literals;
+
+// Under systemd (Type=notify), the agent says READY=1 once it serves and
+// STOPPING=1 when a stop begins its drain, on $NOTIFY_SOCKET.
+TEST(Systemd, TheAgentNotifiesReadinessAndItsDrain) {
+  Cluster cluster;
+  const auto path = cluster.dir() / "notify.sock";
+  const int manager = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(manager, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::snprintf(address.sun_path, sizeof address.sun_path, "%s", path.c_str());
+  ASSERT_EQ(::bind(manager, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  std::string heard;
+  auto hear = [&](const std::string& text) {
+    return Cluster::wait_until([&] {
+      char datagram[4096];
+      for (ssize_t got; (got = ::recv(manager, datagram, sizeof datagram, MSG_DONTWAIT)) > 0;) {
+        heard.append(datagram, static_cast<std::size_t>(got)).push_back('\n');
+      }
+      return heard.find(text) != std::string::npos;
+    });
+  };
+  cluster.extra_env.push_back("NOTIFY_SOCKET=" + path.string());
+  auto& agent = cluster.start_hub_agent(0, "managed", {"web"});
+  EXPECT_TRUE(hear("READY=1")) << heard;
+  EXPECT_TRUE(hear("STATUS=serving at tcp://")) << heard;
+  EXPECT_EQ(heard.find("STOPPING=1"), std::string::npos) << heard;
+  ASSERT_TRUE(cluster.wait_for_members("web", {"managed"}));
+  agent.signal(SIGTERM);
+  EXPECT_TRUE(hear("STOPPING=1")) << heard;
+  EXPECT_EQ(agent.wait_for(10s), 0);
+  ::close(manager);
+}
 
 TEST(AgentStartup, TakenBusPortIsAClearError) {
   Cluster cluster;

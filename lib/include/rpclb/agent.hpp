@@ -67,6 +67,15 @@ struct Request {
   std::stop_token stop;  // requested when the agent gives up on in-flight calls
 };
 
+// What an agent tells whoever supervises it, on the agent's own thread
+// (rpclb-agent tells systemd, Type=notify). Each is optional.
+struct AgentLifecycle {
+  // Bound, announced to the bus, answering calls at `endpoint`.
+  std::function<void(const std::string& endpoint)> serving;
+  // Asked to stop: it has left the bus and finishes the calls in flight.
+  std::function<void()> draining;
+};
+
 // Runs on one of the agent's worker threads. Returning an Error sends it to
 // the caller as is; an exception becomes `internal` with its message.
 using Handler = std::function<Result<Payload>(const Request& request)>;
@@ -99,6 +108,8 @@ class Agent {
   // starting any other thread: it blocks those signals so that only the
   // agent receives them.
   Status run_until_signal();
+  // The same, telling `lifecycle` when it serves and when it drains.
+  Status run_until_signal(const AgentLifecycle& lifecycle);
 
  private:
   struct State;
