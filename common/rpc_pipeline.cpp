@@ -110,8 +110,8 @@ class RpcPipeline::Connection {
 };
 
 RpcPipeline::RpcPipeline(zmq::context_t& context, std::optional<CurveConfig> curve,
-                         std::chrono::milliseconds connect_timeout)
-    : context_(&context), curve_(std::move(curve)), connect_timeout_(connect_timeout) {}
+                         std::chrono::milliseconds connect_timeout, Idle idle)
+    : context_(&context), curve_(std::move(curve)), connect_timeout_(connect_timeout), idle_(idle) {}
 
 RpcPipeline::~RpcPipeline() {
   abandon_all("the client closed");
@@ -298,7 +298,10 @@ void RpcPipeline::expire(Clock::time_point now) {
 }
 
 void RpcPipeline::close_unused() {
-  std::erase_if(connections_, [](const auto& entry) { return entry.second->idle() && !entry.second->ready; });
+  const bool keep_ready = idle_ == Idle::keep;
+  std::erase_if(connections_, [keep_ready](const auto& entry) {
+    return entry.second->idle() && !(entry.second->ready && keep_ready);
+  });
   retired_.clear();
 }
 

@@ -43,8 +43,14 @@ class RpcPipeline {
   // Kind::error), or the transport's error as above.
   using Completion = std::function<void(Result<protocol::CallReply>)>;
 
+  // What to do with a connection once nothing waits on it: keep it for the
+  // next request to that member (a client's calls), or close it (a fan-out,
+  // which asks each member once: a thousand members then never hold a
+  // thousand connections, three ZeroMQ sockets each, at once).
+  enum class Idle { keep, close };
+
   RpcPipeline(zmq::context_t& context, std::optional<CurveConfig> curve,
-              std::chrono::milliseconds connect_timeout = kDefaultConnectTimeout);
+              std::chrono::milliseconds connect_timeout = kDefaultConnectTimeout, Idle idle = Idle::keep);
   RpcPipeline(const RpcPipeline&) = delete;
   RpcPipeline& operator=(const RpcPipeline&) = delete;
   // Requests still pending are abandoned (abandon_all); their completions
@@ -98,7 +104,8 @@ class RpcPipeline {
   // Closes every connection that is down (refused, lost, never made) with
   // nothing waiting on it: it would otherwise keep trying to reconnect,
   // raising monitor events, for as long as the pipeline lives. The next
-  // request to that endpoint makes a fresh one.
+  // request to that endpoint makes a fresh one. With Idle::close, every
+  // connection nothing waits on.
   void close_unused();
   // Ends request `id` with `reply`, running its completion last (it may submit).
   void finish(std::uint64_t id, Result<protocol::CallReply> reply);
@@ -107,6 +114,7 @@ class RpcPipeline {
   zmq::context_t* context_;
   std::optional<CurveConfig> curve_;
   std::chrono::milliseconds connect_timeout_;
+  Idle idle_;
   std::map<std::string, std::unique_ptr<Connection>, std::less<>> connections_;  // by endpoint
   std::vector<std::unique_ptr<Connection>> retired_;                             // replaced, closed by turn()
   std::unordered_map<std::uint64_t, Pending> pending_;                           // by request id

@@ -13,7 +13,7 @@ std::vector<Exchanged> exchange_each(zmq::context_t& context, const std::vector<
                                      const FanOut& fan_out) {
   // One thread, one pipeline: every member's request in flight at once (up
   // to `parallel`), each started as another ends.
-  RpcPipeline pipeline(context, fan_out.transport.curve, fan_out.transport.connect_timeout);
+  RpcPipeline pipeline(context, fan_out.transport.curve, fan_out.transport.connect_timeout, RpcPipeline::Idle::close);
   std::vector<std::optional<Exchanged>> results(nodes.size());
   std::mt19937_64 ids(std::random_device{}());
   const auto deadline = fan_out.transport.deadline;

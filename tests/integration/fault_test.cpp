@@ -1,6 +1,7 @@
 // Faults: dead, stopped and draining agents, a lost bus hub, garbage frames.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 
 #include <unistd.h>
 #include <atomic>
@@ -521,6 +522,74 @@ TEST(WatchAcrossFaults, AHubRestartIsNoticedAndWhatWasMissedIsReported) {
   EXPECT_LT(out.rfind("leave staying") + 1, out.rfind("join staying") + 1) << out;
   watch.signal(SIGINT);
   EXPECT_EQ(watch.wait_for(5s), 0);
+}
+
+}  // namespace
+}  // namespace rpclb::testing
+
+namespace rpclb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A fan-out over a thousand members: each member's connection (three ZeroMQ
+// sockets) is closed once it has answered, so the default 1,023 sockets of a
+// context are never the limit. The members are one test thread's ROUTER,
+// bound on a thousand ports and announced to the hub by hand.
+TEST(FanOutAtScale, AThousandMembersAreEachCalledOnce) {
+  constexpr int kMembers = 1000;
+  rlimit files{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &files), 0);
+  if (files.rlim_cur < 4096 && files.rlim_max > files.rlim_cur) {
+    files.rlim_cur = std::min<rlim_t>(files.rlim_max, 4096);
+    ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &files), 0);
+  }
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {}, {"--missed-heartbeats", "1000"});
+  zmq::context_t context;
+  auto members = make_socket(context, zmq::socket_type::router);
+  std::vector<std::string> endpoints;
+  for (int i = 0; i < kMembers; ++i) {
+    members.bind("tcp://127.0.0.1:*");
+    endpoints.push_back(members.get(zmq::sockopt::last_endpoint));
+  }
+  auto publisher = make_socket(context, zmq::socket_type::xpub);
+  publisher.set(zmq::sockopt::sndhwm, 0);
+  publisher.connect(bus_address(cluster.hub_endpoint(0))->announce);
+  zmq::message_t subscription;
+  ASSERT_TRUE(publisher.recv(subscription));  // the hub subscribed: nothing sent is lost on the way
+  for (int i = 0; i < kMembers; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "fake-%04d", i);
+    protocol::MemberInfo member{name, "fake", endpoints[i], {"wide"}, 1, 0, 60000, "fake"};
+    publisher.send(zmq::buffer(protocol::encode(protocol::Announce{member})), zmq::send_flags::none);
+  }
+  ASSERT_TRUE(Cluster::wait_until([&] { return cluster.members("wide").size() == kMembers; }, 30s));
+
+  std::atomic<bool> answering{true};
+  std::atomic<int> answered{0};
+  std::thread answerer([&] {
+    std::vector<zmq::message_t> parts;
+    while (answering) {
+      zmq::pollitem_t item{members.handle(), 0, ZMQ_POLLIN, 0};
+      zmq::poll(&item, 1, 50ms);
+      while (receive_multipart(members, parts)) {
+        if (parts.size() != 3) continue;
+        auto request = protocol::decode_as<protocol::CallRequest>(as_view(parts[2]));
+        if (!request) continue;
+        members.send(parts[0], zmq::send_flags::sndmore);
+        members.send(zmq::message_t(), zmq::send_flags::sndmore);
+        members.send(zmq::buffer(protocol::encode_reply(protocol::CallReply::result(request->id, "\xc0"))));
+        ++answered;
+      }
+    }
+  });
+  auto fanned = cluster.rpclb({"call", "wide", "sys.info", "--all", "--timeout", "60000"}, 90s);
+  answering = false;
+  answerer.join();
+  EXPECT_EQ(fanned.exit_code, 0) << fanned.err.substr(0, 2000);
+  EXPECT_EQ(fanned.lines().size(), static_cast<std::size_t>(kMembers)) << fanned.err.substr(0, 2000);
+  EXPECT_EQ(answered.load(), kMembers);
 }
 
 }  // namespace
