@@ -232,6 +232,8 @@ void BusHub::expire() {
     log_.info("member_expired", {{"member", member.name}});
     metrics_.bus_event("expired");
     members_changed_ = true;
+    // Watchers that know "expired" tell it from a leave; older ones act on the leave.
+    publish(protocol::Expired{member.name, member.instance});
     publish(protocol::Leave{member.name, member.instance});
   }
   release_memory();

@@ -28,11 +28,13 @@ class ScopedView {
     view_.apply(announce, Clock::now());
     report(before, in_scope(announce.member.name));
   }
-  void apply(const protocol::Leave& leave) {
+  void apply(const protocol::Leave& leave, std::string_view gone = "leave") {
     const auto before = in_scope(leave.name);
     view_.apply(leave);
-    report(before, in_scope(leave.name));
+    report(before, in_scope(leave.name), gone);
   }
+  // The hub's "leave" that follows finds the member gone, and says nothing.
+  void apply(const protocol::Expired& expired) { apply(protocol::Leave{expired.name, expired.instance}, "expire"); }
   // Replaces the view by `snapshot`, reporting every difference; how many.
   int resync(const std::vector<protocol::MemberInfo>& snapshot) {
     MembershipView fresh;
@@ -52,11 +54,12 @@ class ScopedView {
 
  private:
   // Whether anything was reported.
-  bool report(const std::optional<protocol::MemberInfo>& before, const std::optional<protocol::MemberInfo>& after) {
+  bool report(const std::optional<protocol::MemberInfo>& before, const std::optional<protocol::MemberInfo>& after,
+              std::string_view gone = "leave") {
     if (!before && after) {
       emit_("join", *after);
     } else if (before && !after) {
-      emit_("leave", *before);
+      emit_(gone, *before);
     } else if (before && after && !(*before == *after)) {
       emit_("update", *after);
     } else {
@@ -149,6 +152,8 @@ Status watch_group(zmq::context_t& context, const std::string& group, const Matc
           if (validate_member(announce->member)) view.apply(*announce);
         } else if (auto* leave = std::get_if<protocol::Leave>(&*message)) {
           view.apply(*leave);
+        } else if (auto* expired = std::get_if<protocol::Expired>(&*message)) {
+          view.apply(*expired);
         }
       }
       while (auto event = feed.monitor.next()) {

@@ -195,6 +195,13 @@ Message read_message(const msgpack::object& root) {
     leave.instance = fields.string("instance");
     return leave;
   }
+  if (kind == "expired") {
+    fields.expect_remaining(2);
+    Expired expired;
+    expired.name = fields.string("name");
+    expired.instance = fields.string("instance");
+    return expired;
+  }
   if (kind == "snapshot?") {
     fields.expect_remaining(1);
     return SnapshotRequest{fields.string("group")};
@@ -323,6 +330,11 @@ std::string encode(const Message& message) {
     }
     void operator()(const Leave& m) {
       pack_header(out, "leave", 2);
+      pack_string(out, m.name);
+      pack_string(out, m.instance);
+    }
+    void operator()(const Expired& m) {
+      pack_header(out, "expired", 2);
       pack_string(out, m.name);
       pack_string(out, m.instance);
     }

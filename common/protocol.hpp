@@ -9,6 +9,7 @@
 // "announce"  [name, instance, endpoint, groups[str], weight,    agent -> bus hub (PUB/SUB)
 //             load, heartbeat_ms, version, cpu, load_average]
 // "leave"     name, instance                                      agent -> bus hub (PUB/SUB)
+// "expired"   name, instance (then a "leave" of the same member)  bus hub -> updates (from 0.4.0)
 // "snapshot?" group (""=all)                                      client -> hub (DEALER/ROUTER)
 // "snapshot"  members[ [announce fields...] ]                     hub -> client
 // "call"      id, function, args(array), timeout_ms,              client -> agent (DEALER/ROUTER)
@@ -77,6 +78,15 @@ struct Leave {
   friend bool operator==(const Leave&, const Leave&) = default;
 };
 
+// A hub dropped a member whose heartbeats stopped, as opposed to one that
+// said it left. Published just before the member's "leave", which readers
+// that do not know this kind act on instead.
+struct Expired {
+  std::string name;
+  std::string instance;
+  friend bool operator==(const Expired&, const Expired&) = default;
+};
+
 struct SnapshotRequest {
   std::string group;  // empty: every member
   friend bool operator==(const SnapshotRequest&, const SnapshotRequest&) = default;
@@ -116,7 +126,7 @@ struct CallReply {
   static CallReply failure(std::uint64_t id, Error error);
 };
 
-using Message = std::variant<Announce, Leave, SnapshotRequest, Snapshot, CallRequest, CallReply>;
+using Message = std::variant<Announce, Leave, Expired, SnapshotRequest, Snapshot, CallRequest, CallReply>;
 
 std::string encode(const Message& message);
 // A reply as it goes on the wire; one that would not fit in a frame becomes

@@ -489,6 +489,38 @@ using namespace std::chrono_literals;
 // was away (here a member that left while no hub could hear it, which the
 // restarted hub never knew) is reported once the hub is back, and stderr
 // says the watch lost the hub and resynchronised.
+// A member that said it left and one whose heartbeats stopped are told apart.
+TEST(WatchAcrossFaults, AnExpiryIsReportedApartFromALeave) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "hub", {});
+  auto& leaving = cluster.start_agent("leaving", {"web"});
+  auto& dying = cluster.start_agent("dying", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"dying", "leaving"}));
+  auto& watch = cluster.rpclb_async({"members", "web", "--watch", "--json"}, "watch");
+  auto printed = [&](const std::string& event, const std::string& name, std::chrono::milliseconds limit = 10s) {
+    return Cluster::wait_until(
+        [&] {
+          std::istringstream lines(cluster.output_so_far("watch"));
+          for (std::string text; std::getline(lines, text);) {
+            const auto json = nlohmann::json::parse(text, nullptr, false);
+            if (!json.is_discarded() && json["event"] == event && json["member"]["name"] == name) return true;
+          }
+          return false;
+        },
+        limit);
+  };
+  ASSERT_TRUE(printed("join", "dying"));
+  ASSERT_TRUE(printed("join", "leaving"));
+  leaving.signal(SIGTERM);
+  dying.signal(SIGKILL);
+  EXPECT_TRUE(printed("leave", "leaving")) << cluster.output_so_far("watch");
+  EXPECT_TRUE(printed("expire", "dying")) << cluster.output_so_far("watch");
+  // The hub's leave that follows the expiry is not a second event.
+  EXPECT_FALSE(printed("leave", "dying", 500ms)) << cluster.output_so_far("watch");
+  watch.signal(SIGINT);
+  EXPECT_EQ(watch.wait_for(5s), 0);
+}
+
 TEST(WatchAcrossFaults, AHubRestartIsNoticedAndWhatWasMissedIsReported) {
   Cluster cluster;
   auto& hub = cluster.start_hub_agent(0, "hub", {});

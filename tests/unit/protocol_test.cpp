@@ -22,6 +22,7 @@ std::vector<Message> every_kind() {
   return {
       Announce{sample_member()},
       Leave{"node-1", "abc123"},
+      Expired{"node-1", "abc123"},
       SnapshotRequest{"web"},
       Snapshot{{sample_member(), MemberInfo{"node-2", "x", "ipc:///tmp/a", {}, 1, 0, 1000, ""}}},
       call,
