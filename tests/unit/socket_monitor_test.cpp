@@ -6,11 +6,30 @@
 
 #include <gtest/gtest.h>
 
+#include <dlfcn.h>
+
+#include <atomic>
 #include <chrono>
 #include <thread>
 
 #include "common/zmq_helpers.hpp"
 #include "tests/unit/bounded_child.hpp"
+
+namespace {
+
+// How long a stop of a monitor (zmq_socket_monitor with no address) waits
+// before it happens, as if its thread were preempted there: set in a
+// scenario's child only. Interposed on libzmq's function for this binary.
+std::atomic<int> stop_delay_ms{0};
+
+}  // namespace
+
+extern "C" int zmq_socket_monitor(void* socket, const char* address, int events) {
+  using Real = int (*)(void*, const char*, int);
+  static const auto real = reinterpret_cast<Real>(::dlsym(RTLD_NEXT, "zmq_socket_monitor"));
+  if (address == nullptr && stop_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(stop_delay_ms));
+  return real(socket, address, events);
+}
 
 namespace rpclb {
 namespace {
@@ -71,9 +90,12 @@ TEST(SocketMonitor, EventsNobodyReadsNeverStallTheContext) {
 TEST(SocketMonitor, ItsOwnerTearsItDownWhileEventsKeepComing) {
   const int status = testing::run_bounded(
       [] {
+        // The owner is preempted just before it stops the monitor: events
+        // keep coming meanwhile, and must still have a reader to go to.
+        stop_delay_ms = 50;
         zmq::context_t context;
         auto socket = churning_socket(context);
-        for (int round = 0; round < 200; ++round) {
+        for (int round = 0; round < 20; ++round) {
           SocketMonitor monitor(context, socket, kEvents);
           std::this_thread::sleep_for(1ms);
           monitor.next();
