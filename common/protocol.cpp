@@ -175,6 +175,16 @@ CallRequest read_call(FieldReader& fields, CallMode mode) {
   return request;
 }
 
+// A leave or an expiry: a member's name and instance, as two fields.
+template <typename Gone>
+Gone read_gone(FieldReader& fields) {
+  fields.expect_remaining(2);
+  Gone gone;
+  gone.name = fields.string("name");
+  gone.instance = fields.string("instance");
+  return gone;
+}
+
 Message read_message(const msgpack::object& root) {
   FieldReader fields(root, "envelope");
   if (fields.size() < 2) throw Malformed("envelope is truncated");
@@ -188,20 +198,8 @@ Message read_message(const msgpack::object& root) {
     fields.expect_remaining(1);
     return Announce{read_member(fields.any())};
   }
-  if (kind == "leave") {
-    fields.expect_remaining(2);
-    Leave leave;
-    leave.name = fields.string("name");
-    leave.instance = fields.string("instance");
-    return leave;
-  }
-  if (kind == "expired") {
-    fields.expect_remaining(2);
-    Expired expired;
-    expired.name = fields.string("name");
-    expired.instance = fields.string("instance");
-    return expired;
-  }
+  if (kind == "leave") return read_gone<Leave>(fields);
+  if (kind == "expired") return read_gone<Expired>(fields);
   if (kind == "snapshot?") {
     fields.expect_remaining(1);
     return SnapshotRequest{fields.string("group")};
@@ -328,15 +326,12 @@ std::string encode(const Message& message) {
       out.pack_array(kMemberFieldCount);
       pack_member_fields(out, m.member);
     }
-    void operator()(const Leave& m) {
-      pack_header(out, "leave", 2);
-      pack_string(out, m.name);
-      pack_string(out, m.instance);
-    }
-    void operator()(const Expired& m) {
-      pack_header(out, "expired", 2);
-      pack_string(out, m.name);
-      pack_string(out, m.instance);
+    void operator()(const Leave& m) { pack_gone("leave", m.name, m.instance); }
+    void operator()(const Expired& m) { pack_gone("expired", m.name, m.instance); }
+    void pack_gone(std::string_view kind, const std::string& name, const std::string& instance) {
+      pack_header(out, kind, 2);
+      pack_string(out, name);
+      pack_string(out, instance);
     }
     void operator()(const SnapshotRequest& m) {
       pack_header(out, "snapshot?", 1);
