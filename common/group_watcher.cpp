@@ -93,7 +93,8 @@ struct HubFeed {
   std::string bus;  // as the operator wrote it
   zmq::socket_t socket;
   SocketMonitor monitor;  // declared after the socket: gone before it
-  bool lost = false;
+  bool lost = false;      // since the view last matched the bus
+  bool back = false;      // lost, and connected again since
 };
 
 // Retries a resynchronisation that found no hub this often.
@@ -157,10 +158,12 @@ Status watch_group(zmq::context_t& context, const std::string& group, const Matc
         }
       }
       while (auto event = feed.monitor.next()) {
-        if (event->id == ZMQ_EVENT_DISCONNECTED && !feed.lost) {
+        if (event->id == ZMQ_EVENT_DISCONNECTED) {
+          if (!feed.lost) tell("lost the bus hub at " + feed.bus + ": its updates are missed until it is back");
           feed.lost = true;
-          tell("lost the bus hub at " + feed.bus + ": its updates are missed until it is back");
+          feed.back = false;
         } else if (event->id == ZMQ_EVENT_HANDSHAKE_SUCCEEDED && feed.lost) {
+          feed.back = true;
           resync_at = std::min(resync_at, Clock::now() + kResyncSettle);
         }
       }
@@ -179,12 +182,15 @@ Status watch_group(zmq::context_t& context, const std::string& group, const Matc
     resync_at = kNever;
     std::string hubs;
     for (auto& feed : feeds) {
-      if (!feed->lost) continue;
+      // A hub still away is resynchronised with once it is back.
+      if (!feed->back) continue;
       hubs += (hubs.empty() ? "" : ", ") + feed->bus;
       feed->lost = false;
+      feed->back = false;
     }
     const int changes = view.resync(*fresh);
-    tell("resynchronised with the bus after losing " + hubs + ": " + std::to_string(changes) +
+    const auto after = hubs.empty() ? std::string() : " after losing " + hubs;
+    tell("resynchronised with the bus" + after + ": " + std::to_string(changes) +
          (changes == 1 ? " change" : " changes") + " while it was away");
   }
 }
