@@ -382,7 +382,7 @@ TEST(Promises, StateFolderDefaultsToTheRuntimeDir) {
 }
 
 // --watch in plain text: one line per event, flushed as it happens; a weight
-// shows on join, an expiry (kill -9) as a leave, and SIGTERM ends it with 0.
+// shows on join, an expiry (kill -9) as an expire, and SIGTERM ends it with 0.
 TEST(Promises, WatchPlainLinesExpiriesAndSigterm) {
   Cluster cluster;
   cluster.start_hub_agent(0, "a", {"web"});
@@ -396,7 +396,7 @@ TEST(Promises, WatchPlainLinesExpiriesAndSigterm) {
   EXPECT_TRUE(printed("join heavy endpoint=tcp://127.0.0.1:"));
   EXPECT_TRUE(printed(" load=0 weight=7\n"));
   heavy.signal(SIGKILL);
-  EXPECT_TRUE(printed("leave heavy "));
+  EXPECT_TRUE(printed("expire heavy "));
   EXPECT_TRUE(Cluster::wait_until(
       [&] { return cluster.agent_log("a").find("event=member_expired member=heavy") != std::string::npos; }));
   watch.signal(SIGTERM);

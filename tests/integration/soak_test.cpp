@@ -45,7 +45,7 @@ std::set<std::string> watched_members(const std::string& out) {
   std::istringstream lines(out);
   for (std::string event, name, rest; lines >> event >> name && std::getline(lines, rest);) {
     if (event == "join" || event == "update") members.insert(name);
-    if (event == "leave") members.erase(name);
+    if (event == "leave" || event == "expire") members.erase(name);
   }
   return members;
 }
