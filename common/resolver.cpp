@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "common/endpoint.hpp"
+#include "common/route.hpp"
 
 namespace rpclb {
 namespace {
@@ -72,16 +73,6 @@ bool is_address(const std::string& host) {
   return host.empty() || host == "*" || is_ipv6_host(host) || ::inet_pton(AF_INET, host.c_str(), &v4) == 1;
 }
 
-std::string address_text(const addrinfo& found) {
-  char text[INET6_ADDRSTRLEN] = {};
-  if (found.ai_family == AF_INET6) {
-    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(found.ai_addr)->sin6_addr, text, sizeof text);
-    return std::string("[") + text + "]";
-  }
-  ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(found.ai_addr)->sin_addr, text, sizeof text);
-  return text;
-}
-
 }  // namespace
 
 Result<std::string> numeric_endpoint(const std::string& endpoint, Clock::time_point deadline) {
@@ -104,7 +95,7 @@ Result<std::string> numeric_endpoint(const std::string& endpoint, Clock::time_po
   if (chosen == nullptr) {
     return make_error(ErrorCode::service_unavailable, "cannot resolve host " + tcp->host + ": no address");
   }
-  return "tcp://" + address_text(*chosen) + ":" + tcp->port;
+  return "tcp://" + address_text(chosen->ai_addr) + ":" + tcp->port;
 }
 
 }  // namespace rpclb

@@ -38,16 +38,6 @@ Result<AddrInfo> resolve(const std::string& host, int family = AF_UNSPEC) {
   return AddrInfo(found);
 }
 
-std::string address_text(const sockaddr_storage& address) {
-  char text[INET6_ADDRSTRLEN] = {};
-  if (address.ss_family == AF_INET6) {
-    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(address).sin6_addr, text, sizeof text);
-    return std::string("[") + text + "]";
-  }
-  ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(address).sin_addr, text, sizeof text);
-  return text;
-}
-
 bool is_loopback_address(const sockaddr* address) {
   if (address->sa_family == AF_INET) {
     return (ntohl(reinterpret_cast<const sockaddr_in*>(address)->sin_addr.s_addr) >> 24) == 127;
@@ -60,6 +50,16 @@ bool is_loopback_address(const sockaddr* address) {
 }
 
 }  // namespace
+
+std::string address_text(const sockaddr* address) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (address->sa_family == AF_INET6) {
+    ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(address)->sin6_addr, text, sizeof text);
+    return std::string("[") + text + "]";
+  }
+  ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(address)->sin_addr, text, sizeof text);
+  return text;
+}
 
 Result<std::string> route_source(std::string_view host) {
   const auto name = bare_host(host);
@@ -76,7 +76,7 @@ Result<std::string> route_source(std::string_view host) {
     // EINVAL is what a blackhole route gives, EACCES a prohibit route.
     why = routed ? why : (errno == EINVAL ? "blackhole route" : std::strerror(errno));
     ::close(fd);
-    if (routed) return address_text(local);
+    if (routed) return address_text(reinterpret_cast<const sockaddr*>(&local));
   }
   return make_error(ErrorCode::service_unavailable, "no route to host " + name + " (" + why + ")");
 }

@@ -6,6 +6,8 @@
 // apart from "connection refused" when a connection attempt fails.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <string>
 #include <string_view>
 
@@ -17,6 +19,10 @@ namespace rpclb {
 // from. service_unavailable when the host does not resolve or the routing
 // table has no usable route to it (unreachable, blackhole, prohibited).
 Result<std::string> route_source(std::string_view host);
+
+// An IPv4 or IPv6 socket address's host as endpoints write it: 10.0.0.5, or
+// [fd00::5] in brackets.
+std::string address_text(const sockaddr* address);
 
 // True for 127.0.0.0/8, ::1, "localhost", and names that resolve only to those
 // (Debian maps the host's own name to 127.0.1.1).
