@@ -58,8 +58,10 @@ Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context,
   while (answers < sockets.size()) {
     const auto now = Clock::now();
     const auto until = stop_at ? std::min(*stop_at, options.deadline) : options.deadline;
-    if (now >= until) break;
-    zmq::poll(items.data(), items.size(), remaining(until, now));
+    // Once time is up, one look without waiting: an answer that arrived while
+    // this process was not scheduled is taken, not thrown away.
+    const bool last_look = now >= until;
+    zmq::poll(items.data(), items.size(), last_look ? std::chrono::milliseconds(0) : remaining(until, now));
     for (std::size_t i = 0; i < sockets.size(); ++i) {
       if (!(items[i].revents & ZMQ_POLLIN) || !receive_multipart(sockets[i], parts)) continue;
       if (answered[i] || parts.size() != 2 || parts[0].size() != 0) continue;
@@ -70,6 +72,7 @@ Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context,
       merge_snapshot(merged, std::move(snapshot).value());
       if (!stop_at) stop_at = Clock::now() + options.grace;
     }
+    if (last_look) break;
   }
 
   if (answers == 0) {
