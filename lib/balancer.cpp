@@ -140,6 +140,10 @@ RpcPipeline& Balancer::pipeline() {
   return *pipeline_;
 }
 
+void Balancer::tend_connections() {
+  if (pipeline_) pipeline_->turn(Clock::now());
+}
+
 DiscoveryOptions Balancer::discovery(Clock::time_point deadline) const {
   return discovery_until(options_.bus, options_.curve, deadline, options_.bus_timeout);
 }

@@ -172,6 +172,11 @@ class Balancer {
   // recording, never while waiting (for a reply, or for a member to join):
   // the client's I/O thread steps other calls meanwhile.
   Result<CallOutcome> run(CallAttempts call, std::mutex* selection_mutex = nullptr);
+  // Reads what this balancer's own connections (run's) reported while no
+  // call ran, and closes those that went down with nothing waiting, so a
+  // client idle beside a dead member holds nothing that retries or grows.
+  // Call it from the thread that may call run(), or under the same lock.
+  void tend_connections();
   // A call, step by step (what call() does): begin_call checks it; aim
   // chooses the member for the next attempt and addresses the request to
   // it (an error ends the call); conclude records how the attempt ended and

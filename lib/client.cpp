@@ -7,6 +7,7 @@
 #include "common/endpoint.hpp"
 #include "lib/balancer.hpp"
 #include "lib/call_loop.hpp"
+#include "lib/idle_tender.hpp"
 
 namespace rpclb {
 namespace {
@@ -98,7 +99,19 @@ struct Client::State {
     }
     auto call = begin(function, arguments, mode, options);
     if (!call) return call.error();
-    return without_exceptions([&] { return balancer.run(std::move(call).value(), &mutex); });
+    return without_exceptions([&] {
+      start_tending();
+      return balancer.run(std::move(call).value(), &mutex);
+    });
+  }
+
+  // From the first call on the direct path, its connections are looked after
+  // between calls too.
+  void start_tending() {
+    std::call_once(tender_started, [&] {
+      tender_ = std::make_unique<IdleTender>(
+          direct_path, [this] { balancer.tend_connections(); }, kTendInterval);
+    });
   }
 
   // Starts it on the I/O thread; `done` hears how it ended (on that thread,
@@ -130,6 +143,11 @@ struct Client::State {
   std::chrono::milliseconds timeout;
 
  private:
+  // How often the direct path's connections are looked after between calls.
+  static constexpr std::chrono::milliseconds kTendInterval{1000};
+
+  std::once_flag tender_started;
+  std::unique_ptr<IdleTender> tender_;  // from the first direct call on; goes before the balancer
   std::once_flag loop_started;
   std::unique_ptr<CallLoop> loop_;  // declared last: it goes first, the balancer after
 };

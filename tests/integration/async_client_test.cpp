@@ -13,6 +13,7 @@
 #include "rpclb/rpclb.hpp"
 #include "tests/integration/embedded_agent.hpp"
 #include "tests/integration/harness.hpp"
+#include "tests/support/accept_and_close.hpp"
 
 namespace rpclb::testing {
 namespace {
@@ -112,6 +113,27 @@ TEST_F(AsyncClient, CallsFromManyThreadsShareOneConnection) {
     }
   }
   EXPECT_EQ(connections_to(agent->endpoint()), 1);
+}
+
+// A long-lived client whose member went away while it sat idle: the
+// connection it kept for its calls is closed, not left reconnecting (and
+// raising monitor events nobody reads) for as long as the client lives.
+TEST_F(AsyncClient, AnIdleClientStopsTryingToReachAMemberThatWent) {
+  auto caller = client();
+  auto reply = caller.call("sys.echo", args(1));
+  ASSERT_TRUE(reply) << reply.error().message;
+  const auto endpoint = agent->endpoint();
+  const auto port = static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1)));
+  agent->stop();
+  agent.reset();
+  // libzmq backs a lost connection's retries off to 5 s (attempts at about
+  // 0.1, 0.3, 0.7, 1.5, 3.1 and 6.3 s); listening from 2.5 to 8 s after the
+  // loss hears at least two of them from a connection left open.
+  std::this_thread::sleep_for(2500ms);
+  AcceptAndClose where_it_was(port);
+  ASSERT_TRUE(where_it_was.listening);
+  std::this_thread::sleep_for(5500ms);
+  EXPECT_EQ(where_it_was.accepted(), 0);
 }
 
 TEST_F(AsyncClient, EachCallHasItsOwnDeadline) {

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "common/zmq_helpers.hpp"
+#include "tests/support/accept_and_close.hpp"
 #include "tests/unit/bounded_child.hpp"
 
 namespace rpclb {
@@ -233,37 +234,6 @@ TEST_F(Pipeline, AReplyThatArrivedIsDeliveredEvenIfTheConnectionThenDrops) {
   EXPECT_EQ(ended.at(1)->value_msgpack, std::string(1, static_cast<char>(42)));
 }
 
-// A TCP listener on 127.0.0.1:`port` that accepts each connection and
-// closes it at once, counting them.
-class AcceptAndClose {
- public:
-  explicit AcceptAndClose(std::uint16_t port) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-    const int reuse = 1;
-    ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &reuse, sizeof reuse);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(port);
-    listening = ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 && ::listen(fd_, 64) == 0;
-  }
-  ~AcceptAndClose() { ::close(fd_); }
-  // Accepts (and closes) what is waiting; how many so far.
-  int accepted() {
-    for (int client; (client = ::accept(fd_, nullptr, nullptr)) >= 0;) {
-      ::close(client);
-      ++accepted_;
-    }
-    return accepted_;
-  }
-
-  bool listening = false;
-
- private:
-  int fd_ = -1;
-  int accepted_ = 0;
-};
-
 TEST_F(Pipeline, AConnectionThatFailedIsClosedNotRetriedForEver) {
   const auto endpoint = unused_endpoint();
   std::optional<Result<protocol::CallReply>> reply;
@@ -275,7 +245,7 @@ TEST_F(Pipeline, AConnectionThatFailedIsClosedNotRetriedForEver) {
   // Nothing is pending any more, so nothing should still be trying to
   // connect there (libzmq retries every 100 ms, each attempt an event for
   // a monitor nobody needs): a listener that appears now hears from nobody.
-  AcceptAndClose member(static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1))));
+  testing::AcceptAndClose member(static_cast<std::uint16_t>(std::stoi(endpoint.substr(endpoint.rfind(':') + 1))));
   ASSERT_TRUE(member.listening);
   for (const auto idle_until = Clock::now() + 1s; Clock::now() < idle_until;) pipeline.turn(Clock::now() + 50ms);
   EXPECT_EQ(member.accepted(), 0);
