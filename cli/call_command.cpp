@@ -10,6 +10,7 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "common/json_msgpack.hpp"
+#include "lib/fan_out.hpp"
 
 namespace rpclb::cli {
 namespace {
@@ -147,7 +148,7 @@ Run setup_call(CLI::App& command, const CommonOptions& common) {
   command
       .add_option("--parallel", options->parallel,
                   "With --all or -n: calls in flight at once (one connection per member)")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
+      ->check(CLI::Range(std::size_t{1}, kMaxFanOutParallel))
       ->capture_default_str();
   return run_call(common, options);
 }
@@ -156,7 +157,7 @@ Run setup_cast(CLI::App& command, const CommonOptions& common) {
   auto options = add_call_options(command, common, protocol::CallMode::cast);
   command.add_flag("--all", options->all, "Cast to every member (matching --match); one line per node");
   command.add_option("--parallel", options->parallel, "With --all: casts in flight at once")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{256}))
+      ->check(CLI::Range(std::size_t{1}, kMaxFanOutParallel))
       ->capture_default_str();
   return run_call(common, options);
 }

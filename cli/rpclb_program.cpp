@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
+#include "cli/open_file_limit.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
 #include "cli/verbatim_argv.hpp"
@@ -74,6 +75,7 @@ const Subcommand* find_subcommand(std::string_view name) {
 }  // namespace
 
 int rpclb_main(int argc, char** argv) {
+  raise_open_file_limit();
   CommonOptions common;
   // Configuration files give the defaults; environment and flags override them (parsed below).
   auto config = load_config();

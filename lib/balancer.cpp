@@ -133,7 +133,10 @@ Balancer::Balancer(BalancerOptions options, MatchFilter filter, Policy policy)
       state_(options_.shared_state ? algorithms::StateStore::shared_file(options_.group, bus_identity(options_.bus))
                                    : algorithms::StateStore::in_memory()),
       own_context_(options_.context ? nullptr : std::make_unique<zmq::context_t>()),
-      rng_(std::random_device{}()) {}
+      rng_(std::random_device{}()) {
+  // Room for a fan-out at its widest; a context the caller gave is theirs.
+  if (own_context_) own_context_->set(zmq::ctxopt::max_sockets, kFanOutMaxSockets);
+}
 
 RpcPipeline& Balancer::pipeline() {
   if (!pipeline_) pipeline_ = std::make_unique<RpcPipeline>(context(), options_.curve, options_.connect_timeout);

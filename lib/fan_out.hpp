@@ -14,6 +14,13 @@
 
 namespace rpclb {
 
+// The most requests a fan-out keeps in flight at once (--parallel).
+inline constexpr std::size_t kMaxFanOutParallel = 256;
+// ZeroMQ sockets a context needs for a fan-out at kMaxFanOutParallel: three
+// per member in flight (its DEALER, and its monitor's two PAIRs), as many
+// again still closing in libzmq's reaper, and the default 1,023 besides.
+inline constexpr int kFanOutMaxSockets = static_cast<int>(kMaxFanOutParallel) * 3 * 2 + 1023;
+
 struct FanOut {
   std::string function;
   std::string args_msgpack;
