@@ -98,7 +98,7 @@ class AgentLoop {
     functions_ = std::move(functions).value();
   }
 
-  void run(const OnServing& on_serving) {
+  void run(const OnServing& on_serving, const Liveness& liveness) {
     reactor_.on_readable(stop_.fd(), [this] { on_stop(); });
     if (config_.curve) {
       zap_.emplace(reactor_, context_, config_.curve->own.public_key, config_.curve->authorized, log_);
@@ -147,6 +147,7 @@ class AgentLoop {
                           {"groups", join(config_.groups, ",")},
                           {"functions", std::to_string(functions_->names().size())}});
     if (on_serving) on_serving(endpoint_);
+    if (liveness.alive && liveness.interval.count() > 0) reactor_.every(liveness.interval, liveness.alive);
     reactor_.run();
     // Nothing reads the stop source from here on: a further signal during
     // the teardown below ends the process.
@@ -510,10 +511,10 @@ class AgentLoop {
 
 }  // namespace
 
-void run_agent(const AgentConfig& config, StopSource& stop, const OnServing& on_serving,
-               const OnDraining& on_draining) {
+void run_agent(const AgentConfig& config, StopSource& stop, const OnServing& on_serving, const OnDraining& on_draining,
+               const Liveness& liveness) {
   AgentLoop agent(config, stop, on_draining);
-  agent.run(on_serving);
+  agent.run(on_serving, liveness);
 }
 
 }  // namespace rpclb::agent

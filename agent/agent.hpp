@@ -8,6 +8,7 @@
 //   BusHub (optional) ──> the membership view clients snapshot
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -22,6 +23,13 @@ namespace rpclb::agent {
 using OnServing = std::function<void(const std::string& endpoint)>;
 // Told when a stop has begun the drain (the agent has left the bus).
 using OnDraining = std::function<void()>;
+// Told every `interval` by the serving loop itself while it turns (serving
+// and draining): a loop that hangs stops telling, and a watchdog (systemd's
+// WatchdogSec=) can restart the agent.
+struct Liveness {
+  std::chrono::milliseconds interval{0};  // 0: nobody is told
+  std::function<void()> alive;
+};
 
 // Why an agent could not go on, with the code its caller reports.
 struct AgentFailure : std::runtime_error {
@@ -33,6 +41,6 @@ struct AgentFailure : std::runtime_error {
 // Throws AgentFailure when its name is taken by a live agent, and another
 // std::exception when it cannot start (a port taken, a function served twice).
 void run_agent(const AgentConfig& config, StopSource& stop, const OnServing& on_serving = {},
-               const OnDraining& on_draining = {});
+               const OnDraining& on_draining = {}, const Liveness& liveness = {});
 
 }  // namespace rpclb::agent

@@ -234,7 +234,8 @@ Status Agent::run_until_signal(const AgentLifecycle& lifecycle) {
   state_->started = true;
   SignalFd signals;
   try {
-    agent::run_agent(state_->config, signals, lifecycle.serving, lifecycle.draining);
+    agent::run_agent(state_->config, signals, lifecycle.serving, lifecycle.draining,
+                     {lifecycle.alive_interval, lifecycle.alive});
   } catch (const agent::AgentFailure& e) {
     return e.error;
   } catch (const std::exception& e) {

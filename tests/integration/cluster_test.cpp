@@ -281,8 +281,9 @@ namespace {
 using namespace std::chrono_literals;
 
 // Under systemd (Type=notify), the agent says READY=1 once it serves and
-// STOPPING=1 when a stop begins its drain, on $NOTIFY_SOCKET.
-TEST(Systemd, TheAgentNotifiesReadinessAndItsDrain) {
+// STOPPING=1 when a stop begins its drain, on $NOTIFY_SOCKET; with a
+// watchdog ($WATCHDOG_USEC), WATCHDOG=1 every half period while it runs.
+TEST(Systemd, TheAgentNotifiesReadinessItsDrainAndItsWatchdog) {
   Cluster cluster;
   const auto path = cluster.dir() / "notify.sock";
   const int manager = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -301,12 +302,20 @@ TEST(Systemd, TheAgentNotifiesReadinessAndItsDrain) {
       return heard.find(text) != std::string::npos;
     });
   };
+  auto beats = [&] {
+    std::size_t count = 0;
+    for (auto at = heard.find("WATCHDOG=1"); at != std::string::npos; at = heard.find("WATCHDOG=1", at + 1)) ++count;
+    return count;
+  };
   cluster.extra_env.push_back("NOTIFY_SOCKET=" + path.string());
+  cluster.extra_env.push_back("WATCHDOG_USEC=200000");
   auto& agent = cluster.start_hub_agent(0, "managed", {"web"});
   EXPECT_TRUE(hear("READY=1")) << heard;
   EXPECT_TRUE(hear("STATUS=serving at tcp://")) << heard;
   EXPECT_EQ(heard.find("STOPPING=1"), std::string::npos) << heard;
   ASSERT_TRUE(cluster.wait_for_members("web", {"managed"}));
+  // Every 100 ms; three are there however slowly this machine runs.
+  EXPECT_TRUE(Cluster::wait_until([&] { return hear("WATCHDOG=1") && beats() >= 3; })) << heard;
   agent.signal(SIGTERM);
   EXPECT_TRUE(hear("STOPPING=1")) << heard;
   EXPECT_EQ(agent.wait_for(10s), 0);

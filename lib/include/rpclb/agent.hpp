@@ -74,6 +74,11 @@ struct AgentLifecycle {
   std::function<void(const std::string& endpoint)> serving;
   // Asked to stop: it has left the bus and finishes the calls in flight.
   std::function<void()> draining;
+  // Told every `alive_interval` (if positive) by the agent's event loop
+  // itself, from serving to the end of its drain: a loop that hangs stops
+  // telling, so a supervisor's watchdog can restart it.
+  std::function<void()> alive;
+  std::chrono::milliseconds alive_interval{0};
 };
 
 // Runs on one of the agent's worker threads. Returning an Error sends it to
