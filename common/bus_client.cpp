@@ -26,42 +26,72 @@ DiscoveryOptions discovery_until(std::vector<std::string> bus, std::optional<Cur
   return discovery;
 }
 
+namespace {
+
+// How often names still being looked up are looked at while hubs are polled.
+constexpr std::chrono::milliseconds kLookupPollInterval{5};
+
+// A snapshot request on its way to the hub at `endpoint` (an address).
+zmq::socket_t ask_hub(zmq::context_t& context, const std::string& endpoint, const std::string& request,
+                      const std::optional<CurveConfig>& curve) {
+  auto socket = make_socket(context, zmq::socket_type::dealer);
+  secure_client(socket, curve);
+  connect_to(socket, endpoint);
+  // REQ-compatible envelope: empty delimiter, then the body.
+  socket.send(zmq::message_t(), zmq::send_flags::sndmore);
+  socket.send(zmq::buffer(request), zmq::send_flags::dontwait);
+  return socket;
+}
+
+}  // namespace
+
 Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context, const std::string& group,
                                                         const DiscoveryOptions& options) {
   if (options.bus.empty()) return make_error(ErrorCode::bad_request, "no bus endpoint configured");
   const std::string request = protocol::encode(protocol::SnapshotRequest{group});
 
-  std::vector<zmq::socket_t> sockets;
+  // Every hub's name is looked up at once, and each hub asked as soon as its
+  // address is known: a name the resolver never answers for costs the other
+  // hubs nothing, and is a hub that did not answer.
+  std::vector<EndpointLookup> lookups;
   for (const auto& endpoint : options.bus) {
     auto address = bus_address(endpoint);
     if (!address) return address.error();
-    // A hub whose name does not resolve in time is one that did not answer.
-    auto resolved = numeric_endpoint(address->snapshot, options.deadline);
-    if (!resolved) continue;
-    auto socket = make_socket(context, zmq::socket_type::dealer);
-    secure_client(socket, options.curve);
-    connect_to(socket, *resolved);
-    // REQ-compatible envelope: empty delimiter, then the body.
-    socket.send(zmq::message_t(), zmq::send_flags::sndmore);
-    socket.send(zmq::buffer(request), zmq::send_flags::dontwait);
-    sockets.push_back(std::move(socket));
+    lookups.emplace_back(address->snapshot);
   }
+  std::vector<std::size_t> unresolved(lookups.size());
+  for (std::size_t i = 0; i < unresolved.size(); ++i) unresolved[i] = i;
 
+  std::vector<zmq::socket_t> sockets;
   std::vector<zmq::pollitem_t> items;
-  for (auto& socket : sockets) items.push_back({socket.handle(), 0, ZMQ_POLLIN, 0});
-  std::vector<bool> answered(sockets.size(), false);
+  std::vector<bool> answered;
   MergedMembers merged;
   std::optional<Clock::time_point> stop_at;
   std::size_t answers = 0;
   std::vector<zmq::message_t> parts;
 
-  while (answers < sockets.size()) {
+  while (true) {
+    std::erase_if(unresolved, [&](std::size_t i) {
+      auto known = lookups[i].answer();
+      if (!known) return false;
+      if (*known) {
+        sockets.push_back(ask_hub(context, **known, request, options.curve));
+        answered.push_back(false);
+      }
+      return true;
+    });
+    if (unresolved.empty() && answers == sockets.size()) break;
+    items.clear();
+    for (auto& socket : sockets) items.push_back({socket.handle(), 0, ZMQ_POLLIN, 0});
+
     const auto now = Clock::now();
     const auto until = stop_at ? std::min(*stop_at, options.deadline) : options.deadline;
     // Once time is up, one look without waiting: an answer that arrived while
     // this process was not scheduled is taken, not thrown away.
     const bool last_look = now >= until;
-    zmq::poll(items.data(), items.size(), last_look ? std::chrono::milliseconds(0) : remaining(until, now));
+    auto wait = last_look ? std::chrono::milliseconds(0) : remaining(until, now);
+    if (!unresolved.empty()) wait = std::min(wait, kLookupPollInterval);
+    zmq::poll(items.data(), items.size(), wait);
     for (std::size_t i = 0; i < sockets.size(); ++i) {
       if (!(items[i].revents & ZMQ_POLLIN) || !receive_multipart(sockets[i], parts)) continue;
       if (answered[i] || parts.size() != 2 || parts[0].size() != 0) continue;

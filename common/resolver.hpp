@@ -6,12 +6,39 @@
 // connects to the address.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <string>
 
+#include "common/endpoint.hpp"
 #include "common/membership.hpp"
 #include "rpclb/error.hpp"
 
 namespace rpclb {
+
+// One endpoint's name being looked up, for a caller with other work to do
+// meanwhile (a client asking several hubs asks each as soon as its address
+// is known, so a name nobody answers for delays none of the others).
+class EndpointLookup {
+ public:
+  // Starts the lookup; an endpoint with an address (or no host) needs none.
+  explicit EndpointLookup(const std::string& endpoint);
+  EndpointLookup(EndpointLookup&&) noexcept;
+  EndpointLookup& operator=(EndpointLookup&&) noexcept;
+  ~EndpointLookup();
+
+  // The endpoint with its host replaced by an address (as numeric_endpoint
+  // below), or why not; nothing while the resolver has not answered.
+  std::optional<Result<std::string>> answer() const;
+  // The same, waiting for it until `deadline` (then service_unavailable).
+  Result<std::string> wait(Clock::time_point deadline);
+
+ private:
+  class Request;  // one getaddrinfo_a request (resolver.cpp)
+  std::string endpoint_;
+  TcpEndpoint name_;
+  std::unique_ptr<Request> lookup_;  // none for an address
+};
 
 // `endpoint` with its host replaced by an address: tcp://NAME:PORT becomes
 // tcp://A.B.C.D:PORT (an IPv4 address where the name has one, as

@@ -10,6 +10,8 @@
 #include <thread>
 
 #include "common/zmq_helpers.hpp"
+#include "tests/support/silent_resolver.hpp"
+#include "tests/unit/bounded_child.hpp"
 
 namespace rpclb {
 namespace {
@@ -104,6 +106,26 @@ TEST(Discovery, NoHubAnsweringIsUnavailableAtTheDeadline) {
   EXPECT_EQ(members.error().code, ErrorCode::service_unavailable);
   EXPECT_NE(members.error().message.find(silent.endpoint), std::string::npos) << members.error().message;
   EXPECT_LT(Clock::now() - start, 300ms + 1s);
+}
+
+// A hub named by a host the resolver never answers for is a silent hub: the
+// hub at an address is asked at once and answers for both (in a child, behind
+// a silent resolver: tests/support/silent_resolver.hpp).
+TEST(DiscoveryNames, AHubWhoseNameNeverResolvesDelaysNoOtherHub) {
+  const int status = testing::run_bounded(
+      [] {
+        if (const int isolated = testing::isolate_with_silent_resolver(); isolated != 0) return isolated;
+        zmq::context_t context;
+        ScriptedHub quick(context, "quick", 0ms);
+        const auto start = Clock::now();
+        auto members = fetch_members(context, "web", asking({"tcp://hub.rpclb-test:7400", quick.endpoint}, 30ms, 5s));
+        const bool in_time = Clock::now() - start < 2s;
+        const bool merged = members && names(*members) == std::vector<std::string>{"quick"};
+        return merged ? (in_time ? 0 : 2) : 1;
+      },
+      30s);
+  EXPECT_EQ(status, 0) << "1: the hub at an address was not heard; 2: it was heard only after the name's 5 s; "
+                          "10-15: the scenario's set-up";
 }
 
 }  // namespace

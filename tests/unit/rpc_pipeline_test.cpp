@@ -7,18 +7,16 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <sched.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <map>
 #include <optional>
 #include <thread>
 
 #include "common/zmq_helpers.hpp"
 #include "tests/support/accept_and_close.hpp"
+#include "tests/support/silent_resolver.hpp"
 #include "tests/unit/bounded_child.hpp"
 
 namespace rpclb {
@@ -252,29 +250,12 @@ TEST_F(Pipeline, AConnectionThatFailedIsClosedNotRetriedForEver) {
 }
 
 // A member announced by a name that a resolver never answers for: the
-// request still ends by its deadline, with nothing sent. Run in a child with
-// its own network and mount namespaces, whose resolv.conf names a "resolver"
-// on its own loopback that reads queries and never answers.
+// request still ends by its deadline, with nothing sent (in a child, behind a
+// silent resolver: tests/support/silent_resolver.hpp).
 TEST(PipelineNames, ASilentResolverHoldsARequestNoLongerThanItsDeadline) {
   const int status = testing::run_bounded(
       [] {
-        if (::unshare(CLONE_NEWNET | CLONE_NEWNS) != 0) return 10;
-        if (std::system("ip link set lo up") != 0) return 11;
-        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return 12;
-        char resolv_conf[] = "/tmp/rpclb-resolv.XXXXXX";
-        const int conf = ::mkstemp(resolv_conf);
-        const std::string text = "nameserver 127.0.0.1\noptions timeout:5 attempts:2\n";
-        if (conf < 0 || ::write(conf, text.data(), text.size()) != static_cast<ssize_t>(text.size())) return 13;
-        ::close(conf);
-        const bool mounted = ::mount(resolv_conf, "/etc/resolv.conf", nullptr, MS_BIND, nullptr) == 0;
-        ::unlink(resolv_conf);
-        if (!mounted) return 14;
-        const int silent = ::socket(AF_INET, SOCK_DGRAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        address.sin_port = htons(53);
-        if (::bind(silent, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return 15;
+        if (const int isolated = testing::isolate_with_silent_resolver(); isolated != 0) return isolated;
 
         zmq::context_t context;
         RpcPipeline pipeline(context, std::nullopt);
