@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -51,6 +52,21 @@ Status write_file(const std::string& path, const std::string& text, mode_t mode)
   return {};
 }
 
+// The mode bits a secret key file must not have. A systemd credential
+// (LoadCredential=, in $CREDENTIALS_DIRECTORY) is readable by its service's
+// user alone; for a DynamicUser= service systemd grants that user access
+// with an ACL, whose mask shows as group bits, so there only others' bits
+// count.
+mode_t forbidden_key_bits(const std::string& path) {
+  const char* credentials = std::getenv("CREDENTIALS_DIRECTORY");
+  if (credentials == nullptr || *credentials == '\0') return 077;
+  std::error_code error;
+  const auto folder = std::filesystem::weakly_canonical(std::filesystem::path(path), error).parent_path();
+  if (error) return 077;
+  const auto granted = std::filesystem::weakly_canonical(std::filesystem::path(credentials), error);
+  return !error && folder == granted ? 007 : 077;
+}
+
 }  // namespace
 
 Result<Keypair> generate_keypair() {
@@ -76,7 +92,7 @@ Status write_keypair(const std::string& prefix, const Keypair& keys) {
 Result<Keypair> load_keypair(const std::string& path) {
   // As ssh does: a secret others can read is no longer a secret.
   struct stat info {};
-  if (::stat(path.c_str(), &info) == 0 && (info.st_mode & 077) != 0) {
+  if (::stat(path.c_str(), &info) == 0 && (info.st_mode & forbidden_key_bits(path)) != 0) {
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
     return make_error(ErrorCode::bad_request, "secret key file " + path + " is readable by group or others (mode " +

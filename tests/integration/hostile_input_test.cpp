@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <set>
@@ -396,6 +397,45 @@ TEST(HostileWeights, EveryValidWeightCombinationSelects) {
     chosen.insert(result.lines().at(0));
   }
   EXPECT_GE(chosen.size(), 8u);  // near-equal weights spread over (nearly) every member
+}
+
+// Under systemd, a DynamicUser= agent reads its secret through LoadCredential=,
+// as $CREDENTIALS_DIRECTORY/NAME, which systemd opens to the service's user
+// with an ACL whose mask shows as group bits (mode 0440). That is accepted
+// there, and only there; a credential others may read is still refused.
+TEST(HostileKeys, ASystemdCredentialIsAcceptedWithItsAclMask) {
+  Cluster cluster;
+  const auto keys = cluster.dir() / "keys";
+  const auto credentials = cluster.dir() / "credentials";
+  std::filesystem::create_directories(keys / "authorized");
+  std::filesystem::create_directories(credentials);
+  ASSERT_EQ(cluster.rpclb({"keygen", (keys / "cluster").string()}).exit_code, 0);
+  ASSERT_EQ(cluster.rpclb({"keygen", (keys / "alice").string()}).exit_code, 0);
+  std::filesystem::copy_file(keys / "alice.pub", keys / "authorized" / "alice.pub");
+  const auto credential = credentials / "cluster.key";
+  std::filesystem::copy_file(keys / "cluster.key", credential);
+  ASSERT_EQ(::chmod(credential.c_str(), 0440), 0);
+  cluster.extra_env.push_back("CREDENTIALS_DIRECTORY=" + credentials.string());
+  auto secured_by = [&](const std::filesystem::path& secret) {
+    return std::vector<std::string>{"--curve-secret", secret.string(), "--curve-authorized",
+                                    (keys / "authorized").string()};
+  };
+  cluster.start_hub_agent(0, "credentialed", {"web"}, secured_by(credential));
+  cluster.client_args = {"--curve-secret", (keys / "alice.key").string(), "--curve-server-key",
+                         (keys / "cluster.pub").string()};
+  ASSERT_TRUE(cluster.wait_for_members("web", {"credentialed"})) << cluster.agent_log("credentialed");
+
+  // The same mode outside the credentials folder is refused.
+  ASSERT_EQ(::chmod((keys / "cluster.key").c_str(), 0440), 0);
+  auto& outside = cluster.start_agent("outside", {"web"}, secured_by(keys / "cluster.key"));
+  EXPECT_EQ(outside.wait_for(10s), 2);
+  EXPECT_NE(cluster.agent_log("outside").find("is readable by group or others (mode 0440)"), std::string::npos)
+      << cluster.agent_log("outside");
+  // And inside it, a credential others may read.
+  ASSERT_EQ(::chmod(credential.c_str(), 0444), 0);
+  auto& readable = cluster.start_agent("readable", {"web"}, secured_by(credential));
+  EXPECT_EQ(readable.wait_for(10s), 2);
+  EXPECT_NE(cluster.agent_log("readable").find("(mode 0444)"), std::string::npos) << cluster.agent_log("readable");
 }
 
 TEST(HostileKeys, SecretKeysOthersCanReadAndMismatchedPairsAreRefusedAtStart) {
