@@ -85,8 +85,7 @@ class AgentLoop {
         facts_(std::make_shared<AgentFacts>()),
         metrics_(config.name, instance_, RPCLB_VERSION),
         host_load_(config.procfs),
-        rpc_(make_socket(context_, zmq::socket_type::router, 1000)),
-        completions_(make_socket(context_, zmq::socket_type::pull)) {
+        rpc_(make_socket(context_, zmq::socket_type::router, 1000)) {
     facts_->name = config.name;
     facts_->host = host_name();
     facts_->groups = config.groups;
@@ -107,10 +106,8 @@ class AgentLoop {
     bind_or_throw(rpc_, config_.listen, "RPC socket");
     endpoint_ = advertised_endpoint({config_.listen, config_.advertise_host}, config_.advertise,
                                     rpc_.get(zmq::sockopt::last_endpoint));
-    const std::string completion_endpoint = "inproc://completions";
-    completions_.bind(completion_endpoint);
-    pool_.emplace(context_, completion_endpoint, config_.workers);
-    reactor_.on_readable(completions_, [this] { on_completions(); });
+    pool_.emplace(config_.workers);
+    reactor_.on_readable(pool_->completions_fd(), [this] { on_completions(); });
     reactor_.on_readable(rpc_, [this] { on_requests(); });
     reactor_.when_due([this] { return drain_deadline_; }, [this] { reactor_.stop(); });
     sample_host();
@@ -301,18 +298,16 @@ class AgentLoop {
   }
 
   void on_completions() {
-    std::vector<zmq::message_t> parts;
-    for (Turn turn; turn.more() && receive_multipart(completions_, parts);) {
-      std::uint64_t ticket = 0;
-      if (parts.size() != 3 || parts[0].size() != sizeof ticket || parts[1].size() != 1) continue;
-      std::memcpy(&ticket, parts[0].data(), sizeof ticket);
-      auto call = in_flight_calls_.extract(ticket);
+    // As many as one turn of a socket takes (Turn::kMessages): the rest wait
+    // for the next turn, after the other sockets had theirs.
+    for (auto& done : pool_->take_completions(Turn::kMessages)) {
+      auto call = in_flight_calls_.extract(done.ticket);
       if (call.empty()) continue;
       publish_in_flight();
       auto& ended = call.mapped();
-      call_ended(ended, outcome_from_byte(*static_cast<const std::uint8_t*>(parts[1].data())));
+      call_ended(ended, done.failure);
       if (ended.mode == protocol::CallMode::cast) continue;
-      send_reply(ended.routing, std::move(parts[2]));
+      send_reply(ended.routing, zmq::message_t(done.reply.data(), done.reply.size()));
     }
     stop_when_drained();
   }
@@ -486,8 +481,7 @@ class AgentLoop {
   Reactor reactor_;
   std::optional<ZapAuthenticator> zap_;
   zmq::socket_t rpc_;
-  zmq::socket_t completions_;
-  std::optional<WorkerPool> pool_;  // after completions_: workers stop before it closes
+  std::optional<WorkerPool> pool_;
   // After pool_ and metrics_, which a scrape reads: it stops serving first.
   std::optional<MetricsServer> metrics_server_;
   std::optional<BusHub> hub_;

@@ -3,7 +3,7 @@
 // which thread runs what:
 //
 //   StopSource ──> drain: leave the bus, refuse new calls, finish in-flight ones
-//   RPC ROUTER ──> decode ──> WorkerPool ──> completion PULL ──> RPC ROUTER
+//   RPC ROUTER ──> decode ──> WorkerPool ──> completion queue (eventfd) ──> RPC ROUTER
 //   Announcer (XPUB) ──> every hub, on start, on each hub (re)subscribe, and per heartbeat
 //   BusHub (optional) ──> the membership view clients snapshot
 #pragma once

@@ -1,23 +1,20 @@
 // WorkerPool: runs calls off the agent's event loop so one slow call never
-// blocks others. Jobs go in through a locked queue; each finished job comes
-// back to the event loop as one message on an inproc socket:
-//
-//   [ ticket (8 bytes), outcome (1 byte), reply body ]
-//
-// The outcome is 0 when the call succeeded, else 1 + its ErrorCode (for the
-// metrics); the body is empty for a cast (no reply).
+// blocks others. Jobs go in through a locked queue; finished ones come back
+// through another, and an eventfd tells the event loop they are there (once
+// per batch: it is written only when the queue was empty).
 //
 // The event loop keeps who asked (the ROUTER envelope) under the ticket, so
 // it can answer every caller even when it gives up on a job (shutdown).
+//
+// Workers hold no ZeroMQ socket, and what they share with the pool is owned
+// by both: a handler that ignores its stop token can then be left running
+// when the pool goes (its result dropped), and never holds up the agent's
+// stop or the closing of its ZeroMQ context.
 #pragma once
 
-#include <zmq.hpp>
-
-#include <atomic>
-#include <condition_variable>
-#include <deque>
+#include <chrono>
+#include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -30,11 +27,8 @@
 namespace rpclb::agent {
 
 // A reply's outcome, as the metrics count it: nullopt when it succeeded,
-// else its error code; and as the one byte of a completion message.
+// else its error code.
 std::optional<ErrorCode> failure_code(const protocol::CallReply& reply);
-std::uint8_t outcome_byte(std::optional<ErrorCode> code);
-// nullopt for 0 and for a byte no ErrorCode gives (read as internal).
-std::optional<ErrorCode> outcome_from_byte(std::uint8_t byte);
 
 struct Job {
   std::uint64_t ticket = 0;  // the event loop's handle on this call
@@ -45,27 +39,38 @@ struct Job {
   std::shared_ptr<const FunctionTable> functions;
 };
 
+// A job done, for the event loop.
+struct Completion {
+  std::uint64_t ticket = 0;
+  std::optional<ErrorCode> failure;  // failure_code of its reply
+  std::string reply;                 // the encoded reply; empty for a cast
+};
+
 class WorkerPool {
  public:
-  // Workers connect to `completion_endpoint` (an inproc PULL the caller binds).
-  WorkerPool(zmq::context_t& context, std::string completion_endpoint, std::size_t threads);
+  // How long the pool, when it goes, waits for handlers that ignore their
+  // stop token before it leaves them running.
+  static constexpr std::chrono::milliseconds kAbandonAfter{1000};
+
+  explicit WorkerPool(std::size_t threads);
   WorkerPool(const WorkerPool&) = delete;
   WorkerPool& operator=(const WorkerPool&) = delete;
-  ~WorkerPool();  // stops: running handlers see their stop token, then threads join
+  // Stops: running handlers see their stop token; threads still running one
+  // after kAbandonAfter are detached, and what they finish is dropped.
+  ~WorkerPool();
 
   void submit(Job job);
   // Jobs submitted and not yet taken by a worker; safe from any thread.
-  std::uint32_t waiting() const { return waiting_.load(std::memory_order_relaxed); }
+  std::uint32_t waiting() const;
+
+  // Readable while completions wait to be taken: poll it.
+  int completions_fd() const;
+  // Up to `most` completions, oldest first.
+  std::vector<Completion> take_completions(std::size_t most);
 
  private:
-  void run(std::stop_token stop);
-
-  zmq::context_t& context_;
-  const std::string completion_endpoint_;
-  std::mutex mutex_;
-  std::condition_variable_any ready_;
-  std::deque<Job> queue_;
-  std::atomic<std::uint32_t> waiting_{0};
+  struct Shared;
+  std::shared_ptr<Shared> shared_;
   std::vector<std::jthread> threads_;
 };
 

@@ -264,5 +264,49 @@ TEST_F(Library, TimeoutsAreRequestTimeoutAndStopDrainsInFlightCalls) {
   agent->stop();  // idempotent
 }
 
+// A handler that ignores its stop token cannot hold stop() past the drain:
+// its caller hears `internal` when the drain ends, stop() returns about a
+// second later (WorkerPool::kAbandonAfter), and the handler is left to
+// finish on its own, its result dropped.
+TEST_F(Library, StopIsBoundedWhenAHandlerIgnoresItsStopToken) {
+  auto options = agent_options("stubborn", "stubborn");
+  options.drain_timeout = 300ms;
+  auto agent = Agent::create(options);
+  ASSERT_TRUE(agent);
+  struct Flags {
+    std::atomic<bool> entered{false};
+    std::atomic<bool> released{false};
+    std::atomic<bool> returned{false};
+  };
+  auto flags = std::make_shared<Flags>();
+  ASSERT_TRUE(agent->handle("stubborn.wait", [flags](const Request&) -> Result<Payload> {
+    flags->entered = true;
+    for (const auto give_up = std::chrono::steady_clock::now() + 30s;
+         !flags->released && std::chrono::steady_clock::now() < give_up;) {
+      std::this_thread::sleep_for(5ms);
+    }
+    flags->returned = true;
+    return Payload::of("late");
+  }));
+  ASSERT_TRUE(agent->start());
+  ASSERT_TRUE(cluster.wait_for_members("stubborn", {"stubborn"}));
+  auto client = Client::create(client_options("stubborn"));
+  ASSERT_TRUE(client);
+  auto call = client->call_async("stubborn.wait", args(), {.timeout = 20s, .key = std::nullopt});
+  ASSERT_TRUE(Cluster::wait_until([&] { return flags->entered.load(); }));
+
+  const auto stopping = std::chrono::steady_clock::now();
+  agent->stop();
+  const auto took = std::chrono::steady_clock::now() - stopping;
+  EXPECT_LT(took, 300ms + 1s + 2s) << "stop() waited for the handler";
+  ASSERT_EQ(call.wait_for(5s), std::future_status::ready);
+  auto reply = call.get();
+  ASSERT_FALSE(reply);
+  EXPECT_EQ(reply.error().code, ErrorCode::internal) << reply.error().message;
+  EXPECT_FALSE(flags->returned.load());
+  flags->released = true;
+  EXPECT_TRUE(Cluster::wait_until([&] { return flags->returned.load(); }));
+}
+
 }  // namespace
 }  // namespace rpclb::testing
