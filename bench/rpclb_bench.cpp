@@ -6,6 +6,8 @@
 //   rpclb_bench shared BUS GROUP CALLERS SECS        the same, the threads sharing one rpclb::Client
 //   rpclb_bench async BUS GROUP IN_FLIGHT SECS       one rpclb::Client, call_async keeping IN_FLIGHT
 //                                                    calls in flight (each completion submits the next)
+//   rpclb_bench async-pool BUS GROUP IN_FLIGHT SECS  the same with `sys.sleep 0`, which the agent hands to
+//                                                    its worker pool (sys.echo is answered on its loop)
 #include <atomic>
 #include <condition_variable>
 #include <cstdlib>
@@ -117,9 +119,15 @@ int shared(const std::string& bus, const std::string& group, int callers, double
 
 // Keeps `in_flight` calls going: each completion (on the client's I/O
 // thread) counts and submits the next, until told to stop.
+// What a pipelined run calls.
+struct Work {
+  std::string function;
+  rpclb::Payload arguments;
+};
+
 class Pipelined {
  public:
-  Pipelined(rpclb::Client& client, int in_flight) : client_(client) {
+  Pipelined(rpclb::Client& client, Work work, int in_flight) : client_(client), work_(std::move(work)) {
     for (int i = 0; i < in_flight; ++i) next();
   }
   ~Pipelined() {
@@ -137,7 +145,7 @@ class Pipelined {
       std::lock_guard lock(mutex_);
       ++running_;
     }
-    client_.call_async("sys.echo", kPayload, {}, [this](rpclb::Result<rpclb::Reply> reply) {
+    client_.call_async(work_.function, work_.arguments, {}, [this](rpclb::Result<rpclb::Reply> reply) {
       ++(reply ? calls_ : failed_);
       if (!stop_) next();
       std::lock_guard lock(mutex_);
@@ -146,6 +154,7 @@ class Pipelined {
   }
 
   rpclb::Client& client_;
+  const Work work_;
   std::atomic<bool> stop_{false};
   std::atomic<long> calls_{0};
   std::atomic<long> failed_{0};
@@ -154,13 +163,13 @@ class Pipelined {
   int running_ = 0;
 };
 
-int async(const std::string& bus, const std::string& group, int in_flight, double seconds) {
+int async(const std::string& bus, const std::string& group, const Work& work, int in_flight, double seconds) {
   auto client = make_client(bus, group);
-  if (!client.call("sys.echo", kPayload)) return 1;  // connect and learn the members first
+  if (!client.call(work.function, work.arguments)) return 1;  // connect and learn the members first
   long calls = 0;
   long failed = 0;
   {
-    Pipelined pipelined(client, in_flight);
+    Pipelined pipelined(client, work, in_flight);
     std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
     pipelined.stop();
     calls = pipelined.calls();
@@ -181,11 +190,12 @@ int main(int argc, char** argv) {
   if (args.size() == 5 && args[0] == "shared") {
     return shared(args[1], args[2], std::atoi(args[3].c_str()), std::atof(args[4].c_str()));
   }
-  if (args.size() == 5 && args[0] == "async") {
-    return async(args[1], args[2], std::atoi(args[3].c_str()), std::atof(args[4].c_str()));
+  if (args.size() == 5 && (args[0] == "async" || args[0] == "async-pool")) {
+    const Work work = args[0] == "async" ? Work{"sys.echo", kPayload} : Work{"sys.sleep", rpclb::args(0)};
+    return async(args[1], args[2], work, std::atoi(args[3].c_str()), std::atof(args[4].c_str()));
   }
   std::fprintf(stderr,
                "usage: rpclb_bench latency BUS GROUP CALLS | throughput|shared BUS GROUP CALLERS SECS | "
-               "async BUS GROUP IN_FLIGHT SECS\n");
+               "async|async-pool BUS GROUP IN_FLIGHT SECS\n");
   return 2;
 }
