@@ -93,11 +93,11 @@ WorkerPool::~WorkerPool() {
   shared_->all_returned.wait_for(lock, kAbandonAfter, [this] { return shared_->running == 0; });
   const bool all_returned = shared_->running == 0;
   lock.unlock();
-  for (auto& thread : threads_) {
-    // A thread still in a handler keeps `shared_` alive, and nothing else.
-    if (!all_returned) thread.detach();
+  // A thread still in a handler keeps `shared_` alive, and uses nothing else.
+  if (!all_returned) {
+    for (auto& thread : threads_) thread.detach();
   }
-  threads_.clear();  // joins those that returned
+  threads_.clear();  // joins, unless detached
 }
 
 void WorkerPool::submit(Job job) {
