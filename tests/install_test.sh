@@ -57,7 +57,8 @@ plugin_source=$(find "$work/stage" -type d -path "*/share/doc/rpclb/examples/lea
 [ -n "$plugin_source" ] || fail "the example plug-in's source is not installed"
 
 echo "== build examples against the installed library"
-export PKG_CONFIG_PATH="$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$work/stage"
+# Only what was installed: no other .pc file is in reach (PKG_CONFIG_LIBDIR replaces the system's).
+export PKG_CONFIG_PATH="$libdir/pkgconfig" PKG_CONFIG_LIBDIR="$libdir/pkgconfig" PKG_CONFIG_SYSROOT_DIR="$work/stage"
 flags=$(pkg-config --cflags --libs rpclb) || fail "pkg-config does not know rpclb"
 sanitizer_flags=""
 [ "$sanitize" = none ] || sanitizer_flags="-fsanitize=$sanitize"
