@@ -15,7 +15,8 @@ import tempfile
 import time
 import unittest
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The rpclb.py beside this file when run from the source tree (Python puts the script's folder first),
+# the installed package when run from elsewhere (clients/python/test_installed.sh).
 import rpclb  # noqa: E402
 
 AGENT = os.environ.get("RPCLB_AGENT_BIN", "build/rpclb-agent")
@@ -168,6 +169,12 @@ class PythonClient(unittest.TestCase):
         # The same values as the C++ suite's pin (tests/unit/algorithms/hash_ring_test.cpp).
         self.assertEqual(rpclb.ring_hash(b""), 0xEFD01F60BA992926)
         self.assertEqual(rpclb.ring_hash(b"user-42"), 0xA39532C7AB051E8D)
+
+
+class PythonPackage(unittest.TestCase):
+    def test_its_version_is_rpclbs(self):
+        said = subprocess.run([CLI, "--version"], capture_output=True, text=True, timeout=30)
+        self.assertEqual(said.stdout.split()[-1], rpclb.__version__)
 
 
 class PythonClientFailover(unittest.TestCase):
