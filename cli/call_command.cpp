@@ -144,12 +144,12 @@ Run setup_call(CLI::App& command, const CommonOptions& common) {
   auto options = add_call_options(command, common, protocol::CallMode::call);
   command.add_flag("--all", options->all, "Call every member (matching --match); one result per node");
   command.add_option("-n,--count", options->count, "Call this many distinct members chosen by the algorithm")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+      ->check(in_range(1, 100000));
   command
       .add_option("--parallel", options->parallel,
                   "With --all or -n: calls in flight at once (one connection per member)")
-      ->check(CLI::Range(std::size_t{1}, kMaxFanOutParallel))
-      ->capture_default_str();
+      ->check(in_range(1, kMaxFanOutParallel))
+      ->default_str(std::to_string(options->parallel));
   return run_call(common, options);
 }
 
@@ -157,8 +157,8 @@ Run setup_cast(CLI::App& command, const CommonOptions& common) {
   auto options = add_call_options(command, common, protocol::CallMode::cast);
   command.add_flag("--all", options->all, "Cast to every member (matching --match); one line per node");
   command.add_option("--parallel", options->parallel, "With --all: casts in flight at once")
-      ->check(CLI::Range(std::size_t{1}, kMaxFanOutParallel))
-      ->capture_default_str();
+      ->check(in_range(1, kMaxFanOutParallel))
+      ->default_str(std::to_string(options->parallel));
   return run_call(common, options);
 }
 

@@ -35,6 +35,17 @@ std::vector<std::string> algorithm_plugins(const CommonOptions& common) {
   return paths;
 }
 
+CLI::Validator in_range(std::uint64_t least, std::uint64_t most) {
+  const std::string range = std::to_string(least) + " - " + std::to_string(most);
+  return CLI::Validator(
+      [least, most](std::string& input) {
+        std::uint64_t value = 0;
+        if (CLI::detail::lexical_cast(input, value) && value >= least && value <= most) return std::string();
+        return "Value " + input + " not in range " + std::to_string(least) + " to " + std::to_string(most);
+      },
+      "UINT in [" + range + "]");
+}
+
 void add_common_flags(CLI::App& app, CommonOptions& common) {
   app.add_option("--bus", common.bus_flags,
                  "Bus hub endpoint (repeatable; default $RPCLB_BUS, else " + std::string(kDefaultBus) + ")")
@@ -42,19 +53,19 @@ void add_common_flags(CLI::App& app, CommonOptions& common) {
       ->allow_extra_args(false);
   app.add_flag("--json", common.json, "Machine-readable output on stdout (and errors as JSON on stderr)");
   app.add_option("--timeout", common.timeout_ms, "Overall deadline in ms, discovery included")
-      ->check(CLI::Range(1u, kMaxTimeoutMs))
-      ->capture_default_str();
+      ->check(in_range(1, kMaxTimeoutMs))
+      ->default_str(std::to_string(common.timeout_ms));
   app.add_option("--bus-timeout", common.bus_timeout_ms, "How long to wait for bus hubs, in ms")
-      ->check(CLI::Range(1u, kMaxBusTimeoutMs))
-      ->capture_default_str();
+      ->check(in_range(1, kMaxBusTimeoutMs))
+      ->default_str(std::to_string(common.bus_timeout_ms));
   app.add_option("--connect-timeout", common.connect_timeout_ms,
                  "How long a member's connection may take before another is tried, in ms (bounded by --timeout)")
-      ->check(CLI::Range(1u, kMaxConnectTimeoutMs))
-      ->capture_default_str();
+      ->check(in_range(1, kMaxConnectTimeoutMs))
+      ->default_str(std::to_string(common.connect_timeout_ms));
   for (const auto& setting : kFailureMemorySettings) {
     app.add_option(std::string(setting.flag), common.*setting.field, std::string(setting.help))
-        ->check(CLI::Range(setting.least, setting.most))
-        ->capture_default_str();
+        ->check(in_range(setting.least, setting.most))
+        ->default_str(std::to_string(common.*setting.field));
   }
   app.add_option("--algorithm-plugin", common.algorithm_plugin_flags,
                  "Load more selection algorithms from this shared object, for --algorithm to name (repeatable; "
@@ -109,8 +120,8 @@ void add_retries(CLI::App& command, SelectionFlags& flags) {
   command
       .add_option("--retries", flags.retries,
                   "Other members to try when one cannot take the request (unreachable, draining)")
-      ->check(CLI::Range(0u, 100u))
-      ->capture_default_str();
+      ->check(in_range(0, 100))
+      ->default_str(std::to_string(flags.retries));
   command.add_flag("--retry-on-timeout", flags.retry_on_timeout,
                    "Also retry after a timeout, when the function may have run (idempotent functions only); "
                    "each attempt then gets an equal share of --timeout");

@@ -18,6 +18,7 @@
 
 namespace CLI {
 class App;
+class Validator;
 }  // namespace CLI
 
 namespace rpclb::cli {
@@ -98,6 +99,11 @@ struct SelectionFlags {
 };
 
 void add_common_flags(CLI::App& app, CommonOptions& common);
+// CLI::Range(least, most) for a whole number: the same help text ("UINT in
+// [least - most]") and error, without the std::stringstream CLI::Range builds
+// (as does capture_default_str(): give default_str(std::to_string(...))
+// instead). Those are a measurable share of a one-shot run's start-up.
+CLI::Validator in_range(std::uint64_t least, std::uint64_t most);
 // Resolves common.bus once parsing is done.
 Status resolve_bus(CommonOptions& common);
 

@@ -43,9 +43,8 @@ Configuration files (key = value; flags override environment, which overrides fi
 
 // The first word on the command line that is not an option or an option's
 // value: the subcommand, or a word that was meant to be one ("" if none).
-// Only that subcommand gets its options built: CLI11 set-up is a measurable
-// share of a one-shot run, and every other subcommand needs just its name for
-// --help.
+// Only that subcommand is built: CLI11 set-up is a measurable share of a
+// one-shot run, and the others are needed, by name, only for --help.
 std::string requested_subcommand(int argc, char** argv) {
   static const std::set<std::string_view> kTakesValue{
       "--bus",          "--timeout",          "--bus-timeout",     "--connect-timeout",
@@ -101,12 +100,16 @@ int rpclb_main(int argc, char** argv) {
     return report({ErrorCode::bad_request, "unknown command '" + requested + "' (commands: " + join(names) + ")"},
                   json);
   }
+  // The others only for a help text to list (each costs CLI11 a whole App).
+  const bool wants_help = std::any_of(argv + 1, argv + argc, [](const char* arg) {
+    return std::string_view(arg) == "--help" || std::string_view(arg) == "-h";
+  });
   std::map<std::string, Run, std::less<>> runs;
   for (const auto& subcommand : subcommands()) {
+    const bool this_one = requested.empty() || requested == subcommand.name;
+    if (!this_one && !wants_help) continue;
     auto* command = app.add_subcommand(std::string(subcommand.name), std::string(subcommand.description));
-    if (requested.empty() || requested == subcommand.name) {
-      runs.emplace(subcommand.name, subcommand.setup(*command, common));
-    }
+    if (this_one) runs.emplace(subcommand.name, subcommand.setup(*command, common));
   }
 
   VerbatimArgv words(argc, argv, wanted ? wanted->after_double_dash : VerbatimArgv::AfterDoubleDash::parse);

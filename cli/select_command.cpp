@@ -46,8 +46,7 @@ int release_member(const CommonOptions& common, const ReleaseOptions& options) {
 Run setup_select(CLI::App& command, const CommonOptions& common) {
   auto options = std::make_shared<SelectOptions>();
   command.add_option("GROUP", options->group, "Load-balancer group")->required();
-  command.add_option("-n,--count", options->count, "How many distinct members")
-      ->check(CLI::Range(std::size_t{1}, std::size_t{100000}));
+  command.add_option("-n,--count", options->count, "How many distinct members")->check(in_range(1, 100000));
   add_selection(command, common, options->selection);
   return [&common, options](const VerbatimArgv& words) {
     words.restore(options->group);
