@@ -103,6 +103,7 @@ class AgentLoop {
       zap_.emplace(reactor_, context_, config_.curve->own.public_key, config_.curve->authorized, log_);
       secure_server(rpc_, config_.curve);
     }
+    rpc_.set(zmq::sockopt::router_mandatory, 1);
     bind_or_throw(rpc_, config_.listen, "RPC socket");
     endpoint_ = advertised_endpoint({config_.listen, config_.advertise_host}, config_.advertise,
                                     rpc_.get(zmq::sockopt::last_endpoint));
@@ -334,8 +335,25 @@ class AgentLoop {
       routing.clear();
       return;
     }
-    for (auto& frame : routing) rpc_.send(frame, zmq::send_flags::sndmore);
+    // ROUTER_MANDATORY (run()): a reply ZeroMQ cannot take is reported here
+    // instead of vanishing. The first frame decides for the whole message.
+    try {
+      if (!rpc_.send(routing.front(), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+        reply_dropped("caller_not_reading");
+        return;
+      }
+    } catch (const zmq::error_t& e) {
+      if (e.num() != EHOSTUNREACH) throw;
+      reply_dropped("caller_gone");
+      return;
+    }
+    for (std::size_t i = 1; i < routing.size(); ++i) rpc_.send(routing[i], zmq::send_flags::sndmore);
     rpc_.send(body, zmq::send_flags::dontwait);
+  }
+
+  void reply_dropped(std::string_view reason) {
+    log_.debug("reply_dropped", {{"reason", reason}});
+    metrics_.reply_dropped(reason);
   }
 
   // Replies made while a batch of requests is read go out together at its

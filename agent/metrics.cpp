@@ -59,6 +59,13 @@ void AgentMetrics::frame_dropped() {
   ++frames_dropped_;
 }
 
+void AgentMetrics::reply_dropped(std::string_view reason) {
+  std::lock_guard lock(mutex_);
+  auto found = replies_dropped_.find(reason);
+  if (found == replies_dropped_.end()) found = replies_dropped_.emplace(std::string(reason), 0).first;
+  ++found->second;
+}
+
 void AgentMetrics::bus_event(std::string_view event) {
   std::lock_guard lock(mutex_);
   auto found = bus_events_.find(event);
@@ -126,6 +133,12 @@ std::vector<MetricFamily> AgentMetrics::families(const LiveFigures& live) const 
       family("rpclb_frames_dropped_total", "Frames without a usable envelope, which could not be answered.", "counter");
   dropped.samples.push_back({"rpclb_frames_dropped_total", {}, double(frames_dropped_)});
   out.push_back(std::move(dropped));
+  auto replies = family("rpclb_replies_dropped_total",
+                        "Replies that could not be handed to their caller: gone, or not reading.", "counter");
+  for (const auto& [reason, count] : replies_dropped_) {
+    replies.samples.push_back({"rpclb_replies_dropped_total", {{"reason", reason}}, double(count)});
+  }
+  out.push_back(std::move(replies));
 
   auto bus =
       family("rpclb_bus_events_total", "Membership events: this agent's announcements, and its hub's.", "counter");

@@ -51,6 +51,10 @@ class AgentMetrics {
   // without a usable envelope, so unanswerable (dropped).
   void frame_refused();
   void frame_dropped();
+  // A reply that could not be handed to its caller: `reason` is caller_gone
+  // (it disconnected first, as after its own timeout) or caller_not_reading
+  // (its queue is full: it sends and does not read).
+  void reply_dropped(std::string_view reason);
   // Something that happened on the bus: "announced", "hub_subscribed", or a
   // hosted hub's "joined", "updated", "left", "expired", "dropped",
   // "conflict", "snapshot_served", "snapshot_refused".
@@ -96,6 +100,7 @@ class AgentMetrics {
   std::map<std::string, Histogram, std::less<>> durations_;
   std::uint64_t frames_refused_ = 0;
   std::uint64_t frames_dropped_ = 0;
+  std::map<std::string, std::uint64_t, std::less<>> replies_dropped_;  // by reason
   std::map<std::string, std::uint64_t, std::less<>> bus_events_;
   std::optional<std::map<std::string, std::size_t, std::less<>>> hub_members_;
 };

@@ -134,6 +134,38 @@ TEST(Metrics, AScrapeIsValidPrometheusTextAndCountsMoveWithCalls) {
   EXPECT_TRUE(found) << json.out;
 }
 
+// A caller that gives up and goes before its reply is ready (as after its
+// own timeout) loses that reply: the agent says so instead of dropping it
+// without a trace.
+TEST(Metrics, AReplyWhoseCallerHasGoneIsCountedAsDropped) {
+  Cluster cluster;
+  const int port = free_port_triple();
+  cluster.start_hub_agent(0, "m1", {"web"}, {"--metrics-listen", "127.0.0.1:" + std::to_string(port)});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"m1"}));
+  const auto endpoint = cluster.rpclb({"members", "web", "--json"}).json()[0]["endpoint"].get<std::string>();
+
+  zmq::context_t context;
+  {
+    auto socket = make_socket(context, zmq::socket_type::dealer);
+    socket.connect(endpoint);
+    const std::string sleep_2000_ms("\x91\xcd\x07\xd0", 4);  // MessagePack [2000]
+    const auto request = protocol::encode(
+        protocol::CallRequest{9, protocol::CallMode::call, "sys.sleep", sleep_2000_ms, 10000, {}, {}, {}});
+    socket.send(zmq::message_t(), zmq::send_flags::sndmore);
+    socket.send(zmq::buffer(request), zmq::send_flags::none);
+    // Gone once the agent has the request, well before its 2 s are up.
+    ASSERT_TRUE(Cluster::wait_until([&] { return sample(samples_of(scrape(port)), "rpclb_calls_in_flight") == 1; }));
+  }
+
+  std::map<std::string, double> after;
+  ASSERT_TRUE(Cluster::wait_until([&] {
+    after = samples_of(scrape(port));
+    return sample(after, "rpclb_calls_total{function=\"sys.sleep\",mode=\"call\",code=\"ok\"}") == 1;
+  })) << scrape(port);
+  EXPECT_EQ(sample(after, "rpclb_replies_dropped_total{reason=\"caller_gone\"}"), 1) << scrape(port);
+  EXPECT_EQ(sample(after, "rpclb_replies_dropped_total{reason=\"caller_not_reading\"}"), -1);
+}
+
 TEST(Metrics, AMalformedListenAddressIsRefusedAtStart) {
   Cluster cluster;
   auto& agent = cluster.start_hub_agent(0, "m1", {"web"}, {"--metrics-listen", "localhost"});
