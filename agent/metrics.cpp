@@ -23,6 +23,14 @@ std::string bucket_bound(double bound) {
   return text;
 }
 
+// The entry for `key` in a map keyed by name, made (zero) on first use.
+template <typename ByName>
+typename ByName::mapped_type& entry(ByName& map, std::string_view key) {
+  auto found = map.find(key);
+  if (found == map.end()) found = map.emplace(std::string(key), typename ByName::mapped_type{}).first;
+  return found->second;
+}
+
 }  // namespace
 
 AgentMetrics::AgentMetrics(std::string name, std::string instance, std::string version)
@@ -40,9 +48,7 @@ void AgentMetrics::call_ended(std::string_view function, std::string_view mode, 
   ++counted->second;
   if (!took) return;
   const double seconds = std::chrono::duration<double>(*took).count();
-  auto found = durations_.find(shown);
-  if (found == durations_.end()) found = durations_.emplace(std::string(shown), Histogram{}).first;
-  auto& histogram = found->second;
+  auto& histogram = entry(durations_, shown);
   const auto bucket = std::lower_bound(kDurationBuckets.begin(), kDurationBuckets.end(), seconds);
   if (bucket != kDurationBuckets.end()) ++histogram.counts[static_cast<std::size_t>(bucket - kDurationBuckets.begin())];
   ++histogram.count;
@@ -61,16 +67,12 @@ void AgentMetrics::frame_dropped() {
 
 void AgentMetrics::reply_dropped(std::string_view reason) {
   std::lock_guard lock(mutex_);
-  auto found = replies_dropped_.find(reason);
-  if (found == replies_dropped_.end()) found = replies_dropped_.emplace(std::string(reason), 0).first;
-  ++found->second;
+  ++entry(replies_dropped_, reason);
 }
 
 void AgentMetrics::bus_event(std::string_view event) {
   std::lock_guard lock(mutex_);
-  auto found = bus_events_.find(event);
-  if (found == bus_events_.end()) found = bus_events_.emplace(std::string(event), 0).first;
-  ++found->second;
+  ++entry(bus_events_, event);
 }
 
 void AgentMetrics::set_hub_members(std::map<std::string, std::size_t, std::less<>> by_group) {
