@@ -15,8 +15,10 @@
 #include "agent/announcer.hpp"
 #include "agent/builtins.hpp"
 #include "agent/bus_hub.hpp"
+#include "agent/fair_queue.hpp"
 #include "agent/function_table.hpp"
 #include "agent/host_load.hpp"
+#include "agent/inflight_budget.hpp"
 #include "agent/metrics.hpp"
 #include "agent/metrics_server.hpp"
 #include "agent/name_claim.hpp"
@@ -74,6 +76,26 @@ std::optional<zmq::message_t> split_envelope(std::vector<zmq::message_t>& parts,
   return std::move(parts.back());
 }
 
+// The ROUTER routing id of the connection a request came on.
+std::string_view connection_of(const std::vector<zmq::message_t>& routing) {
+  return {static_cast<const char*>(routing.front().data()), routing.front().size()};
+}
+
+// A reply as a ZeroMQ message that keeps its bytes counted against the
+// budget until ZeroMQ frees it: once written to the connection, or dropped
+// with it. No copy is made; the free runs on ZeroMQ's I/O thread.
+zmq::message_t counted_message(std::string body, InflightBudget::Held held) {
+  struct Owned {
+    std::string body;
+    InflightBudget::Held held;
+  };
+  auto owned = std::make_unique<Owned>(Owned{std::move(body), std::move(held)});
+  zmq::message_t message(
+      owned->body.data(), owned->body.size(), [](void*, void* hint) { delete static_cast<Owned*>(hint); }, owned.get());
+  owned.release();
+  return message;
+}
+
 // One agent's serving loop: its sockets, its calls in flight, its drain.
 class AgentLoop {
  public:
@@ -85,6 +107,7 @@ class AgentLoop {
         facts_(std::make_shared<AgentFacts>()),
         metrics_(config.name, instance_, RPCLB_VERSION),
         host_load_(config.procfs),
+        budget_(config.max_inflight_bytes),
         rpc_(make_socket(context_, zmq::socket_type::router, 1000)) {
     facts_->name = config.name;
     facts_->host = host_name();
@@ -110,9 +133,24 @@ class AgentLoop {
     pool_.emplace(config_.workers);
     reactor_.on_readable(pool_->completions_fd(), [this] { on_completions(); });
     reactor_.on_readable(rpc_, [this] { on_requests(); });
+    // Requests read and not yet served are served on the next turn of the
+    // loop, whether or not more arrive.
+    reactor_.when_due(
+        [this]() -> std::optional<Clock::time_point> {
+          if (pending_.empty()) return std::nullopt;
+          return Clock::now();
+        },
+        [this] {
+          holding_replies_ = true;
+          serve_pending();
+          send_held_replies();
+        });
     reactor_.when_due([this] { return drain_deadline_; }, [this] { reactor_.stop(); });
     sample_host();
-    reactor_.every(milliseconds(config_.heartbeat_ms), [this] { sample_host(); });
+    reactor_.every(milliseconds(config_.heartbeat_ms), [this] {
+      sample_host();
+      budget_.sweep();
+    });
     if (config_.metrics_listen) {
       metrics_server_.emplace(*config_.metrics_listen,
                               [this] { return prometheus_text(metrics_.families(live_figures())); });
@@ -150,6 +188,7 @@ class AgentLoop {
     // Nothing reads the stop source from here on: a further signal during
     // the teardown below ends the process.
     stop_.tearing_down();
+    refuse_pending();
     if (name_taken_) {
       log_.error("name_taken", {{"error", name_taken_->message}});
       throw AgentFailure(*name_taken_);
@@ -171,6 +210,15 @@ class AgentLoop {
     std::string function;
     std::string trace_id;  // the caller's request id, if traced
     Clock::time_point accepted;
+    InflightBudget::Held request_bytes;  // the request, counted until it is answered
+  };
+
+  // A request read and counted against the budget, waiting for its turn.
+  struct PendingRequest {
+    std::vector<zmq::message_t> routing;
+    zmq::message_t body;
+    InflightBudget::Held bytes;
+    Clock::time_point arrived;
   };
 
   // Every function served here: the built-ins, the allowlisted `programs`
@@ -250,7 +298,7 @@ class AgentLoop {
   }
 
   void stop_when_drained() {
-    if (drain_deadline_ && in_flight() == 0) reactor_.stop();
+    if (drain_deadline_ && in_flight() == 0 && pending_.empty()) reactor_.stop();
   }
 
   // The host's figures, for the announcement and the metrics; a procfs that
@@ -271,6 +319,9 @@ class AgentLoop {
     live.in_flight = facts_->in_flight;
     live.queued = pool_ ? pool_->waiting() : 0;
     live.max_queue = config_.max_queue;
+    live.inflight_bytes = budget_.held();
+    live.max_inflight_bytes = budget_.limit();
+    live.connections_at_share = budget_.connections_at_share();
     live.workers = config_.workers;
     live.draining = draining_;
     live.uptime_seconds = std::chrono::duration<double>(Clock::now() - facts_->started).count();
@@ -308,9 +359,20 @@ class AgentLoop {
       auto& ended = call.mapped();
       call_ended(ended, done.failure);
       if (ended.mode == protocol::CallMode::cast) continue;
-      send_reply(ended.routing, zmq::message_t(done.reply.data(), done.reply.size()));
+      send_reply(ended.routing, std::move(done.reply));
     }
     stop_when_drained();
+  }
+
+  // Requests read and never served (the loop stopped first) are refused,
+  // nothing run, so their callers may try another member at once.
+  void refuse_pending() {
+    while (auto pending = pending_.pop()) {
+      if (const auto head = protocol::peek_call(as_view(pending->body))) {
+        const std::string why = "node " + config_.name + " stopped before the call was run; nothing was run";
+        refuse(pending->routing, *head, {ErrorCode::service_unavailable, why});
+      }
+    }
   }
 
   // Every caller still waiting hears `internal` now, instead of waiting out
@@ -329,12 +391,18 @@ class AgentLoop {
     publish_in_flight();
   }
 
-  void send_reply(std::vector<zmq::message_t>& routing, zmq::message_t body) {
+  void send_reply(std::vector<zmq::message_t>& routing, std::string reply) {
+    auto held = budget_.hold(connection_of(routing), reply.size());
+    auto body = counted_message(std::move(reply), std::move(held));
     if (holding_replies_) {
       held_replies_.push_back({std::move(routing), std::move(body)});
       routing.clear();
       return;
     }
+    send_message(routing, body);
+  }
+
+  void send_message(std::vector<zmq::message_t>& routing, zmq::message_t& body) {
     // ROUTER_MANDATORY (run()): a reply ZeroMQ cannot take is reported here
     // instead of vanishing. The first frame decides for the whole message.
     try {
@@ -361,12 +429,12 @@ class AgentLoop {
   // once per reply, and a pipelining caller gets them in one read.
   void send_held_replies() {
     holding_replies_ = false;
-    for (auto& [routing, body] : held_replies_) send_reply(routing, std::move(body));
+    for (auto& [routing, body] : held_replies_) send_message(routing, body);
     held_replies_.clear();
   }
 
   void reply(std::vector<zmq::message_t>& routing, const protocol::CallReply& reply) {
-    send_reply(routing, zmq::message_t(protocol::encode_reply(reply)));
+    send_reply(routing, protocol::encode_reply(reply));
   }
 
   void refuse(std::vector<zmq::message_t>& routing, const protocol::CallRequest& request, const Error& error) {
@@ -407,16 +475,33 @@ class AgentLoop {
                           endpoint_ + " is " + config_.name + " (instance " + instance_ + "); nothing was run");
   }
 
+  // Why a request was refused by the budget (--max-inflight-bytes).
+  std::string at_capacity(InflightBudget::Verdict verdict, std::uint64_t request_bytes) const {
+    const std::string held = std::to_string(budget_.held()) + " of " + std::to_string(budget_.limit());
+    if (verdict == InflightBudget::Verdict::over_share) {
+      return "node " + config_.name +
+             " is at capacity for this connection: its calls and the replies it has not "
+             "yet taken hold its share of --max-inflight-bytes (the agent holds " +
+             held + " bytes); nothing was run";
+    }
+    return "node " + config_.name + " is at capacity: a request of " + std::to_string(request_bytes) +
+           " bytes does not fit in what it holds (" + held + " bytes, --max-inflight-bytes); nothing was run";
+  }
+
   void on_requests() {
-    const auto now = Clock::now();
-    std::vector<zmq::message_t> parts;
-    std::vector<zmq::message_t> routing;
     holding_replies_ = true;
-    read_requests(now, parts, routing);
+    read_requests();
+    serve_pending();
     send_held_replies();
   }
 
-  void read_requests(Clock::time_point now, std::vector<zmq::message_t>& parts, std::vector<zmq::message_t>& routing) {
+  // What has arrived, a turn's worth: counted against the budget and queued
+  // for its turn, or refused at once. Reading costs a glance a request, so
+  // ZeroMQ's own queues, which count messages and not bytes, stay short.
+  void read_requests() {
+    std::vector<zmq::message_t> parts;
+    std::vector<zmq::message_t> routing;
+    const auto now = Clock::now();
     for (Turn turn; turn.more() && receive_multipart(rpc_, parts);) {
       auto body = split_envelope(parts, routing);
       if (!body) {
@@ -424,62 +509,107 @@ class AgentLoop {
         metrics_.frame_dropped();
         continue;
       }
-      auto request = protocol::decode_as<protocol::CallRequest>(as_view(*body));
-      if (!request) {
-        log_.debug("request_refused", {{"code", "bad_request"}, {"error", request.error().message}});
-        metrics_.frame_refused();
-        reply(routing, protocol::CallReply::failure(0, request.error()));
+      const auto connection = connection_of(routing);
+      const std::uint64_t request_bytes = body->size();
+      if (const auto verdict = budget_.admit(connection, request_bytes); verdict != InflightBudget::Verdict::fits) {
+        refuse_at_capacity(routing, *body, verdict);
         continue;
       }
-      const auto id = request->id;
-      if (auto misaddressed = check_addressee(*request); !misaddressed) {
-        refuse(routing, *request, misaddressed.error());
-        continue;
-      }
-      if (drain_deadline_) {
-        refuse(routing, *request, {ErrorCode::service_unavailable, "node " + config_.name + " is draining"});
-        continue;
-      }
-      const Function* function = functions_->find(request->function);
-      if (!function) {
-        refuse(routing, *request,
-               {ErrorCode::not_found, "node " + config_.name + " has no function " + request->function});
-        continue;
-      }
-      if (auto checked = check_arguments(*function, *request); !checked) {
-        refuse(routing, *request, checked.error());
-        continue;
-      }
-      if (in_flight() >= config_.max_queue) {
-        refuse(routing, *request, {ErrorCode::service_unavailable, "node " + config_.name + " is at capacity"});
-        continue;
-      }
-      const bool is_cast = request->mode == protocol::CallMode::cast;
-      const auto budget = (is_cast || request->timeout_ms == 0) ? kLongestCall : milliseconds(request->timeout_ms);
-      const auto timeout_ms = std::to_string(request->timeout_ms);
-      if (request->request_id.empty()) {
-        log_.debug("request_accepted",
-                   {{"function", request->function}, {"mode", mode_name(request->mode)}, {"timeout_ms", timeout_ms}});
-      } else {
-        log_.info("request_accepted", {{"request_id", request->request_id},
-                                       {"function", request->function},
-                                       {"mode", mode_name(request->mode)},
-                                       {"timeout_ms", timeout_ms}});
-      }
-      if (is_cast) reply(routing, protocol::CallReply::accepted(id));
-      InFlightCall call{std::move(routing), id, request->mode, request->function, request->request_id, now};
+      auto bytes = budget_.hold(connection, request_bytes);
+      pending_.push(connection, PendingRequest{std::move(routing), std::move(*body), std::move(bytes), now});
       routing.clear();
-      if (function->execution == Execution::on_event_loop) {
-        auto done = run_call(*functions_, *request, now + budget, {});
-        call_ended(call, failure_code(done));
-        if (!is_cast) reply(call.routing, done);
-        continue;
-      }
-      const auto ticket = next_ticket_++;
-      in_flight_calls_.emplace(ticket, std::move(call));
-      publish_in_flight();
-      pool_->submit(Job{ticket, std::move(request).value(), now + budget, functions_});
     }
+  }
+
+  // A request past the budget: answered without decoding its arguments.
+  void refuse_at_capacity(std::vector<zmq::message_t>& routing, const zmq::message_t& body,
+                          InflightBudget::Verdict verdict) {
+    auto head = protocol::peek_call(as_view(body));
+    if (!head) {
+      // Not a call: refused for what it is.
+      const auto decoded = protocol::decode_as<protocol::CallRequest>(as_view(body));
+      if (!decoded) return refuse_malformed(routing, decoded.error());
+      head = *decoded;
+    }
+    metrics_.refused_at_capacity("max_inflight_bytes");
+    refuse(routing, *head, {ErrorCode::service_unavailable, at_capacity(verdict, body.size())});
+  }
+
+  void refuse_malformed(std::vector<zmq::message_t>& routing, const Error& error) {
+    log_.debug("request_refused", {{"code", "bad_request"}, {"error", error.message}});
+    metrics_.frame_refused();
+    reply(routing, protocol::CallReply::failure(0, error));
+  }
+
+  // Requests read, a turn's worth, one connection after another.
+  void serve_pending() {
+    for (Turn turn; turn.more();) {
+      auto next = pending_.pop();
+      if (!next) break;
+      serve(*next);
+    }
+    stop_when_drained();
+  }
+
+  void serve(PendingRequest& pending) {
+    auto& routing = pending.routing;
+    const auto now = pending.arrived;
+    auto request = protocol::decode_as<protocol::CallRequest>(as_view(pending.body));
+    pending.body = zmq::message_t();  // decoded: the request's bytes are counted until it is answered
+    if (!request) return refuse_malformed(routing, request.error());
+    const auto id = request->id;
+    if (auto misaddressed = check_addressee(*request); !misaddressed) {
+      refuse(routing, *request, misaddressed.error());
+      return;
+    }
+    if (drain_deadline_) {
+      refuse(routing, *request, {ErrorCode::service_unavailable, "node " + config_.name + " is draining"});
+      return;
+    }
+    const Function* function = functions_->find(request->function);
+    if (!function) {
+      refuse(routing, *request,
+             {ErrorCode::not_found, "node " + config_.name + " has no function " + request->function});
+      return;
+    }
+    if (auto checked = check_arguments(*function, *request); !checked) {
+      refuse(routing, *request, checked.error());
+      return;
+    }
+    if (in_flight() >= config_.max_queue) {
+      metrics_.refused_at_capacity("max_queue");
+      refuse(
+          routing, *request,
+          {ErrorCode::service_unavailable, "node " + config_.name + " is at capacity: " + std::to_string(in_flight()) +
+                                               " calls in flight (--max-queue); nothing was run"});
+      return;
+    }
+    const bool is_cast = request->mode == protocol::CallMode::cast;
+    const auto budget = (is_cast || request->timeout_ms == 0) ? kLongestCall : milliseconds(request->timeout_ms);
+    const auto timeout_ms = std::to_string(request->timeout_ms);
+    if (request->request_id.empty()) {
+      log_.debug("request_accepted",
+                 {{"function", request->function}, {"mode", mode_name(request->mode)}, {"timeout_ms", timeout_ms}});
+    } else {
+      log_.info("request_accepted", {{"request_id", request->request_id},
+                                     {"function", request->function},
+                                     {"mode", mode_name(request->mode)},
+                                     {"timeout_ms", timeout_ms}});
+    }
+    if (is_cast) reply(routing, protocol::CallReply::accepted(id));
+    InFlightCall call{std::move(routing), id, request->mode, request->function, request->request_id, now, {}};
+    routing.clear();
+    if (function->execution == Execution::on_event_loop) {
+      auto done = run_call(*functions_, *request, now + budget, {});
+      call_ended(call, failure_code(done));
+      if (!is_cast) reply(call.routing, done);
+      return;
+    }
+    call.request_bytes = std::move(pending.bytes);
+    const auto ticket = next_ticket_++;
+    in_flight_calls_.emplace(ticket, std::move(call));
+    publish_in_flight();
+    pool_->submit(Job{ticket, std::move(request).value(), now + budget, functions_});
   }
 
   OnDraining on_draining_;
@@ -491,6 +621,7 @@ class AgentLoop {
   std::shared_ptr<AgentFacts> facts_;
   AgentMetrics metrics_;
   HostLoad host_load_;
+  InflightBudget budget_;
   bool host_figures_missing_ = false;
   std::atomic<bool> draining_{false};
   std::vector<FunctionSpec> programs_{config_.functions};  // as last read from the functions file
@@ -510,6 +641,8 @@ class AgentLoop {
     zmq::message_t body;
   };
   bool holding_replies_ = false;
+  // Requests read and not yet served, by connection (serve_pending).
+  FairQueue<PendingRequest> pending_;
   std::vector<HeldReply> held_replies_;
   // Calls handed to the pool and not yet answered, by ticket: who to answer.
   std::unordered_map<std::uint64_t, InFlightCall> in_flight_calls_;

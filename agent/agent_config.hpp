@@ -11,6 +11,7 @@
 #include "agent/functions_file.hpp"
 #include "agent/logger.hpp"
 #include "common/curve.hpp"
+#include "rpclb/agent.hpp"
 
 namespace rpclb::agent {
 
@@ -29,7 +30,8 @@ struct AgentConfig {
   std::uint32_t heartbeat_ms = 1000;
   std::uint32_t missed_heartbeats = 3;  // for a hosted hub: TTL = this many heartbeats
   std::uint32_t workers = 16;
-  std::uint32_t max_queue = 1024;  // calls in flight beyond this are refused
+  std::uint32_t max_queue = 1024;                               // calls in flight beyond this are refused
+  std::uint64_t max_inflight_bytes = kDefaultMaxInflightBytes;  // the budget (agent/inflight_budget.hpp)
   std::uint32_t drain_timeout_ms = 15000;
   LogLevel log_level = LogLevel::info;
   std::optional<CurveConfig> curve;           // set: every socket speaks CURVE

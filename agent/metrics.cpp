@@ -70,6 +70,11 @@ void AgentMetrics::reply_dropped(std::string_view reason) {
   ++entry(replies_dropped_, reason);
 }
 
+void AgentMetrics::refused_at_capacity(std::string_view limit) {
+  std::lock_guard lock(mutex_);
+  ++entry(refused_at_capacity_, limit);
+}
+
 void AgentMetrics::bus_event(std::string_view event) {
   std::lock_guard lock(mutex_);
   ++entry(bus_events_, event);
@@ -92,6 +97,15 @@ std::vector<MetricFamily> AgentMetrics::families(const LiveFigures& live) const 
   out.push_back(
       gauge("rpclb_queue_limit", "Calls in flight beyond which new ones are refused (--max-queue).", live.max_queue));
   out.push_back(gauge("rpclb_workers", "Worker threads (--workers).", live.workers));
+  out.push_back(gauge("rpclb_inflight_bytes",
+                      "Bytes of requests read and not yet answered, and of replies not yet written to their caller.",
+                      double(live.inflight_bytes)));
+  out.push_back(gauge("rpclb_inflight_bytes_limit", "The memory budget for calls (--max-inflight-bytes).",
+                      double(live.max_inflight_bytes)));
+  out.push_back(gauge("rpclb_connections_at_share",
+                      "Caller connections refused a request for holding their share of --max-inflight-bytes, "
+                      "over the last heartbeat.",
+                      double(live.connections_at_share)));
   if (live.cpu) {
     out.push_back(gauge("rpclb_host_cpu_ratio", "The host's CPU busy over the last heartbeat, 0 to 1 of all cores.",
                         *live.cpu / 1000.0));
@@ -141,6 +155,14 @@ std::vector<MetricFamily> AgentMetrics::families(const LiveFigures& live) const 
     replies.samples.push_back({"rpclb_replies_dropped_total", {{"reason", reason}}, double(count)});
   }
   out.push_back(std::move(replies));
+  auto at_capacity = family("rpclb_requests_refused_at_capacity_total",
+                            "Requests refused service_unavailable, nothing run, by the limit they met: max_queue "
+                            "(calls in flight) or max_inflight_bytes (the memory budget).",
+                            "counter");
+  for (const auto& [limit, count] : refused_at_capacity_) {
+    at_capacity.samples.push_back({"rpclb_requests_refused_at_capacity_total", {{"limit", limit}}, double(count)});
+  }
+  out.push_back(std::move(at_capacity));
 
   auto bus =
       family("rpclb_bus_events_total", "Membership events: this agent's announcements, and its hub's.", "counter");

@@ -31,6 +31,9 @@ struct LiveFigures {
   std::uint32_t in_flight = 0;
   std::uint32_t queued = 0;  // accepted, waiting for a worker
   std::uint32_t max_queue = 0;
+  std::uint64_t inflight_bytes = 0;  // requests and replies held (agent/inflight_budget.hpp)
+  std::uint64_t max_inflight_bytes = 0;
+  std::uint64_t connections_at_share = 0;
   std::uint32_t workers = 0;
   bool draining = false;
   double uptime_seconds = 0;
@@ -55,6 +58,9 @@ class AgentMetrics {
   // (it disconnected first, as after its own timeout) or caller_not_reading
   // (its queue is full: it sends and does not read).
   void reply_dropped(std::string_view reason);
+  // A request refused, nothing run, because of `limit`: max_queue (calls in
+  // flight) or max_inflight_bytes (the memory budget).
+  void refused_at_capacity(std::string_view limit);
   // Something that happened on the bus: "announced", "hub_subscribed", or a
   // hosted hub's "joined", "updated", "left", "expired", "dropped",
   // "conflict", "snapshot_served", "snapshot_refused".
@@ -100,7 +106,8 @@ class AgentMetrics {
   std::map<std::string, Histogram, std::less<>> durations_;
   std::uint64_t frames_refused_ = 0;
   std::uint64_t frames_dropped_ = 0;
-  std::map<std::string, std::uint64_t, std::less<>> replies_dropped_;  // by reason
+  std::map<std::string, std::uint64_t, std::less<>> replies_dropped_;      // by reason
+  std::map<std::string, std::uint64_t, std::less<>> refused_at_capacity_;  // by limit
   std::map<std::string, std::uint64_t, std::less<>> bus_events_;
   std::optional<std::map<std::string, std::size_t, std::less<>>> hub_members_;
 };

@@ -66,6 +66,12 @@ int rpclb_agent_main(int argc, char** argv, const rpclb::AgentLifecycle& lifecyc
   app.add_option("--max-queue", options.max_queue, "Calls in flight beyond which new ones are refused")
       ->check(range_of(rpclb::agent_ranges::kMaxQueue))
       ->capture_default_str();
+  app.add_option("--max-inflight-bytes", options.max_inflight_bytes,
+                 "Memory budget for calls: requests read and not answered, replies not yet taken by their caller "
+                 "(a size: 256MiB, 64M, 1048576)")
+      ->transform(CLI::AsSizeValue(false))
+      ->check(range_of(rpclb::agent_ranges::kMaxInflightBytes))
+      ->capture_default_str();
   app.add_option("--drain-timeout", drain_timeout_ms, "On SIGTERM, ms to wait for in-flight calls")
       ->check(range_of(rpclb::agent_ranges::kDrainTimeoutMs))
       ->capture_default_str();

@@ -26,6 +26,7 @@ inline constexpr OptionRange kHeartbeatMs{"heartbeat_ms", kMinHeartbeatMs, kMaxH
 inline constexpr OptionRange kMissedHeartbeats{"missed heartbeats", 1, 1000};
 inline constexpr OptionRange kWorkers{"workers", 1, 1024};
 inline constexpr OptionRange kMaxQueue{"max queue", 1, 1'000'000};
+inline constexpr OptionRange kMaxInflightBytes{"max inflight bytes", std::uint64_t{1} << 20, std::uint64_t{1} << 40};
 inline constexpr OptionRange kDrainTimeoutMs{"drain timeout (ms)", 0, 86'400'000};
 }  // namespace agent_ranges
 

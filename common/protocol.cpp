@@ -399,6 +399,33 @@ std::string encode_reply(const CallReply& reply) {
                                                                        std::to_string(kMaxFrameBytes) + " bytes"}));
 }
 
+std::optional<CallRequest> peek_call(std::string_view frame) {
+  if (frame.empty() || frame.size() > kMaxFrameBytes) return std::nullopt;
+  try {
+    const msgpack::unpack_limit limits(kMaxContainerItems, kMaxContainerItems, kMaxFrameBytes, kMaxFrameBytes,
+                                       kMaxFrameBytes, kMaxNestingDepth);
+    std::size_t offset = 0;
+    msgpack::zone zone(kFirstBufferBytes);
+    bool referenced = false;
+    // Strings stay in the frame (referenced): nothing the size of the arguments is copied.
+    const auto keep_in_frame = [](msgpack::type::object_type, std::size_t, void*) { return true; };
+    const auto object =
+        msgpack::unpack(zone, frame.data(), frame.size(), offset, referenced, keep_in_frame, nullptr, limits);
+    FieldReader fields(object, "envelope");
+    if (fields.size() < 4 || fields.uint("version") != kVersion) return std::nullopt;
+    const std::string kind = fields.string("kind");
+    if (kind != "call" && kind != "cast") return std::nullopt;
+    CallRequest request;
+    request.mode = kind == "cast" ? CallMode::cast : CallMode::call;
+    request.id = fields.uint("id");
+    request.function = fields.string("function");
+    if (!is_valid_function_name(request.function)) return std::nullopt;
+    return request;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
 Result<Message> decode(std::string_view frame) {
   if (frame.size() > kMaxFrameBytes) {
     return make_error(ErrorCode::bad_request, "frame of " + std::to_string(frame.size()) +

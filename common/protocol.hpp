@@ -135,6 +135,12 @@ std::string encode(const Message& message);
 std::string encode_reply(const CallReply& reply);
 Result<Message> decode(std::string_view frame);
 
+// Only what a call or cast must be answered with (its id and mode) and its
+// function, read without copying its arguments: for refusing one that will
+// not be run (an agent at capacity) at a fraction of a decode's cost.
+// Missing or malformed: nullopt (decode() then says why).
+std::optional<CallRequest> peek_call(std::string_view frame);
+
 // Decodes and insists on one kind of message.
 template <typename T>
 Result<T> decode_as(std::string_view frame) {

@@ -3,10 +3,17 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
 #include <string_view>
 
 namespace rpclb {
+
+// The hash of an unordered map keyed by std::string that is searched by
+// std::string_view without a copy (with std::equal_to<>).
+struct StringHash : std::hash<std::string_view> {
+  using is_transparent = void;
+};
 
 // Without leading and trailing spaces, tabs and carriage returns.
 inline std::string_view trim(std::string_view text) {

@@ -59,6 +59,7 @@ Status check_options(const AgentOptions& options) {
         check_range(agent_ranges::kHeartbeatMs, static_cast<std::uint64_t>(options.heartbeat.count())),
         check_range(agent_ranges::kMissedHeartbeats, options.missed_heartbeats),
         check_range(agent_ranges::kWorkers, options.workers), check_range(agent_ranges::kMaxQueue, options.max_queue),
+        check_range(agent_ranges::kMaxInflightBytes, options.max_inflight_bytes),
         check_range(agent_ranges::kDrainTimeoutMs, static_cast<std::uint64_t>(options.drain_timeout.count()))}) {
     if (!check) return check;
   }
@@ -107,6 +108,7 @@ Result<agent::AgentConfig> make_config(AgentOptions options) {
   config.missed_heartbeats = options.missed_heartbeats;
   config.workers = options.workers;
   config.max_queue = options.max_queue;
+  config.max_inflight_bytes = options.max_inflight_bytes;
   config.drain_timeout_ms = static_cast<std::uint32_t>(options.drain_timeout.count());
   config.log_level = *level;
   config.curve = std::move(curve).value();

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "algorithms/selection_algorithm.hpp"
+#include "common/text.hpp"
 
 namespace rpclb::algorithms {
 
@@ -38,10 +39,7 @@ class LeastConnectionsAlgorithm final : public SelectionAlgorithm {
   std::vector<std::int64_t> load_;                              // effective load per member
   std::map<std::int64_t, std::vector<std::uint32_t>> buckets_;  // load -> members with it
   std::vector<std::uint32_t> slot_;                             // member's position in its bucket
-  struct NameHash : std::hash<std::string_view> {
-    using is_transparent = void;  // look up by string_view without a copy
-  };
-  std::unordered_map<std::string, std::uint32_t, NameHash, std::equal_to<>> by_name_;
+  std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> by_name_;
 };
 
 }  // namespace rpclb::algorithms

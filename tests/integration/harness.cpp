@@ -153,12 +153,24 @@ void write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
 }
 
-long resident_kib(pid_t pid) {
+namespace {
+
+long status_kib(pid_t pid, std::string_view field) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);) {
-    if (line.starts_with("VmRSS:")) return std::stol(line.substr(6));
+    if (line.starts_with(field)) return std::stol(line.substr(field.size()));
   }
   return -1;
+}
+
+}  // namespace
+
+long resident_kib(pid_t pid) {
+  return status_kib(pid, "VmRSS:");
+}
+
+long peak_resident_kib(pid_t pid) {
+  return status_kib(pid, "VmHWM:");
 }
 
 namespace {

@@ -15,6 +15,16 @@
 #include <string>
 #include <vector>
 
+// Defined when built with AddressSanitizer, whose allocator keeps freed
+// memory in a quarantine: a test of resident memory then has nothing to say.
+#if defined(__SANITIZE_ADDRESS__)
+#define RPCLB_UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RPCLB_UNDER_ASAN 1
+#endif
+#endif
+
 namespace rpclb::testing {
 
 class Process {
@@ -65,6 +75,8 @@ std::vector<std::string> isolated_environment(const std::filesystem::path& dir);
 void write_file(const std::filesystem::path& path, const std::string& text);
 // Resident memory of a process, in KiB, from /proc (-1 if unknown).
 long resident_kib(pid_t pid);
+// The most it has been resident since it started (VmHWM), in KiB; -1 if unknown.
+long peak_resident_kib(pid_t pid);
 
 class Cluster {
  public:

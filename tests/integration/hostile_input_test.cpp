@@ -21,14 +21,6 @@
 #include "common/zmq_helpers.hpp"
 #include "tests/integration/harness.hpp"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define RPCLB_UNDER_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define RPCLB_UNDER_ASAN 1
-#endif
-#endif
-
 namespace rpclb::testing {
 namespace {
 

@@ -25,6 +25,9 @@
 
 namespace rpclb {
 
+// AgentOptions::max_inflight_bytes unless set: 256 MiB, for a small host.
+inline constexpr std::uint64_t kDefaultMaxInflightBytes = std::uint64_t{256} << 20;
+
 struct AgentOptions {
   std::string name;                 // unique on the bus; empty: the host name
   std::vector<std::string> groups;  // load balancers to join
@@ -45,6 +48,11 @@ struct AgentOptions {
   std::uint32_t missed_heartbeats = 3;  // for a hosted hub: members silent this long are dropped
   std::uint32_t workers = 16;           // threads running handlers
   std::uint32_t max_queue = 1024;       // calls in flight beyond this are refused (service_unavailable)
+  // The memory budget for calls: bytes of requests read and not answered,
+  // and of replies not yet written to their caller. A request that does not
+  // fit, or whose connection holds its fair share, is refused
+  // (service_unavailable, "at capacity"), nothing run.
+  std::uint64_t max_inflight_bytes = kDefaultMaxInflightBytes;
   std::chrono::milliseconds drain_timeout{15000};
   std::string log_level = "warn";  // error, warn, info or debug; lines go to stderr
   // CURVE: the cluster keypair file and the folder of authorised client
