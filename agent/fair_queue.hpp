@@ -20,7 +20,7 @@ template <typename T>
 class FairQueue {
  public:
   void push(std::string_view connection, T item) {
-    auto [found, added] = queues_.try_emplace(std::string(connection));
+    const auto found = queues_.try_emplace(std::string(connection)).first;
     if (found->second.empty()) turns_.push_back(found->first);
     found->second.push_back(std::move(item));
     ++size_;
