@@ -402,26 +402,13 @@ class AgentLoop {
     send_message(routing, body);
   }
 
+  // ROUTER_MANDATORY (run()): a reply ZeroMQ cannot take is reported here
+  // instead of vanishing.
   void send_message(std::vector<zmq::message_t>& routing, zmq::message_t& body) {
-    // ROUTER_MANDATORY (run()): a reply ZeroMQ cannot take is reported here
-    // instead of vanishing. The first frame decides for the whole message.
-    try {
-      if (!rpc_.send(routing.front(), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
-        reply_dropped("caller_not_reading");
-        return;
-      }
-    } catch (const zmq::error_t& e) {
-      if (e.num() != EHOSTUNREACH) throw;
-      reply_dropped("caller_gone");
-      return;
+    if (const auto dropped = send_routed(rpc_, routing, body)) {
+      log_.debug("reply_dropped", {{"reason", *dropped}});
+      metrics_.reply_dropped(*dropped);
     }
-    for (std::size_t i = 1; i < routing.size(); ++i) rpc_.send(routing[i], zmq::send_flags::sndmore);
-    rpc_.send(body, zmq::send_flags::dontwait);
-  }
-
-  void reply_dropped(std::string_view reason) {
-    log_.debug("reply_dropped", {{"reason", reason}});
-    metrics_.reply_dropped(reason);
   }
 
   // Replies made while a batch of requests is read go out together at its

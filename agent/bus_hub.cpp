@@ -24,6 +24,15 @@ BusHub::BusHub(Reactor& reactor, zmq::context_t& context, const BusAddress& addr
   secure_server(announce_, curve, kAgentsDomain);
   secure_server(snapshot_, curve);
   secure_server(updates_, curve);
+  // Bounded like the RPC socket (agent/inflight_budget.hpp): a request is a
+  // group name, so ZeroMQ holds a few small frames per connection at most,
+  // and a caller asks once and waits, so a few replies queued for one that
+  // does not read are as many as it can want; past them, replies are
+  // dropped and counted (rpclb_replies_dropped_total), never silently.
+  snapshot_.set(zmq::sockopt::maxmsgsize, static_cast<std::int64_t>(kMaxSnapshotRequestBytes));
+  snapshot_.set(zmq::sockopt::rcvhwm, kSnapshotQueue);
+  snapshot_.set(zmq::sockopt::sndhwm, kSnapshotQueue);
+  snapshot_.set(zmq::sockopt::router_mandatory, 1);
   announce_.set(zmq::sockopt::subscribe, "");
   bind_or_throw(announce_, address.announce, "bus announce socket");
   bind_or_throw(snapshot_, address.snapshot, "bus snapshot socket");
@@ -218,9 +227,14 @@ void BusHub::on_snapshot_readable() {
                               : protocol::encode(protocol::CallReply::failure(0, request.error()));
     if (!request) log_.debug("snapshot_refused", {{"error", request.error().message}});
     metrics_.bus_event(request ? "snapshot_served" : "snapshot_refused");
-    snapshot_.send(parts[0], zmq::send_flags::sndmore);
-    if (delimited) snapshot_.send(zmq::message_t(), zmq::send_flags::sndmore);
-    snapshot_.send(zmq::buffer(body), zmq::send_flags::dontwait);
+    std::vector<zmq::message_t> routing;
+    routing.push_back(std::move(parts[0]));
+    if (delimited) routing.emplace_back();
+    zmq::message_t reply(body.data(), body.size());
+    if (const auto dropped = send_routed(snapshot_, routing, reply)) {
+      log_.debug("snapshot_dropped", {{"reason", *dropped}});
+      metrics_.reply_dropped(*dropped);
+    }
   }
 }
 

@@ -41,6 +41,12 @@ Admission admit(MembershipView& view, const std::vector<zmq::message_t>& parts, 
 
 class BusHub {
  public:
+  // A snapshot request is a group name (at most 255 bytes) in an envelope:
+  // a bigger frame ends its connection (ZMQ_MAXMSGSIZE).
+  static constexpr std::size_t kMaxSnapshotRequestBytes = 64 * 1024;
+  // Messages queued each way per snapshot connection (ZMQ_RCVHWM, ZMQ_SNDHWM).
+  static constexpr int kSnapshotQueue = 16;
+
   // Binds the three sockets and serves them, and expires silent members, on
   // `reactor`.
   // What happens goes to `metrics` too: events as they happen, members by

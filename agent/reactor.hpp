@@ -15,24 +15,9 @@
 #include <vector>
 
 #include "common/membership.hpp"
+#include "common/turn.hpp"
 
 namespace rpclb::agent {
-
-// One reader's share of the loop. A reader takes messages while
-// `turn.more()`: at most kMessages, for at most kTime, then returns, so that
-// timers (heartbeats, expiry) and the other sockets are served however fast
-// one socket fills. Poll is level-triggered: what is left is read next turn.
-class Turn {
- public:
-  static constexpr int kMessages = 64;
-  static constexpr std::chrono::milliseconds kTime{10};
-
-  bool more() { return taken_++ < kMessages && Clock::now() < ends_; }
-
- private:
-  int taken_ = 0;
-  Clock::time_point ends_ = Clock::now() + kTime;
-};
 
 class Reactor {
  public:

@@ -8,6 +8,7 @@
 #include "common/resolver.hpp"
 #include "common/route.hpp"
 #include "common/socket_monitor.hpp"
+#include "common/turn.hpp"
 #include "common/zmq_helpers.hpp"
 
 namespace rpclb {
@@ -231,8 +232,8 @@ void RpcPipeline::finish_where(Connection& connection, bool sent, const Error& e
   for (const auto id : ids) finish(id, error);
 }
 
-void RpcPipeline::read_replies(Connection& connection) {
-  while (receive_multipart(connection.socket, parts_)) {
+void RpcPipeline::read_replies(Connection& connection, Read how) {
+  for (Turn turn; (how == Read::all || turn.more()) && receive_multipart(connection.socket, parts_);) {
     if (parts_.size() != 2 || parts_[0].size() != 0) continue;
     auto reply = protocol::decode_as<protocol::CallReply>(as_view(parts_[1]));
     if (!reply) {
@@ -256,7 +257,7 @@ void RpcPipeline::watch_events(Connection& connection) {
   // is gone (and what it delivered is read), no reply can come, so the
   // callers hear now instead of at their deadlines.
   if (seen.disconnected) {
-    read_replies(connection);
+    read_replies(connection, Read::all);
     finish_where(connection, true,
                  make_error(ErrorCode::request_timeout, "the connection to " + connection.endpoint +
                                                             " was lost before the reply; the call may have run"));
@@ -330,7 +331,7 @@ bool RpcPipeline::turn(Clock::time_point until, int wake_fd) {
   for (std::size_t i = 0; i < polled_.size(); ++i) {
     auto& connection = *polled_[i];
     const auto socket_events = items_[2 * i].revents;
-    if (socket_events & ZMQ_POLLIN) read_replies(connection);
+    if (socket_events & ZMQ_POLLIN) read_replies(connection, Read::a_turn);
     if (items_[2 * i + 1].revents & ZMQ_POLLIN) watch_events(connection);
     if ((socket_events & ZMQ_POLLOUT) && connection.ready) send_queued(connection);
   }

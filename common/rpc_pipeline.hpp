@@ -99,7 +99,11 @@ class RpcPipeline {
   // Moves request `id`'s place in due_ (its connect deadline, or its own).
   void set_due(std::uint64_t id, Pending& request, Clock::time_point due);
   void watch_events(Connection& connection);
-  void read_replies(Connection& connection);
+  // A turn's worth of replies (common/turn.hpp), so a member that floods
+  // replies cannot hold the caller past its deadlines; or, from a connection
+  // just lost, all it delivered.
+  enum class Read { a_turn, all };
+  void read_replies(Connection& connection, Read how);
   void expire(Clock::time_point now);
   // Closes every connection that is down (refused, lost, never made) with
   // nothing waiting on it: it would otherwise keep trying to reconnect,

@@ -63,4 +63,20 @@ bool receive_multipart(zmq::socket_t& socket, std::vector<zmq::message_t>& parts
   }
 }
 
+std::optional<std::string_view> send_routed(zmq::socket_t& router, std::vector<zmq::message_t>& routing,
+                                            zmq::message_t& body) {
+  // The first frame decides for the whole message.
+  try {
+    if (!router.send(routing.front(), zmq::send_flags::sndmore | zmq::send_flags::dontwait)) {
+      return "caller_not_reading";
+    }
+  } catch (const zmq::error_t& e) {
+    if (e.num() != EHOSTUNREACH) throw;
+    return "caller_gone";
+  }
+  for (std::size_t i = 1; i < routing.size(); ++i) router.send(routing[i], zmq::send_flags::sndmore);
+  router.send(body, zmq::send_flags::dontwait);
+  return std::nullopt;
+}
+
 }  // namespace rpclb

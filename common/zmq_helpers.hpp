@@ -4,6 +4,7 @@
 #include <zmq.hpp>
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,5 +70,14 @@ std::chrono::milliseconds remaining(Clock::time_point deadline, Clock::time_poin
 
 // Receives every part of one message (non-blocking: call after poll says ready).
 bool receive_multipart(zmq::socket_t& socket, std::vector<zmq::message_t>& parts);
+
+// Sends a reply on a ROUTER that has ZMQ_ROUTER_MANDATORY: the caller's
+// envelope `routing`, then `body`, without waiting. ZeroMQ takes the whole
+// message or none of it, and then this says why, instead of the reply
+// vanishing: "caller_gone" (it disconnected first, as after its own
+// timeout) or "caller_not_reading" (its queue is full: it sends and does
+// not read). nullopt: sent.
+std::optional<std::string_view> send_routed(zmq::socket_t& router, std::vector<zmq::message_t>& routing,
+                                            zmq::message_t& body);
 
 }  // namespace rpclb

@@ -257,6 +257,34 @@ TEST(Metrics, AFloodIsHeldToTheAgentsBudgetWhileOthersAreServed) {
   EXPECT_LT(peak - idle, 16 * 1024 + 40 * 1024) << "peak RSS " << peak << " KiB, idle " << idle << " KiB";
 }
 
+// A caller that asks the hub for snapshots and never reads one: the hub
+// queues a few for it (BusHub::kSnapshotQueue) and drops the rest, counted,
+// where it queued a thousand per connection and dropped the rest without a
+// trace. Everyone else's `rpclb members` is still answered.
+TEST(Metrics, ASnapshotAskerThatNeverReadsIsHeldToAFewRepliesAndCounted) {
+  Cluster cluster;
+  const int port = free_port_triple();
+  cluster.start_hub_agent(0, "h1", {"web"}, {"--metrics-listen", "127.0.0.1:" + std::to_string(port)});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"h1"}));
+
+  zmq::context_t context;
+  auto asker = make_socket(context, zmq::socket_type::dealer);
+  asker.set(zmq::sockopt::rcvhwm, 1);
+  asker.set(zmq::sockopt::rcvbuf, 4096);
+  asker.set(zmq::sockopt::sndtimeo, 5000);  // a send that cannot go ends the flood, never the test
+  asker.connect(cluster.hub_endpoint(0));
+  const auto ask = protocol::encode(protocol::SnapshotRequest{"web"});
+  // Replies enough to fill the kernel's buffers between the two, and the queue behind them.
+  for (int i = 0; i < 60000; ++i) {
+    if (!asker.send(zmq::message_t(), zmq::send_flags::sndmore)) break;
+    if (!asker.send(zmq::buffer(ask), zmq::send_flags::none)) break;
+  }
+  const std::string not_reading = "rpclb_replies_dropped_total{reason=\"caller_not_reading\"}";
+  ASSERT_TRUE(Cluster::wait_until([&] { return sample(samples_of(scrape(port)), not_reading) > 0; }, 30s))
+      << scrape(port);
+  EXPECT_EQ(cluster.members("web"), std::vector<std::string>{"h1"});
+}
+
 TEST(Metrics, AMalformedListenAddressIsRefusedAtStart) {
   Cluster cluster;
   auto& agent = cluster.start_hub_agent(0, "m1", {"web"}, {"--metrics-listen", "localhost"});

@@ -163,6 +163,31 @@ TEST_F(Pipeline, AnUnreadableReplyEndsTheRequestsOnItsConnectionAtOnce) {
   EXPECT_LT(Clock::now() - start, 3s);
 }
 
+// A member that floods replies to requests never sent to it (hostile or
+// broken) is read a turn at a time: the caller's own request still ends at
+// its deadline, however fast the replies come. Read until none was left,
+// the request was held for as long as the flood went on.
+TEST_F(Pipeline, AMemberFloodingRepliesCannotHoldACallerPastItsDeadline) {
+  const auto start = Clock::now();
+  submit(1, start + 300ms);
+  ASSERT_EQ(delivered(1).size(), 1u);
+  const std::string quarter_mib_bin = std::string("\xc6\x00\x04\x00\x00", 5) + std::string(256 * 1024, 'x');
+  const auto stranger = protocol::encode(protocol::CallReply::result(999, quarter_mib_bin));
+  // The agent's socket is the flood's from here on; it stops when the
+  // request has ended, or after three seconds.
+  std::jthread flood([&](std::stop_token stop) {
+    while (!stop.stop_requested() && Clock::now() < start + 3s) agent.send(stranger);
+  });
+  turn_until_ended(1, 3s);
+  const auto took = Clock::now() - start;
+  flood.request_stop();
+  flood.join();
+  ASSERT_EQ(ended.size(), 1u);
+  ASSERT_FALSE(ended.at(1));
+  EXPECT_EQ(ended.at(1).error().code, ErrorCode::request_timeout);
+  EXPECT_LT(took, 1300ms);
+}
+
 TEST_F(Pipeline, ALostConnectionEndsWhatWasSentAtOnce) {
   const auto start = Clock::now();
   submit(1, start + 10s);
