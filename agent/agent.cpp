@@ -19,6 +19,7 @@
 #include "agent/function_table.hpp"
 #include "agent/host_load.hpp"
 #include "agent/inflight_budget.hpp"
+#include "agent/io_threads.hpp"
 #include "agent/metrics.hpp"
 #include "agent/metrics_server.hpp"
 #include "agent/name_claim.hpp"
@@ -127,6 +128,7 @@ class AgentLoop {
       secure_server(rpc_, config_.curve);
     }
     rpc_.set(zmq::sockopt::router_mandatory, 1);
+    use_io_thread(rpc_, context_, kCallsIoThread);
     bind_or_throw(rpc_, config_.listen, "RPC socket");
     endpoint_ = advertised_endpoint({config_.listen, config_.advertise_host}, config_.advertise,
                                     rpc_.get(zmq::sockopt::last_endpoint));
@@ -613,7 +615,7 @@ class AgentLoop {
   std::atomic<bool> draining_{false};
   std::vector<FunctionSpec> programs_{config_.functions};  // as last read from the functions file
   std::shared_ptr<const FunctionTable> functions_;
-  zmq::context_t context_;  // declared before every socket: destroyed after them
+  zmq::context_t context_{kIoThreads};  // declared before every socket: destroyed after them
   Reactor reactor_;
   std::optional<ZapAuthenticator> zap_;
   zmq::socket_t rpc_;

@@ -1,5 +1,6 @@
 #include "agent/announcer.hpp"
 
+#include "agent/io_threads.hpp"
 #include "common/zmq_helpers.hpp"
 
 #include <algorithm>
@@ -13,6 +14,7 @@ zmq::socket_t prepared_socket(zmq::context_t& context, const std::optional<Curve
   // Pass every subscription through, not just the first per topic: each one
   // is a hub that needs to hear from us.
   socket.set(zmq::sockopt::xpub_verbose, 1);
+  use_io_thread(socket, context, kBusIoThread);
   reconnect_promptly(socket);
   secure_client(socket, curve);
   return socket;

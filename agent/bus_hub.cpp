@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "agent/io_threads.hpp"
 #include "common/member_rules.hpp"
 #include "common/zmq_helpers.hpp"
 
@@ -24,6 +25,7 @@ BusHub::BusHub(Reactor& reactor, zmq::context_t& context, const BusAddress& addr
   secure_server(announce_, curve, kAgentsDomain);
   secure_server(snapshot_, curve);
   secure_server(updates_, curve);
+  for (auto* socket : {&announce_, &snapshot_, &updates_}) use_io_thread(*socket, context, kBusIoThread);
   // Bounded like the RPC socket (agent/inflight_budget.hpp): a request is a
   // group name, so ZeroMQ holds a few small frames per connection at most,
   // and a caller asks once and waits, so a few replies queued for one that
