@@ -20,6 +20,7 @@
 #include "agent/host_load.hpp"
 #include "agent/inflight_budget.hpp"
 #include "agent/io_threads.hpp"
+#include "agent/memory_release.hpp"
 #include "agent/metrics.hpp"
 #include "agent/metrics_server.hpp"
 #include "agent/name_claim.hpp"
@@ -152,6 +153,8 @@ class AgentLoop {
     reactor_.every(milliseconds(config_.heartbeat_ms), [this] {
       sample_host();
       budget_.sweep();
+      memory_.holding(budget_.take_peak());
+      memory_.holding(budget_.held());
     });
     if (config_.metrics_listen) {
       metrics_server_.emplace(*config_.metrics_listen,
@@ -611,6 +614,8 @@ class AgentLoop {
   AgentMetrics metrics_;
   HostLoad host_load_;
   InflightBudget budget_;
+  // Memory freed once a flood of calls is over goes back to the system.
+  MemoryRelease memory_;
   bool host_figures_missing_ = false;
   std::atomic<bool> draining_{false};
   std::vector<FunctionSpec> programs_{config_.functions};  // as last read from the functions file

@@ -2,8 +2,6 @@
 
 #include "common/text.hpp"
 
-#include <malloc.h>
-
 #include <algorithm>
 
 #include "agent/io_threads.hpp"
@@ -161,7 +159,7 @@ void BusHub::on_announce_readable() {
         const auto& member = std::get<protocol::Announce>(*admission.change).member;
         log_.info("member_joined",
                   {{"member", member.name}, {"endpoint", member.endpoint}, {"groups", join(member.groups, ",")}});
-        peak_bytes_ = std::max(peak_bytes_, view_.bytes());
+        memory_.holding(view_.bytes());
         publish(*admission.change);
         break;
       }
@@ -172,13 +170,13 @@ void BusHub::on_announce_readable() {
                      {"from", admission.endpoint_was},
                      {"to", std::get<protocol::Announce>(*admission.change).member.endpoint}});
         }
-        peak_bytes_ = std::max(peak_bytes_, view_.bytes());
+        memory_.holding(view_.bytes());
         publish(*admission.change);
         break;
       case Admission::Kind::left:
         log_.info("member_left", {{"member", admission.member}});
         publish(*admission.change);
-        release_memory();
+        memory_.holding(view_.bytes());
         break;
       case Admission::Kind::stale_leave:
         // A replaced instance saying goodbye late: its successor stays.
@@ -206,13 +204,6 @@ void BusHub::warn_limited(std::string_view event, std::string_view member, std::
   // The name is cut short: it may be what made the announcement bad.
   const auto shown = member.substr(0, 64);
   log_.warn(event, {{"member", shown}, {"error", why}, {"earlier_not_logged", held_back}});
-}
-
-void BusHub::release_memory() {
-  constexpr std::size_t kWorthTrimming = 1024 * 1024;
-  if (peak_bytes_ < kWorthTrimming || view_.bytes() > peak_bytes_ / 2) return;
-  ::malloc_trim(0);
-  peak_bytes_ = view_.bytes();
 }
 
 void BusHub::on_snapshot_readable() {
@@ -252,7 +243,7 @@ void BusHub::expire() {
     publish(protocol::Expired{member.name, member.instance});
     publish(protocol::Leave{member.name, member.instance});
   }
-  release_memory();
+  memory_.holding(view_.bytes());
 }
 
 void BusHub::publish(const protocol::Message& change) {

@@ -18,6 +18,7 @@
 #include <string>
 
 #include "agent/logger.hpp"
+#include "agent/memory_release.hpp"
 #include "agent/metrics.hpp"
 #include "agent/reactor.hpp"
 #include "common/curve.hpp"
@@ -64,9 +65,6 @@ class BusHub {
   // (then a count of the lines held back): what a flood cannot turn into a
   // flood of log lines.
   void warn_limited(std::string_view event, std::string_view member, std::string_view why);
-  // Gives memory freed by departed members back to the system, once the view
-  // has shrunk to half its peak, so a flood that left does not stay resident.
-  void release_memory();
   void count_members();
 
   static constexpr int kDropLinesPerSecond = 10;
@@ -75,7 +73,9 @@ class BusHub {
   AgentMetrics& metrics_;
   bool members_changed_ = true;
   MembershipView view_;
-  std::size_t peak_bytes_ = 0;
+  // Memory freed by departed members goes back to the system once the view
+  // has shrunk to half its peak, so a flood that left does not stay resident.
+  MemoryRelease memory_;
   Clock::time_point drop_window_{};
   int drop_lines_ = 0;
   std::uint64_t drops_held_back_ = 0;

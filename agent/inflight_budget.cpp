@@ -8,6 +8,7 @@ namespace rpclb::agent {
 // agent has gone still has somewhere to return its bytes.
 struct InflightBudget::Held::Counts {
   std::atomic<std::uint64_t> bytes{0};
+  std::atomic<std::uint64_t> peak{0};     // the most held since take_peak()
   std::atomic<std::uint64_t> holding{0};  // connections holding any bytes
 };
 
@@ -15,7 +16,9 @@ InflightBudget::Held::Held(std::shared_ptr<Counts> counts, std::shared_ptr<std::
                            std::uint64_t bytes)
     : counts_(std::move(counts)), connection_(std::move(connection)), bytes_(bytes) {
   if (bytes_ == 0) return;
-  counts_->bytes.fetch_add(bytes_);
+  const std::uint64_t now = counts_->bytes.fetch_add(bytes_) + bytes_;
+  for (auto peak = counts_->peak.load(); now > peak && !counts_->peak.compare_exchange_weak(peak, now);) {
+  }
   // The one that takes a connection from nothing counts it as holding.
   if (connection_->fetch_add(bytes_) == 0) counts_->holding.fetch_add(1);
 }
@@ -71,6 +74,10 @@ InflightBudget::Held InflightBudget::hold(std::string_view connection, std::uint
 
 std::uint64_t InflightBudget::held() const {
   return counts_->bytes.load();
+}
+
+std::uint64_t InflightBudget::take_peak() {
+  return counts_->peak.exchange(counts_->bytes.load());
 }
 
 std::uint64_t InflightBudget::connections_at_share() const {

@@ -79,6 +79,8 @@ class InflightBudget {
   std::uint64_t limit() const { return limit_; }
   // Bytes held now, in all; safe from any thread.
   std::uint64_t held() const;
+  // The most held at once since the last call (or the start).
+  std::uint64_t take_peak();
   // Connections refused for their share between the last two sweep()s;
   // safe from any thread.
   std::uint64_t connections_at_share() const;

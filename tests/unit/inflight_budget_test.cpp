@@ -87,6 +87,17 @@ TEST(InflightBudget, SweepCountsConnectionsRefusedForTheirShareThenForgetsThem) 
   EXPECT_EQ(budget.connections_at_share(), 0u);  // not refused since
 }
 
+TEST(InflightBudget, RemembersThePeakBetweenTwoLooks) {
+  InflightBudget budget(100 * kMiB);
+  {
+    auto burst = budget.hold("a", 30 * kMiB);
+    auto more = budget.hold("b", 10 * kMiB);
+  }
+  auto still = budget.hold("c", kMiB);
+  EXPECT_EQ(budget.take_peak(), 40 * kMiB);  // the burst, gone before the look
+  EXPECT_EQ(budget.take_peak(), kMiB);       // since then: what was held at the last look
+}
+
 TEST(FairQueue, TakesFromEachConnectionInTurnAndInOrderWithinOne) {
   FairQueue<int> queue;
   for (int i = 1; i <= 3; ++i) queue.push("flooder", i);
