@@ -176,7 +176,7 @@ TEST(Metrics, AReplyWhoseCallerHasGoneIsCountedAsDropped) {
 // scaled for CI): 8 connections x 12 sys.echo of 1 MiB, 96 MiB offered, at
 // an agent with a 16 MiB budget. It holds no more than its budget and
 // refuses the rest at capacity, counted; it used to hold every request and
-// reply (peak RSS idle + ~190 MiB). Meanwhile another caller, connected
+// reply (peak RSS idle + 149 MiB). Meanwhile another caller, connected
 // before the flood, has every call answered, and the hub in the same agent
 // answers every poll.
 TEST(Metrics, AFloodIsHeldToTheAgentsBudgetWhileOthersAreServed) {
@@ -251,10 +251,12 @@ TEST(Metrics, AFloodIsHeldToTheAgentsBudgetWhileOthersAreServed) {
 #ifdef RPCLB_UNDER_ASAN
   GTEST_SKIP() << "ASan's allocator keeps freed memory in its own quarantine";
 #endif
-  // The budget, and beside it what no budget counts: frames ZeroMQ has read
-  // and the agent not yet, an admitted echo's copies as it is decoded and
-  // answered, and the allocator's slack. Measured: ~20 MiB.
-  EXPECT_LT(peak - idle, 16 * 1024 + 40 * 1024) << "peak RSS " << peak << " KiB, idle " << idle << " KiB";
+  // The budget, and beside it what no budget counts: a frame being
+  // assembled per connection (8 MiB), frames libzmq has read and the agent
+  // not yet, an admitted echo's copies as it is decoded and answered, and
+  // the allocator's slack. Measured: 25-30 MiB, also with both cores kept
+  // busy; the previous agent, holding the whole flood: 149 MiB.
+  EXPECT_LT(peak - idle, 16 * 1024 + 64 * 1024) << "peak RSS " << peak << " KiB, idle " << idle << " KiB";
 }
 
 // A caller that asks the hub for snapshots and never reads one: the hub
