@@ -171,8 +171,9 @@ TEST_F(Pipeline, AMemberFloodingRepliesCannotHoldACallerPastItsDeadline) {
   const auto start = Clock::now();
   submit(1, start + 300ms);
   ASSERT_EQ(delivered(1).size(), 1u);
-  const std::string quarter_mib_bin = std::string("\xc6\x00\x04\x00\x00", 5) + std::string(256 * 1024, 'x');
-  const auto stranger = protocol::encode(protocol::CallReply::result(999, quarter_mib_bin));
+  // 50,000 nils: quick to send, slow to decode, so they pile up unread.
+  const std::string many_nils = std::string("\xdd\x00\x00\xc3\x50", 5) + std::string(50000, '\xc0');
+  const auto stranger = protocol::encode(protocol::CallReply::result(999, many_nils));
   // The agent's socket is the flood's from here on; it stops when the
   // request has ended, or after three seconds.
   std::jthread flood([&](std::stop_token stop) {
