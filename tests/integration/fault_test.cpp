@@ -43,7 +43,9 @@ TEST(Faults, ACallMeantForAnotherMemberRunsNothingAndIsRetried) {
   gone.signal(SIGKILL);
   ASSERT_TRUE(gone.wait_for(5s).has_value());
   cluster.start_agent("squatter", {"elsewhere"}, {"--listen", endpoint});
-  ASSERT_TRUE(cluster.wait_for_members("elsewhere", {"squatter"}));
+  // Its log says why not: another test's agent may have been handed the
+  // freed port first (CI's busy stage saw the squatter missing once).
+  ASSERT_TRUE(cluster.wait_for_members("elsewhere", {"squatter"})) << cluster.agent_log("squatter");
   ASSERT_EQ(endpoint_of(cluster, "web", "gone"), endpoint) << "gone expired before the test could use it";
 
   auto meant_for_gone = cluster.rpclb({"call", "web", "sys.info", "--match", "gone"});
