@@ -508,6 +508,8 @@ class AgentLoop {
         continue;
       }
       auto bytes = budget_.hold(connection, request_bytes);
+      // `connection` views the routing frame, which stays where it is when
+      // the vector holding it is moved into the queue.
       pending_.push(connection, PendingRequest{std::move(routing), std::move(*body), std::move(bytes), now});
       routing.clear();
     }
