@@ -175,6 +175,28 @@ TEST_F(ThreeAgents, ReleaseSaysWhetherASelectionWasOutstanding) {
   EXPECT_EQ(unknown.json()["released"], false);
 }
 
+// `rpclb release` gives back this caller's own hold only: a script's
+// release never takes the count of a call still running on the host.
+TEST_F(ThreeAgents, ReleaseGivesBackOnlyThisCallersOwnHold) {
+  auto outstanding = [&] {
+    auto members = cluster.rpclb({"members", "web", "--match", "beta", "--json"});
+    return members.exit_code == 0 ? members.json()[0]["outstanding"].get<long>() : -1;
+  };
+  auto& call = cluster.rpclb_async(
+      {"call", "web", "sys.sleep", "3000", "--match", "beta", "--algorithm", "least_connections"}, "call");
+  ASSERT_TRUE(Cluster::wait_until([&] { return outstanding() == 1; }));
+  ASSERT_EQ(cluster.rpclb({"select", "web", "--match", "beta", "--algorithm", "least_connections"}).exit_code, 0);
+  EXPECT_EQ(outstanding(), 2);
+  auto own = cluster.rpclb({"release", "web", "beta", "--json"});
+  EXPECT_EQ(own.json()["released"], true) << own.out << own.err;
+  EXPECT_EQ(outstanding(), 1);
+  auto others = cluster.rpclb({"release", "web", "beta", "--json"});
+  EXPECT_EQ(others.json()["released"], false) << others.out << others.err;
+  EXPECT_EQ(outstanding(), 1) << "the running call's hold was given back by a script";
+  EXPECT_EQ(call.wait_for(std::chrono::seconds(10)), 0);
+  EXPECT_EQ(outstanding(), 0);
+}
+
 TEST(Keygen, WritesAKeypairOnceAndSaysSoInJson) {
   Cluster cluster;
   const auto prefix = (cluster.dir() / "client").string();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -122,6 +123,122 @@ TEST_F(Ergonomics, WatchPrintsJoinsLoadChangesAndLeavesUntilInterrupted) {
   EXPECT_TRUE(saw("leave", "d"));
   watch.signal(SIGINT);
   EXPECT_EQ(watch.wait_for(5s), 0);
+}
+
+// A watch of one group says nothing of members outside it (e joins web
+// only; b, in web only, gets busy), and each update carries the member's new
+// state: a's load going to 1 as a call starts, and back to 0 as it ends.
+TEST_F(Ergonomics, WatchReportsOnlyItsGroupAndEachUpdateCarriesTheNewState) {
+  cluster.rpclb_async({"members", "db", "--watch", "--json"}, "watch");
+  auto events = [&] {
+    std::vector<nlohmann::json> out;
+    std::istringstream lines(cluster.output_so_far("watch"));
+    for (std::string line; std::getline(lines, line);) {
+      const auto event = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (!event.is_discarded()) out.push_back(event);
+    }
+    return out;
+  };
+  // Whether a's loads, as its updates say, went through `loads` in order.
+  auto updated_through = [&](std::vector<int> loads) {
+    for (const auto& event : events()) {
+      if (!loads.empty() && event["event"] == "update" && event["member"]["load"] == loads.front()) {
+        loads.erase(loads.begin());
+      }
+    }
+    return loads.empty();
+  };
+  ASSERT_TRUE(Cluster::wait_until([&] { return !events().empty(); }));
+  cluster.start_agent("e", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c", "e"}));
+  ASSERT_EQ(cluster.rpclb({"cast", "web", "sys.sleep", "1000", "--match", "b"}).exit_code, 0);
+  ASSERT_EQ(cluster.rpclb({"cast", "web", "sys.sleep", "1000", "--match", "a"}).exit_code, 0);
+  // The hub publishes in order: once a's return to 0 is seen, b's and e's
+  // changes (made before it) would have been too.
+  EXPECT_TRUE(Cluster::wait_until([&] { return updated_through({1, 0}); })) << cluster.output_so_far("watch");
+  for (const auto& event : events()) {
+    EXPECT_EQ(event["member"]["name"], "a") << event.dump();
+  }
+  EXPECT_EQ(events().front()["event"], "join");
+}
+
+// A member that cannot take a cast is shown as an error on its own line,
+// never as accepted, and the fan-out exits with the failure's code.
+TEST_F(Ergonomics, CastAllShowsAMemberThatFailedAsAnErrorNeverAccepted) {
+  auto plain = cluster.rpclb({"cast", "web", "only.here", "--all"});
+  EXPECT_EQ(plain.exit_code, 3) << plain.err;
+  ASSERT_EQ(plain.lines().size(), 3u) << plain.out;
+  EXPECT_EQ(plain.lines()[0], "a\taccepted");
+  EXPECT_EQ(plain.lines()[1], "b\t{\"code\":\"not_found\",\"message\":\"node b has no function only.here\"}");
+  EXPECT_EQ(plain.lines()[2], "c\t{\"code\":\"not_found\",\"message\":\"node c has no function only.here\"}");
+  auto json = cluster.rpclb({"cast", "web", "only.here", "--all", "--json"});
+  EXPECT_EQ(json.exit_code, 3) << json.err;
+  ASSERT_EQ(json.json().size(), 3u) << json.out;
+  EXPECT_EQ(json.json()[0], (nlohmann::json{{"node", "a"}, {"accepted", true}}));
+  for (int i : {1, 2}) {
+    EXPECT_FALSE(json.json()[i].contains("accepted")) << json.json()[i].dump();
+    EXPECT_EQ(json.json()[i]["error"]["code"], "not_found") << json.json()[i].dump();
+  }
+}
+
+// A cast is refused as a call would be when its member does not serve the
+// function: not_found, exit 3, and nothing printed as accepted.
+TEST_F(Ergonomics, CastOfAFunctionTheMemberDoesNotServeIsNotFound) {
+  auto refused = cluster.rpclb({"cast", "web", "only.here", "--match", "b"});
+  EXPECT_EQ(refused.exit_code, 3);
+  EXPECT_EQ(refused.out, "");
+  EXPECT_EQ(refused.err, "rpclb: not_found: node b has no function only.here\n");
+  auto json = cluster.rpclb({"cast", "web", "only.here", "--match", "c", "--json"});
+  EXPECT_EQ(json.exit_code, 3);
+  EXPECT_EQ(json.out, "");
+  EXPECT_NE(json.err.find(R"("code":"not_found")"), std::string::npos) << json.err;
+  auto served = cluster.rpclb({"cast", "web", "only.here", "--match", "a"});
+  EXPECT_EQ(served.exit_code, 0) << served.err;
+  EXPECT_EQ(served.out, "a\n");
+}
+
+// `rpclb stats` prints what the members that answered said, names each one
+// that did not on stderr, and exits with the failure's code.
+TEST_F(Ergonomics, StatsExitsWithTheFailuresCodeAndStillPrintsTheOthers) {
+  frozen->signal(SIGSTOP);
+  auto plain = cluster.rpclb({"stats", "web", "--timeout", "800"});
+  auto json = cluster.rpclb({"stats", "web", "--timeout", "800", "--json"});
+  frozen->signal(SIGCONT);
+  EXPECT_EQ(plain.exit_code, 4) << plain.err;
+  EXPECT_NE(plain.err.find("b"), std::string::npos) << plain.err;
+  EXPECT_NE(plain.err.find("service_unavailable"), std::string::npos) << plain.err;
+  std::set<std::string> reporting;
+  for (const auto& line : plain.lines()) reporting.insert(line.substr(0, line.find(' ')));
+  EXPECT_EQ(reporting, (std::set<std::string>{"a", "c"})) << plain.out;
+  EXPECT_EQ(json.exit_code, 4) << json.err;
+  ASSERT_EQ(json.json().size(), 3u) << json.out;
+  EXPECT_EQ(json.json()[1]["name"], "b");
+  EXPECT_EQ(json.json()[1]["error"]["code"], "service_unavailable") << json.json()[1].dump();
+  EXPECT_FALSE(json.json()[0]["metrics"].empty());
+}
+
+// A call that fails is counted under its error code, by the agent that
+// refused it; a function it does not serve, under function="unknown".
+TEST_F(Ergonomics, AgentMetricsCountAFailedCallUnderItsErrorCode) {
+  EXPECT_EQ(cluster.rpclb({"call", "web", "sys.sleep", "-5", "--match", "c"}).exit_code, 2);
+  EXPECT_EQ(cluster.rpclb({"call", "web", "no.such", "--match", "c"}).exit_code, 3);
+  EXPECT_EQ(cluster.rpclb({"call", "web", "sys.echo", "--match", "c"}).exit_code, 0);
+  auto stats = cluster.rpclb({"stats", "web", "--match", "c", "--json"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  std::map<std::string, double> calls;  // "function mode code" -> count
+  const auto members = stats.json();
+  for (const auto& family : members[0]["metrics"]) {
+    if (family["name"] != "rpclb_calls_total") continue;
+    for (const auto& sample : family["samples"]) {
+      const auto& labels = sample["labels"];
+      calls[labels["function"].get<std::string>() + " " + labels["mode"].get<std::string>() + " " +
+            labels["code"].get<std::string>()] = sample["value"].get<double>();
+    }
+  }
+  EXPECT_EQ(calls["sys.sleep call bad_request"], 1) << stats.out;
+  EXPECT_EQ(calls["unknown call not_found"], 1) << stats.out;
+  EXPECT_EQ(calls["sys.echo call ok"], 1) << stats.out;
+  EXPECT_EQ(calls.count("sys.sleep call ok"), 0u) << stats.out;
 }
 
 TEST(ConfigFiles, FlagsOverrideEnvironmentOverrideUserFileOverrideSystemFile) {

@@ -173,6 +173,34 @@ TEST(Promises, TwoHubsAreMergedAndASilentOneCostsOnly30Ms) {
   EXPECT_LT(one.elapsed, 2000ms) << "waited for the silent hub";
 }
 
+// --timeout is the whole command's deadline, discovery included: a hub that
+// takes the question and never answers costs every command no more than
+// --timeout (here 200 ms, with --bus-timeout allowing 5 s), plus a process's
+// start and end.
+TEST(Promises, TimeoutBoundsDiscoveryWhenTheHubIsSilent) {
+  Cluster cluster;
+  zmq::context_t context;
+  auto silent = make_socket(context, zmq::socket_type::router);
+  silent.bind(cluster.hub_endpoint(0));
+  const std::vector<std::vector<std::string>> commands{{"members", "web"},
+                                                       {"select", "web"},
+                                                       {"call", "web", "sys.echo"},
+                                                       {"cast", "web", "sys.echo"},
+                                                       {"groups"},
+                                                       {"ping", "web"},
+                                                       {"stats", "web"},
+                                                       {"call", "web", "sys.echo", "--all"},
+                                                       {"status", "node"},
+                                                       {"members", "web", "--watch"}};
+  for (auto command : commands) {
+    command.insert(command.end(), {"--timeout", "200", "--bus-timeout", "5000"});
+    auto result = cluster.rpclb(command);
+    EXPECT_EQ(result.exit_code, 4) << command[0] << ": " << result.err;
+    EXPECT_NE(result.err.find("no bus hub answered"), std::string::npos) << command[0] << ": " << result.err;
+    EXPECT_LT(result.elapsed, 1200ms) << command[0] << " waited for the silent hub past --timeout";
+  }
+}
+
 TEST(Promises, MatchPatternsAreWholeNames) {
   Cluster cluster;
   cluster.start_hub_agent(0, "web-1", {"web"});
