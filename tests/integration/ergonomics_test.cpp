@@ -241,6 +241,52 @@ TEST_F(Ergonomics, AgentMetricsCountAFailedCallUnderItsErrorCode) {
   EXPECT_EQ(calls.count("sys.sleep call ok"), 0u) << stats.out;
 }
 
+// --parallel P keeps at most P calls in flight: one at a time, three
+// sleeps of 700 ms cannot end sooner than 2.1 s (all at once would take 0.7).
+TEST_F(Ergonomics, ParallelBoundsTheCallsInFlight) {
+  auto serial = cluster.rpclb({"call", "web", "sys.sleep", "700", "--all", "--parallel", "1"});
+  ASSERT_EQ(serial.exit_code, 0) << serial.err;
+  EXPECT_EQ(serial.lines(), (std::vector<std::string>{"a\t700", "b\t700", "c\t700"}));
+  EXPECT_GE(serial.elapsed, 2100ms) << "more than one call was in flight at once";
+}
+
+// Help says what the README says: the exit codes, and every option.
+TEST(Help, EveryCommandHasHelpAndTheTopLevelNamesTheExitCodes) {
+  Cluster cluster;
+  cluster.pass_bus_flags = false;
+  auto top = cluster.rpclb({"--help"});
+  EXPECT_EQ(top.exit_code, 0) << top.err;
+  for (const auto* line : {"  0  ok", "  1  internal ", "  2  bad_request ", "  3  not_found ",
+                           "  4  service_unavailable ", "  5  request_timeout "}) {
+    EXPECT_NE(top.out.find(line), std::string::npos) << "rpclb --help lacks '" << line << "'";
+  }
+  const std::map<std::string, std::vector<std::string>> options{
+      {"members", {"--match", "--watch"}},
+      {"select", {"--count", "--algorithm", "--opt", "--key", "--match", "--wait-for-member"}},
+      {"call",
+       {"--all", "--count", "--parallel", "--args", "--args-file", "--retries", "--retry-on-timeout", "--trace",
+        "--request-id", "--wait-for-member"}},
+      {"cast", {"--all", "--parallel", "--args", "--retries", "--trace"}},
+      {"release", {"--algorithm"}},
+      {"groups", {}},
+      {"ping", {"--match"}},
+      {"status", {}},
+      {"stats", {"--match"}},
+      {"keygen", {}}};
+  for (const auto& [command, flags] : options) {
+    auto help = cluster.rpclb({command, "--help"});
+    EXPECT_EQ(help.exit_code, 0) << command << ": " << help.err;
+    EXPECT_NE(help.out.find("Usage:"), std::string::npos) << command << ": " << help.out;
+    for (const auto& flag : flags) EXPECT_NE(help.out.find(flag), std::string::npos) << command << " --help: " << flag;
+  }
+  for (const auto* flag :
+       {"--timeout", "--bus-timeout", "--connect-timeout", "--bus", "--json", "--curve-secret", "--curve-server-key",
+        "--algorithm-plugin", "--eject-after-timeouts", "--eject-base", "--eject-max", "--max-ejected-percent",
+        "--retry-budget", "--retry-floor", "--selection-ttl"}) {
+    EXPECT_NE(top.out.find(flag), std::string::npos) << "rpclb --help: " << flag;
+  }
+}
+
 TEST(ConfigFiles, FlagsOverrideEnvironmentOverrideUserFileOverrideSystemFile) {
   Cluster cluster;
   cluster.start_hub_agent(0, "a", {"web"});

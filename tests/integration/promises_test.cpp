@@ -9,12 +9,14 @@
 #include <array>
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <set>
 #include <thread>
 #include <zmq.hpp>
 
 #include "common/endpoint.hpp"
+#include "common/json_msgpack.hpp"
 #include "common/protocol.hpp"
 #include "common/zmq_helpers.hpp"
 #include "rpclb/payload_msgpack.hpp"
@@ -336,6 +338,46 @@ TEST(Promises, FramesWithTrailingBytesAreRefused) {
   EXPECT_EQ(reply->kind, protocol::CallReply::Kind::error);
   EXPECT_EQ(reply->error.code, ErrorCode::bad_request);
   EXPECT_NE(reply->error.message.find("trailing bytes"), std::string::npos) << reply->error.message;
+}
+
+// A call whose deadline passes while it waits for a worker is answered
+// request_timeout and never runs (protocol 2.2): the agent's one worker
+// sleeps 1.5 s, and the call queued behind it gives the agent 200 ms.
+TEST(Promises, ACallWhoseDeadlinePassedWhileQueuedIsATimeoutAndNeverRuns) {
+  Cluster cluster;
+  write_file(cluster.dir() / "mark.conf", "[test.mark]\nprogram = /usr/bin/touch\n");
+  cluster.start_hub_agent(0, "one", {"web"}, {"--workers", "1", "--functions", (cluster.dir() / "mark.conf").string()});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"one"}));
+  const auto endpoint = cluster.rpclb({"members", "web", "--json"}).json()[0]["endpoint"].get<std::string>();
+  const auto marker = cluster.dir() / "ran";
+  zmq::context_t context;
+  auto socket = make_socket(context, zmq::socket_type::dealer);
+  socket.connect(endpoint);
+  // One connection: the agent takes its requests in the order sent.
+  for (const auto& request :
+       {protocol::CallRequest{1, protocol::CallMode::call, "sys.sleep", json_to_msgpack({1500}), 10000, {}, {}, {}},
+        protocol::CallRequest{
+            2, protocol::CallMode::call, "test.mark", json_to_msgpack({marker.string()}), 200, {}, {}, {}}}) {
+    socket.send(zmq::message_t(), zmq::send_flags::sndmore);
+    socket.send(zmq::buffer(protocol::encode(request)), zmq::send_flags::none);
+  }
+  std::map<std::uint64_t, protocol::CallReply> replies;
+  const auto give_up = std::chrono::steady_clock::now() + 10s;
+  std::vector<zmq::message_t> parts;
+  while (replies.size() < 2 && std::chrono::steady_clock::now() < give_up) {
+    zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
+    zmq::poll(&item, 1, 100ms);
+    while (receive_multipart(socket, parts)) {
+      auto reply = protocol::decode_as<protocol::CallReply>(as_view(parts.back()));
+      ASSERT_TRUE(reply.ok()) << reply.error().message;
+      replies.emplace(reply->id, std::move(reply).value());
+    }
+  }
+  ASSERT_EQ(replies.size(), 2u);
+  EXPECT_EQ(replies.at(1).kind, protocol::CallReply::Kind::result) << replies.at(1).error.message;
+  EXPECT_EQ(replies.at(2).kind, protocol::CallReply::Kind::error);
+  EXPECT_EQ(replies.at(2).error.code, ErrorCode::request_timeout) << replies.at(2).error.message;
+  EXPECT_FALSE(std::filesystem::exists(marker)) << "the call ran after its deadline";
 }
 
 // Exit code 1 is a failed function; a program's own non-zero exit is a result.
