@@ -2,9 +2,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <sstream>
+#include <thread>
 
 #include "tests/integration/harness.hpp"
 
@@ -138,6 +140,44 @@ TEST(AgentLog, AHubItCannotReachIsNamedAndSoIsItsReturn) {
   ASSERT_TRUE(Cluster::wait_until([&] {
     return find_event(parse_log(cluster.agent_log("lonely")), "hub_reachable", {{"bus", hub}});
   })) << cluster.agent_log("lonely");
+}
+
+// The events a quiet agent logs once each, as the README's table says:
+// where its metrics are served, host figures it cannot read (once, however
+// many heartbeats pass), and a SIGHUP with no --functions to read again.
+TEST(AgentLog, MetricsServingHostLoadUnreadableAndReloadSkippedAreLoggedAsDocumented) {
+  Cluster cluster;
+  const auto empty_procfs = cluster.dir() / "no-proc";
+  std::filesystem::create_directories(empty_procfs);
+  auto& agent = cluster.start_hub_agent(0, "quiet", {"jobs"},
+                                        {"--metrics-listen", "127.0.0.1:0", "--procfs", empty_procfs.string()});
+  ASSERT_TRUE(cluster.wait_for_members("jobs", {"quiet"}));
+  // Five heartbeats at least, each of which read the host's figures.
+  ASSERT_TRUE(cluster.wait_for_load("jobs", 0));
+  std::this_thread::sleep_for(5 * std::chrono::milliseconds(Cluster::kHeartbeatMs));
+  agent.signal(SIGHUP);
+  ASSERT_TRUE(Cluster::wait_until([&] { return find_event(parse_log(cluster.agent_log("quiet")), "reload_skipped"); }))
+      << cluster.agent_log("quiet");
+  const auto lines = parse_log(cluster.agent_log("quiet"));
+
+  const auto* metrics = find_event(lines, "metrics_serving");
+  ASSERT_TRUE(metrics) << cluster.agent_log("quiet");
+  EXPECT_EQ(metrics->fields.at("level"), "info");
+  EXPECT_TRUE(metrics->fields.at("url").starts_with("http://127.0.0.1:")) << metrics->fields.at("url");
+  EXPECT_TRUE(metrics->fields.at("url").ends_with("/metrics")) << metrics->fields.at("url");
+
+  int unreadable = 0;
+  for (const auto& line : lines)
+    unreadable += line.fields.count("event") && line.fields.at("event") == "host_load_unreadable";
+  EXPECT_EQ(unreadable, 1) << cluster.agent_log("quiet");
+  const auto* warned = find_event(lines, "host_load_unreadable", {{"procfs", empty_procfs.string()}});
+  ASSERT_TRUE(warned) << cluster.agent_log("quiet");
+  EXPECT_EQ(warned->fields.at("level"), "warn");
+
+  const auto* skipped = find_event(lines, "reload_skipped");
+  ASSERT_TRUE(skipped);
+  EXPECT_EQ(skipped->fields.at("level"), "info");
+  EXPECT_TRUE(skipped->fields.count("reason") && !skipped->fields.at("reason").empty()) << cluster.agent_log("quiet");
 }
 
 TEST(AgentLog, UnknownLevelIsABadOption) {

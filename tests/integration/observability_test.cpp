@@ -71,7 +71,8 @@ const char* const kEchoOk = "rpclb_calls_total{function=\"sys.echo\",mode=\"call
 TEST(Metrics, AScrapeIsValidPrometheusTextAndCountsMoveWithCalls) {
   Cluster cluster;
   const int port = free_port_triple();
-  cluster.start_hub_agent(0, "m1", {"web"}, {"--metrics-listen", "127.0.0.1:" + std::to_string(port)});
+  cluster.start_hub_agent(0, "m1", {"web"},
+                          {"--metrics-listen", "127.0.0.1:" + std::to_string(port), "--log-level", "debug"});
   cluster.start_agent("m2", {"web", "db"});
   ASSERT_TRUE(cluster.wait_for_members("web", {"m1", "m2"}));
 
@@ -144,7 +145,8 @@ TEST(Metrics, AScrapeIsValidPrometheusTextAndCountsMoveWithCalls) {
 TEST(Metrics, AReplyWhoseCallerHasGoneIsCountedAsDropped) {
   Cluster cluster;
   const int port = free_port_triple();
-  cluster.start_hub_agent(0, "m1", {"web"}, {"--metrics-listen", "127.0.0.1:" + std::to_string(port)});
+  cluster.start_hub_agent(0, "m1", {"web"},
+                          {"--metrics-listen", "127.0.0.1:" + std::to_string(port), "--log-level", "debug"});
   ASSERT_TRUE(cluster.wait_for_members("web", {"m1"}));
   const auto endpoint = cluster.rpclb({"members", "web", "--json"}).json()[0]["endpoint"].get<std::string>();
 
@@ -170,6 +172,11 @@ TEST(Metrics, AReplyWhoseCallerHasGoneIsCountedAsDropped) {
            sample(after, "rpclb_replies_dropped_total{reason=\"caller_gone\"}") == 1;
   })) << scrape(port);
   EXPECT_EQ(sample(after, "rpclb_replies_dropped_total{reason=\"caller_not_reading\"}"), -1);
+  // And logs it, at debug.
+  EXPECT_TRUE(Cluster::wait_until([&] {
+    return cluster.agent_log("m1").find("level=debug node=m1 event=reply_dropped reason=caller_gone") !=
+           std::string::npos;
+  })) << cluster.agent_log("m1");
 }
 
 // A flood of big requests from callers that never read a reply (issue 32,
@@ -266,7 +273,8 @@ TEST(Metrics, AFloodIsHeldToTheAgentsBudgetWhileOthersAreServed) {
 TEST(Metrics, ASnapshotAskerThatNeverReadsIsHeldToAFewRepliesAndCounted) {
   Cluster cluster;
   const int port = free_port_triple();
-  cluster.start_hub_agent(0, "h1", {"web"}, {"--metrics-listen", "127.0.0.1:" + std::to_string(port)});
+  cluster.start_hub_agent(0, "h1", {"web"},
+                          {"--metrics-listen", "127.0.0.1:" + std::to_string(port), "--log-level", "debug"});
   ASSERT_TRUE(cluster.wait_for_members("web", {"h1"}));
 
   zmq::context_t context;
@@ -285,6 +293,7 @@ TEST(Metrics, ASnapshotAskerThatNeverReadsIsHeldToAFewRepliesAndCounted) {
   ASSERT_TRUE(Cluster::wait_until([&] { return sample(samples_of(scrape(port)), not_reading) > 0; }, 30s))
       << scrape(port);
   EXPECT_EQ(cluster.members("web"), std::vector<std::string>{"h1"});
+  EXPECT_NE(cluster.agent_log("h1").find("event=snapshot_dropped reason=caller_not_reading"), std::string::npos);
 }
 
 TEST(Metrics, AMalformedListenAddressIsRefusedAtStart) {
