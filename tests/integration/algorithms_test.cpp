@@ -2,6 +2,7 @@
 // concurrent rpclb processes.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -78,6 +79,43 @@ TEST_F(Policies, WeightedRoundRobinFollowsAgentWeights) {
 TEST_F(Policies, WeightedRoundRobinTakesCallerWeights) {
   auto counts = tally({"select", "web", "--algorithm", "weighted_round_robin", "--opt", "weights=a:1,c:4"}, 6);
   EXPECT_EQ(counts, (std::map<std::string, int>{{"a", 1}, {"b", 1}, {"c", 4}}));
+}
+
+// hash_ring: when a member leaves, only the keys it owned move, each to a
+// member that stays; every other key keeps its owner (README: about 1/N of
+// keys move, all of them from it).
+TEST(HashRing, AMemberThatLeavesMovesOnlyTheKeysItOwned) {
+  Cluster cluster;
+  cluster.start_hub_agent(0, "n1", {"web"});
+  cluster.start_agent("n2", {"web"});
+  auto& leaving = cluster.start_agent("n3", {"web"});
+  cluster.start_agent("n4", {"web"});
+  ASSERT_TRUE(cluster.wait_for_members("web", {"n1", "n2", "n3", "n4"}));
+  auto owners = [&] {
+    std::map<std::string, std::string> owner_of;
+    for (int i = 0; i < 24; ++i) {
+      const auto key = "key-" + std::to_string(i);
+      auto chosen = cluster.rpclb({"select", "web", "--algorithm", "hash_ring", "--key", key});
+      EXPECT_EQ(chosen.exit_code, 0) << chosen.err;
+      owner_of[key] = chosen.out;
+    }
+    return owner_of;
+  };
+  const auto before = owners();
+  leaving.signal(SIGTERM);
+  ASSERT_EQ(leaving.wait_for(20s), 0);
+  ASSERT_TRUE(cluster.wait_for_members("web", {"n1", "n2", "n4"}));
+  const auto after = owners();
+  int moved = 0;
+  for (const auto& [key, owner] : before) {
+    if (owner == "n3\n") {
+      ++moved;
+      EXPECT_NE(after.at(key), "n3\n") << key;
+    } else {
+      EXPECT_EQ(after.at(key), owner) << key << " moved, though its owner stayed";
+    }
+  }
+  EXPECT_GT(moved, 0) << "n3 owned none of the keys: the test shows nothing";
 }
 
 TEST_F(Policies, HashRingIsStablePerKeyAndNeedsAKey) {
