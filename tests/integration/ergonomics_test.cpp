@@ -201,8 +201,10 @@ TEST_F(Ergonomics, CastOfAFunctionTheMemberDoesNotServeIsNotFound) {
 // that did not on stderr, and exits with the failure's code.
 TEST_F(Ergonomics, StatsExitsWithTheFailuresCodeAndStillPrintsTheOthers) {
   frozen->signal(SIGSTOP);
-  auto plain = cluster.rpclb({"stats", "web", "--timeout", "800"});
-  auto json = cluster.rpclb({"stats", "web", "--timeout", "800", "--json"});
+  // b's connection times out after --connect-timeout (250 ms); a and c have
+  // the rest of --timeout to answer, however busy the machine.
+  auto plain = cluster.rpclb({"stats", "web", "--timeout", "3000"});
+  auto json = cluster.rpclb({"stats", "web", "--timeout", "3000", "--json"});
   frozen->signal(SIGCONT);
   EXPECT_EQ(plain.exit_code, 4) << plain.err;
   EXPECT_NE(plain.err.find("b"), std::string::npos) << plain.err;

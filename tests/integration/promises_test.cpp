@@ -178,7 +178,7 @@ TEST(Promises, TwoHubsAreMergedAndASilentOneCostsOnly30Ms) {
 // --timeout is the whole command's deadline, discovery included: a hub that
 // takes the question and never answers costs every command no more than
 // --timeout (here 200 ms, with --bus-timeout allowing 5 s), plus a process's
-// start and end.
+// start and end (bounded at 2 s, for a slow machine: still well under 5 s).
 TEST(Promises, TimeoutBoundsDiscoveryWhenTheHubIsSilent) {
   Cluster cluster;
   zmq::context_t context;
@@ -199,7 +199,7 @@ TEST(Promises, TimeoutBoundsDiscoveryWhenTheHubIsSilent) {
     auto result = cluster.rpclb(command);
     EXPECT_EQ(result.exit_code, 4) << command[0] << ": " << result.err;
     EXPECT_NE(result.err.find("no bus hub answered"), std::string::npos) << command[0] << ": " << result.err;
-    EXPECT_LT(result.elapsed, 1200ms) << command[0] << " waited for the silent hub past --timeout";
+    EXPECT_LT(result.elapsed, 2200ms) << command[0] << " waited for the silent hub past --timeout";
   }
 }
 
