@@ -2,12 +2,9 @@
 
 #include <poll.h>
 #include <signal.h>
-#include <sys/eventfd.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include <cerrno>
-#include <cstdint>
 #include <cstdio>
 #include <stdexcept>
 
@@ -22,25 +19,21 @@ SignalFd::SignalFd() {
   pthread_sigmask(SIG_BLOCK, &mask, nullptr);
   // A caller that hangs up mid-reply must not kill the agent.
   ::signal(SIGPIPE, SIG_IGN);
-  fd_ = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (fd_ < 0) throw std::runtime_error("signalfd failed");
+  signals_ = Fd(::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC));
+  if (signals_.get() < 0) throw std::runtime_error("signalfd failed");
 }
 
 SignalFd::~SignalFd() {
   if (last_signal_.joinable()) {
-    const std::uint64_t one = 1;
-    [[maybe_unused]] auto written = ::write(quit_fd_, &one, sizeof one);
+    quit_->signal();
     last_signal_.join();
   }
-  if (quit_fd_ >= 0) ::close(quit_fd_);
-  if (fd_ >= 0) ::close(fd_);
 }
 
 void SignalFd::tearing_down() {
   if (last_signal_.joinable()) return;
-  quit_fd_ = ::eventfd(0, EFD_CLOEXEC);
-  if (quit_fd_ < 0) throw std::runtime_error("eventfd failed");
-  last_signal_ = std::thread([signals = fd_, quit = quit_fd_] {
+  quit_.emplace();
+  last_signal_ = std::thread([signals = signals_.get(), quit = quit_->fd()] {
     int signo = 0;
     while (signo == 0 || signo == SIGHUP) {  // a reload has nothing left to reload
       pollfd watched[2] = {{signals, POLLIN, 0}, {quit, POLLIN, 0}};
@@ -57,7 +50,7 @@ void SignalFd::tearing_down() {
 
 std::string SignalFd::take() {
   signalfd_siginfo info{};
-  if (::read(fd_, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return "";
+  if (::read(signals_.get(), &info, sizeof info) != static_cast<ssize_t>(sizeof info)) return "";
   if (info.ssi_signo == SIGHUP) return std::string(kReloadSignal);
   return info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT";
 }

@@ -6,8 +6,11 @@
 // only arrive through this descriptor.
 #pragma once
 
+#include <optional>
 #include <thread>
 
+#include "common/event_fd.hpp"
+#include "common/fd.hpp"
 #include "common/stop_source.hpp"
 
 namespace rpclb {
@@ -19,7 +22,7 @@ class SignalFd final : public StopSource {
   SignalFd& operator=(const SignalFd&) = delete;
   ~SignalFd() override;
 
-  int fd() const override { return fd_; }
+  int fd() const override { return signals_.get(); }
   // "SIGTERM", "SIGINT" or "SIGHUP" (kReloadSignal), or "" if none is pending.
   std::string take() override;
   // From now on a signal ends the process at once (_exit), whatever it is
@@ -28,8 +31,8 @@ class SignalFd final : public StopSource {
   void tearing_down() override;
 
  private:
-  int fd_ = -1;
-  int quit_fd_ = -1;  // an eventfd: ~SignalFd ends the last-signal watcher
+  Fd signals_;
+  std::optional<EventFd> quit_;  // ~SignalFd ends the last-signal watcher with it
   std::thread last_signal_;
 };
 

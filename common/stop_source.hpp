@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "common/event_fd.hpp"
+
 namespace rpclb {
 
 // What take() says for SIGHUP: reload the configuration, do not stop.
@@ -29,20 +31,15 @@ class StopSource {
   virtual void tearing_down() {}
 };
 
-// An eventfd another thread writes to; safe to call request() from any thread.
+// A stop asked for by another thread; safe to call request() from any thread.
 class StopRequest final : public StopSource {
  public:
-  StopRequest();
-  StopRequest(const StopRequest&) = delete;
-  StopRequest& operator=(const StopRequest&) = delete;
-  ~StopRequest() override;
-
-  void request();
-  int fd() const override { return fd_; }
+  void request() { wake_.signal(); }
+  int fd() const override { return wake_.fd(); }
   std::string take() override;
 
  private:
-  int fd_ = -1;
+  EventFd wake_;
 };
 
 }  // namespace rpclb

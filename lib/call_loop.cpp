@@ -1,12 +1,8 @@
 #include "lib/call_loop.hpp"
 
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <iterator>
-#include <system_error>
 
 namespace rpclb {
 namespace {
@@ -19,8 +15,6 @@ constexpr std::chrono::seconds kIdleWait{1};
 
 CallLoop::CallLoop(Balancer& balancer, std::mutex& balancer_mutex)
     : balancer_(balancer), balancer_mutex_(balancer_mutex), context_(balancer.context()) {
-  wake_fd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-  if (wake_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
   const auto transport = balancer.transport({});
   pipeline_ = std::make_unique<RpcPipeline>(context_, transport.curve, transport.connect_timeout);
   thread_ = std::thread([this] { run(); });
@@ -30,13 +24,10 @@ CallLoop::~CallLoop() {
   closing_ = true;
   wake();
   thread_.join();
-  ::close(wake_fd_);
 }
 
 void CallLoop::wake() {
-  const std::uint64_t one = 1;
-  // Fails only when the counter is full, and then the loop wakes anyway.
-  [[maybe_unused]] const auto written = ::write(wake_fd_, &one, sizeof one);
+  wake_.signal();
 }
 
 void CallLoop::submit(CallAttempts call, Done done) {
@@ -62,8 +53,7 @@ void CallLoop::take_submitted(bool woken) {
   std::vector<Call> taken;
   taken.swap(from_loop_);
   if (woken) {
-    std::uint64_t count = 0;
-    [[maybe_unused]] const auto read = ::read(wake_fd_, &count, sizeof count);
+    wake_.take();
     std::lock_guard lock(submitted_mutex_);
     std::move(submitted_.begin(), submitted_.end(), std::back_inserter(taken));
     submitted_.clear();
@@ -151,7 +141,7 @@ void CallLoop::run() {
     if (!from_loop_.empty()) until = Clock::now();
     bool woken = true;
     try {
-      woken = pipeline_->turn(until, wake_fd_);
+      woken = pipeline_->turn(until, wake_.fd());
     } catch (const std::exception& e) {
       // The transport itself failed (not one member): every call in flight
       // hears it rather than wait, and the loop goes on for the next ones.

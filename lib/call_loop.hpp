@@ -19,6 +19,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/event_fd.hpp"
 #include "common/rpc_pipeline.hpp"
 #include "lib/balancer.hpp"
 
@@ -65,7 +66,7 @@ class CallLoop {
   Balancer& balancer_;
   std::mutex& balancer_mutex_;
   zmq::context_t& context_;
-  int wake_fd_ = -1;  // an eventfd: submissions waiting
+  EventFd wake_;  // submissions waiting
   std::mutex submitted_mutex_;
   std::vector<Call> submitted_;  // guarded by submitted_mutex_
   std::atomic<bool> closing_{false};
