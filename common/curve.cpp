@@ -1,5 +1,6 @@
 #include "common/curve.hpp"
 
+#include "common/fd.hpp"
 #include "common/text.hpp"
 
 #include <fcntl.h>
@@ -44,10 +45,9 @@ Result<std::string> read_field(const std::string& path, std::string_view field) 
 }
 
 Status write_file(const std::string& path, const std::string& text, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-  if (fd < 0) return make_error(ErrorCode::bad_request, "cannot create " + path + ": " + std::strerror(errno));
-  const auto written = ::write(fd, text.data(), text.size());
-  ::close(fd);
+  const Fd file(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode));
+  if (file.get() < 0) return make_error(ErrorCode::bad_request, "cannot create " + path + ": " + std::strerror(errno));
+  const auto written = ::write(file.get(), text.data(), text.size());
   if (written != static_cast<ssize_t>(text.size())) return make_error(ErrorCode::internal, "short write to " + path);
   return {};
 }

@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "common/endpoint.hpp"
+#include "common/fd.hpp"
 
 namespace rpclb {
 namespace {
@@ -67,15 +68,14 @@ Result<std::string> route_source(std::string_view host) {
   if (!resolved) return resolved.error();
   std::string why = "no address";
   for (const addrinfo* candidate = resolved->get(); candidate; candidate = candidate->ai_next) {
-    const int fd = ::socket(candidate->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) continue;
+    const Fd probe(::socket(candidate->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (probe.get() < 0) continue;
     sockaddr_storage local{};
     socklen_t length = sizeof local;
-    const bool routed = ::connect(fd, candidate->ai_addr, candidate->ai_addrlen) == 0 &&
-                        ::getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) == 0;
+    const bool routed = ::connect(probe.get(), candidate->ai_addr, candidate->ai_addrlen) == 0 &&
+                        ::getsockname(probe.get(), reinterpret_cast<sockaddr*>(&local), &length) == 0;
     // EINVAL is what a blackhole route gives, EACCES a prohibit route.
     why = routed ? why : (errno == EINVAL ? "blackhole route" : std::strerror(errno));
-    ::close(fd);
     if (routed) return address_text(reinterpret_cast<const sockaddr*>(&local));
   }
   return make_error(ErrorCode::service_unavailable, "no route to host " + name + " (" + why + ")");

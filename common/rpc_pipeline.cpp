@@ -350,9 +350,4 @@ Result<protocol::CallReply> RpcPipeline::call(const std::string& endpoint, const
   return std::move(*ended);
 }
 
-std::optional<Clock::time_point> RpcPipeline::next_deadline() const {
-  if (due_.empty()) return std::nullopt;
-  return due_.begin()->first;
-}
-
 }  // namespace rpclb

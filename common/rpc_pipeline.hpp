@@ -11,8 +11,8 @@
 // request sent and not answered by its deadline is request_timeout; a
 // connection lost with requests on it ends them at once (they may have run).
 //
-// Not thread-safe: one thread submits and turns (see lib/async_client for
-// submission from many threads).
+// Not thread-safe: one thread submits and turns (lib/call_loop.hpp takes
+// submissions from many threads to its one).
 #pragma once
 
 #include <zmq.hpp>
@@ -78,8 +78,6 @@ class RpcPipeline {
   void abandon_all(const std::string& why);
 
   std::size_t pending() const { return pending_.size(); }
-  // The earliest deadline of a pending request (connect deadlines included).
-  std::optional<Clock::time_point> next_deadline() const;
 
  private:
   class Connection;
