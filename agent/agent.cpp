@@ -170,8 +170,8 @@ class AgentLoop {
       log_.info("hub_started", {{"bus", *config_.serve_bus}});
     }
     if (!config_.groups.empty()) {
-      protocol::MemberInfo self{config_.name,         instance_,    endpoint_, config_.groups, config_.weight, 0,
-                                config_.heartbeat_ms, RPCLB_VERSION};
+      Member self{config_.name,         instance_,    endpoint_, config_.groups, config_.weight, 0,
+                  config_.heartbeat_ms, RPCLB_VERSION};
       announcer_.emplace(
           reactor_, context_, hubs, std::move(self), config_.curve,
           [this] {

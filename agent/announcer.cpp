@@ -22,9 +22,8 @@ zmq::socket_t prepared_socket(zmq::context_t& context, const std::optional<Curve
 
 }  // namespace
 
-Announcer::Announcer(Reactor& reactor, zmq::context_t& context, const std::vector<BusAddress>& hubs,
-                     protocol::MemberInfo self, const std::optional<CurveConfig>& curve, Load load, const Logger& log,
-                     AgentMetrics& metrics)
+Announcer::Announcer(Reactor& reactor, zmq::context_t& context, const std::vector<BusAddress>& hubs, Member self,
+                     const std::optional<CurveConfig>& curve, Load load, const Logger& log, AgentMetrics& metrics)
     : socket_(prepared_socket(context, curve)),
       links_(reactor, context, socket_, hubs, std::chrono::milliseconds(self.heartbeat_ms), log),
       self_(std::move(self)),

@@ -41,7 +41,7 @@ class Announcer {
   // Announces `self` at once, then every heartbeat (self.heartbeat_ms) and
   // whenever a hub subscribes, until leave().
   // How each hub's link is doing goes to `log` (agent/hub_links.hpp).
-  Announcer(Reactor& reactor, zmq::context_t& context, const std::vector<BusAddress>& hubs, protocol::MemberInfo self,
+  Announcer(Reactor& reactor, zmq::context_t& context, const std::vector<BusAddress>& hubs, Member self,
             const std::optional<CurveConfig>& curve, Load load, const Logger& log, AgentMetrics& metrics);
 
   // `instance` of our name is a dead predecessor (agent/name_claim.hpp):
@@ -66,7 +66,7 @@ class Announcer {
 
   zmq::socket_t socket_;
   HubLinks links_;  // after socket_: its monitor goes first
-  protocol::MemberInfo self_;
+  Member self_;
   Load load_;
   AgentMetrics& metrics_;
   std::optional<std::string> replaces_;

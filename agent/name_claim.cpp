@@ -16,7 +16,7 @@ constexpr std::chrono::milliseconds kHolderWait{1000};
 
 // Whether `holder` answers a call addressed to it: only then is it alive and
 // the name taken.
-bool answers(zmq::context_t& context, const protocol::MemberInfo& holder, const AgentConfig& config) {
+bool answers(zmq::context_t& context, const Member& holder, const AgentConfig& config) {
   protocol::CallRequest ping{std::random_device{}(),
                              protocol::CallMode::call,
                              "sys.info",
@@ -48,7 +48,7 @@ Result<NameClaim> claim_name(zmq::context_t& context, const AgentConfig& config,
                              discovery_until(hubs, config.curve, Clock::now() + kHubWait, kHubWait));
   if (!group) return NameClaim{};
   const auto holder =
-      std::find_if(group->begin(), group->end(), [&](const protocol::MemberInfo& m) { return m.name == config.name; });
+      std::find_if(group->begin(), group->end(), [&](const Member& m) { return m.name == config.name; });
   if (holder == group->end()) return NameClaim{};
   if (holder->instance == instance) return NameClaim{NameClaim::Outcome::ours, {}};
   if (answers(context, *holder, config)) {

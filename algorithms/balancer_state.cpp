@@ -61,9 +61,9 @@ std::vector<std::string_view> split_words(std::string_view line) {
 
 // The member named `name`, or null. Members arrive ordered by name, so this
 // is a binary search.
-const protocol::MemberInfo* find_member(std::span<const protocol::MemberInfo> members, std::string_view name) {
+const Member* find_member(std::span<const Member> members, std::string_view name) {
   auto at = std::lower_bound(members.begin(), members.end(), name,
-                             [](const protocol::MemberInfo& m, std::string_view wanted) { return m.name < wanted; });
+                             [](const Member& m, std::string_view wanted) { return m.name < wanted; });
   return at != members.end() && at->name == name ? &*at : nullptr;
 }
 
@@ -192,7 +192,7 @@ Tally BalancerState::tally_since(std::int64_t since) {
   return total;
 }
 
-void BalancerState::retain_only(std::span<const protocol::MemberInfo> group_members) {
+void BalancerState::retain_only(std::span<const Member> group_members) {
   for (auto hold = holds_.begin(); hold != holds_.end();) {
     auto next = std::next(hold);
     if (!find_member(group_members, hold->first.node)) drop_hold(hold, hold->second);

@@ -121,7 +121,7 @@ class BalancerState final : public AlgorithmState {
 
   // Drops what is remembered about nodes no longer in the group, and the
   // failures of a member's earlier run.
-  void retain_only(std::span<const protocol::MemberInfo> group_members);
+  void retain_only(std::span<const Member> group_members);
 
   bool changed() const { return generation_ != 0; }
   // Grows with every change, so a policy can tell whether an index it built

@@ -8,7 +8,7 @@ namespace {
 
 // FNV-1a over names and weights (and loads: in flight and CPU); a collision would only cost a
 // stale cache for one choice, and needs two different member lists in one process.
-std::uint64_t fingerprint(std::span<const protocol::MemberInfo> members, bool with_loads) {
+std::uint64_t fingerprint(std::span<const Member> members, bool with_loads) {
   Fnv1a hash;
   for (const auto& member : members) {
     hash.add(member.name).add(&member.weight, sizeof member.weight);
@@ -20,11 +20,11 @@ std::uint64_t fingerprint(std::span<const protocol::MemberInfo> members, bool wi
 
 }  // namespace
 
-std::uint64_t membership_version(std::span<const protocol::MemberInfo> members) {
+std::uint64_t membership_version(std::span<const Member> members) {
   return fingerprint(members, false);
 }
 
-std::uint64_t load_version(std::span<const protocol::MemberInfo> members) {
+std::uint64_t load_version(std::span<const Member> members) {
   return fingerprint(members, true);
 }
 

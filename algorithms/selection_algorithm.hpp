@@ -28,7 +28,7 @@ using rpclb::two_distinct;
 using rpclb::uniform_index;
 
 // Selection::membership_version and load_version of a member list.
-std::uint64_t membership_version(std::span<const protocol::MemberInfo> members);
-std::uint64_t load_version(std::span<const protocol::MemberInfo> members);
+std::uint64_t membership_version(std::span<const Member> members);
+std::uint64_t load_version(std::span<const Member> members);
 
 }  // namespace rpclb::algorithms

@@ -22,8 +22,8 @@
 namespace rpclb::algorithms {
 namespace {
 
-std::vector<protocol::MemberInfo> make_members(std::size_t count) {
-  std::vector<protocol::MemberInfo> members(count);
+std::vector<Member> make_members(std::size_t count) {
+  std::vector<Member> members(count);
   std::mt19937 rng(7);
   for (std::size_t i = 0; i < count; ++i) {
     members[i].name = "node-" + std::to_string(100000 + i);  // same width: name order = index order

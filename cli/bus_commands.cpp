@@ -36,7 +36,7 @@ Result<std::unique_ptr<BusAccess>> bus_access(const CommonOptions& common) {
 
 // `function`, without arguments, on each node at once.
 std::vector<Result<CallOutcome>> ask_each(zmq::context_t& context, const RpcOptions& transport,
-                                          const std::vector<protocol::MemberInfo>& nodes, const std::string& function) {
+                                          const std::vector<Member>& nodes, const std::string& function) {
   return call_each(
       context, nodes,
       FanOut{function, json_to_msgpack(nlohmann::json::array()), transport, 16, protocol::CallMode::call, {}});
@@ -44,7 +44,7 @@ std::vector<Result<CallOutcome>> ask_each(zmq::context_t& context, const RpcOpti
 
 // sys.info on each node, one line (or object) per node; the first failure's exit code.
 int ping_nodes(const CommonOptions& common, zmq::context_t& context, const RpcOptions& transport,
-               const std::vector<protocol::MemberInfo>& nodes) {
+               const std::vector<Member>& nodes) {
   const auto results = ask_each(context, transport, nodes, "sys.info");
   print_pings(nodes, results, common.json);
   return first_failure(results);
@@ -58,7 +58,7 @@ struct GroupOptions {
 
 // `function` on every member of the group that passes --match.
 struct Answers {
-  std::vector<protocol::MemberInfo> nodes;
+  std::vector<Member> nodes;
   std::vector<Result<CallOutcome>> results;  // one per node
 };
 Result<Answers> ask_every_member(const CommonOptions& common, const GroupOptions& options,
@@ -104,7 +104,7 @@ int node_status(const CommonOptions& common, const std::string& node) {
   if (!bus) return report(bus.error(), common.json);
   auto members = fetch_members((*bus)->context, "", (*bus)->discovery);
   if (!members) return report(members.error(), common.json);
-  std::erase_if(*members, [&](const protocol::MemberInfo& m) { return m.name != node; });
+  std::erase_if(*members, [&](const Member& m) { return m.name != node; });
   if (members->empty()) {
     return report({ErrorCode::service_unavailable, "no node named " + node + " on the bus"}, common.json);
   }

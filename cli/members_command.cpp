@@ -48,9 +48,7 @@ int watch_members(const CommonOptions& common, const MembersOptions& options) {
   if (!balancer) return report(balancer.error(), common.json);
   auto watched = watch_group(
       balancer->context(), options.group, balancer->filter(), balancer->discovery(deadline_for(common)), interrupted,
-      [&](std::string_view event, const protocol::MemberInfo& member) {
-        print_watch_event(event, member, common.json);
-      },
+      [&](std::string_view event, const Member& member) { print_watch_event(event, member, common.json); },
       [](const std::string& notice) { note(notice); });
   if (!watched) return report(watched.error(), common.json);
   return kExitOk;

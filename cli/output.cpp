@@ -31,7 +31,7 @@ nlohmann::json figure_json(std::uint32_t thousandths) {
 
 }  // namespace
 
-nlohmann::json member_json(const protocol::MemberInfo& member) {
+nlohmann::json member_json(const Member& member) {
   return {{"name", member.name},
           {"endpoint", member.endpoint},
           {"groups", member.groups},
@@ -42,17 +42,17 @@ nlohmann::json member_json(const protocol::MemberInfo& member) {
           {"version", member.version}};
 }
 
-void print_member_names(const std::vector<protocol::MemberInfo>& members) {
+void print_member_names(const std::vector<Member>& members) {
   for (const auto& member : members) std::printf("%s\n", member.name.c_str());
 }
 
-void print_members_json(const std::vector<protocol::MemberInfo>& members) {
+void print_members_json(const std::vector<Member>& members) {
   auto array = nlohmann::json::array();
   for (const auto& member : members) array.push_back(member_json(member));
   print_json(array);
 }
 
-void print_members_json(const std::vector<protocol::MemberInfo>& members, const Balancer::Remembered& remembered) {
+void print_members_json(const std::vector<Member>& members, const Balancer::Remembered& remembered) {
   const auto now = algorithms::wall_now();
   auto array = nlohmann::json::array();
   for (const auto& member : members) {
@@ -85,7 +85,7 @@ void print_json(const nlohmann::json& value) {
   std::printf("%s\n", dump(value).c_str());
 }
 
-void print_watch_event(std::string_view event, const protocol::MemberInfo& member, bool json) {
+void print_watch_event(std::string_view event, const Member& member, bool json) {
   if (json) {
     print_json({{"event", event}, {"member", member_json(member)}});
   } else {
@@ -105,8 +105,7 @@ void print_group_counts(const std::map<std::string, int>& counts, bool json) {
   }
 }
 
-int print_stats(const std::vector<protocol::MemberInfo>& nodes, const std::vector<Result<CallOutcome>>& results,
-                bool json) {
+int print_stats(const std::vector<Member>& nodes, const std::vector<Result<CallOutcome>>& results, bool json) {
   auto array = nlohmann::json::array();
   int exit_code = kExitOk;
   for (std::size_t i = 0; i < nodes.size(); ++i) {
@@ -135,8 +134,7 @@ int print_stats(const std::vector<protocol::MemberInfo>& nodes, const std::vecto
   return exit_code;
 }
 
-void print_pings(const std::vector<protocol::MemberInfo>& nodes, const std::vector<Result<CallOutcome>>& results,
-                 bool json) {
+void print_pings(const std::vector<Member>& nodes, const std::vector<Result<CallOutcome>>& results, bool json) {
   auto array = nlohmann::json::array();
   for (std::size_t i = 0; i < nodes.size(); ++i) {
     nlohmann::json line{{"name", nodes[i].name}, {"endpoint", nodes[i].endpoint}};
@@ -164,7 +162,7 @@ void print_pings(const std::vector<protocol::MemberInfo>& nodes, const std::vect
   if (json) print_json(array);
 }
 
-void print_fan_out(const std::vector<protocol::MemberInfo>& nodes, const std::vector<Result<CallOutcome>>& results,
+void print_fan_out(const std::vector<Member>& nodes, const std::vector<Result<CallOutcome>>& results,
                    protocol::CallMode mode, bool json) {
   auto array = nlohmann::json::array();
   for (std::size_t i = 0; i < nodes.size(); ++i) {

@@ -15,19 +15,19 @@
 
 namespace rpclb::cli {
 
-nlohmann::json member_json(const protocol::MemberInfo& member);
+nlohmann::json member_json(const Member& member);
 
-void print_member_names(const std::vector<protocol::MemberInfo>& members);
-void print_members_json(const std::vector<protocol::MemberInfo>& members);
+void print_member_names(const std::vector<Member>& members);
+void print_members_json(const std::vector<Member>& members);
 // `members --json`: each member with what this host remembers of it (its
 // unreleased selections; whether it is ejected, and until when).
-void print_members_json(const std::vector<protocol::MemberInfo>& members, const Balancer::Remembered& remembered);
+void print_members_json(const std::vector<Member>& members, const Balancer::Remembered& remembered);
 // "2026-11-26T16:40:01.234Z"
 std::string utc_timestamp(algorithms::WallMs at);
 void print_json(const nlohmann::json& value);
 
 // `members --watch`: one line (or object) per event, flushed as it happens.
-void print_watch_event(std::string_view event, const protocol::MemberInfo& member, bool json);
+void print_watch_event(std::string_view event, const Member& member, bool json);
 // `groups`: each group with its member count.
 void print_group_counts(const std::map<std::string, int>& counts, bool json);
 // `ping` and `status`: round trip, load and version of each node, or its error.
@@ -40,13 +40,11 @@ void print_trace(const AttemptReport& attempt);
 // sys.stats of each node: plain, one line per sample ("NODE name{labels}
 // value"), failures on stderr; or a JSON array of {name, endpoint, metrics}
 // or {name, endpoint, error}. Returns the exit code of the first failure.
-int print_stats(const std::vector<protocol::MemberInfo>& nodes, const std::vector<Result<CallOutcome>>& results,
-                bool json);
-void print_pings(const std::vector<protocol::MemberInfo>& nodes, const std::vector<Result<CallOutcome>>& results,
-                 bool json);
+int print_stats(const std::vector<Member>& nodes, const std::vector<Result<CallOutcome>>& results, bool json);
+void print_pings(const std::vector<Member>& nodes, const std::vector<Result<CallOutcome>>& results, bool json);
 // `call --all` / `call -n` / `cast --all`: each node's result (a cast's:
 // accepted) or error.
-void print_fan_out(const std::vector<protocol::MemberInfo>& nodes, const std::vector<Result<CallOutcome>>& results,
+void print_fan_out(const std::vector<Member>& nodes, const std::vector<Result<CallOutcome>>& results,
                    protocol::CallMode mode, bool json);
 // Something the user should know that is not the answer, on stderr.
 void note(const std::string& text);

@@ -45,8 +45,8 @@ zmq::socket_t ask_hub(zmq::context_t& context, const std::string& endpoint, cons
 
 }  // namespace
 
-Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context, const std::string& group,
-                                                        const DiscoveryOptions& options) {
+Result<std::vector<Member>> fetch_members(zmq::context_t& context, const std::string& group,
+                                          const DiscoveryOptions& options) {
   if (options.bus.empty()) return make_error(ErrorCode::bad_request, "no bus endpoint configured");
   const std::string request = protocol::encode(protocol::SnapshotRequest{group});
 
@@ -111,7 +111,7 @@ Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context,
     const std::string hint = options.curve ? " (are this client's keys authorised there?)" : "";
     return make_error(ErrorCode::service_unavailable, "no bus hub answered at " + list + hint);
   }
-  std::vector<protocol::MemberInfo> members;
+  std::vector<Member> members;
   members.reserve(merged.size());
   for (auto& [name, member] : merged) members.push_back(std::move(member));
   return members;

@@ -33,7 +33,7 @@ DiscoveryOptions discovery_until(std::vector<std::string> bus, std::optional<Cur
                                  Clock::time_point deadline, std::chrono::milliseconds bus_timeout);
 
 // Members by name, as merged from several hubs' snapshots.
-using MergedMembers = std::map<std::string, protocol::MemberInfo, std::less<>>;
+using MergedMembers = std::map<std::string, Member, std::less<>>;
 
 // Adds one hub's snapshot to `merged`: the first hub to name a member wins,
 // and a member this client could not use (member_rules.hpp) is skipped, so
@@ -42,7 +42,7 @@ void merge_snapshot(MergedMembers& merged, protocol::Snapshot snapshot);
 
 // Members of `group` (all members if empty), ordered by name. Fails with
 // service_unavailable when no hub answers before the deadline.
-Result<std::vector<protocol::MemberInfo>> fetch_members(zmq::context_t& context, const std::string& group,
-                                                        const DiscoveryOptions& options);
+Result<std::vector<Member>> fetch_members(zmq::context_t& context, const std::string& group,
+                                          const DiscoveryOptions& options);
 
 }  // namespace rpclb

@@ -36,14 +36,14 @@ class ScopedView {
   // The hub's "leave" that follows finds the member gone, and says nothing.
   void apply(const protocol::Expired& expired) { apply(protocol::Leave{expired.name, expired.instance}, "expire"); }
   // Replaces the view by `snapshot`, reporting every difference; how many.
-  int resync(const std::vector<protocol::MemberInfo>& snapshot) {
+  int resync(const std::vector<Member>& snapshot) {
     MembershipView fresh;
     const auto now = Clock::now();
     for (const auto& member : snapshot) fresh.apply(protocol::Announce{member}, now);
     std::set<std::string> names;
     for (const auto& member : view_.members()) names.insert(member.name);
     for (const auto& member : snapshot) names.insert(member.name);
-    std::vector<std::optional<protocol::MemberInfo>> before;
+    std::vector<std::optional<Member>> before;
     for (const auto& name : names) before.push_back(in_scope(name));
     view_ = std::move(fresh);
     int changes = 0;
@@ -54,7 +54,7 @@ class ScopedView {
 
  private:
   // Whether anything was reported.
-  bool report(const std::optional<protocol::MemberInfo>& before, const std::optional<protocol::MemberInfo>& after,
+  bool report(const std::optional<Member>& before, const std::optional<Member>& after,
               std::string_view gone = "leave") {
     if (!before && after) {
       emit_("join", *after);
@@ -68,7 +68,7 @@ class ScopedView {
     return true;
   }
 
-  std::optional<protocol::MemberInfo> in_scope(const std::string& name) const {
+  std::optional<Member> in_scope(const std::string& name) const {
     const auto* member = view_.find(name);
     if (!member || !filter_.matches(name)) return std::nullopt;
     if (std::find(member->groups.begin(), member->groups.end(), group_) == member->groups.end()) return std::nullopt;

@@ -21,7 +21,7 @@ namespace rpclb {
 // "join", "update" (load, endpoint, weight), "leave" (it said so) or
 // "expire" (a hub dropped it when its heartbeats stopped), with the member as
 // it is now (as it was, for a leave or an expiry).
-using MembershipEvent = std::function<void(std::string_view event, const protocol::MemberInfo& member)>;
+using MembershipEvent = std::function<void(std::string_view event, const Member& member)>;
 // What the watch has to say about itself (a hub lost, a resynchronisation),
 // for the operator: not a membership event.
 using WatchNotice = std::function<void(const std::string& notice)>;

@@ -57,9 +57,9 @@ bool MatchFilter::matches(std::string_view node) const {
                      [&](const std::shared_ptr<const re2::RE2>& re) { return RE2::FullMatch(text, *re); });
 }
 
-std::vector<protocol::MemberInfo> MatchFilter::apply(std::vector<protocol::MemberInfo> members) const {
+std::vector<Member> MatchFilter::apply(std::vector<Member> members) const {
   if (matches_all()) return members;
-  std::erase_if(members, [&](const protocol::MemberInfo& m) { return !matches(m.name); });
+  std::erase_if(members, [&](const Member& m) { return !matches(m.name); });
   return members;
 }
 

@@ -29,7 +29,7 @@ class MatchFilter {
   static Result<MatchFilter> parse(const std::vector<std::string>& patterns);
 
   bool matches(std::string_view node) const;
-  std::vector<protocol::MemberInfo> apply(std::vector<protocol::MemberInfo> members) const;
+  std::vector<Member> apply(std::vector<Member> members) const;
   bool matches_all() const { return exact_.empty() && regexes_.empty(); }
 
  private:

@@ -73,7 +73,7 @@ Status validate_member_endpoint(std::string_view endpoint) {
   return {};
 }
 
-Status validate_member(const protocol::MemberInfo& member) {
+Status validate_member(const Member& member) {
   if (auto valid = validate_name("name", member.name); !valid) return valid;
   const auto of = [&](const Error& error) {
     return make_error(error.code, "member " + member.name + ": " + error.message);
@@ -108,7 +108,7 @@ Status validate_leave(const protocol::Leave& leave) {
   return validate_instance(leave.instance);
 }
 
-std::size_t member_footprint(const protocol::MemberInfo& member) {
+std::size_t member_footprint(const Member& member) {
   // The strings, plus the map node, the entry and the strings' own headers.
   std::size_t bytes =
       256 + member.name.size() + member.instance.size() + member.endpoint.size() + member.version.size();

@@ -35,10 +35,10 @@ inline constexpr std::uint32_t kMaxHeartbeatMs = 600'000;
 Status validate_name(std::string_view what, std::string_view name);
 // An endpoint a caller can connect to (no wildcard host or port).
 Status validate_member_endpoint(std::string_view endpoint);
-Status validate_member(const protocol::MemberInfo& member);
+Status validate_member(const Member& member);
 Status validate_leave(const protocol::Leave& leave);
 
 // Roughly what keeping `member` costs a hub, in bytes: what bounds its memory.
-std::size_t member_footprint(const protocol::MemberInfo& member);
+std::size_t member_footprint(const Member& member);
 
 }  // namespace rpclb

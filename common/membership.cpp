@@ -6,13 +6,13 @@
 
 namespace rpclb {
 
-Clock::time_point MembershipView::expiry_for(const protocol::MemberInfo& info, Clock::time_point now) const {
+Clock::time_point MembershipView::expiry_for(const Member& info, Clock::time_point now) const {
   return now + std::chrono::milliseconds(std::uint64_t{info.heartbeat_ms} * missed_heartbeats_);
 }
 
 namespace {
 
-bool same_but_host_figures(const protocol::MemberInfo& held, const protocol::MemberInfo& heard) {
+bool same_but_host_figures(const Member& held, const Member& heard) {
   return held.name == heard.name && held.instance == heard.instance && held.endpoint == heard.endpoint &&
          held.groups == heard.groups && held.weight == heard.weight && held.load == heard.load &&
          held.heartbeat_ms == heard.heartbeat_ms && held.version == heard.version;
@@ -56,8 +56,8 @@ bool MembershipView::apply(const protocol::Leave& leave) {
   return true;
 }
 
-std::vector<protocol::MemberInfo> MembershipView::expire(Clock::time_point now) {
-  std::vector<protocol::MemberInfo> gone;
+std::vector<Member> MembershipView::expire(Clock::time_point now) {
+  std::vector<Member> gone;
   for (auto it = entries_.begin(); it != entries_.end();) {
     if (it->second.expires_at <= now) {
       bytes_ -= member_footprint(it->second.info);
@@ -70,13 +70,13 @@ std::vector<protocol::MemberInfo> MembershipView::expire(Clock::time_point now) 
   return gone;
 }
 
-const protocol::MemberInfo* MembershipView::find(std::string_view name) const {
+const Member* MembershipView::find(std::string_view name) const {
   auto found = entries_.find(name);
   return found == entries_.end() ? nullptr : &found->second.info;
 }
 
-std::vector<protocol::MemberInfo> MembershipView::members(std::string_view group) const {
-  std::vector<protocol::MemberInfo> out;
+std::vector<Member> MembershipView::members(std::string_view group) const {
+  std::vector<Member> out;
   for (const auto& [name, entry] : entries_) {
     const auto& groups = entry.info.groups;
     if (group.empty() || std::find(groups.begin(), groups.end(), group) != groups.end()) {

@@ -40,22 +40,22 @@ class MembershipView {
   // A leave from an older instance of a restarted agent is ignored.
   bool apply(const protocol::Leave& leave);
   // Removes members whose last heartbeat is too old and returns them.
-  std::vector<protocol::MemberInfo> expire(Clock::time_point now);
+  std::vector<Member> expire(Clock::time_point now);
 
   // Members of `group` (every member if empty), ordered by name.
-  std::vector<protocol::MemberInfo> members(std::string_view group = {}) const;
+  std::vector<Member> members(std::string_view group = {}) const;
   // The member named `name`, or null.
-  const protocol::MemberInfo* find(std::string_view name) const;
+  const Member* find(std::string_view name) const;
   std::size_t size() const { return entries_.size(); }
   std::size_t bytes() const { return bytes_; }
   std::optional<Clock::time_point> next_expiry() const;
 
  private:
   struct Entry {
-    protocol::MemberInfo info;
+    Member info;
     Clock::time_point expires_at;
   };
-  Clock::time_point expiry_for(const protocol::MemberInfo& info, Clock::time_point now) const;
+  Clock::time_point expiry_for(const Member& info, Clock::time_point now) const;
 
   std::uint32_t missed_heartbeats_;
   MembershipLimits limits_;

@@ -21,7 +21,7 @@ struct Malformed : std::exception {
   std::string why;
 };
 
-void pack_member_fields(Packer& out, const MemberInfo& m) {
+void pack_member_fields(Packer& out, const Member& m) {
   pack_string(out, m.name);
   pack_string(out, m.instance);
   pack_string(out, m.endpoint);
@@ -118,11 +118,11 @@ std::string verbatim(const msgpack::object& value) {
   return std::string(buffer.data(), buffer.size());
 }
 
-MemberInfo read_member(const msgpack::object& object) {
+Member read_member(const msgpack::object& object) {
   FieldReader fields(object, "member");
   // Fields past those this build knows are a later version's: ignored.
   fields.expect_at_least(kFirstMemberFieldCount);
-  MemberInfo m;
+  Member m;
   m.name = fields.string("name");
   m.instance = fields.string("instance");
   m.endpoint = fields.string("endpoint");
@@ -283,11 +283,11 @@ std::pair<unsigned, unsigned> major_minor(std::string_view version) {
 
 }  // namespace
 
-bool reads_request_id(const MemberInfo& member) {
+bool reads_request_id(const Member& member) {
   return major_minor(member.version) >= std::pair<unsigned, unsigned>{0, 3};
 }
 
-bool address_to(CallRequest& request, const MemberInfo& member) {
+bool address_to(CallRequest& request, const Member& member) {
   using Version = std::pair<unsigned, unsigned>;
   const auto version = major_minor(member.version);
   const bool traced = !request.request_id.empty();

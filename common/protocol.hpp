@@ -63,12 +63,11 @@ using rpclb::kUnknownFigure;
 // Longest request_id; it is logged, so it is kept to [A-Za-z0-9._:-].
 inline constexpr std::size_t kMaxRequestIdBytes = 64;
 
-// A member record is the public rpclb::Member: what the bus carries is what
-// clients and selection algorithms see.
-using MemberInfo = rpclb::Member;
+// A member record on the wire is the public rpclb::Member (rpclb/member.hpp):
+// what the bus carries is what clients and selection algorithms see.
 
 struct Announce {
-  MemberInfo member;
+  Member member;
   friend bool operator==(const Announce&, const Announce&) = default;
 };
 
@@ -93,7 +92,7 @@ struct SnapshotRequest {
 };
 
 struct Snapshot {
-  std::vector<MemberInfo> members;
+  std::vector<Member> members;
   friend bool operator==(const Snapshot&, const Snapshot&) = default;
 };
 
@@ -155,10 +154,10 @@ Result<T> decode_as(std::string_view frame) {
 // as malformed, so a rolling upgrade's new callers still reach old members.
 // Likewise request_id is kept only for a member of 0.3.0 or later; false
 // when it had to be dropped.
-bool address_to(CallRequest& request, const MemberInfo& member);
+bool address_to(CallRequest& request, const Member& member);
 
 // Whether `member` runs a version that reads request_id (0.3.0 and later).
-bool reads_request_id(const MemberInfo& member);
+bool reads_request_id(const Member& member);
 
 // 1 to kMaxRequestIdBytes of [A-Za-z0-9._:-].
 bool is_valid_request_id(std::string_view id);

@@ -58,8 +58,7 @@ bool answered(const Result<protocol::CallReply>& reply) {
 
 }  // namespace
 
-Result<CallOutcome> outcome_of(const protocol::MemberInfo& node, protocol::CallReply reply,
-                               std::chrono::microseconds round_trip) {
+Result<CallOutcome> outcome_of(const Member& node, protocol::CallReply reply, std::chrono::microseconds round_trip) {
   if (reply.kind == protocol::CallReply::Kind::error) return std::move(reply.error);
   return CallOutcome{node, std::move(reply.value_msgpack), round_trip};
 }
@@ -161,7 +160,7 @@ Result<Balancer::Group> Balancer::discover(Clock::time_point deadline) {
   if (options_.group.empty()) return make_error(ErrorCode::bad_request, "a group name is required");
   auto fetched = fetch_members(context(), options_.group, discovery(deadline));
   if (!fetched) return fetched.error();
-  auto group = std::make_shared<const std::vector<protocol::MemberInfo>>(std::move(fetched).value());
+  auto group = std::make_shared<const std::vector<Member>>(std::move(fetched).value());
   if (options_.membership_refresh.count() > 0) {
     cached_group_ = group;
     cached_at_ = now;
@@ -173,7 +172,7 @@ Result<Balancer::Candidates> Balancer::matching_now(Clock::time_point deadline, 
   auto group = discover(deadline);
   if (!group) return group.error();
   Candidates found{std::move(group).value(), {}, false};
-  const auto is_excluded = [&](const protocol::MemberInfo& m) { return excluded.contains(m.name); };
+  const auto is_excluded = [&](const Member& m) { return excluded.contains(m.name); };
   found.whole_group = filter_.matches_all() && std::none_of(found.group->begin(), found.group->end(), is_excluded);
   if (!found.whole_group) {
     found.narrowed = filter_.apply(*found.group);
@@ -201,11 +200,11 @@ Result<Balancer::Candidates> Balancer::candidates(Clock::time_point deadline, co
   }
 }
 
-Result<std::vector<protocol::MemberInfo>> Balancer::members(Clock::time_point deadline) {
+Result<std::vector<Member>> Balancer::members(Clock::time_point deadline) {
   auto found = candidates(deadline, {});
   if (!found) return found.error();
   const auto matching = found->matching();
-  return std::vector<protocol::MemberInfo>(matching.begin(), matching.end());
+  return std::vector<Member>(matching.begin(), matching.end());
 }
 
 algorithms::Chooser Balancer::chooser(Purpose purpose) const {
@@ -225,11 +224,11 @@ void Balancer::tidy(algorithms::BalancerState& state, const algorithms::Chooser&
   state.expire_holds(process_alive);
 }
 
-Result<std::vector<protocol::MemberInfo>> Balancer::choose(const Candidates& found, std::size_t count,
-                                                           const std::optional<std::string>& key, Purpose purpose,
-                                                           Clock::time_point deadline) {
+Result<std::vector<Member>> Balancer::choose(const Candidates& found, std::size_t count,
+                                             const std::optional<std::string>& key, Purpose purpose,
+                                             Clock::time_point deadline) {
   const auto who = chooser(purpose);
-  std::vector<protocol::MemberInfo> chosen;
+  std::vector<Member> chosen;
   bool store_opened = false;
   auto choose_with = [&](algorithms::BalancerState& state) -> Status {
     store_opened = true;
@@ -249,7 +248,7 @@ Result<std::vector<protocol::MemberInfo>> Balancer::choose(const Candidates& fou
     for (const auto& [node, record] : state.ejections()) remembered_.insert(node);
     // Skipping ejected members happens before the policy sees the list, so
     // a rotation goes evenly round the members left.
-    std::vector<protocol::MemberInfo> kept;
+    std::vector<Member> kept;
     const auto available = outliers_.without_ejected(found.matching(), state, who.now, kept);
     if (options_.on_attempt) note_skipped(found.matching(), available);
     const algorithms::Selection selection{available, key ? key : options_.key, rng_,
@@ -275,15 +274,15 @@ Result<std::vector<protocol::MemberInfo>> Balancer::choose(const Candidates& fou
   return chosen;
 }
 
-Result<std::vector<protocol::MemberInfo>> Balancer::select(std::size_t count, Clock::time_point deadline,
-                                                           const std::set<std::string>& excluded,
-                                                           const std::optional<std::string>& key) {
+Result<std::vector<Member>> Balancer::select(std::size_t count, Clock::time_point deadline,
+                                             const std::set<std::string>& excluded,
+                                             const std::optional<std::string>& key) {
   return pick(count, deadline, excluded, key, Purpose::select);
 }
 
-Result<std::vector<protocol::MemberInfo>> Balancer::pick(std::size_t count, Clock::time_point deadline,
-                                                         const std::set<std::string>& excluded,
-                                                         const std::optional<std::string>& key, Purpose purpose) {
+Result<std::vector<Member>> Balancer::pick(std::size_t count, Clock::time_point deadline,
+                                           const std::set<std::string>& excluded, const std::optional<std::string>& key,
+                                           Purpose purpose) {
   if (count == 0) return make_error(ErrorCode::bad_request, "count must be at least 1");
   auto found = candidates(deadline, excluded);
   if (!found) return found.error();
@@ -381,7 +380,7 @@ Status Balancer::aim(CallAttempts& call) {
   if (call.nobody_matched) found = nobody_matches(call.failed);
   auto chosen =
       found ? choose(*found, 1, call.key, call.attempt == 0 ? Purpose::first_attempt : Purpose::retry, call.deadline)
-            : Result<std::vector<protocol::MemberInfo>>(found.error());
+            : Result<std::vector<Member>>(found.error());
   if (!chosen) {
     if (call.history.empty()) return chosen.error();
     return make_error(chosen.error().code, chosen.error().message + " (tried:" + call.history + ")");
@@ -403,8 +402,7 @@ Status Balancer::aim(CallAttempts& call) {
   return {};
 }
 
-void Balancer::note_skipped(std::span<const protocol::MemberInfo> matching,
-                            std::span<const protocol::MemberInfo> available) {
+void Balancer::note_skipped(std::span<const Member> matching, std::span<const Member> available) {
   skipped_ejected_.clear();
   if (available.size() == matching.size()) return;
   std::set<std::string_view> kept;
@@ -414,9 +412,8 @@ void Balancer::note_skipped(std::span<const protocol::MemberInfo> matching,
   }
 }
 
-void Balancer::report_attempt(const protocol::MemberInfo& node, std::uint32_t attempt,
-                              const Result<CallOutcome>& outcome, std::chrono::microseconds took,
-                              std::vector<std::string> skipped, bool id_dropped) {
+void Balancer::report_attempt(const Member& node, std::uint32_t attempt, const Result<CallOutcome>& outcome,
+                              std::chrono::microseconds took, std::vector<std::string> skipped, bool id_dropped) {
   if (!options_.on_attempt) return;
   AttemptReport report;
   report.request_id = options_.request_id;
@@ -524,7 +521,7 @@ Result<FanOutResults> Balancer::fan_out(std::size_t count, const std::string& fu
     auto skipped = std::move(skipped_ejected_);
     skipped_ejected_.clear();
     // Members that could not take it (it never ran there), to be replaced.
-    std::vector<std::pair<protocol::MemberInfo, Result<CallOutcome>>> unserved;
+    std::vector<std::pair<Member, Result<CallOutcome>>> unserved;
     for (std::size_t i = 0; i < batch->size(); ++i) {
       const auto& node = (*batch)[i];
       auto& [reply, round_trip] = exchanged[i];
@@ -541,7 +538,7 @@ Result<FanOutResults> Balancer::fan_out(std::size_t count, const std::string& fu
       }
     }
     if (unserved.empty()) return out;
-    Result<std::vector<protocol::MemberInfo>> more = make_error(ErrorCode::service_unavailable, "out of retries");
+    Result<std::vector<Member>> more = make_error(ErrorCode::service_unavailable, "out of retries");
     if (round < options_.retries && Clock::now() < deadline) {
       more = pick(unserved.size(), deadline, asked, std::nullopt, Purpose::retry);
     }

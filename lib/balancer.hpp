@@ -37,14 +37,14 @@
 namespace rpclb {
 
 struct CallOutcome {
-  protocol::MemberInfo node;                // who served it
+  Member node;                              // who served it
   std::string value_msgpack;                // the result (empty for a cast)
   std::chrono::microseconds round_trip{0};  // request sent to reply decoded (fan-out)
 };
 
 // A function on several members at once (`call --all`, `call -n`, `cast --all`).
 struct FanOutResults {
-  std::vector<protocol::MemberInfo> nodes;   // who was asked, in the end
+  std::vector<Member> nodes;                 // who was asked, in the end
   std::vector<Result<CallOutcome>> results;  // one per node
   // What the caller should hear beside the results: "replaced NODE: why" for
   // each member replaced, and how many were chosen when fewer than asked.
@@ -73,7 +73,7 @@ struct CallAttempts {
   protocol::CallRequest request;  // addressed to `node` by Balancer::aim
   Clock::time_point deadline;     // the whole call's
   std::optional<std::string> key;
-  protocol::MemberInfo node;           // this attempt's member
+  Member node;                         // this attempt's member
   Clock::time_point attempt_deadline;  // this attempt's share of the deadline
   std::uint32_t attempt = 0;           // 0: the first
   std::set<std::string> failed;        // members that could not take it
@@ -147,12 +147,12 @@ class Balancer {
 
   // Members of the group that pass the filter, in name order.
   // service_unavailable if there are none.
-  Result<std::vector<protocol::MemberInfo>> members(Clock::time_point deadline);
+  Result<std::vector<Member>> members(Clock::time_point deadline);
   // Up to `count` distinct members chosen by the algorithm (count 1: exactly
   // one), never one named in `excluded`; `key` overrides options.key.
-  Result<std::vector<protocol::MemberInfo>> select(std::size_t count, Clock::time_point deadline,
-                                                   const std::set<std::string>& excluded = {},
-                                                   const std::optional<std::string>& key = std::nullopt);
+  Result<std::vector<Member>> select(std::size_t count, Clock::time_point deadline,
+                                     const std::set<std::string>& excluded = {},
+                                     const std::optional<std::string>& key = std::nullopt);
   // Tells the algorithm this caller is done with `node`: true if an
   // outstanding selection of it was dropped, false if there was none.
   Result<bool> release(const std::string& node);
@@ -204,14 +204,12 @@ class Balancer {
   // members that may be chosen (after --match, without the excluded).
   // The matching members are the group itself, uncopied, when nothing is
   // filtered out (a long-lived client's every call).
-  using Group = std::shared_ptr<const std::vector<protocol::MemberInfo>>;
+  using Group = std::shared_ptr<const std::vector<Member>>;
   struct Candidates {
     Group group;
-    std::vector<protocol::MemberInfo> narrowed;  // when some are filtered out
+    std::vector<Member> narrowed;  // when some are filtered out
     bool whole_group = false;
-    std::span<const protocol::MemberInfo> matching() const {
-      return whole_group ? std::span<const protocol::MemberInfo>(*group) : narrowed;
-    }
+    std::span<const Member> matching() const { return whole_group ? std::span<const Member>(*group) : narrowed; }
   };
 
   // Why members are chosen: it decides what the choice counts against the
@@ -219,9 +217,8 @@ class Balancer {
   enum class Purpose { select, first_attempt, retry };
 
   Balancer(BalancerOptions options, MatchFilter filter, Policy policy);
-  Result<std::vector<protocol::MemberInfo>> pick(std::size_t count, Clock::time_point deadline,
-                                                 const std::set<std::string>& excluded,
-                                                 const std::optional<std::string>& key, Purpose purpose);
+  Result<std::vector<Member>> pick(std::size_t count, Clock::time_point deadline, const std::set<std::string>& excluded,
+                                   const std::optional<std::string>& key, Purpose purpose);
   algorithms::Chooser chooser(Purpose purpose) const;
   // Whether the policy counts selections, so each call's end gives one back.
   bool holds_selections() const {
@@ -232,7 +229,7 @@ class Balancer {
   void tidy(algorithms::BalancerState& state, const algorithms::Chooser& chooser) const;
   // A call that ended: to whom, and how.
   struct Ended {
-    const protocol::MemberInfo& node;
+    const Member& node;
     const Result<protocol::CallReply>& reply;
     std::chrono::microseconds round_trip;
   };
@@ -251,14 +248,13 @@ class Balancer {
   Result<Candidates> matching_now(Clock::time_point deadline, const std::set<std::string>& excluded);
   Error nobody_matches(const std::set<std::string>& excluded) const;
   // Waits for the state store no later than `deadline` (request_timeout past it).
-  Result<std::vector<protocol::MemberInfo>> choose(const Candidates& found, std::size_t count,
-                                                   const std::optional<std::string>& key, Purpose purpose,
-                                                   Clock::time_point deadline);
+  Result<std::vector<Member>> choose(const Candidates& found, std::size_t count, const std::optional<std::string>& key,
+                                     Purpose purpose, Clock::time_point deadline);
   RpcPipeline& pipeline();
   // Tracing: notes who a choice passed over as ejected, and tells
   // on_attempt how an attempt ended.
-  void note_skipped(std::span<const protocol::MemberInfo> matching, std::span<const protocol::MemberInfo> available);
-  void report_attempt(const protocol::MemberInfo& node, std::uint32_t attempt, const Result<CallOutcome>& outcome,
+  void note_skipped(std::span<const Member> matching, std::span<const Member> available);
+  void report_attempt(const Member& node, std::uint32_t attempt, const Result<CallOutcome>& outcome,
                       std::chrono::microseconds took, std::vector<std::string> skipped, bool id_dropped);
 
   BalancerOptions options_;
@@ -284,7 +280,7 @@ class Balancer {
 
 // What a reply means for the caller: a result (or a cast's acceptance) from
 // `node`, or the agent's error.
-Result<CallOutcome> outcome_of(const protocol::MemberInfo& node, protocol::CallReply reply,
+Result<CallOutcome> outcome_of(const Member& node, protocol::CallReply reply,
                                std::chrono::microseconds round_trip = {});
 
 }  // namespace rpclb

@@ -9,8 +9,7 @@
 
 namespace rpclb {
 
-std::vector<Exchanged> exchange_each(zmq::context_t& context, const std::vector<protocol::MemberInfo>& nodes,
-                                     const FanOut& fan_out) {
+std::vector<Exchanged> exchange_each(zmq::context_t& context, const std::vector<Member>& nodes, const FanOut& fan_out) {
   // One thread, one pipeline: every member's request in flight at once (up
   // to `parallel`), each started as another ends.
   RpcPipeline pipeline(context, fan_out.transport.curve, fan_out.transport.connect_timeout, RpcPipeline::Idle::close);
@@ -54,7 +53,7 @@ std::vector<Exchanged> exchange_each(zmq::context_t& context, const std::vector<
   return out;
 }
 
-std::vector<Result<CallOutcome>> call_each(zmq::context_t& context, const std::vector<protocol::MemberInfo>& nodes,
+std::vector<Result<CallOutcome>> call_each(zmq::context_t& context, const std::vector<Member>& nodes,
                                            const FanOut& fan_out) {
   auto exchanged = exchange_each(context, nodes, fan_out);
   std::vector<Result<CallOutcome>> out;

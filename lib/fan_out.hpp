@@ -38,10 +38,9 @@ struct Exchanged {
 // Sends the request to each of `nodes` (from this thread, over one
 // RpcPipeline); replies come back in the order of `nodes`, each with its
 // round trip.
-std::vector<Exchanged> exchange_each(zmq::context_t& context, const std::vector<protocol::MemberInfo>& nodes,
-                                     const FanOut& fan_out);
+std::vector<Exchanged> exchange_each(zmq::context_t& context, const std::vector<Member>& nodes, const FanOut& fan_out);
 // The same, as outcomes: the result, or the transport's or the agent's error.
-std::vector<Result<CallOutcome>> call_each(zmq::context_t& context, const std::vector<protocol::MemberInfo>& nodes,
+std::vector<Result<CallOutcome>> call_each(zmq::context_t& context, const std::vector<Member>& nodes,
                                            const FanOut& fan_out);
 
 }  // namespace rpclb

@@ -10,9 +10,9 @@ algorithms::WallMs OutlierDetection::ejected_until(const algorithms::Ejection& r
   return std::min(record.until, now + settings_.eject_max.count());
 }
 
-std::span<const protocol::MemberInfo> OutlierDetection::without_ejected(
-    std::span<const protocol::MemberInfo> candidates, const algorithms::BalancerState& state, algorithms::WallMs now,
-    std::vector<protocol::MemberInfo>& kept) const {
+std::span<const Member> OutlierDetection::without_ejected(std::span<const Member> candidates,
+                                                          const algorithms::BalancerState& state,
+                                                          algorithms::WallMs now, std::vector<Member>& kept) const {
   if (settings_.max_ejected_percent == 0 || state.ejections().empty() || candidates.size() < 2) return candidates;
   struct Skipped {
     algorithms::WallMs until;
@@ -40,7 +40,7 @@ std::span<const protocol::MemberInfo> OutlierDetection::without_ejected(
   return kept;
 }
 
-void OutlierDetection::failed(algorithms::BalancerState& state, const protocol::MemberInfo& member, Failure failure,
+void OutlierDetection::failed(algorithms::BalancerState& state, const Member& member, Failure failure,
                               algorithms::WallMs now) const {
   if (settings_.max_ejected_percent == 0) return;
   const auto& node = member.name;

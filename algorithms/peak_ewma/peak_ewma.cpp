@@ -16,7 +16,7 @@ double kept(WallMs elapsed_ms, std::uint32_t decay_ms) {
 
 }  // namespace
 
-double PeakEwmaAlgorithm::cost(const protocol::MemberInfo& member, const AlgorithmState& state) const {
+double PeakEwmaAlgorithm::cost(const Member& member, const AlgorithmState& state) const {
   const auto record = state.latency(member.name);
   const double in_flight = static_cast<double>(effective_load(member, state));
   if (record.stamp == 0) return in_flight == 0 ? 0 : kUnmeasuredPenaltyUs * in_flight;

@@ -32,7 +32,7 @@ class PeakEwmaAlgorithm final : public SelectionAlgorithm {
   StateUse state_use() const override { return StateUse::latencies; }
 
   // The cost of `member` now (exposed for the tests).
-  double cost(const protocol::MemberInfo& member, const AlgorithmState& state) const;
+  double cost(const Member& member, const AlgorithmState& state) const;
 
  private:
   std::uint32_t decay_ms_;

@@ -92,8 +92,8 @@ TEST_F(Curve, OnlyAgentsCanAnnounceMembers) {
     fakes.push_back(std::move(fake));
   }
   auto forged_by = [](const std::string& who) {
-    return protocol::encode(protocol::Announce{
-        protocol::MemberInfo{"forged-" + who, "x", "tcp://127.0.0.1:9", {"web"}, 1, 0, 100000, "0"}});
+    return protocol::encode(
+        protocol::Announce{Member{"forged-" + who, "x", "tcp://127.0.0.1:9", {"web"}, 1, 0, 100000, "0"}});
   };
   auto send_forgeries = [&] {
     for (std::size_t i = 0; i < fakes.size(); ++i) {

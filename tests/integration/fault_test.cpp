@@ -470,7 +470,7 @@ TEST_F(GarbageFrames, BusHubShrugsOffGarbage) {
   }
   // A valid announcement after the garbage: once it is listed, the hub has
   // read (and dropped) everything before it.
-  const protocol::MemberInfo late{"late", "i1", "tcp://127.0.0.1:9", {"web"}, 1, 0, 60000, "x"};
+  const Member late{"late", "i1", "tcp://127.0.0.1:9", {"web"}, 1, 0, 60000, "x"};
   fake.send(zmq::buffer(protocol::encode(protocol::Announce{late})), zmq::send_flags::none);
   ASSERT_TRUE(cluster.wait_for_members("web", {"late", "target"}));
   const auto log = cluster.agent_log("target");
@@ -594,7 +594,7 @@ TEST(FanOutAtScale, AThousandMembersAreEachCalledOnce) {
   for (int i = 0; i < kMembers; ++i) {
     char name[32];
     std::snprintf(name, sizeof name, "fake-%04d", i);
-    protocol::MemberInfo member{name, "fake", endpoints[i], {"wide"}, 1, 0, 60000, "fake"};
+    Member member{name, "fake", endpoints[i], {"wide"}, 1, 0, 60000, "fake"};
     publisher.send(zmq::buffer(protocol::encode(protocol::Announce{member})), zmq::send_flags::none);
   }
   ASSERT_TRUE(Cluster::wait_until([&] { return cluster.members("wide").size() == kMembers; }, 30s));

@@ -242,11 +242,11 @@ class HostileAnnouncements : public ::testing::Test {
     ASSERT_TRUE(publisher.recv(subscription));  // the hub subscribed: nothing sent is lost on the way
   }
 
-  void announce(const protocol::MemberInfo& member) {
+  void announce(const Member& member) {
     publisher.send(zmq::buffer(protocol::encode(protocol::Announce{member})), zmq::send_flags::none);
   }
 
-  static protocol::MemberInfo member(std::string name) {
+  static Member member(std::string name) {
     return {std::move(name), "bad1", "tcp://127.0.0.1:9", {"web"}, 1, 0, 100, "x"};
   }
 

@@ -106,8 +106,7 @@ TEST_F(HangingMember, TimeoutsAreNotRetriedUnlessAskedAndThenShareTheDeadline) {
 // back to back however slowly this machine runs; once told, hub 1 is silent.
 class FakeHubPair {
  public:
-  FakeHubPair(zmq::context_t& context, const std::array<std::string, 2>& endpoints,
-              std::array<protocol::MemberInfo, 2> members)
+  FakeHubPair(zmq::context_t& context, const std::array<std::string, 2>& endpoints, std::array<Member, 2> members)
       : sockets_{zmq::socket_t(context, zmq::socket_type::router), zmq::socket_t(context, zmq::socket_type::router)},
         members_(std::move(members)) {
     for (std::size_t i = 0; i < 2; ++i) {
@@ -151,7 +150,7 @@ class FakeHubPair {
   }
 
   std::array<zmq::socket_t, 2> sockets_;
-  std::array<protocol::MemberInfo, 2> members_;
+  std::array<Member, 2> members_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> second_silent_{false};
   std::thread thread_;
@@ -162,8 +161,8 @@ class FakeHubPair {
 TEST(Promises, TwoHubsAreMergedAndASilentOneCostsOnly30Ms) {
   Cluster cluster;
   zmq::context_t context;
-  const protocol::MemberInfo here{"here", "i0", "tcp://127.0.0.1:9", {"web"}, 1, 0, 1000, "x"};
-  const protocol::MemberInfo elsewhere{"elsewhere", "i1", "tcp://127.0.0.1:9", {"web"}, 1, 0, 1000, "x"};
+  const Member here{"here", "i0", "tcp://127.0.0.1:9", {"web"}, 1, 0, 1000, "x"};
+  const Member elsewhere{"elsewhere", "i1", "tcp://127.0.0.1:9", {"web"}, 1, 0, 1000, "x"};
   FakeHubPair hubs(context, {cluster.hub_endpoint(0), cluster.hub_endpoint(1)}, {here, elsewhere});
   auto both = cluster.rpclb({"members", "web"});
   ASSERT_EQ(both.exit_code, 0) << both.err;

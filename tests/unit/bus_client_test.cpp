@@ -18,8 +18,8 @@ namespace {
 
 using namespace std::chrono_literals;
 
-protocol::MemberInfo member_named(const std::string& name) {
-  return protocol::MemberInfo{name, "i-" + name, "tcp://127.0.0.1:9", {"web"}, 1, 0, 1000, "x"};
+Member member_named(const std::string& name) {
+  return Member{name, "i-" + name, "tcp://127.0.0.1:9", {"web"}, 1, 0, 1000, "x"};
 }
 
 // A hub that answers the first snapshot request with one member after
@@ -60,7 +60,7 @@ class ScriptedHub {
   std::thread thread_;
 };
 
-std::vector<std::string> names(const std::vector<protocol::MemberInfo>& members) {
+std::vector<std::string> names(const std::vector<Member>& members) {
   std::vector<std::string> out;
   for (const auto& member : members) out.push_back(member.name);
   return out;

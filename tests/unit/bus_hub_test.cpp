@@ -41,7 +41,7 @@ class Hub : public ::testing::Test {
     reactor_.run();
   }
 
-  void announce(const protocol::MemberInfo& member) {
+  void announce(const Member& member) {
     publisher_.send(zmq::buffer(protocol::encode(protocol::Announce{member})), zmq::send_flags::none);
   }
 
@@ -70,7 +70,7 @@ class Hub : public ::testing::Test {
 // A heartbeat that arrived in time but still waits in the hub's queue (the
 // hub was busy) keeps its member: the hub reads before it expires anyone.
 TEST_F(Hub, AQueuedHeartbeatIsReadBeforeAnyoneIsExpired) {
-  const protocol::MemberInfo member{"m", "i1", "tcp://127.0.0.1:9", {"web"}, 1, 0, 100, "v"};
+  const Member member{"m", "i1", "tcp://127.0.0.1:9", {"web"}, 1, 0, 100, "v"};
   ASSERT_TRUE([&] {
     for (int i = 0; i < 100; ++i) {  // until the subscription is through
       announce(member);

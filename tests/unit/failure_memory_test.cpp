@@ -10,13 +10,13 @@ namespace {
 using algorithms::BalancerState;
 using algorithms::testing::members;
 
-protocol::MemberInfo member(const std::string& name) {
-  protocol::MemberInfo info;
+Member member(const std::string& name) {
+  Member info;
   info.name = name;
   return info;
 }
 
-std::vector<std::string> names(std::span<const protocol::MemberInfo> list) {
+std::vector<std::string> names(std::span<const Member> list) {
   std::vector<std::string> out;
   for (const auto& member : list) out.push_back(member.name);
   return out;
@@ -64,7 +64,7 @@ TEST(OutlierDetection, NeverSkipsMoreThanItsShareNorEveryone) {
   settings.max_ejected_percent = 50;
   const OutlierDetection outliers(settings);
   BalancerState state;
-  std::vector<protocol::MemberInfo> kept;
+  std::vector<Member> kept;
   // node-0 back soonest, node-2 last.
   outliers.failed(state, member("node-2"), Failure::unreachable, 300);
   outliers.failed(state, member("node-0"), Failure::unreachable, 100);

@@ -42,7 +42,7 @@ TEST(MatchFilter, AnyPatternMayMatch) {
 TEST(MatchFilter, ApplyKeepsOrder) {
   auto filter = MatchFilter::parse({"/a.*/"});
   ASSERT_TRUE(filter.ok());
-  std::vector<protocol::MemberInfo> members(4);
+  std::vector<Member> members(4);
   members[0].name = "a1";
   members[1].name = "b1";
   members[2].name = "a2";

@@ -10,13 +10,12 @@ namespace {
 using namespace std::chrono_literals;
 using protocol::Announce;
 using protocol::Leave;
-using protocol::MemberInfo;
 
-MemberInfo member(std::string name, std::vector<std::string> groups, std::string instance = "i1") {
-  return MemberInfo{std::move(name), std::move(instance), "tcp://127.0.0.1:1", std::move(groups), 1, 0, 100, "v"};
+Member member(std::string name, std::vector<std::string> groups, std::string instance = "i1") {
+  return Member{std::move(name), std::move(instance), "tcp://127.0.0.1:1", std::move(groups), 1, 0, 100, "v"};
 }
 
-std::vector<std::string> names(const std::vector<MemberInfo>& members) {
+std::vector<std::string> names(const std::vector<Member>& members) {
   std::vector<std::string> out;
   for (const auto& m : members) out.push_back(m.name);
   return out;
@@ -124,28 +123,28 @@ TEST(MemberRules, AcceptWhatAgentsAnnounceAndRefuseTheRest) {
     change(m);
     return validate_member(m).ok();
   };
-  EXPECT_FALSE(with([](MemberInfo& m) { m.name = std::string(256, 'n'); }));
-  EXPECT_TRUE(with([](MemberInfo& m) { m.name = std::string(255, 'n'); }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.name = "evil\nline"; }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.name = "-flag"; }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.name = "a/b"; }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.name = ""; }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.groups = {}; }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.groups = {"g", "g"}; }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.groups = std::vector<std::string>(65, "g"); }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.groups = {"a b"}; }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.weight = 0; }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.weight = UINT32_MAX; }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.heartbeat_ms = UINT32_MAX; }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.heartbeat_ms = 1; }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.endpoint = "garbage"; }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.endpoint = "tcp://*:80"; }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.endpoint = "tcp://host name:80"; }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.endpoint = "tcp://h;rm:80"; }));
-  EXPECT_TRUE(with([](MemberInfo& m) { m.endpoint = "tcp://[fd00::2]:80"; }));
-  EXPECT_TRUE(with([](MemberInfo& m) { m.endpoint = "ipc:///run/rpclb/a"; }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.instance = ""; }));
-  EXPECT_FALSE(with([](MemberInfo& m) { m.version = std::string(65, 'v'); }));
+  EXPECT_FALSE(with([](Member& m) { m.name = std::string(256, 'n'); }));
+  EXPECT_TRUE(with([](Member& m) { m.name = std::string(255, 'n'); }));
+  EXPECT_FALSE(with([](Member& m) { m.name = "evil\nline"; }));
+  EXPECT_FALSE(with([](Member& m) { m.name = "-flag"; }));
+  EXPECT_FALSE(with([](Member& m) { m.name = "a/b"; }));
+  EXPECT_FALSE(with([](Member& m) { m.name = ""; }));
+  EXPECT_FALSE(with([](Member& m) { m.groups = {}; }));
+  EXPECT_FALSE(with([](Member& m) { m.groups = {"g", "g"}; }));
+  EXPECT_FALSE(with([](Member& m) { m.groups = std::vector<std::string>(65, "g"); }));
+  EXPECT_FALSE(with([](Member& m) { m.groups = {"a b"}; }));
+  EXPECT_FALSE(with([](Member& m) { m.weight = 0; }));
+  EXPECT_FALSE(with([](Member& m) { m.weight = UINT32_MAX; }));
+  EXPECT_FALSE(with([](Member& m) { m.heartbeat_ms = UINT32_MAX; }));
+  EXPECT_FALSE(with([](Member& m) { m.heartbeat_ms = 1; }));
+  EXPECT_FALSE(with([](Member& m) { m.endpoint = "garbage"; }));
+  EXPECT_FALSE(with([](Member& m) { m.endpoint = "tcp://*:80"; }));
+  EXPECT_FALSE(with([](Member& m) { m.endpoint = "tcp://host name:80"; }));
+  EXPECT_FALSE(with([](Member& m) { m.endpoint = "tcp://h;rm:80"; }));
+  EXPECT_TRUE(with([](Member& m) { m.endpoint = "tcp://[fd00::2]:80"; }));
+  EXPECT_TRUE(with([](Member& m) { m.endpoint = "ipc:///run/rpclb/a"; }));
+  EXPECT_FALSE(with([](Member& m) { m.instance = ""; }));
+  EXPECT_FALSE(with([](Member& m) { m.version = std::string(65, 'v'); }));
   EXPECT_FALSE(validate_leave(Leave{"a\n", "i"}));
   EXPECT_TRUE(validate_leave(Leave{"a", "i"}));
 }

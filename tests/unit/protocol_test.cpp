@@ -10,8 +10,8 @@
 namespace rpclb::protocol {
 namespace {
 
-MemberInfo sample_member() {
-  return MemberInfo{"node-1", "abc123", "tcp://127.0.0.1:5000", {"web", "db"}, 3, 7, 250, "0.3.0", 420, 1250};
+Member sample_member() {
+  return Member{"node-1", "abc123", "tcp://127.0.0.1:5000", {"web", "db"}, 3, 7, 250, "0.3.0", 420, 1250};
 }
 
 std::vector<Message> every_kind() {
@@ -24,7 +24,7 @@ std::vector<Message> every_kind() {
       Leave{"node-1", "abc123"},
       Expired{"node-1", "abc123"},
       SnapshotRequest{"web"},
-      Snapshot{{sample_member(), MemberInfo{"node-2", "x", "ipc:///tmp/a", {}, 1, 0, 1000, ""}}},
+      Snapshot{{sample_member(), Member{"node-2", "x", "ipc:///tmp/a", {}, 1, 0, 1000, ""}}},
       call,
       cast,
       CallReply::result(42, json_to_msgpack({{"ok", true}})),
@@ -82,13 +82,13 @@ TEST(Protocol, WrongVersionIsRejectedWithAClearMessage) {
 TEST(Protocol, CallsNameTheirMemberOnlyWhereItsVersionReadsThem) {
   for (const auto* version : {"0.2.0", "0.2", "0.10.1", "1.0.0", "3.1-rc1"}) {
     CallRequest request;
-    address_to(request, MemberInfo{"m", "i", "tcp://h:1", {"g"}, 1, 0, 100, version});
+    address_to(request, Member{"m", "i", "tcp://h:1", {"g"}, 1, 0, 100, version});
     EXPECT_EQ(request.member, "m") << version;
     EXPECT_EQ(request.instance, "i") << version;
   }
   for (const auto* version : {"0.1.0", "0.1", "", "x", "1", "0.x"}) {
     CallRequest request;
-    address_to(request, MemberInfo{"m", "i", "tcp://h:1", {"g"}, 1, 0, 100, version});
+    address_to(request, Member{"m", "i", "tcp://h:1", {"g"}, 1, 0, 100, version});
     EXPECT_EQ(request.member, "") << version;
   }
 }
@@ -98,13 +98,13 @@ TEST(Protocol, CallsNameTheirMemberOnlyWhereItsVersionReadsThem) {
 TEST(Protocol, AddressingFollowsEachMembersVersion) {
   CallRequest request;
   request.request_id = "job-7";
-  EXPECT_TRUE(address_to(request, MemberInfo{"new", "i", "tcp://h:1", {"g"}, 1, 0, 100, "0.3.0"}));
+  EXPECT_TRUE(address_to(request, Member{"new", "i", "tcp://h:1", {"g"}, 1, 0, 100, "0.3.0"}));
   EXPECT_EQ(request.request_id, "job-7");
   EXPECT_EQ(request.member, "new");
-  EXPECT_FALSE(address_to(request, MemberInfo{"mid", "j", "tcp://h:2", {"g"}, 1, 0, 100, "0.2.0"}));
+  EXPECT_FALSE(address_to(request, Member{"mid", "j", "tcp://h:2", {"g"}, 1, 0, 100, "0.2.0"}));
   EXPECT_EQ(request.request_id, "");
   EXPECT_EQ(request.member, "mid");
-  EXPECT_TRUE(address_to(request, MemberInfo{"old", "k", "tcp://h:3", {"g"}, 1, 0, 100, "0.1.0"}));
+  EXPECT_TRUE(address_to(request, Member{"old", "k", "tcp://h:3", {"g"}, 1, 0, 100, "0.1.0"}));
   EXPECT_EQ(request.member, "");
   EXPECT_EQ(request.instance, "");
 }
@@ -193,7 +193,7 @@ TEST(Protocol, DeepNestingIsRejected) {
 TEST(Protocol, DamagedFramesAreRejectedOrRoundTrip) {
   const std::vector<std::string> valid{
       encode(CallRequest{42, CallMode::call, "sys.echo", "", 1000, "node-1", "abc123", "trace-1"}),
-      encode(Announce{MemberInfo{"n", "i", "tcp://127.0.0.1:1", {"g"}, 1, 0, 100, "v"}}),
+      encode(Announce{Member{"n", "i", "tcp://127.0.0.1:1", {"g"}, 1, 0, 100, "v"}}),
       encode(CallReply::failure(7, {ErrorCode::not_found, "no"})),
   };
   std::mt19937 rng(1234);

@@ -12,15 +12,14 @@
 
 namespace rpclb::algorithms::testing {
 
-inline std::vector<protocol::MemberInfo> members(std::size_t count, const std::string& prefix = "node-") {
-  std::vector<protocol::MemberInfo> out(count);
+inline std::vector<Member> members(std::size_t count, const std::string& prefix = "node-") {
+  std::vector<Member> out(count);
   for (std::size_t i = 0; i < count; ++i) out[i].name = prefix + std::to_string(i);
   return out;
 }
 
-// node-0, node-1, ... with one field set from `values`, e.g. with_each(&protocol::MemberInfo::load, {3, 0, 5}).
-inline std::vector<protocol::MemberInfo> with_each(std::uint32_t protocol::MemberInfo::*field,
-                                                   const std::vector<std::uint32_t>& values) {
+// node-0, node-1, ... with one field set from `values`, e.g. with_each(&Member::load, {3, 0, 5}).
+inline std::vector<Member> with_each(std::uint32_t Member::*field, const std::vector<std::uint32_t>& values) {
   auto nodes = members(values.size());
   for (std::size_t i = 0; i < values.size(); ++i) nodes[i].*field = values[i];
   return nodes;
@@ -35,10 +34,10 @@ inline std::unique_ptr<SelectionAlgorithm> make(std::string_view name, const Alg
 // One balancer's worth of context: its state and a seeded random source.
 struct Picker {
   explicit Picker(std::uint64_t seed = 1) : rng(seed) {}
-  Selection selection(const std::vector<protocol::MemberInfo>& nodes, std::optional<std::string> key = {}) {
+  Selection selection(const std::vector<Member>& nodes, std::optional<std::string> key = {}) {
     return Selection{nodes, std::move(key), rng, membership_version(nodes), load_version(nodes)};
   }
-  std::size_t one(SelectionAlgorithm& algorithm, const std::vector<protocol::MemberInfo>& nodes,
+  std::size_t one(SelectionAlgorithm& algorithm, const std::vector<Member>& nodes,
                   std::optional<std::string> key = {}) {
     auto chosen = algorithm.choose_one(selection(nodes, std::move(key)), state);
     EXPECT_TRUE(chosen.ok()) << (chosen.ok() ? "" : chosen.error().message);

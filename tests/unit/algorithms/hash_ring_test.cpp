@@ -14,7 +14,7 @@ std::string key(int i) {
 }
 
 // Owner name for every key.
-std::vector<std::string> owners(const std::vector<protocol::MemberInfo>& nodes, std::uint32_t vnodes = kDefaultVnodes) {
+std::vector<std::string> owners(const std::vector<Member>& nodes, std::uint32_t vnodes = kDefaultVnodes) {
   HashRingAlgorithm ring(vnodes);
   Picker picker;
   std::vector<std::string> out;

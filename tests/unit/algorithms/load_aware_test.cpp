@@ -9,8 +9,8 @@
 namespace rpclb::algorithms::testing {
 namespace {
 
-std::vector<protocol::MemberInfo> loaded(const std::vector<std::uint32_t>& values) {
-  return with_each(&protocol::MemberInfo::load, values);
+std::vector<Member> loaded(const std::vector<std::uint32_t>& values) {
+  return with_each(&Member::load, values);
 }
 
 TEST(LeastConnections, PicksTheLowestAnnouncedLoad) {
@@ -136,8 +136,8 @@ TEST(PowerOfTwo, IdleMemberWinsWheneverSampled) {
 namespace rpclb::algorithms::testing {
 namespace {
 
-std::vector<protocol::MemberInfo> busy(const std::vector<std::uint32_t>& cpu) {
-  return with_each(&protocol::MemberInfo::cpu, cpu);
+std::vector<Member> busy(const std::vector<std::uint32_t>& cpu) {
+  return with_each(&Member::cpu, cpu);
 }
 
 TEST(LeastCpu, ChoosesOnlyAmongThoseNearTheLeastBusy) {
@@ -179,9 +179,7 @@ struct Ewma {
   Picker picker{3};
   void at(WallMs now) { picker.state.set_chooser(Chooser{kAnyOwner, now, 600'000}); }
   void observe(const std::string& node, int ms) { policy->observe(node, std::chrono::milliseconds(ms), picker.state); }
-  double cost(const protocol::MemberInfo& member) {
-    return dynamic_cast<PeakEwmaAlgorithm&>(*policy).cost(member, picker.state);
-  }
+  double cost(const Member& member) { return dynamic_cast<PeakEwmaAlgorithm&>(*policy).cost(member, picker.state); }
 };
 
 TEST(PeakEwma, ASlowMemberLosesEveryComparison) {

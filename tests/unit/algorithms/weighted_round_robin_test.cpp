@@ -5,12 +5,11 @@
 namespace rpclb::algorithms::testing {
 namespace {
 
-std::vector<protocol::MemberInfo> weighted(const std::vector<std::uint32_t>& values) {
-  return with_each(&protocol::MemberInfo::weight, values);
+std::vector<Member> weighted(const std::vector<std::uint32_t>& values) {
+  return with_each(&Member::weight, values);
 }
 
-std::vector<std::size_t> picks(SelectionAlgorithm& wrr, const std::vector<protocol::MemberInfo>& nodes, int count,
-                               Picker& picker) {
+std::vector<std::size_t> picks(SelectionAlgorithm& wrr, const std::vector<Member>& nodes, int count, Picker& picker) {
   std::vector<std::size_t> out;
   for (int i = 0; i < count; ++i) out.push_back(picker.one(wrr, nodes));
   return out;
