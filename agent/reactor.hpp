@@ -14,7 +14,7 @@
 #include <optional>
 #include <vector>
 
-#include "common/membership.hpp"
+#include "common/clock.hpp"
 #include "common/turn.hpp"
 
 namespace rpclb::agent {

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "agent/function_table.hpp"
-#include "common/membership.hpp"
+#include "common/clock.hpp"
 #include "common/protocol.hpp"
 
 namespace rpclb::agent {

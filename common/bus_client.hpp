@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "common/curve.hpp"
-#include "common/membership.hpp"
 #include "common/protocol.hpp"
 #include "rpclb/error.hpp"
 

@@ -11,11 +11,10 @@
 #include <string_view>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "common/protocol.hpp"
 
 namespace rpclb {
-
-using Clock = std::chrono::steady_clock;
 
 // How much a view may hold: what bounds a hub's memory whatever is announced
 // to it. The defaults keep a whole snapshot well inside one frame.

@@ -10,8 +10,8 @@
 #include <optional>
 #include <string>
 
+#include "common/clock.hpp"
 #include "common/endpoint.hpp"
-#include "common/membership.hpp"
 #include "rpclb/error.hpp"
 
 namespace rpclb {

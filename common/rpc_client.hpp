@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "common/clock.hpp"
 #include "common/curve.hpp"
-#include "common/membership.hpp"
 #include "common/protocol.hpp"
 #include "rpclb/client.hpp"
 #include "rpclb/error.hpp"

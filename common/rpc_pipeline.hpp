@@ -29,8 +29,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/clock.hpp"
 #include "common/curve.hpp"
-#include "common/membership.hpp"
 #include "common/protocol.hpp"
 #include "rpclb/client.hpp"
 #include "rpclb/error.hpp"

@@ -8,7 +8,7 @@
 
 #include <chrono>
 
-#include "common/membership.hpp"
+#include "common/clock.hpp"
 
 namespace rpclb {
 

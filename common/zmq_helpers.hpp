@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/membership.hpp"
+#include "common/clock.hpp"
 
 namespace rpclb {
 
