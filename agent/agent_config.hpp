@@ -11,7 +11,7 @@
 #include "agent/functions_file.hpp"
 #include "agent/logger.hpp"
 #include "common/curve.hpp"
-#include "rpclb/agent.hpp"
+#include "rpclb/agent_defaults.hpp"
 
 namespace rpclb::agent {
 

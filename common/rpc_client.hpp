@@ -10,7 +10,7 @@
 #include "common/clock.hpp"
 #include "common/curve.hpp"
 #include "common/protocol.hpp"
-#include "rpclb/client.hpp"
+#include "rpclb/client_defaults.hpp"
 #include "rpclb/error.hpp"
 
 namespace rpclb {

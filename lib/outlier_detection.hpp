@@ -11,7 +11,7 @@
 
 #include "algorithms/balancer_state.hpp"
 #include "common/protocol.hpp"
-#include "rpclb/client.hpp"
+#include "rpclb/client_defaults.hpp"
 
 namespace rpclb {
 

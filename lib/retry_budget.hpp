@@ -6,7 +6,7 @@
 #pragma once
 
 #include "algorithms/balancer_state.hpp"
-#include "rpclb/client.hpp"
+#include "rpclb/client_defaults.hpp"
 
 namespace rpclb {
 

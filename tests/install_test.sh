@@ -40,7 +40,8 @@ pc=$(find "$work/stage" -name rpclb.pc)
 [ -n "$pc" ] || fail "no rpclb.pc installed"
 bindir=$(dirname "$(find "$work/stage" -type f -name rpclb-agent)")
 libdir=$(dirname "$(dirname "$pc")")
-for file in rpclb/rpclb.hpp rpclb/client.hpp rpclb/agent.hpp rpclb/payload.hpp rpclb/error.hpp rpclb/member.hpp \
+for file in rpclb/rpclb.hpp rpclb/client.hpp rpclb/client_defaults.hpp rpclb/agent.hpp rpclb/agent_defaults.hpp \
+  rpclb/payload.hpp rpclb/error.hpp rpclb/member.hpp \
   rpclb/algorithm.hpp rpclb/algorithm_plugin.hpp; do
   [ -n "$(find "$work/stage" -path "*/include/$file")" ] || fail "header $file not installed"
 done

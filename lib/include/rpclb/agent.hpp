@@ -20,13 +20,11 @@
 #include <string>
 #include <vector>
 
+#include "rpclb/agent_defaults.hpp"
 #include "rpclb/error.hpp"
 #include "rpclb/payload.hpp"
 
 namespace rpclb {
-
-// AgentOptions::max_inflight_bytes unless set: 256 MiB, for a small host.
-inline constexpr std::uint64_t kDefaultMaxInflightBytes = std::uint64_t{256} << 20;
 
 struct AgentOptions {
   std::string name;                 // unique on the bus; empty: the host name
