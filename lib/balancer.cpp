@@ -56,15 +56,6 @@ bool answered(const Result<protocol::CallReply>& reply) {
   return reply.ok() && !failure_of(reply);
 }
 
-}  // namespace
-
-Result<CallOutcome> outcome_of(const Member& node, protocol::CallReply reply, std::chrono::microseconds round_trip) {
-  if (reply.kind == protocol::CallReply::Kind::error) return std::move(reply.error);
-  return CallOutcome{node, std::move(reply.value_msgpack), round_trip};
-}
-
-namespace {
-
 // How errors name a caller's own policy: by the name it was given, unless
 // that is a built-in's (the default, "random", when it was given none).
 std::string own_label(const std::string& name) {

@@ -28,6 +28,7 @@
 #include "common/protocol.hpp"
 #include "common/rpc_client.hpp"
 #include "common/rpc_pipeline.hpp"
+#include "lib/call_outcome.hpp"
 #include "lib/outlier_detection.hpp"
 #include "lib/policy.hpp"
 #include "lib/retry_budget.hpp"
@@ -35,12 +36,6 @@
 #include "rpclb/error.hpp"
 
 namespace rpclb {
-
-struct CallOutcome {
-  Member node;                              // who served it
-  std::string value_msgpack;                // the result (empty for a cast)
-  std::chrono::microseconds round_trip{0};  // request sent to reply decoded (fan-out)
-};
 
 // A function on several members at once (`call --all`, `call -n`, `cast --all`).
 struct FanOutResults {
@@ -277,10 +272,5 @@ class Balancer {
   std::optional<Clock::time_point> cached_at_;
   std::unique_ptr<RpcPipeline> pipeline_;  // one connection per member, kept
 };
-
-// What a reply means for the caller: a result (or a cast's acceptance) from
-// `node`, or the agent's error.
-Result<CallOutcome> outcome_of(const Member& node, protocol::CallReply reply,
-                               std::chrono::microseconds round_trip = {});
 
 }  // namespace rpclb

@@ -10,7 +10,8 @@
 #include <vector>
 
 #include "common/rpc_client.hpp"
-#include "lib/balancer.hpp"
+#include "lib/call_outcome.hpp"
+#include "rpclb/error.hpp"
 
 namespace rpclb {
 
