@@ -1,6 +1,5 @@
 #include "lib/call_loop.hpp"
 
-
 #include <algorithm>
 #include <iterator>
 
