@@ -6,7 +6,6 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "tests/integration/harness.hpp"
 
@@ -97,12 +96,8 @@ TEST_F(Ergonomics, WatchPrintsJoinsLoadChangesAndLeavesUntilInterrupted) {
   auto& watch = cluster.rpclb_async({"members", "web", "--watch", "--json"}, "watch");
   auto events = [&] {
     std::vector<std::pair<std::string, std::string>> out;
-    std::istringstream lines(cluster.output_so_far("watch"));
-    for (std::string line; std::getline(lines, line);) {
-      // The last line may still be being written: skip what does not parse yet.
-      const auto event = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (!event.is_discarded()) out.emplace_back(event["event"], event["member"]["name"]);
-    }
+    for (const auto& event : cluster.json_lines_so_far("watch"))
+      out.emplace_back(event["event"], event["member"]["name"]);
     return out;
   };
   auto saw = [&](const std::string& event, const std::string& name) {
@@ -130,15 +125,7 @@ TEST_F(Ergonomics, WatchPrintsJoinsLoadChangesAndLeavesUntilInterrupted) {
 // state: a's load going to 1 as a call starts, and back to 0 as it ends.
 TEST_F(Ergonomics, WatchReportsOnlyItsGroupAndEachUpdateCarriesTheNewState) {
   cluster.rpclb_async({"members", "db", "--watch", "--json"}, "watch");
-  auto events = [&] {
-    std::vector<nlohmann::json> out;
-    std::istringstream lines(cluster.output_so_far("watch"));
-    for (std::string line; std::getline(lines, line);) {
-      const auto event = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-      if (!event.is_discarded()) out.push_back(event);
-    }
-    return out;
-  };
+  auto events = [&] { return cluster.json_lines_so_far("watch"); };
   // Whether a's loads, as its updates say, went through `loads` in order.
   auto updated_through = [&](std::vector<int> loads) {
     for (const auto& event : events()) {

@@ -501,10 +501,8 @@ TEST(WatchAcrossFaults, AnExpiryIsReportedApartFromALeave) {
   auto printed = [&](const std::string& event, const std::string& name, std::chrono::milliseconds limit = 10s) {
     return Cluster::wait_until(
         [&] {
-          std::istringstream lines(cluster.output_so_far("watch"));
-          for (std::string text; std::getline(lines, text);) {
-            const auto json = nlohmann::json::parse(text, nullptr, false);
-            if (!json.is_discarded() && json["event"] == event && json["member"]["name"] == name) return true;
+          for (const auto& json : cluster.json_lines_so_far("watch")) {
+            if (json["event"] == event && json["member"]["name"] == name) return true;
           }
           return false;
         },

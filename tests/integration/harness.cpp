@@ -384,6 +384,16 @@ std::string Cluster::output_so_far(const std::string& tag) const {
   return read_file(dir_ / (tag + ".out"));
 }
 
+std::vector<nlohmann::json> Cluster::json_lines_so_far(const std::string& tag) const {
+  std::vector<nlohmann::json> values;
+  std::istringstream lines(output_so_far(tag));
+  for (std::string line; std::getline(lines, line);) {
+    auto value = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (!value.is_discarded()) values.push_back(std::move(value));
+  }
+  return values;
+}
+
 std::string Cluster::agent_log(const std::string& name) const {
   return read_file(dir_ / (name + ".log"));
 }

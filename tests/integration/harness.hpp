@@ -107,6 +107,9 @@ class Cluster {
   std::vector<std::string> members(const std::string& group);
   // What an rpclb started with rpclb_async(args, tag) has printed so far.
   std::string output_so_far(const std::string& tag) const;
+  // The same, one JSON value per line (`--watch --json`): a last line still
+  // being written, which does not parse yet, is left out.
+  std::vector<nlohmann::json> json_lines_so_far(const std::string& tag) const;
   // Polls `condition` every 20 ms for at most `limit`.
   static bool wait_until(const std::function<bool()>& condition,
                          std::chrono::milliseconds limit = std::chrono::seconds(10));
