@@ -76,12 +76,13 @@ int call_one(const CommonOptions& common, const CallCommandOptions& options, con
   if (!outcome) return report(outcome.error(), common.json);
 
   if (options.mode == protocol::CallMode::cast) {
-    common.json ? print_json({{"node", outcome->node.name}, {"accepted", true}}) : print_member_names({outcome->node});
+    common.json ? print_json({{"node", outcome->member.name}, {"accepted", true}})
+                : print_member_names({outcome->member});
     return kExitOk;
   }
   auto value = msgpack_to_json(outcome->value_msgpack);
   if (!value) return report({ErrorCode::internal, "agent returned an unreadable result"}, common.json);
-  common.json ? print_json({{"node", outcome->node.name}, {"result", *value}}) : print_json(*value);
+  common.json ? print_json({{"node", outcome->member.name}, {"result", *value}}) : print_json(*value);
   return kExitOk;
 }
 
@@ -95,7 +96,7 @@ int call_many(const CommonOptions& common, const CallCommandOptions& options, co
       balancer->fan_out(count, options.function, args.msgpack, options.mode, deadline_for(common), options.parallel);
   if (!fanned) return report(fanned.error(), common.json);
   for (const auto& text : fanned->notes) note(text);
-  print_fan_out(fanned->nodes, fanned->results, options.mode, common.json);
+  print_fan_out(fanned->members, fanned->results, options.mode, common.json);
   return first_failure(fanned->results);
 }
 

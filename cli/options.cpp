@@ -176,8 +176,7 @@ Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags
   options.bus_timeout = std::chrono::milliseconds(common.bus_timeout_ms);
   options.connect_timeout = std::chrono::milliseconds(common.connect_timeout_ms);
   options.wait_for_member = std::chrono::milliseconds(selection.wait_for_member_ms);
-  options.retries = selection.retries;
-  options.retry_on_timeout = selection.retry_on_timeout;
+  options.retry = {selection.retries, selection.retry_on_timeout};
   options.failure_memory = failure_memory(common);
   options.request_id = std::move(tracing.request_id);
   options.on_attempt = std::move(tracing.on_attempt);

@@ -52,7 +52,7 @@ void print_members_json(const std::vector<Member>& members) {
   print_json(array);
 }
 
-void print_members_json(const std::vector<Member>& members, const Balancer::Remembered& remembered) {
+void print_members_json(const std::vector<Member>& members, const Remembered& remembered) {
   const auto now = algorithms::wall_now();
   auto array = nlohmann::json::array();
   for (const auto& member : members) {

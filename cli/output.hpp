@@ -21,7 +21,7 @@ void print_member_names(const std::vector<Member>& members);
 void print_members_json(const std::vector<Member>& members);
 // `members --json`: each member with what this host remembers of it (its
 // unreleased selections; whether it is ejected, and until when).
-void print_members_json(const std::vector<Member>& members, const Balancer::Remembered& remembered);
+void print_members_json(const std::vector<Member>& members, const Remembered& remembered);
 // "2026-11-26T16:40:01.234Z"
 std::string utc_timestamp(algorithms::WallMs at);
 void print_json(const nlohmann::json& value);

@@ -91,7 +91,7 @@ void CallLoop::aim_and_send_unguarded(std::uint64_t serial) {
       return;
     }
     auto submitted = pipeline_->submit(
-        call.attempts.node.endpoint, call.attempts.request, call.attempts.attempt_deadline,
+        call.attempts.member.endpoint, call.attempts.request, call.attempts.attempt_deadline,
         [this, serial](Result<protocol::CallReply> reply) { attempt_ended(serial, std::move(reply)); });
     if (submitted) return;
     // Refused before sending (too large, an unusable endpoint): the same

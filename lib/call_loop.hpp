@@ -1,8 +1,8 @@
 // CallLoop: the asynchronous client's engine. One thread turns an
 // RpcPipeline (one connection per member, many requests in flight on each);
 // any thread submits calls. Each call is stepped through the Balancer's own
-// selection, retries and failure memory (Balancer::aim and conclude, under
-// the lock the Client keeps for it), so it ends exactly as Balancer::call
+// selection, retries and failure memory (aim and conclude, lib/call_attempts.hpp,
+// under the lock the Client keeps for it), so it ends exactly as Balancer::call
 // would have, and its completion runs on the loop's thread.
 //
 // After the Clone pattern's reactor (one thread, one poll over every socket

@@ -13,17 +13,17 @@
 namespace rpclb {
 
 struct CallOutcome {
-  Member node;                              // who served it
+  Member member;                            // who served it
   std::string value_msgpack;                // the result (empty for a cast)
   std::chrono::microseconds round_trip{0};  // request sent to reply decoded (fan-out)
 };
 
 // What a reply means for the caller: a result (or a cast's acceptance) from
-// `node`, or the agent's error.
-inline Result<CallOutcome> outcome_of(const Member& node, protocol::CallReply reply,
+// `member`, or the agent's error.
+inline Result<CallOutcome> outcome_of(const Member& member, protocol::CallReply reply,
                                       std::chrono::microseconds round_trip = {}) {
   if (reply.kind == protocol::CallReply::Kind::error) return std::move(reply.error);
-  return CallOutcome{node, std::move(reply.value_msgpack), round_trip};
+  return CallOutcome{member, std::move(reply.value_msgpack), round_trip};
 }
 
 }  // namespace rpclb

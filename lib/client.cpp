@@ -38,13 +38,13 @@ Status check_arguments(const Payload& arguments) {
 Result<Reply> reply_of(Result<CallOutcome> outcome) {
   if (!outcome) return outcome.error();
   auto value = Payload::from_msgpack(std::move(outcome->value_msgpack));
-  if (!value) return make_error(ErrorCode::internal, outcome->node.name + " returned an unreadable result");
-  return Reply{std::move(outcome->node), std::move(value).value()};
+  if (!value) return make_error(ErrorCode::internal, outcome->member.name + " returned an unreadable result");
+  return Reply{std::move(outcome->member), std::move(value).value()};
 }
 
 Result<Member> member_of(Result<CallOutcome> outcome) {
   if (!outcome) return outcome.error();
-  return std::move(outcome->node);
+  return std::move(outcome->member);
 }
 
 // Runs a caller's completion. One that throws has nobody to tell, and must
@@ -189,8 +189,7 @@ Result<Client> Client::create_checked(ClientOptions options) {
   balancer.match = std::move(options.match);
   balancer.bus_timeout = options.bus_timeout;
   balancer.connect_timeout = options.connect_timeout;
-  balancer.retries = options.retries;
-  balancer.retry_on_timeout = options.retry_on_timeout;
+  balancer.retry = {options.retries, options.retry_on_timeout};
   balancer.wait_for_member = options.wait_for_member;
   balancer.failure_memory = options.failure_memory;
   balancer.membership_refresh = options.membership_refresh;
@@ -224,7 +223,7 @@ Result<Member> Client::select(const CallOptions& options) {
 Result<std::vector<Member>> Client::select_n(std::size_t count, const CallOptions& options) {
   return without_exceptions([&]() -> Result<std::vector<Member>> {
     std::lock_guard lock(state_->mutex);
-    auto chosen = state_->balancer.select(count, state_->deadline(options), {}, options.key);
+    auto chosen = state_->balancer.select(count, state_->deadline(options), options.key);
     if (!chosen) return chosen.error();
     return std::move(chosen).value();
   });

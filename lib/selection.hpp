@@ -1,0 +1,60 @@
+// Selection: choosing members of the candidates through the policy. Members
+// this host's callers ejected are skipped first (so a rotation goes evenly
+// round those left), a retry spends the retry budget, and a choice made for
+// a call is held until the call ends (release). Also what this host
+// remembers of the members, for `rpclb members`.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "common/clock.hpp"
+#include "lib/candidates.hpp"
+#include "lib/host_memory.hpp"
+#include "rpclb/error.hpp"
+#include "rpclb/member.hpp"
+
+namespace rpclb {
+
+class Selector {
+ public:
+  // `traced`: note whom each choice passes over as ejected (take_skipped).
+  // `key`: for key-routed policies, when a choice names none.
+  Selector(bool traced, std::optional<std::string> key);
+
+  // Up to `count` distinct members of `found.matching()` (count 1: exactly
+  // one). Waits for the state store no later than `deadline`
+  // (request_timeout past it: nothing was sent).
+  Result<std::vector<Member>> choose(HostMemory& memory, const Candidates& found, std::size_t count,
+                                     const std::optional<std::string>& key, Purpose purpose,
+                                     Clock::time_point deadline);
+  // Traced: whom the last choice passed over as ejected (then forgotten).
+  std::vector<std::string> take_skipped();
+
+ private:
+  void note_skipped(std::span<const Member> matching, std::span<const Member> available);
+
+  bool traced_;
+  std::optional<std::string> key_;
+  std::mt19937_64 rng_;
+  Group noticed_group_;  // the list the policy was last told of
+  std::vector<std::string> skipped_ejected_;
+};
+
+// Tells the policy this caller is done with `member`: true if an
+// outstanding selection of it was dropped, false if there was none.
+Result<bool> release(HostMemory& memory, const std::string& member);
+
+// What this host's callers remember of the group's members now.
+struct Remembered {
+  std::map<std::string, algorithms::WallMs, std::less<>> ejected_until;  // skipped until (wall-clock ms)
+  std::map<std::string, std::int64_t, std::less<>> outstanding;          // selections not yet released
+};
+Result<Remembered> remembered(HostMemory& memory);
+
+}  // namespace rpclb
