@@ -18,9 +18,14 @@
 #include "least_recently_used.hpp"
 #include "lib/algorithm_plugin_loader.hpp"
 #include "lib/policy.hpp"
+#include "lib/state/balancer_state.hpp"
 
 namespace rpclb::algorithms {
 namespace {
+
+using state::BalancerState;
+using state::Chooser;
+using state::kAnyOwner;
 
 std::vector<Member> make_members(std::size_t count) {
   std::vector<Member> members(count);

@@ -13,8 +13,8 @@
 namespace rpclb::cli {
 namespace {
 
-Result<algorithms::AlgorithmOptions> parse_opts(const std::vector<std::string>& pairs) {
-  algorithms::AlgorithmOptions options;
+Result<AlgorithmOptions> parse_opts(const std::vector<std::string>& pairs) {
+  AlgorithmOptions options;
   for (const auto& pair : pairs) {
     const auto equals = pair.find('=');
     if (equals == std::string::npos || equals == 0) {

@@ -53,7 +53,7 @@ void print_members_json(const std::vector<Member>& members) {
 }
 
 void print_members_json(const std::vector<Member>& members, const Remembered& remembered) {
-  const auto now = algorithms::wall_now();
+  const auto now = state::wall_now();
   auto array = nlohmann::json::array();
   for (const auto& member : members) {
     auto line = member_json(member);
@@ -70,7 +70,7 @@ void print_members_json(const std::vector<Member>& members, const Remembered& re
   print_json(array);
 }
 
-std::string utc_timestamp(algorithms::WallMs at) {
+std::string utc_timestamp(state::WallMs at) {
   const std::time_t seconds = static_cast<std::time_t>(at / 1000);
   std::tm parts{};
   ::gmtime_r(&seconds, &parts);

@@ -23,7 +23,7 @@ void print_members_json(const std::vector<Member>& members);
 // unreleased selections; whether it is ejected, and until when).
 void print_members_json(const std::vector<Member>& members, const Remembered& remembered);
 // "2026-11-26T16:40:01.234Z"
-std::string utc_timestamp(algorithms::WallMs at);
+std::string utc_timestamp(state::WallMs at);
 void print_json(const nlohmann::json& value);
 
 // `members --watch`: one line (or object) per event, flushed as it happens.

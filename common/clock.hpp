@@ -1,6 +1,6 @@
 // Clock: the monotonic clock every deadline, timeout, heartbeat and expiry in
 // rpclb is measured on (wall-clock times, shared between processes, are
-// algorithms/balancer_state.hpp's WallMs).
+// lib/state/balancer_state.hpp's WallMs).
 #pragma once
 
 #include <chrono>

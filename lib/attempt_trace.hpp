@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "algorithms/balancer_state.hpp"
 #include "lib/call_outcome.hpp"
+#include "lib/state/balancer_state.hpp"
 #include "rpclb/error.hpp"
 #include "rpclb/member.hpp"
 
@@ -27,7 +27,7 @@ struct AttemptReport {
   // Members passed over for it: ejected on this host.
   std::vector<std::string> skipped_ejected;
   // This failure ejected the member until then (wall-clock ms); 0: it did not.
-  algorithms::WallMs ejected_until = 0;
+  state::WallMs ejected_until = 0;
   // The member runs a version that cannot carry the request id.
   bool id_dropped = false;
 };
@@ -46,8 +46,8 @@ class AttemptTrace {
 
   // Tells on_attempt, if any, how an attempt on `member` ended.
   void report(const Member& member, std::uint32_t attempt, const Result<CallOutcome>& outcome,
-              std::chrono::microseconds took, std::vector<std::string> skipped_ejected,
-              algorithms::WallMs ejected_until, bool id_dropped) const {
+              std::chrono::microseconds took, std::vector<std::string> skipped_ejected, state::WallMs ejected_until,
+              bool id_dropped) const {
     if (!on_attempt_) return;
     AttemptReport report;
     report.request_id = request_id_;

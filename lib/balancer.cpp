@@ -79,8 +79,8 @@ Result<Balancer> Balancer::create(BalancerOptions options) {
       return fetch_members(*context, group, discovery_until(bus, curve, deadline, bus_timeout));
     };
   }
-  auto store = options.shared_state ? algorithms::StateStore::shared_file(options.group, bus_identity(options.bus))
-                                    : algorithms::StateStore::in_memory();
+  auto store = options.shared_state ? state::StateStore::shared_file(options.group, bus_identity(options.bus))
+                                    : state::StateStore::in_memory();
   const bool traced = static_cast<bool>(options.on_attempt);
   BalancerParts parts{
       CandidateFinder({options.group, options.membership_refresh, options.wait_for_member}, std::move(filter).value(),

@@ -42,7 +42,7 @@ struct BalancerOptions {
   // Where `algorithm` was named, when not by the caller ("FILE line N"):
   // an unknown name's error says so.
   std::string algorithm_origin;
-  algorithms::AlgorithmOptions algorithm_options;
+  AlgorithmOptions algorithm_options;
   // Plug-ins whose algorithms `algorithm` may name (lib/algorithm_plugin_loader.hpp).
   std::vector<std::string> algorithm_plugins;
   // The caller's own policy instead of a named one (`algorithm` then only
@@ -70,7 +70,7 @@ struct BalancerOptions {
   // on every operation,
   std::chrono::milliseconds membership_refresh{0};
   // keep the algorithm's state in the file every rpclb on this host shares
-  // (true), or in this balancer's memory (false; algorithms/state_store.hpp),
+  // (true), or in this balancer's memory (false; lib/state/state_store.hpp),
   bool shared_state = true;
   // and share one ZeroMQ context (caller-owned) between balancers.
   zmq::context_t* context = nullptr;

@@ -16,7 +16,7 @@ bool process_alive(std::int64_t pid) {
 
 }  // namespace
 
-HostMemory::HostMemory(Policy policy, const FailureMemory& settings, algorithms::StateStore store)
+HostMemory::HostMemory(Policy policy, const FailureMemory& settings, state::StateStore store)
     : policy_(std::move(policy)),
       outliers_(settings),
       retry_budget_(settings),
@@ -25,23 +25,23 @@ HostMemory::HostMemory(Policy policy, const FailureMemory& settings, algorithms:
 
 bool HostMemory::holds_selections() const {
   const auto use = policy_.state_use();
-  return use == algorithms::StateUse::selections || use == algorithms::StateUse::latencies;
+  return use == StateUse::selections || use == StateUse::latencies;
 }
 
-algorithms::Chooser HostMemory::chooser(Purpose purpose) const {
+state::Chooser HostMemory::chooser(Purpose purpose) const {
   // A call's hold is its process's: it ends when the process does, even
   // killed. A bare selection is the script's, which may release it later.
   // Policies that hold nothing need no owner (getpid is a system call, and
   // a measurable share of a library call).
   const bool holds = holds_selections();
-  const std::int64_t owner = purpose == Purpose::select || !holds ? algorithms::kAnyOwner : std::int64_t{::getpid()};
-  return algorithms::Chooser{owner, algorithms::wall_now(), selection_ttl_.count()};
+  const std::int64_t owner = purpose == Purpose::select || !holds ? state::kAnyOwner : std::int64_t{::getpid()};
+  return state::Chooser{owner, state::wall_now(), selection_ttl_.count()};
 }
 
-Status HostMemory::update(Purpose purpose, const algorithms::StateStore::Change& change, Clock::time_point deadline) {
+Status HostMemory::update(Purpose purpose, const state::StateStore::Change& change, Clock::time_point deadline) {
   const auto who = chooser(purpose);
   return store_.update(
-      [&](algorithms::BalancerState& state) -> Status {
+      [&](state::BalancerState& state) -> Status {
         state.set_chooser(who);
         state.expire_holds(process_alive);
         return change(state);
@@ -49,13 +49,13 @@ Status HostMemory::update(Purpose purpose, const algorithms::StateStore::Change&
       deadline);
 }
 
-Status HostMemory::update_scratch(Purpose purpose, const algorithms::StateStore::Change& change) const {
-  algorithms::BalancerState scratch;
+Status HostMemory::update_scratch(Purpose purpose, const state::StateStore::Change& change) const {
+  state::BalancerState scratch;
   scratch.set_chooser(chooser(purpose));
   return change(scratch);
 }
 
-void HostMemory::note_records(const algorithms::BalancerState& state) {
+void HostMemory::note_records(const state::BalancerState& state) {
   with_records_.clear();
   for (const auto& [member, record] : state.ejections()) with_records_.insert(member);
 }

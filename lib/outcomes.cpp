@@ -33,7 +33,7 @@ Status OutcomeRecorder::settle(HostMemory& memory, std::span<const Ended> ended,
   auto& policy = memory.policy();
   // Most calls end well for a member with no record and hold nothing: no
   // lock, no write.
-  const bool observes = mode == protocol::CallMode::call && policy.state_use() == algorithms::StateUse::latencies;
+  const bool observes = mode == protocol::CallMode::call && policy.state_use() == StateUse::latencies;
   const bool news =
       holds || observes || std::any_of(ended.begin(), ended.end(), [&](const Ended& attempt) {
         return failure_of(attempt.reply) || (answered(attempt.reply) && memory.has_record(attempt.member.name));
@@ -48,7 +48,7 @@ Status OutcomeRecorder::settle(HostMemory& memory, std::span<const Ended> ended,
   const auto& outliers = memory.outliers();
   auto recorded = memory.update(
       Purpose::first_attempt,
-      [&](algorithms::BalancerState& state) -> Status {
+      [&](state::BalancerState& state) -> Status {
         const auto now = state.chooser().now;
         for (const auto& [member, reply, round_trip] : ended) {
           if (holds) keep_first(policy.release(member.name, state));
@@ -74,11 +74,11 @@ Status OutcomeRecorder::settle(HostMemory& memory, std::span<const Ended> ended,
   // lost when another process held the state past their deadline.
   if (!recorded && recorded.error().code == ErrorCode::request_timeout) return {};
   // As in choosing: without a usable store, a stateless policy only forgets.
-  if (!recorded && policy.state_use() == algorithms::StateUse::none) return {};
+  if (!recorded && policy.state_use() == StateUse::none) return {};
   return recorded;
 }
 
-algorithms::WallMs OutcomeRecorder::take_ejected_until(const std::string& member) {
+state::WallMs OutcomeRecorder::take_ejected_until(const std::string& member) {
   auto found = just_ejected_.find(member);
   if (found == just_ejected_.end()) return 0;
   const auto until = found->second;

@@ -41,11 +41,11 @@ class OutcomeRecorder {
                 Clock::time_point deadline);
   // Traced: until when (wall-clock ms) the last settle ejected `member`;
   // 0 if it did not. Then forgotten.
-  algorithms::WallMs take_ejected_until(const std::string& member);
+  state::WallMs take_ejected_until(const std::string& member);
 
  private:
   bool traced_;
-  std::map<std::string, algorithms::WallMs, std::less<>> just_ejected_;
+  std::map<std::string, state::WallMs, std::less<>> just_ejected_;
 };
 
 }  // namespace rpclb

@@ -4,18 +4,18 @@
 
 namespace rpclb {
 
-algorithms::WallMs OutlierDetection::ejected_until(const algorithms::Ejection& record, algorithms::WallMs now) const {
+state::WallMs OutlierDetection::ejected_until(const state::Ejection& record, state::WallMs now) const {
   if (record.until <= now) return 0;
   // A clock set back must not turn one ejection into a long one.
   return std::min(record.until, now + settings_.eject_max.count());
 }
 
 std::span<const Member> OutlierDetection::without_ejected(std::span<const Member> candidates,
-                                                          const algorithms::BalancerState& state,
-                                                          algorithms::WallMs now, std::vector<Member>& kept) const {
+                                                          const state::BalancerState& state, state::WallMs now,
+                                                          std::vector<Member>& kept) const {
   if (settings_.max_ejected_percent == 0 || state.ejections().empty() || candidates.size() < 2) return candidates;
   struct Skipped {
-    algorithms::WallMs until;
+    state::WallMs until;
     std::size_t index;
   };
   std::vector<Skipped> ejected;
@@ -40,12 +40,12 @@ std::span<const Member> OutlierDetection::without_ejected(std::span<const Member
   return kept;
 }
 
-void OutlierDetection::failed(algorithms::BalancerState& state, const Member& member, Failure failure,
-                              algorithms::WallMs now) const {
+void OutlierDetection::failed(state::BalancerState& state, const Member& member, Failure failure,
+                              state::WallMs now) const {
   if (settings_.max_ejected_percent == 0) return;
   const auto& node = member.name;
   auto record = state.ejection(node);
-  record.instance = algorithms::instance_mark(member.instance);
+  record.instance = state::instance_mark(member.instance);
   if (failure == Failure::timeout && ++record.timeouts < settings_.eject_after_timeouts) {
     state.set_ejection(node, record);
     return;

@@ -9,8 +9,8 @@
 #include <string_view>
 #include <vector>
 
-#include "algorithms/balancer_state.hpp"
 #include "common/protocol.hpp"
+#include "lib/state/balancer_state.hpp"
 #include "rpclb/client_defaults.hpp"
 
 namespace rpclb {
@@ -28,15 +28,15 @@ class OutlierDetection {
   // the allowed share of them (those back soonest stay) and never all. When
   // none is skipped (the usual case) that is `candidates` itself; otherwise
   // the members kept are copied into `kept`, which the result then views.
-  std::span<const Member> without_ejected(std::span<const Member> candidates, const algorithms::BalancerState& state,
-                                          algorithms::WallMs now, std::vector<Member>& kept) const;
+  std::span<const Member> without_ejected(std::span<const Member> candidates, const state::BalancerState& state,
+                                          state::WallMs now, std::vector<Member>& kept) const;
   // When an ejection ends; 0 when `record` is not ejected at `now`.
-  algorithms::WallMs ejected_until(const algorithms::Ejection& record, algorithms::WallMs now) const;
+  state::WallMs ejected_until(const state::Ejection& record, state::WallMs now) const;
 
-  void failed(algorithms::BalancerState& state, const Member& member, Failure failure, algorithms::WallMs now) const;
+  void failed(state::BalancerState& state, const Member& member, Failure failure, state::WallMs now) const;
   // Any reply but a timeout, even an error, shows the member is there: its
   // record goes.
-  void answered(algorithms::BalancerState& state, const Member& member) const { state.set_ejection(member.name, {}); }
+  void answered(state::BalancerState& state, const Member& member) const { state.set_ejection(member.name, {}); }
 
  private:
   FailureMemory settings_;

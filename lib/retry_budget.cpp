@@ -4,13 +4,13 @@
 
 namespace rpclb {
 
-void RetryBudget::count_call(algorithms::BalancerState& state, algorithms::WallMs now) const {
+void RetryBudget::count_call(state::BalancerState& state, state::WallMs now) const {
   const auto second = now / 1000;
   state.tally_since(second - kRetryBudgetWindowS + 1);  // forgets what left the window
   state.count_call(second, false);
 }
 
-bool RetryBudget::try_retry(algorithms::BalancerState& state, algorithms::WallMs now) const {
+bool RetryBudget::try_retry(state::BalancerState& state, state::WallMs now) const {
   const auto second = now / 1000;
   const auto recent = state.tally_since(second - kRetryBudgetWindowS + 1);
   const auto floor = std::int64_t{settings_.min_retries_per_second} * kRetryBudgetWindowS;

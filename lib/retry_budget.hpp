@@ -5,7 +5,7 @@
 // caller can still retry). Its count lives in BalancerState's tally.
 #pragma once
 
-#include "algorithms/balancer_state.hpp"
+#include "lib/state/balancer_state.hpp"
 #include "rpclb/client_defaults.hpp"
 
 namespace rpclb {
@@ -18,9 +18,9 @@ class RetryBudget {
   explicit RetryBudget(const FailureMemory& settings) : settings_(settings) {}
 
   // A first attempt: adds to what retries may spend.
-  void count_call(algorithms::BalancerState& state, algorithms::WallMs now) const;
+  void count_call(state::BalancerState& state, state::WallMs now) const;
   // True (and counted) if one more retry fits at `now`.
-  bool try_retry(algorithms::BalancerState& state, algorithms::WallMs now) const;
+  bool try_retry(state::BalancerState& state, state::WallMs now) const;
 
  private:
   FailureMemory settings_;

@@ -13,7 +13,7 @@ Result<std::vector<Member>> Selector::choose(HostMemory& memory, const Candidate
                                              Clock::time_point deadline) {
   std::vector<Member> chosen;
   bool store_opened = false;
-  auto choose_with = [&](algorithms::BalancerState& state) -> Status {
+  auto choose_with = [&](state::BalancerState& state) -> Status {
     store_opened = true;
     const auto now = state.chooser().now;
     // Forget members that left; judged on the whole group, not the --match subset.
@@ -33,8 +33,8 @@ Result<std::vector<Member>> Selector::choose(HostMemory& memory, const Candidate
     std::vector<Member> kept;
     const auto available = memory.outliers().without_ejected(found.matching(), state, now, kept);
     if (traced_) note_skipped(found.matching(), available);
-    const algorithms::Selection selection{available, key ? key : key_, rng_, algorithms::membership_version(available),
-                                          algorithms::load_version(available)};
+    const Selection selection{available, key ? key : key_, rng_, algorithms::membership_version(available),
+                              algorithms::load_version(available)};
     auto indices = memory.policy().choose(selection, state, count);
     if (!indices) return indices.error();
     for (auto index : *indices) chosen.push_back(available[index]);
@@ -47,7 +47,7 @@ Result<std::vector<Member>> Selector::choose(HostMemory& memory, const Candidate
     }
     // A policy that keeps no state still chooses when the state store is
     // unusable (a folder another user owns): it loses only the failure memory.
-    if (store_opened || memory.policy().state_use() != algorithms::StateUse::none) return done.error();
+    if (store_opened || memory.policy().state_use() != StateUse::none) return done.error();
     chosen.clear();
     if (auto chose = memory.update_scratch(purpose, choose_with); !chose) return chose.error();
   }
@@ -73,7 +73,7 @@ std::vector<std::string> Selector::take_skipped() {
 Result<bool> release(HostMemory& memory, const std::string& member) {
   if (member.empty()) return make_error(ErrorCode::bad_request, "a node name is required");
   bool outstanding = false;
-  auto released = memory.update(Purpose::select, [&](algorithms::BalancerState& state) -> Status {
+  auto released = memory.update(Purpose::select, [&](state::BalancerState& state) -> Status {
     const auto before = state.outstanding(member);
     if (auto released = memory.policy().release(member, state); !released) return released;
     outstanding = state.outstanding(member) < before;
@@ -85,7 +85,7 @@ Result<bool> release(HostMemory& memory, const std::string& member) {
 
 Result<Remembered> remembered(HostMemory& memory) {
   Remembered out;
-  auto read = memory.update(Purpose::select, [&](algorithms::BalancerState& state) -> Status {
+  auto read = memory.update(Purpose::select, [&](state::BalancerState& state) -> Status {
     const auto now = state.chooser().now;
     for (const auto& [member, record] : state.ejections()) {
       if (auto until = memory.outliers().ejected_until(record, now)) out.ejected_until.emplace(member, until);

@@ -52,8 +52,8 @@ Result<bool> release(HostMemory& memory, const std::string& member);
 
 // What this host's callers remember of the group's members now.
 struct Remembered {
-  std::map<std::string, algorithms::WallMs, std::less<>> ejected_until;  // skipped until (wall-clock ms)
-  std::map<std::string, std::int64_t, std::less<>> outstanding;          // selections not yet released
+  std::map<std::string, state::WallMs, std::less<>> ejected_until;  // skipped until (wall-clock ms)
+  std::map<std::string, std::int64_t, std::less<>> outstanding;     // selections not yet released
 };
 Result<Remembered> remembered(HostMemory& memory);
 

@@ -10,8 +10,8 @@ namespace {
 constexpr double kUnmeasuredPenaltyUs = 3.6e9;
 
 // How much of an estimate made `elapsed_ms` ago still counts.
-double kept(WallMs elapsed_ms, std::uint32_t decay_ms) {
-  return std::exp(-static_cast<double>(std::max<WallMs>(elapsed_ms, 0)) / decay_ms);
+double kept(std::int64_t elapsed_ms, std::uint32_t decay_ms) {
+  return std::exp(-static_cast<double>(std::max<std::int64_t>(elapsed_ms, 0)) / decay_ms);
 }
 
 }  // namespace
@@ -46,7 +46,7 @@ void PeakEwmaAlgorithm::observe(std::string_view node, std::chrono::microseconds
   }
   // Never 0 with a stamp: 1 µs is the least a member can cost once measured.
   record.estimate_us = std::max<std::int64_t>(1, std::llround(estimate));
-  record.stamp = std::max<WallMs>(now, 1);
+  record.stamp = std::max<std::int64_t>(now, 1);
   state.set_latency(node, record);
 }
 

@@ -12,18 +12,18 @@
 #include <cstdlib>
 #include <string>
 
-#include "algorithms/balancer_state.hpp"
 #include "common/curve.hpp"
 #include "common/endpoint.hpp"
 #include "common/member_rules.hpp"
+#include "lib/state/balancer_state.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
 
-  auto state = rpclb::algorithms::BalancerState::parse(text);
+  auto state = rpclb::state::BalancerState::parse(text);
   if (state) {
     for (const auto& [node, count] : state->outstanding_by_node()) {
-      if (count <= 0 || count > rpclb::algorithms::kMaxOutstanding) std::abort();
+      if (count <= 0 || count > rpclb::state::kMaxOutstanding) std::abort();
     }
     // What a caller does with a state it read: none of it may overflow.
     state->set_chooser({1, 1'000'000, 600'000});
@@ -32,7 +32,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     for (const auto& [node, record] : state->ejections()) {
       if (record.timeouts < 0 || record.ejections < 0) std::abort();
     }
-    auto again = rpclb::algorithms::BalancerState::parse(state->serialize());
+    auto again = rpclb::state::BalancerState::parse(state->serialize());
     if (!again || again->serialize() != state->serialize()) std::abort();
   }
 

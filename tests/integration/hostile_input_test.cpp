@@ -13,12 +13,12 @@
 #include <thread>
 #include <zmq.hpp>
 
-#include "algorithms/balancer_state.hpp"
-#include "algorithms/state_store.hpp"
 #include "common/curve.hpp"
 #include "common/endpoint.hpp"
 #include "common/protocol.hpp"
 #include "common/zmq_helpers.hpp"
+#include "lib/state/balancer_state.hpp"
+#include "lib/state/state_store.hpp"
 #include "tests/integration/harness.hpp"
 
 namespace rpclb::testing {
@@ -481,10 +481,10 @@ TEST(HostileState, HugeOutstandingCountsAreCapped) {
   cluster.start_hub_agent(0, "alpha", {"web"});
   cluster.start_agent("beta", {"web"});
   ASSERT_TRUE(cluster.wait_for_members("web", {"alpha", "beta"}));
-  const auto state = cluster.dir() / "state" / algorithms::state_file_name("web", cluster.hub_endpoint(0) + ",");
+  const auto state = cluster.dir() / "state" / state::state_file_name("web", cluster.hub_endpoint(0) + ",");
   // A hold that lasts a minute (as `rpclb select` would leave one), of a count no caller could have.
-  write_file(state, "rpclb-state 3\nhold alpha 0 " + std::to_string(algorithms::wall_now() + 60'000) +
-                        " 9223372036854775807\n");
+  write_file(state,
+             "rpclb-state 3\nhold alpha 0 " + std::to_string(state::wall_now() + 60'000) + " 9223372036854775807\n");
   auto& busy = cluster.rpclb_async({"call", "web", "sys.sleep", "3000", "--match", "alpha"}, "busy");
   ASSERT_TRUE(Cluster::wait_until([&] {
     auto members = cluster.rpclb({"members", "web", "--json", "--match", "alpha"});

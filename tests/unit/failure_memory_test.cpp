@@ -7,8 +7,8 @@
 namespace rpclb {
 namespace {
 
-using algorithms::BalancerState;
 using algorithms::testing::members;
+using state::BalancerState;
 
 Member member(const std::string& name) {
   Member info;

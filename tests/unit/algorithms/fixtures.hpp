@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "algorithms/registry.hpp"
+#include "lib/state/balancer_state.hpp"
 
 namespace rpclb::algorithms::testing {
 
@@ -43,7 +44,7 @@ struct Picker {
     EXPECT_TRUE(chosen.ok()) << (chosen.ok() ? "" : chosen.error().message);
     return chosen.ok() ? *chosen : SIZE_MAX;
   }
-  BalancerState state;
+  state::BalancerState state;
   std::mt19937_64 rng;
 };
 

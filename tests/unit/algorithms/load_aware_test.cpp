@@ -177,7 +177,7 @@ TEST(LeastCpu, MembersWithoutAFigureAreChosenOnlyWhenNoneHasOne) {
 struct Ewma {
   std::unique_ptr<SelectionAlgorithm> policy = make("peak_ewma");
   Picker picker{3};
-  void at(WallMs now) { picker.state.set_chooser(Chooser{kAnyOwner, now, 600'000}); }
+  void at(state::WallMs now) { picker.state.set_chooser(state::Chooser{state::kAnyOwner, now, 600'000}); }
   void observe(const std::string& node, int ms) { policy->observe(node, std::chrono::milliseconds(ms), picker.state); }
   double cost(const Member& member) { return dynamic_cast<PeakEwmaAlgorithm&>(*policy).cost(member, picker.state); }
 };
@@ -236,12 +236,12 @@ TEST(PeakEwma, EstimatesSurviveTheStateFile) {
   ewma.observe("node-0", 42);
   auto text = ewma.picker.state.serialize();
   EXPECT_NE(text.find("latency node-0 42000 5000\n"), std::string::npos) << text;
-  auto back = BalancerState::parse(text);
+  auto back = state::BalancerState::parse(text);
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(back->latency("node-0"), (Latency{42'000, 5'000}));
   back->retain_only(members(0));
   EXPECT_EQ(back->latency("node-0"), Latency{});
-  EXPECT_FALSE(BalancerState::parse(text + "latency node-1 -5 1\n").ok());
+  EXPECT_FALSE(state::BalancerState::parse(text + "latency node-1 -5 1\n").ok());
   EXPECT_FALSE(make_algorithm("peak_ewma", {{"decay_ms", "0"}}).ok());
 }
 

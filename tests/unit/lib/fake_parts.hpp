@@ -77,7 +77,7 @@ inline BalancerParts make_parts(FakeBus& bus, const PartsSettings& settings = {}
   return BalancerParts{
       CandidateFinder(settings.candidates, std::move(filter).value(), bus.discover()),
       HostMemory(Policy(std::shared_ptr<SelectionAlgorithm>(std::move(algorithm).value()), settings.algorithm),
-                 settings.failure_memory, algorithms::StateStore::in_memory()),
+                 settings.failure_memory, state::StateStore::in_memory()),
       Selector(traced, std::nullopt),
       OutcomeRecorder(traced),
       AttemptTrace(settings.request_id, settings.on_attempt),

@@ -19,7 +19,7 @@ Status settle_one(BalancerParts& parts, const Member& member, Result<protocol::C
   return parts.outcomes.settle(parts.memory, {&ended, 1}, parts.memory.holds_selections(), mode, testing::later());
 }
 
-std::map<std::string, algorithms::WallMs, std::less<>> ejected(BalancerParts& parts) {
+std::map<std::string, state::WallMs, std::less<>> ejected(BalancerParts& parts) {
   return remembered(parts.memory).value().ejected_until;
 }
 

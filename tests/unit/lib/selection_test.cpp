@@ -24,7 +24,7 @@ void eject(BalancerParts& parts, const std::string& name) {
   const auto who = testing::member(name);
   ASSERT_TRUE(parts.memory
                   .update(Purpose::first_attempt,
-                          [&](algorithms::BalancerState& state) -> Status {
+                          [&](state::BalancerState& state) -> Status {
                             parts.memory.outliers().failed(state, who, Failure::unreachable, state.chooser().now);
                             return {};
                           })
@@ -95,7 +95,7 @@ TEST(Release, GivesBackAHeldSelectionOnceAndSaysWhenThereWasNone) {
 TEST(Remembered, ShowsWhoIsEjectedAndUntilWhen) {
   FakeBus bus{members({"a", "b"})};
   auto parts = make_parts(bus);
-  const auto before = algorithms::wall_now();
+  const auto before = state::wall_now();
   eject(parts, "a");
   auto memory = remembered(parts.memory);
   ASSERT_TRUE(memory.ok());

@@ -1,4 +1,4 @@
-#include "algorithms/state_store.hpp"
+#include "lib/state/state_store.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -13,7 +13,7 @@
 
 #include "common/fnv1a.hpp"
 
-namespace rpclb::algorithms {
+namespace rpclb::state {
 namespace {
 
 std::string system_error(std::string_view what) {
@@ -155,4 +155,4 @@ std::string state_file_name(std::string_view group, std::string_view bus_identit
   return name.str();
 }
 
-}  // namespace rpclb::algorithms
+}  // namespace rpclb::state

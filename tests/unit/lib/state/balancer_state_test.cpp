@@ -1,6 +1,7 @@
-#include "algorithms/balancer_state.hpp"
-#include "algorithms/state_store.hpp"
+#include "lib/state/balancer_state.hpp"
+
 #include "common/fnv1a.hpp"
+#include "lib/state/state_store.hpp"
 
 #include <unistd.h>
 
@@ -10,8 +11,11 @@
 
 #include "tests/unit/algorithms/fixtures.hpp"
 
-namespace rpclb::algorithms::testing {
+namespace rpclb::state {
 namespace {
+
+using algorithms::testing::make;
+using algorithms::testing::members;
 
 TEST(BalancerState, SerializesAndRejectsCorruption) {
   BalancerState state;
@@ -251,4 +255,4 @@ TEST(Fnv1a, MatchesTheReferenceVectors) {
 }
 
 }  // namespace
-}  // namespace rpclb::algorithms::testing
+}  // namespace rpclb::state

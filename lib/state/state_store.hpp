@@ -18,10 +18,10 @@
 #include <string>
 #include <string_view>
 
-#include "algorithms/balancer_state.hpp"
+#include "lib/state/balancer_state.hpp"
 #include "rpclb/error.hpp"
 
-namespace rpclb::algorithms {
+namespace rpclb::state {
 
 class StateStore {
  public:
@@ -75,4 +75,4 @@ Result<std::filesystem::path> state_directory();
 // One file per balancer: the group and the bus it was discovered on.
 std::string state_file_name(std::string_view group, std::string_view bus_identity);
 
-}  // namespace rpclb::algorithms
+}  // namespace rpclb::state

@@ -31,7 +31,7 @@
 #include "rpclb/algorithm.hpp"
 #include "rpclb/error.hpp"
 
-namespace rpclb::algorithms {
+namespace rpclb::state {
 
 // Most selections of one node a caller can hold: counts stay far from
 // overflow, even added to an agent's announced load.
@@ -158,4 +158,4 @@ class BalancerState final : public AlgorithmState {
   std::uint64_t generation_ = 0;
 };
 
-}  // namespace rpclb::algorithms
+}  // namespace rpclb::state

@@ -1,4 +1,4 @@
-#include "algorithms/balancer_state.hpp"
+#include "lib/state/balancer_state.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -7,7 +7,7 @@
 
 #include "common/fnv1a.hpp"
 
-namespace rpclb::algorithms {
+namespace rpclb::state {
 namespace {
 
 constexpr std::string_view kHeader = "rpclb-state 3\n";
@@ -282,4 +282,4 @@ Result<BalancerState> BalancerState::parse(std::string_view text) {
   return state;
 }
 
-}  // namespace rpclb::algorithms
+}  // namespace rpclb::state
