@@ -210,10 +210,10 @@ class AgentLoop {
   // A call accepted and not yet answered: who to answer, and what to count.
   struct InFlightCall {
     std::vector<zmq::message_t> routing;
-    std::uint64_t request_id = 0;  // the reply's id
+    std::uint64_t id = 0;  // the request's, which its reply carries back
     protocol::CallMode mode = protocol::CallMode::call;
     std::string function;
-    std::string trace_id;  // the caller's request id, if traced
+    std::string request_id;  // the caller's name for the call (--request-id), if traced
     Clock::time_point accepted;
     InflightBudget::Held request_bytes;  // the request, counted until it is answered
   };
@@ -387,10 +387,10 @@ class AgentLoop {
     for (auto& [ticket, call] : in_flight_calls_) {
       call_ended(call, ErrorCode::internal);
       if (call.mode == protocol::CallMode::cast) continue;
-      reply(call.routing, protocol::CallReply::failure(
-                              call.request_id, {ErrorCode::internal, "node " + config_.name +
-                                                                         " stopped before the call finished; it "
-                                                                         "may have run in part"}));
+      reply(call.routing,
+            protocol::CallReply::failure(call.id, {ErrorCode::internal, "node " + config_.name +
+                                                                            " stopped before the call finished; it "
+                                                                            "may have run in part"}));
     }
     in_flight_calls_.clear();
     publish_in_flight();
@@ -448,8 +448,8 @@ class AgentLoop {
   void call_ended(const InFlightCall& call, std::optional<ErrorCode> code) {
     const auto took = Clock::now() - call.accepted;
     metrics_.call_ended(call.function, mode_name(call.mode), code, took);
-    if (!call.trace_id.empty()) {
-      log_.info("request_done", {{"request_id", call.trace_id},
+    if (!call.request_id.empty()) {
+      log_.info("request_done", {{"request_id", call.request_id},
                                  {"function", call.function},
                                  {"code", code ? std::string(to_string(*code)) : "ok"},
                                  {"ms", milliseconds_text(took)}});

@@ -1,4 +1,4 @@
-// Commands about the bus and its nodes rather than a balancer's choice:
+// Commands about the bus and its members rather than a balancer's choice:
 // rpclb groups, rpclb ping GROUP, rpclb status NODE.
 #include <CLI/CLI.hpp>
 
@@ -34,19 +34,19 @@ Result<std::unique_ptr<BusAccess>> bus_access(const CommonOptions& common) {
   return access;
 }
 
-// `function`, without arguments, on each node at once.
+// `function`, without arguments, on each member at once.
 std::vector<Result<CallOutcome>> ask_each(zmq::context_t& context, const RpcOptions& transport,
-                                          const std::vector<Member>& nodes, const std::string& function) {
+                                          const std::vector<Member>& members, const std::string& function) {
   return call_each(
-      context, nodes,
+      context, members,
       FanOut{function, json_to_msgpack(nlohmann::json::array()), transport, 16, protocol::CallMode::call, {}});
 }
 
-// sys.info on each node, one line (or object) per node; the first failure's exit code.
+// sys.info on each member, one line (or object) per member; the first failure's exit code.
 int ping_nodes(const CommonOptions& common, zmq::context_t& context, const RpcOptions& transport,
-               const std::vector<Member>& nodes) {
-  const auto results = ask_each(context, transport, nodes, "sys.info");
-  print_pings(nodes, results, common.json);
+               const std::vector<Member>& members) {
+  const auto results = ask_each(context, transport, members, "sys.info");
+  print_pings(members, results, common.json);
   return first_failure(results);
 }
 
@@ -58,8 +58,8 @@ struct GroupOptions {
 
 // `function` on every member of the group that passes --match.
 struct Answers {
-  std::vector<Member> nodes;
-  std::vector<Result<CallOutcome>> results;  // one per node
+  std::vector<Member> members;
+  std::vector<Result<CallOutcome>> results;  // one per member
 };
 Result<Answers> ask_every_member(const CommonOptions& common, const GroupOptions& options,
                                  const std::string& function) {
@@ -76,7 +76,7 @@ Result<Answers> ask_every_member(const CommonOptions& common, const GroupOptions
 int group_stats(const CommonOptions& common, const GroupOptions& options) {
   auto answers = ask_every_member(common, options, "sys.stats");
   if (!answers) return report(answers.error(), common.json);
-  return print_stats(answers->nodes, answers->results, common.json);
+  return print_stats(answers->members, answers->results, common.json);
 }
 
 int list_groups(const CommonOptions& common) {
@@ -95,18 +95,18 @@ int list_groups(const CommonOptions& common) {
 int ping_group(const CommonOptions& common, const GroupOptions& options) {
   auto answers = ask_every_member(common, options, "sys.info");
   if (!answers) return report(answers.error(), common.json);
-  print_pings(answers->nodes, answers->results, common.json);
+  print_pings(answers->members, answers->results, common.json);
   return first_failure(answers->results);
 }
 
-int node_status(const CommonOptions& common, const std::string& node) {
+int member_status(const CommonOptions& common, const std::string& member) {
   auto bus = bus_access(common);
   if (!bus) return report(bus.error(), common.json);
   auto members = fetch_members((*bus)->context, "", (*bus)->discovery);
   if (!members) return report(members.error(), common.json);
-  std::erase_if(*members, [&](const Member& m) { return m.name != node; });
+  std::erase_if(*members, [&](const Member& m) { return m.name != member; });
   if (members->empty()) {
-    return report({ErrorCode::service_unavailable, "no node named " + node + " on the bus"}, common.json);
+    return report({ErrorCode::service_unavailable, "no node named " + member + " on the bus"}, common.json);
   }
   return ping_nodes(common, (*bus)->context, (*bus)->transport, *members);
 }
@@ -139,11 +139,11 @@ Run setup_stats(CLI::App& command, const CommonOptions& common) {
 }
 
 Run setup_status(CLI::App& command, const CommonOptions& common) {
-  auto node = std::make_shared<std::string>();
-  command.add_option("NODE", *node, "Node name")->required();
-  return [&common, node](const VerbatimArgv& words) {
-    words.restore(*node);
-    return node_status(common, *node);
+  auto member = std::make_shared<std::string>();
+  command.add_option("NODE", *member, "Node name")->required();
+  return [&common, member](const VerbatimArgv& words) {
+    words.restore(*member);
+    return member_status(common, *member);
   };
 }
 

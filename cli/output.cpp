@@ -105,12 +105,12 @@ void print_group_counts(const std::map<std::string, int>& counts, bool json) {
   }
 }
 
-int print_stats(const std::vector<Member>& nodes, const std::vector<Result<CallOutcome>>& results, bool json) {
+int print_stats(const std::vector<Member>& members, const std::vector<Result<CallOutcome>>& results, bool json) {
   auto array = nlohmann::json::array();
   int exit_code = kExitOk;
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    const auto& name = nodes[i].name;
-    nlohmann::json entry{{"name", name}, {"endpoint", nodes[i].endpoint}};
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    const auto& name = members[i].name;
+    nlohmann::json entry{{"name", name}, {"endpoint", members[i].endpoint}};
     auto families =
         results[i] ? unpack_families(results[i]->value_msgpack) : Result<std::vector<MetricFamily>>(results[i].error());
     if (!families) {
@@ -134,10 +134,10 @@ int print_stats(const std::vector<Member>& nodes, const std::vector<Result<CallO
   return exit_code;
 }
 
-void print_pings(const std::vector<Member>& nodes, const std::vector<Result<CallOutcome>>& results, bool json) {
+void print_pings(const std::vector<Member>& members, const std::vector<Result<CallOutcome>>& results, bool json) {
   auto array = nlohmann::json::array();
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    nlohmann::json line{{"name", nodes[i].name}, {"endpoint", nodes[i].endpoint}};
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    nlohmann::json line{{"name", members[i].name}, {"endpoint", members[i].endpoint}};
     if (results[i]) {
       auto info = msgpack_to_json(results[i]->value_msgpack);
       const double rtt_ms = static_cast<double>(results[i]->round_trip.count()) / 1000.0;
@@ -146,14 +146,14 @@ void print_pings(const std::vector<Member>& nodes, const std::vector<Result<Call
       line["version"] = info ? (*info)["version"] : nlohmann::json();
       line["uptime_ms"] = info ? (*info)["uptime_ms"] : nlohmann::json();
       if (!json) {
-        std::printf("%s %.2f ms in_flight=%s version=%s\n", nodes[i].name.c_str(), rtt_ms,
+        std::printf("%s %.2f ms in_flight=%s version=%s\n", members[i].name.c_str(), rtt_ms,
                     line["in_flight"].dump().c_str(), line["version"].get<std::string>().c_str());
       }
     } else {
       const auto& error = results[i].error();
       line["error"] = error_json(error);
       if (!json) {
-        std::printf("%s %s: %s\n", nodes[i].name.c_str(), std::string(to_string(error.code)).c_str(),
+        std::printf("%s %s: %s\n", members[i].name.c_str(), std::string(to_string(error.code)).c_str(),
                     error.message.c_str());
       }
     }
@@ -162,11 +162,11 @@ void print_pings(const std::vector<Member>& nodes, const std::vector<Result<Call
   if (json) print_json(array);
 }
 
-void print_fan_out(const std::vector<Member>& nodes, const std::vector<Result<CallOutcome>>& results,
+void print_fan_out(const std::vector<Member>& members, const std::vector<Result<CallOutcome>>& results,
                    protocol::CallMode mode, bool json) {
   auto array = nlohmann::json::array();
-  for (std::size_t i = 0; i < nodes.size(); ++i) {
-    const auto& name = nodes[i].name;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    const auto& name = members[i].name;
     nlohmann::json line{{"node", name}};
     if (results[i] && mode == protocol::CallMode::cast) {
       line["accepted"] = true;

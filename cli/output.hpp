@@ -30,21 +30,21 @@ void print_json(const nlohmann::json& value);
 void print_watch_event(std::string_view event, const Member& member, bool json);
 // `groups`: each group with its member count.
 void print_group_counts(const std::map<std::string, int>& counts, bool json);
-// `ping` and `status`: round trip, load and version of each node, or its error.
+// `ping` and `status`: round trip, load and version of each member, or its error.
 // One line on stderr for an attempt of a traced call (--trace), logfmt:
 //   rpclb: trace request_id=ID attempt=1 member=M endpoint=E outcome=ok ms=0.42
 // with error=, skipped_ejected=, ejected_until= and request_id_dropped=true
 // when they apply.
 void print_trace(const AttemptReport& attempt);
 
-// sys.stats of each node: plain, one line per sample ("NODE name{labels}
+// sys.stats of each member: plain, one line per sample ("NODE name{labels}
 // value"), failures on stderr; or a JSON array of {name, endpoint, metrics}
 // or {name, endpoint, error}. Returns the exit code of the first failure.
-int print_stats(const std::vector<Member>& nodes, const std::vector<Result<CallOutcome>>& results, bool json);
-void print_pings(const std::vector<Member>& nodes, const std::vector<Result<CallOutcome>>& results, bool json);
-// `call --all` / `call -n` / `cast --all`: each node's result (a cast's:
+int print_stats(const std::vector<Member>& members, const std::vector<Result<CallOutcome>>& results, bool json);
+void print_pings(const std::vector<Member>& members, const std::vector<Result<CallOutcome>>& results, bool json);
+// `call --all` / `call -n` / `cast --all`: each member's result (a cast's:
 // accepted) or error.
-void print_fan_out(const std::vector<Member>& nodes, const std::vector<Result<CallOutcome>>& results,
+void print_fan_out(const std::vector<Member>& members, const std::vector<Result<CallOutcome>>& results,
                    protocol::CallMode mode, bool json);
 // Something the user should know that is not the answer, on stderr.
 void note(const std::string& text);

@@ -39,12 +39,13 @@ struct Exchanged {
   std::chrono::microseconds round_trip{0};
 };
 
-// Sends the request to each of `nodes` (from this thread, over one
-// RpcPipeline); replies come back in the order of `nodes`, each with its
+// Sends the request to each of `members` (from this thread, over one
+// RpcPipeline); replies come back in the order of `members`, each with its
 // round trip.
-std::vector<Exchanged> exchange_each(zmq::context_t& context, const std::vector<Member>& nodes, const FanOut& fan_out);
+std::vector<Exchanged> exchange_each(zmq::context_t& context, const std::vector<Member>& members,
+                                     const FanOut& fan_out);
 // The same, as outcomes: the result, or the transport's or the agent's error.
-std::vector<Result<CallOutcome>> call_each(zmq::context_t& context, const std::vector<Member>& nodes,
+std::vector<Result<CallOutcome>> call_each(zmq::context_t& context, const std::vector<Member>& members,
                                            const FanOut& fan_out);
 
 // A fan-out's transport: exchange_each over some context, or a fake.

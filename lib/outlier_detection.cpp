@@ -43,11 +43,11 @@ std::span<const Member> OutlierDetection::without_ejected(std::span<const Member
 void OutlierDetection::failed(state::BalancerState& state, const Member& member, Failure failure,
                               state::WallMs now) const {
   if (settings_.max_ejected_percent == 0) return;
-  const auto& node = member.name;
-  auto record = state.ejection(node);
+  const auto& name = member.name;
+  auto record = state.ejection(name);
   record.instance = state::instance_mark(member.instance);
   if (failure == Failure::timeout && ++record.timeouts < settings_.eject_after_timeouts) {
-    state.set_ejection(node, record);
+    state.set_ejection(name, record);
     return;
   }
   // Ejected: 1x, 2x, 4x ... the base time, at most the most.
@@ -58,7 +58,7 @@ void OutlierDetection::failed(state::BalancerState& state, const Member& member,
   const auto doublings = record.ejections - 1;
   const auto duration = doublings >= 31 || (base << doublings) > most ? most : base << doublings;
   record.until = now + duration;
-  state.set_ejection(node, record);
+  state.set_ejection(name, record);
 }
 
 }  // namespace rpclb

@@ -62,18 +62,18 @@ Status Policy::notice(std::span<const Member> group, AlgorithmState& state) {
   return {};
 }
 
-Status Policy::release(std::string_view node, AlgorithmState& state) {
+Status Policy::release(std::string_view member, AlgorithmState& state) {
   try {
-    algorithm_->release(node, state);
+    algorithm_->release(member, state);
   } catch (...) {
     return failed("release");
   }
   return {};
 }
 
-Status Policy::observe(std::string_view node, std::chrono::microseconds round_trip, AlgorithmState& state) {
+Status Policy::observe(std::string_view member, std::chrono::microseconds round_trip, AlgorithmState& state) {
   try {
-    algorithm_->observe(node, round_trip, state);
+    algorithm_->observe(member, round_trip, state);
   } catch (...) {
     return failed("observe");
   }

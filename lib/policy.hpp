@@ -27,8 +27,8 @@ class Policy {
   // The whole group as the bus lists it, before a choice: tells the policy
   // (members_changed) if it differs from the last one it was told of.
   Status notice(std::span<const Member> group, AlgorithmState& state);
-  Status release(std::string_view node, AlgorithmState& state);
-  Status observe(std::string_view node, std::chrono::microseconds round_trip, AlgorithmState& state);
+  Status release(std::string_view member, AlgorithmState& state);
+  Status observe(std::string_view member, std::chrono::microseconds round_trip, AlgorithmState& state);
 
   StateUse state_use() const { return state_use_; }
   const std::string& label() const { return label_; }

@@ -8,8 +8,8 @@
 // Modelled on the Elixir library's SelectionAlgorithm behaviour:
 //
 //   factory(options)  -> init: validate `--opt key=value`, build the policy
-//   choose_one        -> pick one member (required)
-//   choose_many       -> pick N distinct members (optional; default: random)
+//   choose_one        -> choose one member (required)
+//   choose_many       -> choose N distinct members (optional; default: random)
 //   release           -> the caller is done with a member (optional)
 //   observe           -> how long a member took to answer (optional)
 //   members_changed   -> the member list differs from the last one (optional)
