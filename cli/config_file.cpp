@@ -15,23 +15,18 @@
 namespace rpclb::cli {
 namespace {
 
-// Sets `field` from a whole number in least..most.
-Status set_whole(const ConfigValue& setting, std::uint32_t least, std::uint32_t most, std::string_view unit,
-                 std::uint32_t& field) {
+// Sets `field` from a whole number in `range` (`unit`: " of ms", for errors).
+Status set_whole(const ConfigValue& setting, const OptionRange& range, std::string_view unit, std::uint32_t& field) {
   const auto& value = setting.value;
   std::uint32_t number = 0;
   const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
-  if (ec != std::errc() || end != value.data() + value.size() || number < least || number > most) {
+  if (ec != std::errc() || end != value.data() + value.size() || number < range.low || number > range.high) {
     return make_error(ErrorCode::bad_request, "must be a whole number" + std::string(unit) + " from " +
-                                                  std::to_string(least) + " to " + std::to_string(most) + ", got '" +
-                                                  value + "'");
+                                                  std::to_string(range.low) + " to " + std::to_string(range.high) +
+                                                  ", got '" + value + "'");
   }
   field = number;
   return {};
-}
-
-Status set_milliseconds(const ConfigValue& setting, std::uint32_t most, std::uint32_t& field) {
-  return set_whole(setting, 1, most, " of ms", field);
 }
 
 const WholeSetting* find_whole_setting(std::string_view name) {
@@ -76,15 +71,15 @@ constexpr std::array<Key, 8> kKeys{{
      }},
     {"timeout_ms",
      [](const ConfigValue& setting, CommonOptions& common) -> Status {
-       return set_milliseconds(setting, kMaxTimeoutMs, common.timeout_ms);
+       return set_whole(setting, client_ranges::kTimeoutMs, " of ms", common.timeout_ms);
      }},
     {"bus_timeout_ms",
      [](const ConfigValue& setting, CommonOptions& common) -> Status {
-       return set_milliseconds(setting, kMaxBusTimeoutMs, common.bus_timeout_ms);
+       return set_whole(setting, client_ranges::kBusTimeoutMs, " of ms", common.bus_timeout_ms);
      }},
     {"connect_timeout_ms",
      [](const ConfigValue& setting, CommonOptions& common) -> Status {
-       return set_milliseconds(setting, kMaxConnectTimeoutMs, common.connect_timeout_ms);
+       return set_whole(setting, client_ranges::kConnectTimeoutMs, " of ms", common.connect_timeout_ms);
      }},
     {"curve_secret",
      [](const ConfigValue& setting, CommonOptions& common) -> Status {
@@ -119,8 +114,7 @@ Status apply_config(const ConfigValues& values, CommonOptions& common) {
     const Key* key = find_key(name);
     const WholeSetting* whole = find_whole_setting(name);
     if (!key && !whole) return make_error(ErrorCode::bad_request, setting.origin + ": unknown key '" + name + "'");
-    auto applied =
-        key ? key->apply(setting, common) : set_whole(setting, whole->least, whole->most, "", common.*whole->field);
+    auto applied = key ? key->apply(setting, common) : set_whole(setting, whole->range, "", common.*whole->field);
     if (!applied) {
       return make_error(ErrorCode::bad_request, setting.origin + ": " + name + ": " + applied.error().message);
     }

@@ -53,18 +53,18 @@ void add_common_flags(CLI::App& app, CommonOptions& common) {
       ->allow_extra_args(false);
   app.add_flag("--json", common.json, "Machine-readable output on stdout (and errors as JSON on stderr)");
   app.add_option("--timeout", common.timeout_ms, "Overall deadline in ms, discovery included")
-      ->check(in_range(1, kMaxTimeoutMs))
+      ->check(in_range(client_ranges::kTimeoutMs))
       ->default_str(std::to_string(common.timeout_ms));
   app.add_option("--bus-timeout", common.bus_timeout_ms, "How long to wait for bus hubs, in ms")
-      ->check(in_range(1, kMaxBusTimeoutMs))
+      ->check(in_range(client_ranges::kBusTimeoutMs))
       ->default_str(std::to_string(common.bus_timeout_ms));
   app.add_option("--connect-timeout", common.connect_timeout_ms,
                  "How long a member's connection may take before another is tried, in ms (bounded by --timeout)")
-      ->check(in_range(1, kMaxConnectTimeoutMs))
+      ->check(in_range(client_ranges::kConnectTimeoutMs))
       ->default_str(std::to_string(common.connect_timeout_ms));
   for (const auto& setting : kFailureMemorySettings) {
     app.add_option(std::string(setting.flag), common.*setting.field, std::string(setting.help))
-        ->check(in_range(setting.least, setting.most))
+        ->check(in_range(setting.range))
         ->default_str(std::to_string(common.*setting.field));
   }
   app.add_option("--algorithm-plugin", common.algorithm_plugin_flags,
@@ -120,7 +120,7 @@ void add_retries(CLI::App& command, SelectionFlags& flags) {
   command
       .add_option("--retries", flags.retries,
                   "Other members to try when one cannot take the request (unreachable, draining)")
-      ->check(in_range(0, 100))
+      ->check(in_range(client_ranges::kRetries))
       ->default_str(std::to_string(flags.retries));
   command.add_flag("--retry-on-timeout", flags.retry_on_timeout,
                    "Also retry after a timeout, when the function may have run (idempotent functions only); "

@@ -13,6 +13,7 @@
 
 #include "cli/verbatim_argv.hpp"
 #include "common/curve.hpp"
+#include "common/option_ranges.hpp"
 #include "lib/balancer.hpp"
 #include "rpclb/client.hpp"
 
@@ -22,12 +23,6 @@ class Validator;
 }  // namespace CLI
 
 namespace rpclb::cli {
-
-// The most --timeout, --bus-timeout and --connect-timeout (and their _ms keys
-// in a config file) accept, in ms.
-inline constexpr std::uint32_t kMaxTimeoutMs = 86'400'000;
-inline constexpr std::uint32_t kMaxBusTimeoutMs = 600'000;
-inline constexpr std::uint32_t kMaxConnectTimeoutMs = 60'000;
 
 // Flags before the subcommand, with the defaults config files give them.
 struct CommonOptions {
@@ -59,31 +54,33 @@ struct CommonOptions {
 };
 
 // A whole-number setting given as a flag before the subcommand or as a key in
-// a config file, within the same range either way.
+// a config file, within the same range either way: the one rpclb::Client
+// checks too (common/option_ranges.hpp).
 struct WholeSetting {
   std::string_view flag;
   std::string_view key;
   std::uint32_t CommonOptions::*field;
-  std::uint32_t least;
-  std::uint32_t most;
+  OptionRange range;
   std::string_view help;
 };
 
 inline constexpr std::array<WholeSetting, 7> kFailureMemorySettings{{
-    {"--eject-after-timeouts", "eject_after_timeouts", &CommonOptions::eject_after_timeouts, 1, 1000,
-     "Request timeouts in a row that eject a member from this host's selections"},
-    {"--eject-base", "eject_base_ms", &CommonOptions::eject_base_ms, 1, 3'600'000,
+    {"--eject-after-timeouts", "eject_after_timeouts", &CommonOptions::eject_after_timeouts,
+     client_ranges::kEjectAfterTimeouts, "Request timeouts in a row that eject a member from this host's selections"},
+    {"--eject-base", "eject_base_ms", &CommonOptions::eject_base_ms, client_ranges::kEjectBaseMs,
      "A member's first ejection lasts this many ms; each further one (until it answers) twice the last"},
-    {"--eject-max", "eject_max_ms", &CommonOptions::eject_max_ms, 1, 3'600'000, "The longest an ejection lasts, in ms"},
-    {"--max-ejected-percent", "max_ejected_percent", &CommonOptions::max_ejected_percent, 0, 100,
+    {"--eject-max", "eject_max_ms", &CommonOptions::eject_max_ms, client_ranges::kEjectMaxMs,
+     "The longest an ejection lasts, in ms"},
+    {"--max-ejected-percent", "max_ejected_percent", &CommonOptions::max_ejected_percent,
+     client_ranges::kMaxEjectedPercent,
      "Most of the members a selection considers that may be skipped as ejected (at least one, never all; 0: "
      "no ejection)"},
-    {"--retry-budget", "retry_budget_percent", &CommonOptions::retry_budget_percent, 0, 1000,
+    {"--retry-budget", "retry_budget_percent", &CommonOptions::retry_budget_percent, client_ranges::kRetryBudgetPercent,
      "Retries by this host's callers of a group, as a percentage of its calls in the last 10 s (at least "
      "--retry-floor a second are always allowed)"},
-    {"--retry-floor", "retry_floor", &CommonOptions::retry_floor, 0, 1000,
+    {"--retry-floor", "retry_floor", &CommonOptions::retry_floor, client_ranges::kMinRetriesPerSecond,
      "Retries a second this host's callers of a group may always make, whatever --retry-budget allows"},
-    {"--selection-ttl", "selection_ttl_s", &CommonOptions::selection_ttl_s, 1, 86'400,
+    {"--selection-ttl", "selection_ttl_s", &CommonOptions::selection_ttl_s, client_ranges::kSelectionTtlS,
      "Seconds after which a selection nobody released stops counting"},
 }};
 
@@ -104,6 +101,9 @@ void add_common_flags(CLI::App& app, CommonOptions& common);
 // (as does capture_default_str(): give default_str(std::to_string(...))
 // instead). Those are a measurable share of a one-shot run's start-up.
 CLI::Validator in_range(std::uint64_t least, std::uint64_t most);
+inline CLI::Validator in_range(const OptionRange& range) {
+  return in_range(range.low, range.high);
+}
 // Resolves common.bus once parsing is done.
 Status resolve_bus(CommonOptions& common);
 

@@ -116,10 +116,23 @@ std::size_t member_footprint(const Member& member) {
   return bytes;
 }
 
+namespace {
+
+Error out_of_range(const OptionRange& range, const std::string& value) {
+  return {ErrorCode::bad_request, std::string(range.what) + " must be from " + std::to_string(range.low) + " to " +
+                                      std::to_string(range.high) + ", got " + value};
+}
+
+}  // namespace
+
 Status check_range(const OptionRange& range, std::uint64_t value) {
   if (value >= range.low && value <= range.high) return {};
-  return make_error(ErrorCode::bad_request, std::string(range.what) + " must be from " + std::to_string(range.low) +
-                                                " to " + std::to_string(range.high) + ", got " + std::to_string(value));
+  return out_of_range(range, std::to_string(value));
+}
+
+Status check_signed_range(const OptionRange& range, std::int64_t value) {
+  if (value < 0) return out_of_range(range, std::to_string(value));
+  return check_range(range, static_cast<std::uint64_t>(value));
 }
 
 }  // namespace rpclb

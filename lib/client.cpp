@@ -5,6 +5,7 @@
 
 #include "common/curve.hpp"
 #include "common/endpoint.hpp"
+#include "common/option_ranges.hpp"
 #include "lib/balancer.hpp"
 #include "lib/call_loop.hpp"
 #include "lib/idle_tender.hpp"
@@ -63,6 +64,29 @@ std::pair<std::future<Result<T>>, std::function<void(Result<T>)>> promised() {
   auto promise = std::make_shared<std::promise<Result<T>>>();
   auto future = promise->get_future();
   return {std::move(future), [promise](Result<T> result) { promise->set_value(std::move(result)); }};
+}
+
+// The ranges rpclb's flags and config files allow (common/option_ranges.hpp).
+Status check_ranges(const ClientOptions& options) {
+  using namespace client_ranges;
+  const auto& memory = options.failure_memory;
+  const std::pair<const OptionRange&, std::int64_t> checks[] = {
+      {kTimeoutMs, options.timeout.count()},
+      {kBusTimeoutMs, options.bus_timeout.count()},
+      {kConnectTimeoutMs, options.connect_timeout.count()},
+      {kRetries, options.retries},
+      {kEjectAfterTimeouts, memory.eject_after_timeouts},
+      {kEjectBaseMs, memory.eject_base.count()},
+      {kEjectMaxMs, memory.eject_max.count()},
+      {kMaxEjectedPercent, memory.max_ejected_percent},
+      {kRetryBudgetPercent, memory.retry_budget_percent},
+      {kMinRetriesPerSecond, memory.min_retries_per_second},
+      {kSelectionTtlS, memory.selection_ttl.count()},
+  };
+  for (const auto& [range, value] : checks) {
+    if (auto checked = check_signed_range(range, value); !checked) return checked;
+  }
+  return {};
 }
 
 }  // namespace
@@ -158,17 +182,7 @@ Result<Client> Client::create(ClientOptions options) {
 
 Result<Client> Client::create_checked(ClientOptions options) {
   if (options.group.empty()) return make_error(ErrorCode::bad_request, "a group name is required");
-  if (options.timeout.count() <= 0) return make_error(ErrorCode::bad_request, "timeout must be positive");
-  if (options.connect_timeout.count() <= 0) {
-    return make_error(ErrorCode::bad_request, "connect_timeout must be positive");
-  }
-  const auto& memory = options.failure_memory;
-  if (memory.eject_after_timeouts == 0 || memory.eject_base.count() <= 0 || memory.eject_max.count() <= 0 ||
-      memory.max_ejected_percent > 100 || memory.selection_ttl.count() <= 0) {
-    return make_error(ErrorCode::bad_request,
-                      "failure_memory: eject_after_timeouts, eject_base, eject_max and selection_ttl must be positive "
-                      "and max_ejected_percent at most 100");
-  }
+  if (auto checked = check_ranges(options); !checked) return checked.error();
   auto bus = resolve_bus(options.bus, kDefaultBus);
   if (!bus) return bus.error();
   for (const auto& endpoint : *bus) {

@@ -176,6 +176,22 @@ TEST_F(Library, OptionsAndRegistrationsAreCheckedUpFront) {
   auto no_connect_time = client_options("checks");
   no_connect_time.connect_timeout = std::chrono::milliseconds(0);
   EXPECT_EQ(Client::create(no_connect_time).error().code, ErrorCode::bad_request);
+  // The same ranges as the rpclb command's flags, each named.
+  auto spendthrift = client_options("checks");
+  spendthrift.failure_memory.retry_budget_percent = 1001;
+  EXPECT_EQ(Client::create(spendthrift).error().message,
+            "failure_memory.retry_budget_percent must be from 0 to 1000, got 1001");
+  auto backwards = client_options("checks");
+  backwards.bus_timeout = std::chrono::milliseconds(-5);
+  EXPECT_EQ(Client::create(backwards).error().message, "bus_timeout (ms) must be from 1 to 600000, got -5");
+  auto persistent = client_options("checks");
+  persistent.retries = 101;
+  EXPECT_EQ(Client::create(persistent).error().code, ErrorCode::bad_request);
+  auto widest = client_options("checks");
+  widest.retries = 100;
+  widest.failure_memory.retry_budget_percent = 1000;
+  widest.timeout = std::chrono::hours(24);
+  EXPECT_TRUE(Client::create(widest).ok());
 
   auto client = Client::create(client_options("nobody-here"));
   ASSERT_TRUE(client);

@@ -38,6 +38,10 @@
 
 namespace rpclb {
 
+// create() refuses a number outside the range the rpclb command allows for
+// the same setting (`rpclb --help` shows each), with bad_request naming it:
+// timeout up to 24 h, bus_timeout 10 min, connect_timeout 1 min, retries 100,
+// and failure_memory's as its flags (--eject-base, --retry-budget, ...).
 struct ClientOptions {
   std::string group;
   // Bus hubs; empty: $RPCLB_BUS, else tcp://127.0.0.1:7400.
