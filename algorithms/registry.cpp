@@ -1,7 +1,6 @@
 #include "algorithms/registry.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <functional>
 
 #include "algorithms/hash_ring/hash_ring.hpp"
@@ -17,55 +16,6 @@
 namespace rpclb::algorithms {
 namespace {
 
-using Made = Result<std::unique_ptr<SelectionAlgorithm>>;
-
-template <typename Policy>
-Made make_plain(const AlgorithmOptions&) {
-  return std::unique_ptr<SelectionAlgorithm>(std::make_unique<Policy>());
-}
-
-Result<std::uint32_t> whole_number(const AlgorithmOptions& options, std::string_view name, std::uint32_t fallback,
-                                   std::uint32_t max) {
-  auto found = options.find(name);
-  if (found == options.end()) return fallback;
-  const auto& text = found->second;
-  std::uint32_t value = 0;
-  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > max) {
-    return make_error(ErrorCode::bad_request, "--opt " + std::string(name) + " must be a whole number from 1 to " +
-                                                  std::to_string(max) + ", got '" + text + "'");
-  }
-  return value;
-}
-
-Made make_hash_ring(const AlgorithmOptions& options) {
-  auto vnodes = whole_number(options, "vnodes", kDefaultVnodes, kMaxVnodes);
-  if (!vnodes) return vnodes.error();
-  return std::unique_ptr<SelectionAlgorithm>(std::make_unique<HashRingAlgorithm>(*vnodes));
-}
-
-Made make_least_cpu(const AlgorithmOptions& options) {
-  auto threshold = whole_number(options, "threshold", kDefaultCpuThreshold, 100);
-  if (!threshold) return threshold.error();
-  return std::unique_ptr<SelectionAlgorithm>(std::make_unique<LeastCpuAlgorithm>(*threshold));
-}
-
-Made make_peak_ewma(const AlgorithmOptions& options) {
-  auto decay = whole_number(options, "decay_ms", kDefaultDecayMs, kMaxDecayMs);
-  if (!decay) return decay.error();
-  return std::unique_ptr<SelectionAlgorithm>(std::make_unique<PeakEwmaAlgorithm>(*decay));
-}
-
-Made make_weighted_round_robin(const AlgorithmOptions& options) {
-  WeightedRoundRobinAlgorithm::Weights overrides;
-  if (auto found = options.find("weights"); found != options.end()) {
-    auto parsed = WeightedRoundRobinAlgorithm::parse_weights(found->second);
-    if (!parsed) return parsed.error();
-    overrides = std::move(parsed).value();
-  }
-  return std::unique_ptr<SelectionAlgorithm>(std::make_unique<WeightedRoundRobinAlgorithm>(std::move(overrides)));
-}
-
 std::string listed(const std::vector<std::string_view>& items) {
   return items.empty() ? "none" : join(items);
 }
@@ -76,18 +26,12 @@ std::string described(const AlgorithmEntry& entry) {
 
 }  // namespace
 
-// Every built-in policy, by the name users pass to --algorithm. Add new ones here.
+// Every built-in policy, each entry from its own folder. Add new ones here.
 AlgorithmCatalog AlgorithmCatalog::built_in() {
   AlgorithmCatalog catalog;
   catalog.entries_ = {
-      {"random", {}, make_plain<RandomAlgorithm>, {}},
-      {"round_robin", {}, make_plain<RoundRobinAlgorithm>, {}},
-      {"least_connections", {}, make_plain<LeastConnectionsAlgorithm>, {}},
-      {"power_of_two", {}, make_plain<PowerOfTwoAlgorithm>, {}},
-      {"hash_ring", {"vnodes"}, make_hash_ring, {}},
-      {"weighted_round_robin", {"weights"}, make_weighted_round_robin, {}},
-      {"least_cpu", {"threshold"}, make_least_cpu, {}},
-      {"peak_ewma", {"decay_ms"}, make_peak_ewma, {}},
+      random_entry(),    round_robin_entry(),          least_connections_entry(), power_of_two_entry(),
+      hash_ring_entry(), weighted_round_robin_entry(), least_cpu_entry(),         peak_ewma_entry(),
   };
   return catalog;
 }

@@ -7,18 +7,10 @@
 #include <string_view>
 #include <vector>
 
+#include "algorithms/algorithm_entry.hpp"
 #include "algorithms/selection_algorithm.hpp"
 
 namespace rpclb::algorithms {
-
-// A policy by name: the --opt keys it takes, how it is built, and where it
-// comes from (empty for a built-in; a plug-in's path), for errors to name.
-struct AlgorithmEntry {
-  std::string name;
-  std::vector<std::string> option_names;
-  AlgorithmFactory make;
-  std::string origin;
-};
 
 class AlgorithmCatalog {
  public:

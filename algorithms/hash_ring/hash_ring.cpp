@@ -74,4 +74,15 @@ Result<std::vector<std::size_t>> HashRingAlgorithm::choose_many(const Selection&
   return chosen;
 }
 
+AlgorithmEntry hash_ring_entry() {
+  return {"hash_ring",
+          {"vnodes"},
+          [](const AlgorithmOptions& options) -> Result<std::unique_ptr<SelectionAlgorithm>> {
+            auto vnodes = whole_number_option(options, "vnodes", kDefaultVnodes, kMaxVnodes);
+            if (!vnodes) return vnodes.error();
+            return std::unique_ptr<SelectionAlgorithm>(std::make_unique<HashRingAlgorithm>(*vnodes));
+          },
+          {}};
+}
+
 }  // namespace rpclb::algorithms

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "algorithms/algorithm_entry.hpp"
 #include "algorithms/selection_algorithm.hpp"
 
 namespace rpclb::algorithms {
@@ -46,5 +47,8 @@ class HashRingAlgorithm final : public SelectionAlgorithm {
   std::uint64_t ring_version_ = 0;
   std::size_t ring_members_ = 0;
 };
+
+// Its entry in the catalog (algorithms/registry.cpp), options parsed here.
+AlgorithmEntry hash_ring_entry();
 
 }  // namespace rpclb::algorithms

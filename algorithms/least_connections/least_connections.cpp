@@ -65,4 +65,8 @@ void LeastConnectionsAlgorithm::release(std::string_view node, AlgorithmState& s
   state_generation_ = state.generation();
 }
 
+AlgorithmEntry least_connections_entry() {
+  return plain_entry<LeastConnectionsAlgorithm>("least_connections");
+}
+
 }  // namespace rpclb::algorithms

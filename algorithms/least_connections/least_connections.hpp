@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "algorithms/algorithm_entry.hpp"
 #include "algorithms/selection_algorithm.hpp"
 #include "common/text.hpp"
 
@@ -41,5 +42,8 @@ class LeastConnectionsAlgorithm final : public SelectionAlgorithm {
   std::vector<std::uint32_t> slot_;                             // member's position in its bucket
   std::unordered_map<std::string, std::uint32_t, StringHash, std::equal_to<>> by_name_;
 };
+
+// Its entry in the catalog (algorithms/registry.cpp), options parsed here.
+AlgorithmEntry least_connections_entry();
 
 }  // namespace rpclb::algorithms

@@ -38,4 +38,15 @@ Result<std::vector<std::size_t>> LeastCpuAlgorithm::choose_many(const Selection&
   return order;
 }
 
+AlgorithmEntry least_cpu_entry() {
+  return {"least_cpu",
+          {"threshold"},
+          [](const AlgorithmOptions& options) -> Result<std::unique_ptr<SelectionAlgorithm>> {
+            auto threshold = whole_number_option(options, "threshold", kDefaultCpuThreshold, 100);
+            if (!threshold) return threshold.error();
+            return std::unique_ptr<SelectionAlgorithm>(std::make_unique<LeastCpuAlgorithm>(*threshold));
+          },
+          {}};
+}
+
 }  // namespace rpclb::algorithms

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "algorithms/algorithm_entry.hpp"
 #include "algorithms/selection_algorithm.hpp"
 
 namespace rpclb::algorithms {
@@ -35,5 +36,8 @@ class LeastCpuAlgorithm final : public SelectionAlgorithm {
   std::size_t size_ = 0;
   std::vector<std::size_t> eligible_;
 };
+
+// Its entry in the catalog (algorithms/registry.cpp), options parsed here.
+AlgorithmEntry least_cpu_entry();
 
 }  // namespace rpclb::algorithms

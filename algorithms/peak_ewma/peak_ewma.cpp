@@ -50,4 +50,15 @@ void PeakEwmaAlgorithm::observe(std::string_view node, std::chrono::microseconds
   state.set_latency(node, record);
 }
 
+AlgorithmEntry peak_ewma_entry() {
+  return {"peak_ewma",
+          {"decay_ms"},
+          [](const AlgorithmOptions& options) -> Result<std::unique_ptr<SelectionAlgorithm>> {
+            auto decay = whole_number_option(options, "decay_ms", kDefaultDecayMs, kMaxDecayMs);
+            if (!decay) return decay.error();
+            return std::unique_ptr<SelectionAlgorithm>(std::make_unique<PeakEwmaAlgorithm>(*decay));
+          },
+          {}};
+}
+
 }  // namespace rpclb::algorithms

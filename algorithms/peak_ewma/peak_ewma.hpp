@@ -16,6 +16,7 @@
 
 #include <cstdint>
 
+#include "algorithms/algorithm_entry.hpp"
 #include "algorithms/selection_algorithm.hpp"
 
 namespace rpclb::algorithms {
@@ -37,5 +38,8 @@ class PeakEwmaAlgorithm final : public SelectionAlgorithm {
  private:
   std::uint32_t decay_ms_;
 };
+
+// Its entry in the catalog (algorithms/registry.cpp), options parsed here.
+AlgorithmEntry peak_ewma_entry();
 
 }  // namespace rpclb::algorithms

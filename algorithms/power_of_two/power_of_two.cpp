@@ -14,4 +14,8 @@ Result<std::size_t> PowerOfTwoAlgorithm::choose_one(const Selection& selection, 
   return chosen;
 }
 
+AlgorithmEntry power_of_two_entry() {
+  return plain_entry<PowerOfTwoAlgorithm>("power_of_two");
+}
+
 }  // namespace rpclb::algorithms

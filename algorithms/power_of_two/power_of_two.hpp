@@ -3,6 +3,7 @@
 // first sampled. O(1) per choice, and nearly as good as a full scan.
 #pragma once
 
+#include "algorithms/algorithm_entry.hpp"
 #include "algorithms/selection_algorithm.hpp"
 
 namespace rpclb::algorithms {
@@ -12,5 +13,8 @@ class PowerOfTwoAlgorithm final : public SelectionAlgorithm {
   Result<std::size_t> choose_one(const Selection& selection, AlgorithmState& state) override;
   StateUse state_use() const override { return StateUse::selections; }
 };
+
+// Its entry in the catalog (algorithms/registry.cpp), options parsed here.
+AlgorithmEntry power_of_two_entry();
 
 }  // namespace rpclb::algorithms

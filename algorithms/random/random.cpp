@@ -6,4 +6,8 @@ Result<std::size_t> RandomAlgorithm::choose_one(const Selection& selection, Algo
   return uniform_index(selection.rng, selection.members.size());
 }
 
+AlgorithmEntry random_entry() {
+  return plain_entry<RandomAlgorithm>("random");
+}
+
 }  // namespace rpclb::algorithms

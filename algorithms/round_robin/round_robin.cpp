@@ -30,4 +30,8 @@ Result<std::vector<std::size_t>> RoundRobinAlgorithm::choose_many(const Selectio
   return chosen;
 }
 
+AlgorithmEntry round_robin_entry() {
+  return plain_entry<RoundRobinAlgorithm>("round_robin");
+}
+
 }  // namespace rpclb::algorithms

@@ -3,6 +3,7 @@
 // as one balancer would.
 #pragma once
 
+#include "algorithms/algorithm_entry.hpp"
 #include "algorithms/selection_algorithm.hpp"
 
 namespace rpclb::algorithms {
@@ -15,5 +16,8 @@ class RoundRobinAlgorithm final : public SelectionAlgorithm {
                                                std::size_t count) override;
   StateUse state_use() const override { return StateUse::counters; }
 };
+
+// Its entry in the catalog (algorithms/registry.cpp), options parsed here.
+AlgorithmEntry round_robin_entry();
 
 }  // namespace rpclb::algorithms

@@ -108,4 +108,20 @@ Result<std::size_t> WeightedRoundRobinAlgorithm::choose_one(const Selection& sel
   return std::size_t{order_.turn(static_cast<std::uint64_t>(next) % order_.cycle())};
 }
 
+AlgorithmEntry weighted_round_robin_entry() {
+  return {
+      "weighted_round_robin",
+      {"weights"},
+      [](const AlgorithmOptions& options) -> Result<std::unique_ptr<SelectionAlgorithm>> {
+        WeightedRoundRobinAlgorithm::Weights overrides;
+        if (auto found = options.find("weights"); found != options.end()) {
+          auto parsed = WeightedRoundRobinAlgorithm::parse_weights(found->second);
+          if (!parsed) return parsed.error();
+          overrides = std::move(parsed).value();
+        }
+        return std::unique_ptr<SelectionAlgorithm>(std::make_unique<WeightedRoundRobinAlgorithm>(std::move(overrides)));
+      },
+      {}};
+}
+
 }  // namespace rpclb::algorithms

@@ -25,6 +25,7 @@
 #include <string>
 #include <vector>
 
+#include "algorithms/algorithm_entry.hpp"
 #include "algorithms/selection_algorithm.hpp"
 
 namespace rpclb::algorithms {
@@ -70,5 +71,8 @@ class WeightedRoundRobinAlgorithm final : public SelectionAlgorithm {
   std::uint64_t order_version_ = 0;
   std::size_t order_members_ = 0;
 };
+
+// Its entry in the catalog (algorithms/registry.cpp), options parsed here.
+AlgorithmEntry weighted_round_robin_entry();
 
 }  // namespace rpclb::algorithms
