@@ -117,11 +117,7 @@ Run setup_group_query(CLI::App& command, const CommonOptions& common,
   auto options = std::make_shared<GroupOptions>();
   command.add_option("GROUP", options->group, "Load-balancer group")->required();
   add_match(command, options->selection);
-  return [&common, options, query](const VerbatimArgv& words) {
-    words.restore(options->group);
-    restore(words, options->selection);
-    return query(common, *options);
-  };
+  return [&common, options, query](const VerbatimArgv&) { return query(common, *options); };
 }
 
 }  // namespace
@@ -141,10 +137,7 @@ Run setup_stats(CLI::App& command, const CommonOptions& common) {
 Run setup_status(CLI::App& command, const CommonOptions& common) {
   auto member = std::make_shared<std::string>();
   command.add_option("NODE", *member, "Node name")->required();
-  return [&common, member](const VerbatimArgv& words) {
-    words.restore(*member);
-    return member_status(common, *member);
-  };
+  return [&common, member](const VerbatimArgv&) { return member_status(common, *member); };
 }
 
 }  // namespace rpclb::cli

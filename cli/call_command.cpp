@@ -125,14 +125,8 @@ std::shared_ptr<CallCommandOptions> add_call_options(CLI::App& command, const Co
 
 Run run_call(const CommonOptions& common, std::shared_ptr<CallCommandOptions> options) {
   return [&common, options](const VerbatimArgv& words) {
-    for (auto* text : {&options->group, &options->function}) words.restore(*text);
-    words.restore(options->words);
     const auto& verbatim = words.arguments_after_double_dash();
     options->words.insert(options->words.end(), verbatim.begin(), verbatim.end());
-    words.restore(options->args_json);
-    words.restore(options->args_file);
-    words.restore(options->request_id);
-    restore(words, options->selection);
     auto args = arguments_of(*options);
     if (!args) return report(args.error(), common.json);
     return options->fan() == Fan::one ? call_one(common, *options, *args) : call_many(common, *options, *args);

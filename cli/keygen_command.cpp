@@ -12,8 +12,7 @@ namespace rpclb::cli {
 Run setup_keygen(CLI::App& command, const CommonOptions& common) {
   auto prefix = std::make_shared<std::string>();
   command.add_option("PREFIX", *prefix, "Path without extension, e.g. /etc/rpclb/cluster")->required();
-  return [&common, prefix](const VerbatimArgv& words) {
-    words.restore(*prefix);
+  return [&common, prefix](const VerbatimArgv&) {
     auto keys = generate_keypair();
     if (!keys) return report(keys.error(), common.json);
     if (auto written = write_keypair(*prefix, *keys); !written) return report(written.error(), common.json);

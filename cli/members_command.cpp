@@ -62,9 +62,7 @@ Run setup_members(CLI::App& command, const CommonOptions& common) {
   command.add_flag("--watch", options->watch,
                    "Print joins, updates (load, endpoint, weight) and leaves until interrupted");
   add_match(command, options->selection);
-  return [&common, options](const VerbatimArgv& words) {
-    words.restore(options->group);
-    restore(words, options->selection);
+  return [&common, options](const VerbatimArgv&) {
     return options->watch ? watch_members(common, *options) : list_members(common, *options);
   };
 }

@@ -127,13 +127,6 @@ void add_retries(CLI::App& command, SelectionFlags& flags) {
                    "each attempt then gets an equal share of --timeout");
 }
 
-void restore(const VerbatimArgv& words, SelectionFlags& flags) {
-  words.restore(flags.algorithm);
-  words.restore(flags.opts);
-  words.restore(flags.match);
-  words.restore(flags.key);
-}
-
 FailureMemory failure_memory(const CommonOptions& common) {
   FailureMemory memory;
   memory.eject_after_timeouts = common.eject_after_timeouts;

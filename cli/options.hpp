@@ -112,7 +112,6 @@ Status resolve_bus(CommonOptions& common);
 void add_match(CLI::App& command, SelectionFlags& flags);
 void add_selection(CLI::App& command, const CommonOptions& common, SelectionFlags& flags);
 void add_retries(CLI::App& command, SelectionFlags& flags);
-void restore(const VerbatimArgv& words, SelectionFlags& flags);
 
 Clock::time_point deadline_for(const CommonOptions& common);
 // The plug-ins to load: the config files', then the flags' (each once).

@@ -21,6 +21,19 @@
 namespace rpclb::cli {
 namespace {
 
+// Each word an option takes is restored as CLI11 takes it, before the
+// option's own checks see it: the one place, so no option can forget
+// (cli/verbatim_argv.hpp says why words are hidden from CLI11).
+void restore_every_option(CLI::App& app, const VerbatimArgv& words) {
+  for (auto* option : app.get_options()) {
+    option->transform([&words](std::string value) {
+      words.restore(value);
+      return value;
+    });
+  }
+  for (auto* command : app.get_subcommands([](CLI::App*) { return true; })) restore_every_option(*command, words);
+}
+
 std::string footer() {
   return R"(Exit codes:
   0  ok
@@ -113,6 +126,7 @@ int rpclb_main(int argc, char** argv) {
   }
 
   VerbatimArgv words(argc, argv, wanted ? wanted->after_double_dash : VerbatimArgv::AfterDoubleDash::parse);
+  restore_every_option(app, words);
   try {
     app.parse(words.argc(), words.argv());
   } catch (const CLI::CallForHelp& e) {
@@ -124,8 +138,6 @@ int rpclb_main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return report({ErrorCode::bad_request, words.restored_text(e.what()) + " (see rpclb --help)"}, common.json);
   }
-  for (auto* text : {&common.curve_secret, &common.curve_server_key}) words.restore(*text);
-  words.restore(common.bus_flags);
   if (auto resolved = resolve_bus(common); !resolved) {
     return report(resolved.error(), common.json);
   }

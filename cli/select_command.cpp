@@ -48,11 +48,7 @@ Run setup_select(CLI::App& command, const CommonOptions& common) {
   command.add_option("GROUP", options->group, "Load-balancer group")->required();
   command.add_option("-n,--count", options->count, "How many distinct members")->check(in_range(1, 100000));
   add_selection(command, common, options->selection);
-  return [&common, options](const VerbatimArgv& words) {
-    words.restore(options->group);
-    restore(words, options->selection);
-    return select_members(common, *options);
-  };
+  return [&common, options](const VerbatimArgv&) { return select_members(common, *options); };
 }
 
 Run setup_release(CLI::App& command, const CommonOptions& common) {
@@ -60,12 +56,7 @@ Run setup_release(CLI::App& command, const CommonOptions& common) {
   command.add_option("GROUP", options->group, "Load-balancer group")->required();
   command.add_option("NODE", options->node, "Node name")->required();
   add_selection(command, common, options->selection);
-  return [&common, options](const VerbatimArgv& words) {
-    words.restore(options->group);
-    words.restore(options->node);
-    restore(words, options->selection);
-    return release_member(common, *options);
-  };
+  return [&common, options](const VerbatimArgv&) { return release_member(common, *options); };
 }
 
 }  // namespace rpclb::cli

@@ -47,10 +47,6 @@ void VerbatimArgv::restore(std::vector<std::string>& values) const {
   for (auto& value : values) restore(value);
 }
 
-void VerbatimArgv::restore(std::optional<std::string>& value) const {
-  if (value) restore(*value);
-}
-
 std::string VerbatimArgv::restored_text(std::string text) const {
   for (std::size_t i = 0; i < originals_.size(); ++i) {
     const std::string placeholder = std::string(kPrefix) + std::to_string(i) + kMark;

@@ -4,8 +4,9 @@
 // CLI11 2.1 splits a value written as [a,b] into two values for any option
 // that takes several (the call arguments among them), even after "--", so
 // `rpclb call g f '[1,[2]]'` would send 1, "[2" and "]". Every such word is
-// handed to CLI11 as an opaque placeholder and restored after parsing, so
-// each word arrives as exactly one value, as typed.
+// handed to CLI11 as an opaque placeholder and restored as CLI11 takes it,
+// before the option's checks (one transform on every option, set in
+// cli/rpclb_program.cpp), so each word arrives as exactly one value, as typed.
 //
 // CLI11 also hands words after "--" back to the parent command once a
 // subcommand's positionals are filled (`call g f a -- --json` would turn on
@@ -34,7 +35,6 @@ class VerbatimArgv {
   // Puts the typed words back where CLI11 stored a placeholder.
   void restore(std::string& value) const;
   void restore(std::vector<std::string>& values) const;
-  void restore(std::optional<std::string>& value) const;
   // Placeholders inside a message (a CLI11 error naming an argument).
   std::string restored_text(std::string text) const;
 

@@ -66,6 +66,14 @@ TEST_F(OneAgent, EveryArgumentArrivesAsOneValueExactlyAsTyped) {
   auto bus = cluster.rpclb({"members", "web", "--bus", "[" + cluster.hub_endpoint(0) + "]"});
   EXPECT_EQ(bus.exit_code, 2);
   EXPECT_NE(bus.err.find("[" + cluster.hub_endpoint(0) + "]"), std::string::npos) << bus.err;
+
+  // Any command's option, not only the selection flags: a file name that
+  // looks like a list is the one file.
+  const auto listy = cluster.dir() / "[a,b].json";
+  write_file(listy, R"(["from [a,b]"])");
+  auto from_file = cluster.rpclb({"call", "web", "sys.echo", "--args-file", listy.string()});
+  ASSERT_EQ(from_file.exit_code, 0) << from_file.err;
+  EXPECT_EQ(from_file.json(), nlohmann::json::parse(R"(["from [a,b]"])"));
 }
 
 TEST_F(OneAgent, NumbersArriveExactlyOrAsTheStringTyped) {
