@@ -9,10 +9,83 @@
 #include "cli/output.hpp"
 #include "common/bus_client.hpp"
 #include "common/json_msgpack.hpp"
+#include "common/metric_families.hpp"
 #include "lib/fan_out.hpp"
 
 namespace rpclb::cli {
 namespace {
+
+// `groups`: each group with its member count.
+void print_group_counts(const std::map<std::string, int>& counts, bool json) {
+  if (json) {
+    auto array = nlohmann::json::array();
+    for (const auto& [group, count] : counts) array.push_back({{"group", group}, {"members", count}});
+    print_json(array);
+  } else {
+    for (const auto& [group, count] : counts) std::printf("%s %d\n", group.c_str(), count);
+  }
+}
+
+// sys.stats of each member: plain, one line per sample ("NODE name{labels}
+// value"), failures on stderr; or a JSON array of {name, endpoint, metrics}
+// or {name, endpoint, error}. Returns the exit code of the first failure.
+int print_stats(const std::vector<Member>& members, const std::vector<Result<CallOutcome>>& results, bool json) {
+  auto array = nlohmann::json::array();
+  int exit_code = kExitOk;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    const auto& name = members[i].name;
+    nlohmann::json entry{{"name", name}, {"endpoint", members[i].endpoint}};
+    auto families =
+        results[i] ? unpack_families(results[i]->value_msgpack) : Result<std::vector<MetricFamily>>(results[i].error());
+    if (!families) {
+      entry["error"] = error_json(families.error());
+      if (exit_code == kExitOk) exit_code = exit_code_for(families.error().code);
+      if (!json) {
+        std::fprintf(stderr, "rpclb: %s: %s: %s\n", name.c_str(), std::string(to_string(families.error().code)).c_str(),
+                     families.error().message.c_str());
+      }
+    } else if (json) {
+      auto metrics = msgpack_to_json(results[i]->value_msgpack);
+      entry["metrics"] = metrics ? *metrics : nlohmann::json();
+    } else {
+      for (const auto& family : *families) {
+        for (const auto& sample : family.samples) std::printf("%s %s\n", name.c_str(), sample_text(sample).c_str());
+      }
+    }
+    array.push_back(std::move(entry));
+  }
+  if (json) print_json(array);
+  return exit_code;
+}
+
+// `ping` and `status`: round trip, load and version of each member, or its error.
+void print_pings(const std::vector<Member>& members, const std::vector<Result<CallOutcome>>& results, bool json) {
+  auto array = nlohmann::json::array();
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    nlohmann::json line{{"name", members[i].name}, {"endpoint", members[i].endpoint}};
+    if (results[i]) {
+      auto info = msgpack_to_json(results[i]->value_msgpack);
+      const double rtt_ms = static_cast<double>(results[i]->round_trip.count()) / 1000.0;
+      line["rtt_ms"] = rtt_ms;
+      line["in_flight"] = info ? (*info)["in_flight"] : nlohmann::json();
+      line["version"] = info ? (*info)["version"] : nlohmann::json();
+      line["uptime_ms"] = info ? (*info)["uptime_ms"] : nlohmann::json();
+      if (!json) {
+        std::printf("%s %.2f ms in_flight=%s version=%s\n", members[i].name.c_str(), rtt_ms,
+                    line["in_flight"].dump().c_str(), line["version"].get<std::string>().c_str());
+      }
+    } else {
+      const auto& error = results[i].error();
+      line["error"] = error_json(error);
+      if (!json) {
+        std::printf("%s %s: %s\n", members[i].name.c_str(), std::string(to_string(error.code)).c_str(),
+                    error.message.c_str());
+      }
+    }
+    array.push_back(std::move(line));
+  }
+  if (json) print_json(array);
+}
 
 // groups and status have no group to balance: they ask the hubs and the
 // members directly.

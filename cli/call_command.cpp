@@ -10,10 +10,61 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "common/json_msgpack.hpp"
+#include "common/logfmt.hpp"
+#include "common/text.hpp"
 #include "lib/fan_out.hpp"
 
 namespace rpclb::cli {
 namespace {
+
+// `call --all` / `call -n` / `cast --all`: each member's result (a cast's:
+// accepted) or error.
+void print_fan_out(const std::vector<Member>& members, const std::vector<Result<CallOutcome>>& results,
+                   protocol::CallMode mode, bool json) {
+  auto array = nlohmann::json::array();
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    const auto& name = members[i].name;
+    nlohmann::json line{{"node", name}};
+    if (results[i] && mode == protocol::CallMode::cast) {
+      line["accepted"] = true;
+    } else if (results[i]) {
+      auto value = msgpack_to_json(results[i]->value_msgpack);
+      line["result"] = value ? *value : nlohmann::json();
+    } else {
+      line["error"] = error_json(results[i].error());
+    }
+    if (!json) {
+      const auto shown = line.contains("error")    ? json_text(line["error"])
+                         : line.contains("result") ? json_text(line["result"])
+                                                   : "accepted";
+      std::printf("%s\t%s\n", name.c_str(), shown.c_str());
+    }
+    array.push_back(std::move(line));
+  }
+  if (json) print_json(array);
+}
+
+// One line on stderr for an attempt of a traced call (--trace), logfmt:
+//   rpclb: trace request_id=ID attempt=1 member=M endpoint=E outcome=ok ms=0.42
+// with error=, skipped_ejected=, ejected_until= and request_id_dropped=true
+// when they apply.
+void print_trace(const AttemptReport& attempt) {
+  std::string line = "rpclb: trace";
+  append_logfmt_field(line, "request_id", attempt.request_id);
+  append_logfmt_field(line, "attempt", std::to_string(attempt.attempt));
+  append_logfmt_field(line, "member", attempt.member);
+  append_logfmt_field(line, "endpoint", attempt.endpoint);
+  append_logfmt_field(line, "outcome", attempt.error ? to_string(attempt.error->code) : "ok");
+  char ms[32];
+  std::snprintf(ms, sizeof ms, "%.2f", static_cast<double>(attempt.took.count()) / 1000.0);
+  append_logfmt_field(line, "ms", ms);
+  if (attempt.error) append_logfmt_field(line, "error", attempt.error->message);
+  if (!attempt.skipped_ejected.empty())
+    append_logfmt_field(line, "skipped_ejected", join(attempt.skipped_ejected, ","));
+  if (attempt.ejected_until != 0) append_logfmt_field(line, "ejected_until", utc_timestamp(attempt.ejected_until));
+  if (attempt.id_dropped) append_logfmt_field(line, "request_id_dropped", "true");
+  std::fprintf(stderr, "%s\n", line.c_str());
+}
 
 // Which members a call goes to.
 enum class Fan { one, count, all };

@@ -8,6 +8,18 @@
 #include "common/curve.hpp"
 
 namespace rpclb::cli {
+namespace {
+
+// `keygen`: the files written.
+void print_keygen(const std::string& prefix, const std::string& public_key, bool json) {
+  if (json) {
+    print_json({{"secret_file", prefix + ".key"}, {"public_file", prefix + ".pub"}, {"public", public_key}});
+  } else {
+    std::printf("%s.key\n%s.pub\n", prefix.c_str(), prefix.c_str());
+  }
+}
+
+}  // namespace
 
 Run setup_keygen(CLI::App& command, const CommonOptions& common) {
   auto prefix = std::make_shared<std::string>();

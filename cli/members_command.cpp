@@ -11,6 +11,37 @@
 namespace rpclb::cli {
 namespace {
 
+// `members --json`: each member with what this host remembers of it (its
+// unreleased selections; whether it is ejected, and until when).
+void print_remembered_members_json(const std::vector<Member>& members, const Remembered& remembered) {
+  const auto now = state::wall_now();
+  auto array = nlohmann::json::array();
+  for (const auto& member : members) {
+    auto line = member_json(member);
+    auto outstanding = remembered.outstanding.find(member.name);
+    line["outstanding"] = outstanding == remembered.outstanding.end() ? 0 : outstanding->second;
+    auto ejected = remembered.ejected_until.find(member.name);
+    line["ejected"] = ejected != remembered.ejected_until.end();
+    if (ejected != remembered.ejected_until.end()) {
+      line["ejected_until"] = utc_timestamp(ejected->second);
+      line["ejected_for_ms"] = std::max<std::int64_t>(0, ejected->second - now);
+    }
+    array.push_back(std::move(line));
+  }
+  print_json(array);
+}
+
+// `members --watch`: one line (or object) per event, flushed as it happens.
+void print_watch_event(std::string_view event, const Member& member, bool json) {
+  if (json) {
+    print_json({{"event", event}, {"member", member_json(member)}});
+  } else {
+    std::printf("%.*s %s endpoint=%s load=%u weight=%u\n", static_cast<int>(event.size()), event.data(),
+                member.name.c_str(), member.endpoint.c_str(), member.load, member.weight);
+  }
+  std::fflush(stdout);  // one event per line, as it happens, even into a pipe
+}
+
 struct MembersOptions {
   std::string group;
   bool watch = false;
@@ -34,7 +65,7 @@ int list_members(const CommonOptions& common, const MembersOptions& options) {
     print_members_json(*members);
     return kExitOk;
   }
-  print_members_json(*members, *remembered);
+  print_remembered_members_json(*members, *remembered);
   return kExitOk;
 }
 
