@@ -9,6 +9,7 @@
 #include "algorithms/registry.hpp"
 #include "common/endpoint.hpp"
 #include "common/text.hpp"
+#include "lib/balancer_settings.hpp"
 
 namespace rpclb::cli {
 namespace {
@@ -153,24 +154,29 @@ Result<Balancer> make_balancer(const CommonOptions& common, const SelectionFlags
   if (!opts) return opts.error();
   auto curve = client_curve(common);
   if (!curve) return curve.error();
-  BalancerOptions options;
-  options.curve = *curve;
-  options.bus = common.bus;
-  options.group = group;
+  ClientOptions settings;
+  settings.group = group;
   // Commands that choose nothing (members, ping) have no --algorithm.
-  options.algorithm = selection.algorithm.empty() ? std::string(kDefaultAlgorithm) : selection.algorithm;
+  settings.algorithm = selection.algorithm.empty() ? std::string(kDefaultAlgorithm) : selection.algorithm;
+  // Plug-ins are loaded (and checked) only by the commands that choose.
+  if (!selection.algorithm.empty()) settings.algorithm_plugins = algorithm_plugins(common);
+  settings.algorithm_options.insert(opts->begin(), opts->end());
+  settings.match = selection.match;
+  settings.timeout = std::chrono::milliseconds(common.timeout_ms);
+  settings.bus_timeout = std::chrono::milliseconds(common.bus_timeout_ms);
+  settings.connect_timeout = std::chrono::milliseconds(common.connect_timeout_ms);
+  settings.retries = selection.retries;
+  settings.retry_on_timeout = selection.retry_on_timeout;
+  settings.wait_for_member = std::chrono::milliseconds(selection.wait_for_member_ms);
+  settings.failure_memory = failure_memory(common);
+  // Each command is a fresh process: it asks the bus, and chooses through
+  // the state file every rpclb on the host shares.
+  settings.membership_refresh = std::chrono::milliseconds(0);
+  settings.shared_state = true;
+  auto options = balancer_options(std::move(settings), common.bus, *curve);
   // An algorithm a config file named: its error names the file and line.
   options.algorithm_origin = selection.algorithm_origin;
-  // Plug-ins are loaded (and checked) only by the commands that choose.
-  if (!selection.algorithm.empty()) options.algorithm_plugins = algorithm_plugins(common);
-  options.algorithm_options = std::move(opts).value();
-  options.match = selection.match;
   options.key = selection.key;
-  options.bus_timeout = std::chrono::milliseconds(common.bus_timeout_ms);
-  options.connect_timeout = std::chrono::milliseconds(common.connect_timeout_ms);
-  options.wait_for_member = std::chrono::milliseconds(selection.wait_for_member_ms);
-  options.retry = {selection.retries, selection.retry_on_timeout};
-  options.failure_memory = failure_memory(common);
   options.request_id = std::move(tracing.request_id);
   options.on_attempt = std::move(tracing.on_attempt);
   return Balancer::create(std::move(options));

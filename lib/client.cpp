@@ -7,6 +7,7 @@
 #include "common/endpoint.hpp"
 #include "common/option_ranges.hpp"
 #include "lib/balancer.hpp"
+#include "lib/balancer_settings.hpp"
 #include "lib/call_loop.hpp"
 #include "lib/idle_tender.hpp"
 
@@ -192,26 +193,11 @@ Result<Client> Client::create_checked(ClientOptions options) {
                                  "curve_secret_file and curve_server_key_file");
   if (!curve) return curve.error();
 
-  BalancerOptions balancer;
-  balancer.bus = std::move(bus).value();
-  balancer.group = std::move(options.group);
-  balancer.algorithm = std::move(options.algorithm);
-  balancer.algorithm_options.insert(options.algorithm_options.begin(), options.algorithm_options.end());
-  balancer.algorithm_plugins = std::move(options.algorithm_plugins);
-  balancer.algorithm_factory = std::move(options.algorithm_factory);
-  balancer.algorithm_object = std::move(options.algorithm_object);
-  balancer.match = std::move(options.match);
-  balancer.bus_timeout = options.bus_timeout;
-  balancer.connect_timeout = options.connect_timeout;
-  balancer.retry = {options.retries, options.retry_on_timeout};
-  balancer.wait_for_member = options.wait_for_member;
-  balancer.failure_memory = options.failure_memory;
-  balancer.membership_refresh = options.membership_refresh;
-  balancer.shared_state = options.shared_state;
-  balancer.curve = std::move(curve).value();
-  auto created = Balancer::create(std::move(balancer));
+  const auto timeout = options.timeout;
+  auto created =
+      Balancer::create(balancer_options(std::move(options), std::move(bus).value(), std::move(curve).value()));
   if (!created) return created.error();
-  return Client(std::make_unique<State>(std::move(created).value(), options.timeout));
+  return Client(std::make_unique<State>(std::move(created).value(), timeout));
 }
 
 Client::Client(std::unique_ptr<State> state) : state_(std::move(state)) {}
