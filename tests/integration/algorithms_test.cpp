@@ -27,15 +27,10 @@ class Policies : public ::testing::Test {
     // three under a loaded machine would drop out of one selection and skew
     // a count (ConcurrentProcessesShareOneRotation did, once, under ASan).
     // Load still reaches the bus at once (announced when it moves).
-    const std::vector<std::string> steady{"--heartbeat-ms", "1000"};
-    auto with = [&](std::vector<std::string> flags) {
-      flags.insert(flags.end(), steady.begin(), steady.end());
-      return flags;
-    };
-    cluster.start_hub_agent(0, "a", {"web"}, with({"--weight", "3"}));
-    cluster.start_agent("b", {"web"}, steady);
-    cluster.start_agent("c", {"web"}, steady);
-    ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c"}));
+    ThreeMembers three;
+    three.every_member = {"--heartbeat-ms", "1000"};
+    three.a_flags = {"--weight", "3"};
+    ASSERT_TRUE(cluster.start_three(three).listed);
   }
 
   std::map<std::string, int> tally(const std::vector<std::string>& args, int times) {

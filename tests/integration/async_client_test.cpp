@@ -260,11 +260,9 @@ TEST_F(AsyncClient, CallsWaitForAMemberToJoinWithoutHoldingUpOthers) {
 // A member that is listed but gone: the asynchronous calls skip it as call() does.
 TEST(AsyncClientFailover, CallsInFlightTogetherRetryOnOtherMembers) {
   Cluster cluster;
-  cluster.start_hub_agent(0, "hub", {}, {"--missed-heartbeats", "1000"});
-  auto& victim = cluster.start_agent("a", {"web"});
-  cluster.start_agent("b", {"web"});
-  cluster.start_agent("c", {"web"});
-  ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c"}));
+  const auto three = cluster.start_three(ThreeMembers::dead_stay_listed());
+  ASSERT_TRUE(three.listed);
+  auto& victim = *three.a;
   victim.signal(SIGKILL);
   ASSERT_TRUE(victim.wait_for(5s).has_value());
   ASSERT_EQ(cluster.members("web"), (std::vector<std::string>{"a", "b", "c"}));

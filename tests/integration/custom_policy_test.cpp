@@ -54,12 +54,7 @@ Result<std::unique_ptr<SelectionAlgorithm>> make_picker(const AlgorithmOptions& 
 
 class CustomPolicy : public ::testing::Test {
  protected:
-  void SetUp() override {
-    cluster.start_hub_agent(0, "a", {"web"});
-    cluster.start_agent("b", {"web"});
-    cluster.start_agent("c", {"web"});
-    ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c"}));
-  }
+  void SetUp() override { ASSERT_TRUE(cluster.start_three().listed); }
 
   ClientOptions options() {
     ClientOptions options;

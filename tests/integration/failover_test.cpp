@@ -21,10 +21,10 @@ using namespace std::chrono_literals;
 class DeadButListed : public ::testing::Test {
  protected:
   void SetUp() override {
-    cluster.start_hub_agent(0, "hub", {}, {"--missed-heartbeats", "1000"});
-    victim = &cluster.start_agent("a", {"web"});
-    others = {&cluster.start_agent("b", {"web"}), &cluster.start_agent("c", {"web"})};
-    ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c"}));
+    const auto three = cluster.start_three(ThreeMembers::dead_stay_listed());
+    victim = three.a;
+    others = {three.b, three.c};
+    ASSERT_TRUE(three.listed);
   }
   void kill_victim() {
     victim->signal(SIGKILL);

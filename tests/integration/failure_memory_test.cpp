@@ -23,11 +23,12 @@ class ThreeListed : public ::testing::Test {
  protected:
   void SetUp() override {
     write_file(cluster.dir() / "hang.conf", "[test.wait]\nprogram = /bin/sleep\nargs = 30\n");
-    cluster.start_hub_agent(0, "hub", {}, {"--missed-heartbeats", "1000"});
-    victim = &cluster.start_agent("a", {"web"}, {"--functions", (cluster.dir() / "hang.conf").string()});
-    second = &cluster.start_agent("b", {"web"});
-    cluster.start_agent("c", {"web"});
-    ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c"}));
+    auto members = ThreeMembers::dead_stay_listed();
+    members.a_flags = {"--functions", (cluster.dir() / "hang.conf").string()};
+    const auto three = cluster.start_three(members);
+    victim = three.a;
+    second = three.b;
+    ASSERT_TRUE(three.listed);
   }
   void kill_victim() {
     victim->signal(SIGKILL);

@@ -147,10 +147,9 @@ TEST(Faults, AHungPredecessorIsReplacedAndItsLateLeaveIgnored) {
 
 TEST(Faults, KilledAgentLeavesWithinTtlAndCallsGoOn) {
   Cluster cluster;
-  cluster.start_hub_agent(0, "a", {"web"});
-  cluster.start_agent("b", {"web"});
-  auto& victim = cluster.start_agent("c", {"web"});
-  ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c"}));
+  const auto three = cluster.start_three();
+  ASSERT_TRUE(three.listed);
+  auto& victim = *three.c;
 
   victim.signal(SIGKILL);
   ASSERT_TRUE(victim.wait_for(5s).has_value());

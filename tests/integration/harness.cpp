@@ -317,6 +317,25 @@ Process& Cluster::start_hub_agent(int index, const std::string& name, const std:
   return start_agent(name, groups, with_hub);
 }
 
+ThreeStarted Cluster::start_three(const ThreeMembers& three) {
+  const auto flags = [&](const std::vector<std::string>& own) {
+    auto all = three.every_member;
+    all.insert(all.end(), own.begin(), own.end());
+    return all;
+  };
+  ThreeStarted started;
+  if (three.hub_apart) {
+    start_hub_agent(0, "hub", {}, three.hub_flags);
+    started.a = &start_agent("a", {three.group}, flags(three.a_flags));
+  } else {
+    started.a = &start_hub_agent(0, "a", {three.group}, flags(three.a_flags));
+  }
+  started.b = &start_agent("b", {three.group}, flags(three.b_flags));
+  started.c = &start_agent("c", {three.group}, flags(three.c_flags));
+  started.listed = wait_for_members(three.group, {"a", "b", "c"});
+  return started;
+}
+
 Process& Cluster::rpclb_async(const std::vector<std::string>& args, const std::string& tag) {
   std::vector<std::string> argv{binary("RPCLB_CLI_BIN")};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -78,6 +78,34 @@ long resident_kib(pid_t pid);
 // The most it has been resident since it started (VmHWM), in KiB; -1 if unknown.
 long peak_resident_kib(pid_t pid);
 
+// Members a, b and c of one group, and a bus hub: the setting most suites
+// start from (Cluster::start_three).
+struct ThreeMembers {
+  std::string group = "web";
+  // The hub in an agent of its own that is in no group ("hub"), so that any
+  // member may be stopped or killed; otherwise a hosts it.
+  bool hub_apart = false;
+  std::vector<std::string> hub_flags;                  // the hub's own agent's, when apart
+  std::vector<std::string> every_member;               // flags a, b and c all get
+  std::vector<std::string> a_flags, b_flags, c_flags;  // each one's own, after those
+
+  // For tests that kill or stop members: the hub apart, and a member stays
+  // listed while silent (1000 missed heartbeats), so the bus still names a
+  // dead one and callers must find out themselves.
+  static ThreeMembers dead_stay_listed() {
+    ThreeMembers three;
+    three.hub_apart = true;
+    three.hub_flags = {"--missed-heartbeats", "1000"};
+    return three;
+  }
+};
+struct ThreeStarted {
+  Process* a = nullptr;
+  Process* b = nullptr;
+  Process* c = nullptr;
+  bool listed = false;  // the bus listed all three in time
+};
+
 class Cluster {
  public:
   Cluster();
@@ -97,6 +125,8 @@ class Cluster {
   // An agent that also hosts hub #index.
   Process& start_hub_agent(int index, const std::string& name, const std::vector<std::string>& groups,
                            const std::vector<std::string>& extra = {});
+  // Starts them (hub #0) and waits until the bus lists all three.
+  ThreeStarted start_three(const ThreeMembers& three = {});
 
   // Runs `rpclb ARGS... --bus ...` and waits for it (killed after `limit`).
   CliResult rpclb(const std::vector<std::string>& args, std::chrono::milliseconds limit = std::chrono::seconds(30));

@@ -30,12 +30,7 @@ void expect_refused(const CliResult& result, const std::string& path, const std:
 
 class Plugins : public ::testing::Test {
  protected:
-  void SetUp() override {
-    cluster.start_hub_agent(0, "a", {"web"});
-    cluster.start_agent("b", {"web"});
-    cluster.start_agent("c", {"web"});
-    ASSERT_TRUE(cluster.wait_for_members("web", {"a", "b", "c"}));
-  }
+  void SetUp() override { ASSERT_TRUE(cluster.start_three().listed); }
 
   CliResult with_plugin(const std::string& plugin, std::vector<std::string> args) {
     args.insert(args.begin(), {"--algorithm-plugin", plugin});

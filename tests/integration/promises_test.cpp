@@ -29,7 +29,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(Promises, MaxQueueRefusesCallsBeyondIt) {
+TEST(AgentLimits, MaxQueueRefusesCallsBeyondIt) {
   Cluster cluster;
   cluster.start_hub_agent(0, "hub", {});
   cluster.start_agent("narrow", {"jobs"}, {"--max-queue", "1", "--workers", "4"});
@@ -44,7 +44,7 @@ TEST(Promises, MaxQueueRefusesCallsBeyondIt) {
   EXPECT_EQ(cluster.rpclb({"call", "jobs", "sys.sleep", "10"}).exit_code, 0);
 }
 
-TEST(Promises, StateFolderIsPrivateAndAnotherUsersIsRefused) {
+TEST(StateFolder, StateFolderIsPrivateAndAnotherUsersIsRefused) {
   Cluster cluster;
   cluster.start_hub_agent(0, "alpha", {"web"});
   ASSERT_TRUE(cluster.wait_for_members("web", {"alpha"}));
@@ -158,7 +158,7 @@ class FakeHubPair {
 
 // With two hubs, a one-shot client merges what both say when the second
 // answers within 30 ms of the first, and does not wait for a silent one.
-TEST(Promises, TwoHubsAreMergedAndASilentOneCostsOnly30Ms) {
+TEST(BusDiscovery, TwoHubsAreMergedAndASilentOneCostsOnly30Ms) {
   Cluster cluster;
   zmq::context_t context;
   const Member here{"here", "i0", "tcp://127.0.0.1:9", {"web"}, 1, 0, 1000, "x"};
@@ -178,7 +178,7 @@ TEST(Promises, TwoHubsAreMergedAndASilentOneCostsOnly30Ms) {
 // takes the question and never answers costs every command no more than
 // --timeout (here 200 ms, with --bus-timeout allowing 5 s), plus a process's
 // start and end (bounded at 2 s, for a slow machine: still well under 5 s).
-TEST(Promises, TimeoutBoundsDiscoveryWhenTheHubIsSilent) {
+TEST(BusDiscovery, TimeoutBoundsDiscoveryWhenTheHubIsSilent) {
   Cluster cluster;
   zmq::context_t context;
   auto silent = make_socket(context, zmq::socket_type::router);
@@ -202,7 +202,7 @@ TEST(Promises, TimeoutBoundsDiscoveryWhenTheHubIsSilent) {
   }
 }
 
-TEST(Promises, MatchPatternsAreWholeNames) {
+TEST(Match, MatchPatternsAreWholeNames) {
   Cluster cluster;
   cluster.start_hub_agent(0, "web-1", {"web"});
   cluster.start_agent("web-10", {"web"});
@@ -221,7 +221,7 @@ TEST(Promises, MatchPatternsAreWholeNames) {
   }
 }
 
-TEST(Promises, ReleaseNeverTakesACountBelowZero) {
+TEST(ReleaseCounts, ReleaseNeverTakesACountBelowZero) {
   Cluster cluster;
   cluster.start_hub_agent(0, "alpha", {"web"});
   cluster.start_agent("beta", {"web"});
@@ -238,7 +238,7 @@ TEST(Promises, ReleaseNeverTakesACountBelowZero) {
 // The same through the library with its state in memory, where a count
 // below zero would survive (a state file drops non-positive counts as it is
 // read, so the CLI cannot show the difference).
-TEST(Promises, LibraryReleaseNeverTakesACountBelowZero) {
+TEST(ReleaseCounts, LibraryReleaseNeverTakesACountBelowZero) {
   Cluster cluster;
   cluster.start_hub_agent(0, "alpha", {"web"});
   cluster.start_agent("beta", {"web"});
@@ -259,7 +259,7 @@ TEST(Promises, LibraryReleaseNeverTakesACountBelowZero) {
 // Names are unique: a second live agent with a name already on the bus is
 // refused (it exits, naming the holder) and the holder keeps its entry; the
 // hubs log the conflict. A stop of the refused one removes nothing.
-TEST(Promises, ASecondLiveAgentCannotTakeAName) {
+TEST(NameClaims, ASecondLiveAgentCannotTakeAName) {
   Cluster cluster;
   cluster.start_hub_agent(0, "hub", {});
   auto& holder = cluster.start_agent("twin", {"web"});
@@ -280,7 +280,7 @@ TEST(Promises, ASecondLiveAgentCannotTakeAName) {
 
 // Two agents with one name, both started before any hub is up: once the hub
 // is, it keeps whichever it heard first, and the other one exits.
-TEST(Promises, OfTwinsStartedBeforeTheHubTheOneRefusedExits) {
+TEST(NameClaims, OfTwinsStartedBeforeTheHubTheOneRefusedExits) {
   Cluster cluster;
   auto& first = cluster.start_agent("twin", {"web"});
   auto& second = cluster.start_agent("twin", {"web"});
@@ -299,7 +299,7 @@ TEST(Promises, OfTwinsStartedBeforeTheHubTheOneRefusedExits) {
   EXPECT_EQ(served.json()["result"]["pid"], kept.pid());
 }
 
-TEST(Promises, HashRingReplicaWalkWrapsAround) {
+TEST(HashRing, HashRingReplicaWalkWrapsAround) {
   Cluster cluster;
   cluster.start_hub_agent(0, "n1", {"web"});
   cluster.start_agent("n2", {"web"});
@@ -315,7 +315,7 @@ TEST(Promises, HashRingReplicaWalkWrapsAround) {
   }
 }
 
-TEST(Promises, FramesWithTrailingBytesAreRefused) {
+TEST(WireFrames, FramesWithTrailingBytesAreRefused) {
   Cluster cluster;
   cluster.start_hub_agent(0, "target", {"web"});
   ASSERT_TRUE(cluster.wait_for_members("web", {"target"}));
@@ -342,7 +342,7 @@ TEST(Promises, FramesWithTrailingBytesAreRefused) {
 // A call whose deadline passes while it waits for a worker is answered
 // request_timeout and never runs (protocol 2.2): the agent's one worker
 // sleeps 1.5 s, and the call queued behind it gives the agent 200 ms.
-TEST(Promises, ACallWhoseDeadlinePassedWhileQueuedIsATimeoutAndNeverRuns) {
+TEST(AgentLimits, ACallWhoseDeadlinePassedWhileQueuedIsATimeoutAndNeverRuns) {
   Cluster cluster;
   write_file(cluster.dir() / "mark.conf", "[test.mark]\nprogram = /usr/bin/touch\n");
   cluster.start_hub_agent(0, "one", {"web"}, {"--workers", "1", "--functions", (cluster.dir() / "mark.conf").string()});
@@ -380,7 +380,7 @@ TEST(Promises, ACallWhoseDeadlinePassedWhileQueuedIsATimeoutAndNeverRuns) {
 }
 
 // Exit code 1 is a failed function; a program's own non-zero exit is a result.
-TEST(Promises, FailedFunctionsExitOneAndProgramExitCodesAreResults) {
+TEST(ExitCodes, FailedFunctionsExitOneAndProgramExitCodesAreResults) {
   Cluster cluster;
   write_file(cluster.dir() / "f.conf",
              "[t.fails]\nprogram = /bin/false\n[t.missing]\nprogram = /nonexistent/program\n");
@@ -396,7 +396,7 @@ TEST(Promises, FailedFunctionsExitOneAndProgramExitCodesAreResults) {
 
 // A library handler that returns more than a frame can hold: the caller
 // hears internal, naming the size, at once rather than at its timeout.
-TEST(Promises, OversizeResultsAreNamedErrorsNotTimeouts) {
+TEST(AgentLimits, OversizeResultsAreNamedErrorsNotTimeouts) {
   Cluster cluster;
   cluster.start_hub_agent(0, "hub", {});
   auto agent = Agent::create(embedded_agent_options(cluster, "generous", "big"));
@@ -414,7 +414,7 @@ TEST(Promises, OversizeResultsAreNamedErrorsNotTimeouts) {
 }
 
 // The whole path over ipc:// endpoints: a hub, an agent's RPC socket, the CLI.
-TEST(Promises, IpcEndpointsWorkEndToEnd) {
+TEST(Endpoints, IpcEndpointsWorkEndToEnd) {
   Cluster cluster;
   const auto bus = "ipc://" + (cluster.dir() / "bus").string();
   cluster.pass_bus_flags = false;
@@ -429,7 +429,7 @@ TEST(Promises, IpcEndpointsWorkEndToEnd) {
   EXPECT_EQ(call.json(), nlohmann::json::array({"over-ipc"}));
 }
 
-TEST(Promises, AdvertisedEndpointIsWhatCallersAreTold) {
+TEST(Endpoints, AdvertisedEndpointIsWhatCallersAreTold) {
   Cluster cluster;
   const auto rpc = "tcp://127.0.0.1:" + std::to_string(free_port_triple());
   cluster.start_hub_agent(0, "hub", {});
@@ -440,7 +440,7 @@ TEST(Promises, AdvertisedEndpointIsWhatCallersAreTold) {
   EXPECT_EQ(cluster.rpclb({"call", "web", "sys.echo"}).exit_code, 0);
 }
 
-TEST(Promises, KeygenWritesAPrivateSecretAndAReadablePublicKey) {
+TEST(Keygen, KeygenWritesAPrivateSecretAndAReadablePublicKey) {
   Cluster cluster;
   const auto prefix = (cluster.dir() / "pair").string();
   ASSERT_EQ(cluster.rpclb({"keygen", prefix}).exit_code, 0);
@@ -453,7 +453,7 @@ TEST(Promises, KeygenWritesAPrivateSecretAndAReadablePublicKey) {
 }
 
 // Without RPCLB_STATE_DIR, state lives in $XDG_RUNTIME_DIR/rpclb, made private.
-TEST(Promises, StateFolderDefaultsToTheRuntimeDir) {
+TEST(StateFolder, StateFolderDefaultsToTheRuntimeDir) {
   Cluster cluster;
   cluster.start_hub_agent(0, "alpha", {"web"});
   ASSERT_TRUE(cluster.wait_for_members("web", {"alpha"}));
@@ -469,7 +469,7 @@ TEST(Promises, StateFolderDefaultsToTheRuntimeDir) {
 
 // --watch in plain text: one line per event, flushed as it happens; a weight
 // shows on join, an expiry (kill -9) as an expire, and SIGTERM ends it with 0.
-TEST(Promises, WatchPlainLinesExpiriesAndSigterm) {
+TEST(Watch, WatchPlainLinesExpiriesAndSigterm) {
   Cluster cluster;
   cluster.start_hub_agent(0, "a", {"web"});
   ASSERT_TRUE(cluster.wait_for_members("web", {"a"}));
