@@ -6,6 +6,7 @@
 
 #include "common/endpoint.hpp"
 #include "common/member_rules.hpp"
+#include "common/poll_set.hpp"
 #include "common/resolver.hpp"
 #include "common/zmq_helpers.hpp"
 
@@ -63,7 +64,7 @@ Result<std::vector<Member>> fetch_members(zmq::context_t& context, const std::st
   for (std::size_t i = 0; i < unresolved.size(); ++i) unresolved[i] = i;
 
   std::vector<zmq::socket_t> sockets;
-  std::vector<zmq::pollitem_t> items;
+  PollSet poll;
   std::vector<bool> answered;
   MergedMembers merged;
   std::optional<Clock::time_point> stop_at;
@@ -81,8 +82,8 @@ Result<std::vector<Member>> fetch_members(zmq::context_t& context, const std::st
       return true;
     });
     if (unresolved.empty() && answers == sockets.size()) break;
-    items.clear();
-    for (auto& socket : sockets) items.push_back({socket.handle(), 0, ZMQ_POLLIN, 0});
+    poll.clear();
+    for (auto& socket : sockets) poll.add(socket);  // item i: sockets[i]
 
     const auto now = Clock::now();
     const auto until = stop_at ? std::min(*stop_at, options.deadline) : options.deadline;
@@ -91,9 +92,9 @@ Result<std::vector<Member>> fetch_members(zmq::context_t& context, const std::st
     const bool last_look = now >= until;
     auto wait = last_look ? std::chrono::milliseconds(0) : remaining(until, now);
     if (!unresolved.empty()) wait = std::min(wait, kLookupPollInterval);
-    zmq::poll(items.data(), items.size(), wait);
+    poll.wait(wait);
     for (std::size_t i = 0; i < sockets.size(); ++i) {
-      if (!(items[i].revents & ZMQ_POLLIN) || !receive_multipart(sockets[i], parts)) continue;
+      if (!poll.readable(i) || !receive_multipart(sockets[i], parts)) continue;
       if (answered[i] || parts.size() != 2 || parts[0].size() != 0) continue;
       auto snapshot = protocol::decode_as<protocol::Snapshot>(as_view(parts[1]));
       if (!snapshot) continue;  // a confused hub is treated as a silent one

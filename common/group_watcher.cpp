@@ -9,6 +9,7 @@
 #include "common/endpoint.hpp"
 #include "common/member_rules.hpp"
 #include "common/membership.hpp"
+#include "common/poll_set.hpp"
 #include "common/socket_monitor.hpp"
 #include "common/zmq_helpers.hpp"
 
@@ -131,18 +132,20 @@ Status watch_group(zmq::context_t& context, const std::string& group, const Matc
     if (notice) notice(text);
   };
 
-  std::vector<zmq::pollitem_t> items{{nullptr, stop.fd(), ZMQ_POLLIN, 0}};
+  // Every feed is drained after each wait, whichever woke it.
+  PollSet poll;
+  const auto stopping = poll.add(stop.fd());
   for (auto& feed : feeds) {
-    items.push_back({feed->socket.handle(), 0, ZMQ_POLLIN, 0});
-    items.push_back({feed->monitor.events().handle(), 0, ZMQ_POLLIN, 0});
+    poll.add(feed->socket);
+    poll.add(feed->monitor.events());
   }
   std::vector<zmq::message_t> parts;
   constexpr auto kNever = Clock::time_point::max();
   auto resync_at = kNever;  // a hub came back: take a fresh snapshot then
   while (true) {
     const auto wait = resync_at == kNever ? std::chrono::milliseconds(-1) : remaining(resync_at);
-    zmq::poll(items.data(), items.size(), wait);
-    if ((items[0].revents & ZMQ_POLLIN) && !stop.take().empty()) return {};
+    poll.wait(wait);
+    if (poll.readable(stopping) && !stop.take().empty()) return {};
     for (auto& owned : feeds) {
       auto& feed = *owned;
       while (receive_multipart(feed.socket, parts)) {

@@ -307,37 +307,27 @@ void RpcPipeline::close_unused() {
 }
 
 bool RpcPipeline::turn(Clock::time_point until, int wake_fd) {
-  items_.clear();
+  poll_.clear();
   polled_.clear();
   for (auto& [endpoint, connection] : connections_) {
     const short events = connection->ready && !connection->queued.empty() ? ZMQ_POLLIN | ZMQ_POLLOUT : ZMQ_POLLIN;
-    items_.push_back({connection->socket.handle(), 0, events, 0});
-    items_.push_back({connection->watch->events().handle(), 0, ZMQ_POLLIN, 0});
-    polled_.push_back(connection.get());
+    const auto socket = poll_.add(connection->socket, events);
+    polled_.push_back({connection.get(), socket, poll_.add(connection->watch->events())});
   }
-  if (wake_fd >= 0) items_.push_back({nullptr, wake_fd, ZMQ_POLLIN, 0});
-  const auto wait_until = due_.empty() ? until : std::min(until, due_.begin()->first);
-  try {
-    zmq::poll(items_.data(), items_.size(), remaining(wait_until));
-  } catch (const zmq::error_t& e) {
-    // A signal handled by the process interrupted the wait: nothing is
-    // ready, deadlines are still looked at.
-    if (e.num() != EINTR) throw;
-    for (auto& item : items_) item.revents = 0;
-  }
+  const auto wake = wake_fd >= 0 ? std::optional(poll_.add(wake_fd)) : std::nullopt;
+  poll_.wait(remaining(due_.empty() ? until : std::min(until, due_.begin()->first)));
 
   // Completions may submit: new connections are added, and one replaced
   // (connection_to) waits in retired_ until close_unused().
   for (std::size_t i = 0; i < polled_.size(); ++i) {
-    auto& connection = *polled_[i];
-    const auto socket_events = items_[2 * i].revents;
-    if (socket_events & ZMQ_POLLIN) read_replies(connection, Read::a_turn);
-    if (items_[2 * i + 1].revents & ZMQ_POLLIN) watch_events(connection);
-    if ((socket_events & ZMQ_POLLOUT) && connection.ready) send_queued(connection);
+    const auto [connection, socket, watch] = polled_[i];
+    if (poll_.readable(socket)) read_replies(*connection, Read::a_turn);
+    if (poll_.readable(watch)) watch_events(*connection);
+    if (poll_.writable(socket) && connection->ready) send_queued(*connection);
   }
   expire(Clock::now());
   close_unused();
-  return wake_fd >= 0 && (items_.back().revents & ZMQ_POLLIN);
+  return wake && poll_.readable(*wake);
 }
 
 Result<protocol::CallReply> RpcPipeline::call(const std::string& endpoint, const protocol::CallRequest& request,

@@ -31,6 +31,7 @@
 
 #include "common/clock.hpp"
 #include "common/curve.hpp"
+#include "common/poll_set.hpp"
 #include "common/protocol.hpp"
 #include "rpclb/client_defaults.hpp"
 #include "rpclb/error.hpp"
@@ -121,8 +122,14 @@ class RpcPipeline {
   std::vector<std::unique_ptr<Connection>> retired_;                             // replaced, closed by turn()
   std::unordered_map<std::uint64_t, Pending> pending_;                           // by request id
   std::set<std::pair<Clock::time_point, std::uint64_t>> due_;                    // (Pending::due, id)
-  std::vector<zmq::pollitem_t> items_;                                           // reused by turn()
-  std::vector<Connection*> polled_;
+  // Reused by turn(): what it polls, and each connection's two items in it.
+  struct Polled {
+    Connection* connection;
+    PollSet::Item socket;
+    PollSet::Item watch;
+  };
+  PollSet poll_;
+  std::vector<Polled> polled_;
   std::vector<zmq::message_t> parts_;
 };
 
