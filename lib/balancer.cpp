@@ -127,9 +127,7 @@ Result<std::vector<Member>> Balancer::members(Clock::time_point deadline) {
 Result<std::vector<Member>> Balancer::select(std::size_t count, Clock::time_point deadline,
                                              const std::optional<std::string>& key) {
   if (count == 0) return make_error(ErrorCode::bad_request, "count must be at least 1");
-  auto found = parts_.candidates.find(deadline, {});
-  if (!found) return found.error();
-  return parts_.selector.choose(parts_.memory, *found, count, key, Purpose::select, deadline);
+  return parts_.choose(count, deadline, {}, key, Purpose::select);
 }
 
 Result<CallOutcome> Balancer::call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,

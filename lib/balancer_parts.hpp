@@ -12,7 +12,12 @@
 // (lib/fan_out.hpp) are steps over these parts.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "lib/attempt_trace.hpp"
 #include "lib/candidates.hpp"
@@ -39,6 +44,17 @@ struct BalancerParts {
   OutcomeRecorder outcomes;
   AttemptTrace trace;
   RetrySettings retry;
+
+  // Up to `count` members chosen among the candidates but `excluded` (the
+  // first two steps of every choice): what `rpclb select` and a fan-out's
+  // rounds do; a call's attempts also note when nobody matched.
+  Result<std::vector<Member>> choose(std::size_t count, Clock::time_point deadline,
+                                     const std::set<std::string>& excluded, const std::optional<std::string>& key,
+                                     Purpose purpose) {
+    auto found = candidates.find(deadline, excluded);
+    if (!found) return found.error();
+    return selector.choose(memory, *found, count, key, purpose, deadline);
+  }
 };
 
 }  // namespace rpclb

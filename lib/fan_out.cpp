@@ -73,19 +73,13 @@ Result<FanOutResults> fan_out(BalancerParts& parts, std::size_t count, const Fan
                               const ExchangeEach& exchange) {
   if (auto valid = valid_function(request.function); !valid) return valid.error();
   const auto deadline = request.transport.deadline;
-  auto choose = [&](std::size_t how_many, const std::set<std::string>& excluded,
-                    Purpose purpose) -> Result<std::vector<Member>> {
-    auto found = parts.candidates.find(deadline, excluded);
-    if (!found) return found.error();
-    return parts.selector.choose(parts.memory, *found, how_many, std::nullopt, purpose, deadline);
-  };
   Result<std::vector<Member>> batch = make_error(ErrorCode::internal, "nobody chosen");
   if (count == 0) {
     auto found = parts.candidates.find(deadline, {});
     if (!found) return found.error();
     batch = std::vector<Member>(found->matching().begin(), found->matching().end());
   } else {
-    batch = choose(count, {}, Purpose::first_attempt);
+    batch = parts.choose(count, deadline, {}, std::nullopt, Purpose::first_attempt);
   }
   if (!batch) return batch.error();
   const bool holds = count != 0 && parts.memory.holds_selections();
@@ -126,7 +120,8 @@ Result<FanOutResults> fan_out(BalancerParts& parts, std::size_t count, const Fan
     }
     if (unserved.empty()) return out;
     Result<std::vector<Member>> more = make_error(ErrorCode::service_unavailable, "out of retries");
-    if (round < parts.retry.retries && Clock::now() < deadline) more = choose(unserved.size(), asked, Purpose::retry);
+    if (round < parts.retry.retries && Clock::now() < deadline)
+      more = parts.choose(unserved.size(), deadline, asked, std::nullopt, Purpose::retry);
     const auto replacements = more ? more->size() : 0;
     for (std::size_t i = 0; i < unserved.size(); ++i) {
       auto& [member, outcome] = unserved[i];
