@@ -6,6 +6,9 @@
 #include <CLI/CLI.hpp>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <map>
 #include <set>
 #include <string_view>
@@ -84,6 +87,18 @@ const Subcommand* find_subcommand(std::string_view name) {
   return found == all.end() ? nullptr : &*found;
 }
 
+// What a command printed, written in full, or an error, as GNU tools do: a
+// full disk or an unwritable file is `internal` (exit 1) with the reason on
+// stderr, never a silent 0; a command that failed already keeps its code.
+int with_output_written(int code, bool json) {
+  errno = 0;
+  const bool flushed = std::fflush(stdout) == 0;
+  if (flushed && !std::ferror(stdout)) return code;
+  const std::string why = !flushed && errno != 0 ? std::strerror(errno) : "a write failed";
+  const int reported = report({ErrorCode::internal, "cannot write to standard output: " + why}, json);
+  return code == kExitOk ? reported : code;
+}
+
 }  // namespace
 
 int rpclb_main(int argc, char** argv) {
@@ -144,7 +159,7 @@ int rpclb_main(int argc, char** argv) {
   try {
     for (auto* parsed : app.get_subcommands()) {
       auto found = runs.find(parsed->get_name());
-      if (found != runs.end()) return found->second(words);
+      if (found != runs.end()) return with_output_written(found->second(words), common.json);
     }
   } catch (const std::exception& e) {
     return report({ErrorCode::internal, e.what()}, common.json);

@@ -306,5 +306,25 @@ TEST(ConfigFiles, FlagsOverrideEnvironmentOverrideUserFileOverrideSystemFile) {
   EXPECT_NE(broken.err.find("unknown key 'colour'"), std::string::npos) << broken.err;
 }
 
+TEST_F(Ergonomics, OutputThatCannotBeWrittenIsAnErrorNotASuccess) {
+  // As GNU tools do: `rpclb members web > /dev/full` must not exit 0.
+  for (const bool json : {false, true}) {
+    std::vector<std::string> argv{binary("RPCLB_CLI_BIN")};
+    if (json) argv.push_back("--json");
+    argv.insert(argv.end(), {"members", "web"});
+    const auto bus = cluster.bus_args();
+    argv.insert(argv.end(), bus.begin(), bus.end());
+    const auto errors = cluster.dir() / (json ? "full-json.err" : "full.err");
+    Process full(argv, isolated_environment(cluster.dir()), "/dev/full", errors);
+    const auto code = full.wait_for(30s);
+    ASSERT_TRUE(code.has_value());
+    EXPECT_EQ(*code, 1);
+    EXPECT_NE(read_file(errors).find("cannot write to standard output: No space left on device"), std::string::npos)
+        << read_file(errors);
+  }
+  // The same command to where it can write succeeds.
+  EXPECT_EQ(cluster.rpclb({"members", "web"}).exit_code, 0);
+}
+
 }  // namespace
 }  // namespace rpclb::testing
