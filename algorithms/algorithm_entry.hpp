@@ -38,4 +38,17 @@ AlgorithmEntry plain_entry(std::string name) {
 Result<std::uint32_t> whole_number_option(const AlgorithmOptions& options, std::string_view name,
                                           std::uint32_t fallback, std::uint32_t most);
 
+// The entry of a policy built from one such whole-number option.
+template <typename Policy>
+AlgorithmEntry whole_number_entry(std::string name, std::string option, std::uint32_t fallback, std::uint32_t most) {
+  return {std::move(name),
+          {option},
+          [option, fallback, most](const AlgorithmOptions& options) -> Result<std::unique_ptr<SelectionAlgorithm>> {
+            auto value = whole_number_option(options, option, fallback, most);
+            if (!value) return value.error();
+            return std::unique_ptr<SelectionAlgorithm>(std::make_unique<Policy>(*value));
+          },
+          {}};
+}
+
 }  // namespace rpclb::algorithms

@@ -75,14 +75,7 @@ Result<std::vector<std::size_t>> HashRingAlgorithm::choose_many(const Selection&
 }
 
 AlgorithmEntry hash_ring_entry() {
-  return {"hash_ring",
-          {"vnodes"},
-          [](const AlgorithmOptions& options) -> Result<std::unique_ptr<SelectionAlgorithm>> {
-            auto vnodes = whole_number_option(options, "vnodes", kDefaultVnodes, kMaxVnodes);
-            if (!vnodes) return vnodes.error();
-            return std::unique_ptr<SelectionAlgorithm>(std::make_unique<HashRingAlgorithm>(*vnodes));
-          },
-          {}};
+  return whole_number_entry<HashRingAlgorithm>("hash_ring", "vnodes", kDefaultVnodes, kMaxVnodes);
 }
 
 }  // namespace rpclb::algorithms

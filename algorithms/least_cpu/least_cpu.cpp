@@ -39,14 +39,7 @@ Result<std::vector<std::size_t>> LeastCpuAlgorithm::choose_many(const Selection&
 }
 
 AlgorithmEntry least_cpu_entry() {
-  return {"least_cpu",
-          {"threshold"},
-          [](const AlgorithmOptions& options) -> Result<std::unique_ptr<SelectionAlgorithm>> {
-            auto threshold = whole_number_option(options, "threshold", kDefaultCpuThreshold, 100);
-            if (!threshold) return threshold.error();
-            return std::unique_ptr<SelectionAlgorithm>(std::make_unique<LeastCpuAlgorithm>(*threshold));
-          },
-          {}};
+  return whole_number_entry<LeastCpuAlgorithm>("least_cpu", "threshold", kDefaultCpuThreshold, 100);
 }
 
 }  // namespace rpclb::algorithms

@@ -51,14 +51,7 @@ void PeakEwmaAlgorithm::observe(std::string_view node, std::chrono::microseconds
 }
 
 AlgorithmEntry peak_ewma_entry() {
-  return {"peak_ewma",
-          {"decay_ms"},
-          [](const AlgorithmOptions& options) -> Result<std::unique_ptr<SelectionAlgorithm>> {
-            auto decay = whole_number_option(options, "decay_ms", kDefaultDecayMs, kMaxDecayMs);
-            if (!decay) return decay.error();
-            return std::unique_ptr<SelectionAlgorithm>(std::make_unique<PeakEwmaAlgorithm>(*decay));
-          },
-          {}};
+  return whole_number_entry<PeakEwmaAlgorithm>("peak_ewma", "decay_ms", kDefaultDecayMs, kMaxDecayMs);
 }
 
 }  // namespace rpclb::algorithms
