@@ -2,47 +2,25 @@
 // and call's fan-out (--all, -n COUNT).
 #include <CLI/CLI.hpp>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <memory>
 #include <random>
 
 #include "cli/call_arguments.hpp"
 #include "cli/commands.hpp"
+#include "cli/fan_out_output.hpp"
 #include "cli/output.hpp"
 #include "common/json_msgpack.hpp"
 #include "common/logfmt.hpp"
+#include "common/signals.hpp"
 #include "common/text.hpp"
 #include "lib/fan_out.hpp"
 
 namespace rpclb::cli {
 namespace {
-
-// `call --all` / `call -n` / `cast --all`: each member's result (a cast's:
-// accepted) or error.
-void print_fan_out(const std::vector<Member>& members, const std::vector<Result<CallOutcome>>& results,
-                   protocol::CallMode mode, bool json) {
-  auto array = nlohmann::json::array();
-  for (std::size_t i = 0; i < members.size(); ++i) {
-    const auto& name = members[i].name;
-    nlohmann::json line{{"node", name}};
-    if (results[i] && mode == protocol::CallMode::cast) {
-      line["accepted"] = true;
-    } else if (results[i]) {
-      auto value = msgpack_to_json(results[i]->value_msgpack);
-      line["result"] = value ? *value : nlohmann::json();
-    } else {
-      line["error"] = error_json(results[i].error());
-    }
-    if (!json) {
-      const auto shown = line.contains("error")    ? json_text(line["error"])
-                         : line.contains("result") ? json_text(line["result"])
-                                                   : "accepted";
-      std::printf("%s\t%s\n", name.c_str(), shown.c_str());
-    }
-    array.push_back(std::move(line));
-  }
-  if (json) print_json(array);
-}
 
 // One line on stderr for an attempt of a traced call (--trace), logfmt:
 //   rpclb: trace request_id=ID attempt=1 member=M endpoint=E outcome=ok ms=0.42
@@ -82,6 +60,8 @@ struct CallCommandOptions {
   SelectionFlags selection;
   bool trace = false;                     // --trace
   std::optional<std::string> request_id;  // --request-id
+  bool json_lines = false;                // --json-lines
+  bool quiet = false;                     // --quiet
 
   Fan fan() const {
     if (all) return Fan::all;
@@ -137,17 +117,72 @@ int call_one(const CommonOptions& common, const CallCommandOptions& options, con
   return kExitOk;
 }
 
+// The exit code for a fan-out stopped by `signal` ("SIGINT": 130), as a
+// shell reports a process the signal ended.
+int stopped_exit_code(const std::string& signal) {
+  if (signal == "SIGTERM") return 128 + SIGTERM;
+  if (signal == "SIGHUP") return 128 + SIGHUP;
+  return 128 + SIGINT;
+}
+
 // FUNCTION on every member (--all) or on COUNT members chosen by the
-// algorithm (those that cannot take it replaced), `parallel` at a time.
+// algorithm (those that cannot take it replaced), `parallel` at a time, each
+// answer printed as it arrives. The first SIGINT or SIGTERM ends it with what
+// has arrived, and names on stderr the members still pending; a second one
+// ends the process at once.
 int call_many(const CommonOptions& common, const CallCommandOptions& options, const CallArguments& args) {
+  if (common.json && options.json_lines) {
+    return report({ErrorCode::bad_request, "give --json or --json-lines, not both"}, common.json);
+  }
+  // Made before any thread starts, so that ZeroMQ's threads leave the
+  // signals to it. A closed pipe on stdout (`| head -1`) ends rpclb quietly,
+  // as it does other tools.
+  SignalFd interrupted;
+  ::signal(SIGPIPE, SIG_DFL);
   auto balancer = make_balancer(common, options.selection, options.group, tracing_of(options));
   if (!balancer) return report(balancer.error(), common.json);
+  const auto format = common.json          ? FanOutFormat::json
+                      : options.json_lines ? FanOutFormat::json_lines
+                                           : FanOutFormat::plain;
+  FanOutPrinter printer(format, options.mode);
+  FanOutProgress progress(!options.quiet && ::isatty(STDERR_FILENO) == 1);
+  std::string stopped_by;
+  FanOutWatch watch;
+  watch.on_planned = [&](std::size_t total) { progress.planned(total); };
+  watch.on_sent = [&](const Member& member) { progress.sent(member); };
+  watch.on_arrived = [&](const Member& member) {
+    progress.clear();  // before a --trace line
+    progress.arrived(member);
+  };
+  watch.on_result = [&](const Member& member, const Result<CallOutcome>& outcome) {
+    progress.clear();
+    printer.print(member, outcome);
+    progress.ended(!outcome);
+    progress.draw();
+  };
+  if (progress.enabled()) watch.on_tick = [&] { progress.draw(); };
+  watch.stop_requested = [&] {
+    if (stopped_by.empty()) {
+      stopped_by = interrupted.take();
+      if (!stopped_by.empty()) interrupted.tearing_down();  // the next signal exits at once
+    }
+    return !stopped_by.empty();
+  };
+  watch.wake_fd = interrupted.fd();
+
   const std::size_t count = options.fan() == Fan::all ? 0 : options.count;
-  auto fanned =
-      balancer->fan_out(count, options.function, args.msgpack, options.mode, deadline_for(common), options.parallel);
+  auto fanned = balancer->fan_out(count, options.function, args.msgpack, options.mode, deadline_for(common),
+                                  options.parallel, watch);
+  progress.clear();
   if (!fanned) return report(fanned.error(), common.json);
+  printer.finish(fanned->members, fanned->results);
   for (const auto& text : fanned->notes) note(text);
-  print_fan_out(fanned->members, fanned->results, options.mode, common.json);
+  if (fanned->stopped) {
+    std::vector<std::string> pending;
+    for (const auto& member : fanned->pending) pending.push_back(member.name);
+    note(stopped_by + ": stopped with " + std::to_string(pending.size()) + " still pending: " + join(pending, ", "));
+    return stopped_exit_code(stopped_by);
+  }
   return first_failure(fanned->results);
 }
 
@@ -163,6 +198,9 @@ std::shared_ptr<CallCommandOptions> add_call_options(CLI::App& command, const Co
   command.add_option("--args-file", options->args_file, "All arguments as one JSON array, read from FILE");
   add_selection(command, common, options->selection);
   add_retries(command, options->selection);
+  command.add_flag("--json-lines", options->json_lines,
+                   "With --all or -n: one JSON object per member (as --json's) on its own line, as each arrives");
+  command.add_flag("-q,--quiet", options->quiet, "With --all or -n: no progress line on stderr (shown on a terminal)");
   command.add_flag("--trace", options->trace,
                    "One line per attempt on stderr: member, endpoint, outcome, time, ejections (and a request id)");
   command

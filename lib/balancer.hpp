@@ -118,9 +118,10 @@ class Balancer {
     return rpclb::conclude(parts_, call, std::move(reply));
   }
   // Runs `function` on `count` members chosen by the algorithm (0: on every
-  // member), `parallel` at a time (lib/fan_out.hpp).
+  // member), `parallel` at a time, telling `watch` as it goes (lib/fan_out.hpp).
   Result<FanOutResults> fan_out(std::size_t count, const std::string& function, const std::string& args_msgpack,
-                                protocol::CallMode mode, Clock::time_point deadline, std::size_t parallel);
+                                protocol::CallMode mode, Clock::time_point deadline, std::size_t parallel,
+                                const FanOutWatch& watch = {});
 
   // How this balancer reaches the bus and its members, for what works beside
   // it on the same members (fan-out, watching).

@@ -38,6 +38,12 @@ Status aim(BalancerParts& parts, CallAttempts& call, std::mt19937_64& ids) {
   auto chosen = found ? parts.selector.choose(parts.memory, *found, 1, call.key, purpose, call.deadline)
                       : Result<std::vector<Member>>(found.error());
   if (!chosen) {
+    // Nobody else has the function: the last member's answer stands.
+    if (call.not_found) {
+      const auto& before = call.history_before_not_found;
+      if (before.empty()) return *call.not_found;
+      return make_error(ErrorCode::not_found, call.not_found->message + " (after" + before + ")");
+    }
     if (call.history.empty()) return chosen.error();
     return make_error(chosen.error().code, chosen.error().message + " (tried:" + call.history + ")");
   }
@@ -79,16 +85,22 @@ std::optional<Result<CallOutcome>> conclude(BalancerParts& parts, CallAttempts& 
                      parts.outcomes.take_ejected_until(call.member.name), call.id_dropped);
   if (outcome) return outcome;
 
-  // service_unavailable, from the transport or the agent, means the request
-  // never ran there; a timeout means it may have.
+  // service_unavailable, from the transport or the agent, and not_found (the
+  // member lacks the function, as mid-rollout) mean the request never ran
+  // there; a timeout means it may have.
   const auto& error = outcome.error();
-  const bool never_ran = error.code == ErrorCode::service_unavailable;
+  const bool never_ran = error.code == ErrorCode::service_unavailable || error.code == ErrorCode::not_found;
   const bool may_repeat = error.code == ErrorCode::request_timeout && parts.retry.retry_on_timeout;
   if ((!never_ran && !may_repeat) || call.attempt >= parts.retry.retries || Clock::now() >= call.deadline) {
     if (call.history.empty()) return outcome;
     return make_error(error.code, error.message + " (after" + call.history + ")");
   }
   call.failed.insert(call.member.name);
+  call.not_found.reset();
+  if (error.code == ErrorCode::not_found) {
+    call.not_found = error;
+    call.history_before_not_found = call.history;
+  }
   call.history += " " + call.member.name + ": " + error.message + ";";
   ++call.attempt;
   return std::nullopt;

@@ -30,6 +30,10 @@ struct CallAttempts {
   std::uint32_t attempt = 0;           // 0: the first
   std::set<std::string> failed;        // members that could not take it
   std::string history;                 // what they said, for the final error
+  // The last attempt's not_found, and the history before it: when no other
+  // member is left to try, that is the call's answer.
+  std::optional<Error> not_found;
+  std::string history_before_not_found;
   // false: aim fails at once when no member matches, instead of waiting up
   // to wait_for_member (the asynchronous client parks the call rather than
   // block its loop), and then says so here.

@@ -67,6 +67,26 @@ TEST(CallAttempts, ATimeoutIsTriedAgainOnlyWhenTheCallerSaysItIsSafe) {
   EXPECT_EQ(transport.asked.size(), 3u);
 }
 
+TEST(CallAttempts, AMemberThatLacksTheFunctionIsReplacedAndTheLastNotFoundIsTheAnswer) {
+  FakeBus bus{members({"a", "b", "c"})};
+  auto parts = make_parts(bus);
+  FakeTransport transport;
+  transport.answers.emplace("a", agent_error(ErrorCode::not_found, "a has no function m.f"));
+  transport.answers.emplace("b", agent_error(ErrorCode::not_found, "b has no function m.f"));
+  for (int i = 0; i < 3; ++i) {
+    transport.asked.clear();
+    auto outcome = call(parts, transport);
+    ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+    EXPECT_EQ(outcome->member.name, "c");
+  }
+  transport.answers.emplace("c", agent_error(ErrorCode::not_found, "c has no function m.f"));
+  transport.asked.clear();
+  auto none = call(parts, transport);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.error().code, ErrorCode::not_found);
+  EXPECT_EQ(transport.asked.size(), 3u);
+}
+
 TEST(CallAttempts, AnAgentErrorThatIsNotAboutCapacityEndsTheCall) {
   FakeBus bus{members({"a", "b"})};
   auto parts = make_parts(bus);

@@ -1,0 +1,80 @@
+#include "cli/fan_out_output.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "cli/output.hpp"
+#include "common/json_msgpack.hpp"
+
+namespace rpclb::cli {
+
+nlohmann::json FanOutPrinter::line_of(const Member& member, const Result<CallOutcome>& outcome) const {
+  nlohmann::json line{{"node", member.name}};
+  if (outcome && mode_ == protocol::CallMode::cast) {
+    line["accepted"] = true;
+  } else if (outcome) {
+    auto value = msgpack_to_json(outcome->value_msgpack);
+    line["result"] = value ? *value : nlohmann::json();
+  } else {
+    line["error"] = error_json(outcome.error());
+  }
+  return line;
+}
+
+void FanOutPrinter::print(const Member& member, const Result<CallOutcome>& outcome) {
+  if (format_ == FanOutFormat::json) return;  // one array at the end
+  const auto line = line_of(member, outcome);
+  switch (format_) {
+    case FanOutFormat::json:
+      break;
+    case FanOutFormat::json_lines:
+      std::printf("%s\n", json_text(line).c_str());
+      break;
+    case FanOutFormat::plain: {
+      const auto shown = line.contains("error")    ? json_text(line.at("error"))
+                         : line.contains("result") ? json_text(line.at("result"))
+                                                   : "accepted";
+      std::printf("%s\t%s\n", member.name.c_str(), shown.c_str());
+      break;
+    }
+  }
+  // A pipe sees each line as it arrives, not when the buffer fills.
+  std::fflush(stdout);
+}
+
+void FanOutPrinter::finish(const std::vector<Member>& members, const std::vector<Result<CallOutcome>>& results) {
+  if (format_ != FanOutFormat::json) return;
+  auto array = nlohmann::json::array();
+  for (std::size_t i = 0; i < members.size(); ++i) array.push_back(line_of(members[i], results[i]));
+  print_json(array);
+}
+
+void FanOutProgress::ended(bool failed) {
+  ++done_;
+  if (failed) ++failed_;
+}
+
+void FanOutProgress::clear() {
+  if (!enabled_ || !drawn_) return;
+  std::fputs("\r\033[K", stderr);
+  drawn_ = false;
+}
+
+void FanOutProgress::draw() {
+  if (!enabled_) return;
+  std::string line = "rpclb: " + std::to_string(done_) + "/" + std::to_string(total_) + " done";
+  if (failed_ > 0) line += ", " + std::to_string(failed_) + " failed";
+  const auto longest = std::min_element(waiting_.begin(), waiting_.end(),
+                                        [](const auto& a, const auto& b) { return a.second < b.second; });
+  if (longest != waiting_.end()) {
+    char waited[32];
+    std::snprintf(waited, sizeof waited, " (%.1f s)",
+                  std::chrono::duration<double>(Clock::now() - longest->second).count());
+    line += ", waiting on " + longest->first + waited;
+  }
+  std::fprintf(stderr, "\r\033[K%s", line.c_str());
+  std::fflush(stderr);
+  drawn_ = true;
+}
+
+}  // namespace rpclb::cli

@@ -1,0 +1,119 @@
+// What a shell script sees of a fan-out: each member's answer as it arrives,
+// what arrived kept when it is interrupted.
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+
+#include "tests/integration/harness.hpp"
+
+namespace rpclb::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+// a and b answer at once; c is frozen (SIGSTOP) for as long as a test needs,
+// so its answer is pending until the test ends the fan-out.
+class ShellFanOut : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto started = cluster.start_three(ThreeMembers::dead_stay_listed());
+    ASSERT_TRUE(started.listed);
+    frozen = started.c;
+    frozen->signal(SIGSTOP);
+  }
+  void TearDown() override {
+    if (frozen) frozen->signal(SIGCONT);
+  }
+
+  // `rpclb call web sys.echo hi --all` (and `extra`), started; c's answer can
+  // only come after its connect timeout, a minute away.
+  Process& fan_out(const std::vector<std::string>& extra, const std::string& tag) {
+    std::vector<std::string> args{"call",      "web",   "sys.echo",          "hi",   "--all",
+                                  "--timeout", "90000", "--connect-timeout", "60000"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return cluster.rpclb_async(args, tag);
+  }
+  bool has_line_for(const std::string& tag, const std::string& start) const {
+    const auto out = cluster.output_so_far(tag);
+    return out.starts_with(start) || out.find("\n" + start) != std::string::npos;
+  }
+
+  Cluster cluster;
+  Process* frozen = nullptr;
+};
+
+// Each member's line is out (and flushed) while another is still pending;
+// SIGTERM then ends it at once with exit 143, keeps those lines and names
+// the member still pending.
+TEST_F(ShellFanOut, EachAnswerIsPrintedAsItArrivesAndSigtermKeepsThem) {
+  auto& running = fan_out({}, "plain");
+  ASSERT_TRUE(Cluster::wait_until([&] { return has_line_for("plain", "a\t") && has_line_for("plain", "b\t"); }, 20s))
+      << cluster.output_so_far("plain");
+  EXPECT_TRUE(running.running()) << "c cannot have answered: it is stopped";
+  running.signal(SIGTERM);
+  auto ended = cluster.collect(running, "plain", 10s);
+  EXPECT_EQ(ended.exit_code, 128 + SIGTERM) << ended.err;
+  auto lines = ended.lines();
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(lines, (std::vector<std::string>{"a\t[\"hi\"]", "b\t[\"hi\"]"}));
+  EXPECT_NE(ended.err.find("rpclb: SIGTERM: stopped with 1 still pending: c"), std::string::npos) << ended.err;
+  EXPECT_EQ(ended.err.find(" done"), std::string::npos) << "no progress line when stderr is not a terminal";
+}
+
+// On a terminal (`script` gives rpclb one), stderr shows how far the fan-out
+// is and whom it waits for; -q turns that off. c's answer is its connect
+// timeout's, 1.5 s away.
+TEST_F(ShellFanOut, ProgressIsShownOnATerminalUnlessQuiet) {
+  const auto on_a_terminal = [&](const std::string& extra, const std::string& tag) {
+    const std::string command = binary("RPCLB_CLI_BIN") + " call web sys.echo hi --all --connect-timeout 1500 " +
+                                extra + " --bus " + cluster.hub_endpoint(0);
+    Process script({"/usr/bin/script", "-qec", command, "/dev/null"}, isolated_environment(cluster.dir() / tag),
+                   cluster.dir() / (tag + ".out"), cluster.dir() / (tag + ".err"));
+    EXPECT_EQ(script.wait_for(30s), 4) << "c's connect timeout is the first failure";
+    return read_file(cluster.dir() / (tag + ".out"));
+  };
+  const auto shown = on_a_terminal("", "tty");
+  EXPECT_NE(shown.find("rpclb: 2/3 done, waiting on c ("), std::string::npos) << shown;
+  EXPECT_NE(shown.find("rpclb: 3/3 done, 1 failed"), std::string::npos) << shown;
+  const auto quiet = on_a_terminal("--quiet", "quiet");
+  EXPECT_EQ(quiet.find(" done"), std::string::npos) << quiet;
+  EXPECT_NE(quiet.find("c\t{\"code\":\"service_unavailable\""), std::string::npos) << quiet;
+}
+
+// --json-lines: one object per member, each a line of its own as it arrives.
+TEST_F(ShellFanOut, JsonLinesGivesOneObjectPerMemberAsItArrives) {
+  auto& running = fan_out({"--json-lines"}, "lines");
+  ASSERT_TRUE(Cluster::wait_until([&] { return cluster.json_lines_so_far("lines").size() == 2; }, 20s))
+      << cluster.output_so_far("lines");
+  EXPECT_TRUE(running.running());
+  std::vector<std::string> nodes;
+  for (const auto& line : cluster.json_lines_so_far("lines")) {
+    EXPECT_EQ(line["result"], nlohmann::json::array({"hi"})) << line;
+    nodes.push_back(line["node"]);
+  }
+  std::sort(nodes.begin(), nodes.end());
+  EXPECT_EQ(nodes, (std::vector<std::string>{"a", "b"}));
+  running.signal(SIGINT);
+  EXPECT_EQ(cluster.collect(running, "lines", 10s).exit_code, 128 + SIGINT);
+}
+
+// --json prints one array, at the end; SIGINT ends it with what arrived.
+// --trace tells each attempt as it ends, so the test knows a's and b's are in.
+TEST_F(ShellFanOut, SigintKeepsTheAnswersInAndJsonPrintsThemAsOneArray) {
+  auto& running = fan_out({"--json", "--trace"}, "json");
+  const auto err = [&] { return read_file(cluster.dir() / "json.err"); };
+  ASSERT_TRUE(Cluster::wait_until(
+      [&] { return err().find("member=a ") != std::string::npos && err().find("member=b ") != std::string::npos; },
+      20s))
+      << err();
+  EXPECT_EQ(cluster.output_so_far("json"), "") << "--json prints its array at the end";
+  running.signal(SIGINT);
+  auto ended = cluster.collect(running, "json", 10s);
+  EXPECT_EQ(ended.exit_code, 128 + SIGINT) << ended.err;
+  EXPECT_EQ(ended.json(), nlohmann::json::parse(R"([{"node":"a","result":["hi"]},{"node":"b","result":["hi"]}])"));
+  EXPECT_NE(ended.err.find("rpclb: SIGINT: stopped with 1 still pending: c"), std::string::npos) << ended.err;
+}
+
+}  // namespace
+}  // namespace rpclb::testing
