@@ -362,7 +362,7 @@ class AgentLoop {
       if (call.empty()) continue;
       publish_in_flight();
       auto& ended = call.mapped();
-      call_ended(ended, done.failure);
+      call_ended(ended, done.ending);
       if (ended.mode == protocol::CallMode::cast) continue;
       send_reply(ended.routing, std::move(done.reply));
     }
@@ -385,7 +385,7 @@ class AgentLoop {
   // when the pool goes; their late results find no caller.
   void abandon_in_flight() {
     for (auto& [ticket, call] : in_flight_calls_) {
-      call_ended(call, ErrorCode::internal);
+      call_ended(call, {ErrorCode::internal, false});
       if (call.mode == protocol::CallMode::cast) continue;
       reply(call.routing,
             protocol::CallReply::failure(call.id, {ErrorCode::internal, "node " + config_.name +
@@ -441,17 +441,17 @@ class AgentLoop {
                                     {"code", code},
                                     {"error", error.message}});
     }
-    metrics_.call_ended(counted_name(request), mode_name(request.mode), error.code, std::nullopt);
+    metrics_.call_ended(counted_name(request), mode_name(request.mode), to_string(error.code), std::nullopt);
     reply(routing, protocol::CallReply::failure(request.id, error));
   }
 
-  void call_ended(const InFlightCall& call, std::optional<ErrorCode> code) {
+  void call_ended(const InFlightCall& call, const CallEnding& ending) {
     const auto took = Clock::now() - call.accepted;
-    metrics_.call_ended(call.function, mode_name(call.mode), code, took);
+    metrics_.call_ended(call.function, mode_name(call.mode), ending.label(), took);
     if (!call.request_id.empty()) {
       log_.info("request_done", {{"request_id", call.request_id},
                                  {"function", call.function},
-                                 {"code", code ? std::string(to_string(*code)) : "ok"},
+                                 {"code", std::string(ending.label())},
                                  {"ms", milliseconds_text(took)}});
     }
   }
@@ -595,7 +595,7 @@ class AgentLoop {
     routing.clear();
     if (function->execution == Execution::on_event_loop) {
       auto done = run_call(*functions_, *request, now + budget, {});
-      call_ended(call, failure_code(done));
+      call_ended(call, ending_of(done));
       if (!is_cast) reply(call.routing, done);
       return;
     }

@@ -118,7 +118,7 @@ Status check_arguments(const Function& function, const protocol::CallRequest& re
 }
 
 protocol::CallReply run_call(const FunctionTable& functions, const protocol::CallRequest& request,
-                             std::chrono::steady_clock::time_point deadline, std::stop_token stop) {
+                             std::chrono::steady_clock::time_point deadline, std::stop_token stop, int* exit_status) {
   const auto id = request.id;
   if (request.mode == protocol::CallMode::call && std::chrono::steady_clock::now() >= deadline) {
     return protocol::CallReply::failure(id, {ErrorCode::request_timeout, "deadline passed while queued"});
@@ -130,7 +130,7 @@ protocol::CallReply run_call(const FunctionTable& functions, const protocol::Cal
   try {
     const auto& bytes = request.args_msgpack;
     auto args = msgpack::unpack(bytes.data(), bytes.size());
-    auto result = function->handler(args.get(), CallContext{deadline, std::move(stop), bytes});
+    auto result = function->handler(args.get(), CallContext{deadline, std::move(stop), bytes, exit_status});
     if (!result) return protocol::CallReply::failure(id, result.error());
     return protocol::CallReply::result(id, std::move(result).value());
   } catch (const std::exception& e) {
@@ -152,6 +152,7 @@ void add_programs(FunctionTable& table, const std::vector<FunctionSpec>& specs) 
       ProgramLimits limits{std::min(own_limit, context.deadline), spec.max_output_bytes};
       auto outcome = run_program(*argv, limits, context.stop);
       if (!outcome) return outcome.error();
+      if (context.exit_status) *context.exit_status = outcome->exit_code;
       return pack_outcome(*outcome);
     };
     table.add(spec.name, std::move(run), Execution::on_worker_pool, std::move(check));

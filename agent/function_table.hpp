@@ -23,6 +23,9 @@ struct CallContext {
   std::chrono::steady_clock::time_point deadline;
   std::stop_token stop;           // set when the agent abandons in-flight work
   std::string_view args_msgpack;  // the argument array as it arrived, for handlers that keep it
+  // A program function tells its program's exit status here (when set), so
+  // the agent can count a non-zero exit apart from a success.
+  int* exit_status = nullptr;
 };
 
 // Takes the call's argument array; returns one MessagePack value.
@@ -61,9 +64,11 @@ class FunctionTable {
 // The function's argument check on a request's arguments (success if it has none).
 Status check_arguments(const Function& function, const protocol::CallRequest& request);
 
-// Runs one request to completion and builds its reply; never throws.
+// Runs one request to completion and builds its reply; never throws. A
+// program function's exit status goes to `exit_status`, when given.
 protocol::CallReply run_call(const FunctionTable& functions, const protocol::CallRequest& request,
-                             std::chrono::steady_clock::time_point deadline, std::stop_token stop);
+                             std::chrono::steady_clock::time_point deadline, std::stop_token stop,
+                             int* exit_status = nullptr);
 
 // Registers each allowlisted program as a function returning
 // {exit_code, stdout, stderr, truncated}. Call arguments (strings, numbers,

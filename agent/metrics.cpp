@@ -36,10 +36,10 @@ typename ByName::mapped_type& entry(ByName& map, std::string_view key) {
 AgentMetrics::AgentMetrics(std::string name, std::string instance, std::string version)
     : name_(std::move(name)), instance_(std::move(instance)), version_(std::move(version)) {}
 
-void AgentMetrics::call_ended(std::string_view function, std::string_view mode, std::optional<ErrorCode> code,
+void AgentMetrics::call_ended(std::string_view function, std::string_view mode, std::string_view code,
                               std::optional<std::chrono::steady_clock::duration> took) {
   const std::string_view shown = function.empty() ? std::string_view("unknown") : function;
-  const CallKey::View key{shown, mode, code ? to_string(*code) : std::string_view("ok")};
+  const CallKey::View key{shown, mode, code};
   std::lock_guard lock(mutex_);
   auto counted = calls_.find(key);
   if (counted == calls_.end()) {
@@ -116,7 +116,9 @@ std::vector<MetricFamily> AgentMetrics::families(const LiveFigures& live) const 
 
   std::lock_guard lock(mutex_);
   auto calls = family("rpclb_calls_total",
-                      "Calls and casts ended, by function, mode and outcome code (ok or the error code).", "counter");
+                      "Calls and casts ended, by function, mode and outcome code (ok, exit_nonzero: a program exited "
+                      "non-zero, or the error code).",
+                      "counter");
   for (const auto& [key, count] : calls_) {
     calls.samples.push_back(
         {"rpclb_calls_total", {{"function", key.function}, {"mode", key.mode}, {"code", key.code}}, double(count)});

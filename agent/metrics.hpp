@@ -47,8 +47,9 @@ class AgentMetrics {
 
   // A call or cast answered (or, for a cast, accepted and then run): its
   // function ("" when the agent has none by that name), mode ("call",
-  // "cast"), code (nullopt: ok) and, if it ran, how long it took.
-  void call_ended(std::string_view function, std::string_view mode, std::optional<ErrorCode> code,
+  // "cast"), code ("ok", an error code's name, or "exit_nonzero": a
+  // program that ran and exited non-zero) and, if it ran, how long it took.
+  void call_ended(std::string_view function, std::string_view mode, std::string_view code,
                   std::optional<std::chrono::steady_clock::duration> took);
   // A frame that was not a request: answered with bad_request (refused), or
   // without a usable envelope, so unanswerable (dropped).

@@ -13,9 +13,14 @@
 
 namespace rpclb::agent {
 
-std::optional<ErrorCode> failure_code(const protocol::CallReply& reply) {
-  if (reply.kind != protocol::CallReply::Kind::error) return std::nullopt;
-  return reply.error.code;
+std::string_view CallEnding::label() const {
+  if (failure) return to_string(*failure);
+  return exited_nonzero ? "exit_nonzero" : "ok";
+}
+
+CallEnding ending_of(const protocol::CallReply& reply, int exit_status) {
+  if (reply.kind == protocol::CallReply::Kind::error) return {reply.error.code, false};
+  return {std::nullopt, exit_status != 0};
 }
 
 // What the pool and each of its threads own together, so that a thread left
@@ -50,9 +55,10 @@ void WorkerPool::Shared::run(std::stop_token stop) {
       jobs.pop_front();
       waiting.store(static_cast<std::uint32_t>(jobs.size()), std::memory_order_relaxed);
     }
-    const auto reply = run_call(*job.functions, job.request, job.deadline, stop);
+    int exit_status = 0;
+    const auto reply = run_call(*job.functions, job.request, job.deadline, stop, &exit_status);
     const bool wants_reply = job.request.mode == protocol::CallMode::call;
-    complete({job.ticket, failure_code(reply), wants_reply ? protocol::encode_reply(reply) : std::string()});
+    complete({job.ticket, ending_of(reply, exit_status), wants_reply ? protocol::encode_reply(reply) : std::string()});
   }
   std::lock_guard lock(mutex);
   --running;

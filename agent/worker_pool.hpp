@@ -26,9 +26,19 @@
 
 namespace rpclb::agent {
 
-// A reply's outcome, as the metrics count it: nullopt when it succeeded,
-// else its error code.
-std::optional<ErrorCode> failure_code(const protocol::CallReply& reply);
+// How a call ended, as the agent's metrics and logs count it: its error
+// code, or none; and, for a program that ran, whether it exited non-zero.
+struct CallEnding {
+  std::optional<ErrorCode> failure;
+  bool exited_nonzero = false;
+
+  // The `code` label and log field: "ok", "exit_nonzero" or the error code.
+  std::string_view label() const;
+};
+
+// A reply's ending: its error code, if it is an error; `exit_status` is the
+// program's, for a program function.
+CallEnding ending_of(const protocol::CallReply& reply, int exit_status = 0);
 
 struct Job {
   std::uint64_t ticket = 0;  // the event loop's handle on this call
@@ -42,8 +52,8 @@ struct Job {
 // A job done, for the event loop.
 struct Completion {
   std::uint64_t ticket = 0;
-  std::optional<ErrorCode> failure;  // failure_code of its reply
-  std::string reply;                 // the encoded reply; empty for a cast
+  CallEnding ending;
+  std::string reply;  // the encoded reply; empty for a cast
 };
 
 class WorkerPool {

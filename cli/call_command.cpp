@@ -13,6 +13,7 @@
 #include "cli/commands.hpp"
 #include "cli/fan_out_output.hpp"
 #include "cli/output.hpp"
+#include "cli/program_output.hpp"
 #include "common/json_msgpack.hpp"
 #include "common/logfmt.hpp"
 #include "common/signals.hpp"
@@ -62,6 +63,8 @@ struct CallCommandOptions {
   std::optional<std::string> request_id;  // --request-id
   bool json_lines = false;                // --json-lines
   bool quiet = false;                     // --quiet
+  bool raw = false;                       // --raw
+  bool gather = false;                    // --gather
 
   Fan fan() const {
     if (all) return Fan::all;
@@ -78,6 +81,18 @@ Result<CallArguments> arguments_of(const CallCommandOptions& options) {
     return options.args_json ? arguments_from_json(*options.args_json) : arguments_from_file(*options.args_file);
   }
   return arguments_from_words(options.words);
+}
+
+// At most one way to print: --json, --json-lines, --raw or --gather (the
+// last two also with each other: --gather shows the raw output, grouped).
+Status valid_output_choice(const CommonOptions& common, const CallCommandOptions& options) {
+  const int formats = int(common.json) + int(options.json_lines) + int(options.raw || options.gather);
+  if (formats > 1) return make_error(ErrorCode::bad_request, "give one of --json, --json-lines, --raw or --gather");
+  if (options.fan() == Fan::one && (options.json_lines || options.gather)) {
+    return make_error(ErrorCode::bad_request, std::string(options.gather ? "--gather" : "--json-lines") +
+                                                  " is for a fan-out: add --all or -n COUNT");
+  }
+  return {};
 }
 
 // A random id for a traced call that was not given one.
@@ -111,10 +126,11 @@ int call_one(const CommonOptions& common, const CallCommandOptions& options, con
                 : print_member_names({outcome->member});
     return kExitOk;
   }
+  if (options.raw) return write_raw(*outcome);
   auto value = msgpack_to_json(outcome->value_msgpack);
   if (!value) return report({ErrorCode::internal, "agent returned an unreadable result"}, common.json);
   common.json ? print_json({{"node", outcome->member.name}, {"result", *value}}) : print_json(*value);
-  return kExitOk;
+  return exit_code_of(*outcome);
 }
 
 // The exit code for a fan-out stopped by `signal` ("SIGINT": 130), as a
@@ -131,9 +147,6 @@ int stopped_exit_code(const std::string& signal) {
 // has arrived, and names on stderr the members still pending; a second one
 // ends the process at once.
 int call_many(const CommonOptions& common, const CallCommandOptions& options, const CallArguments& args) {
-  if (common.json && options.json_lines) {
-    return report({ErrorCode::bad_request, "give --json or --json-lines, not both"}, common.json);
-  }
   // Made before any thread starts, so that ZeroMQ's threads leave the
   // signals to it. A closed pipe on stdout (`| head -1`) ends rpclb quietly,
   // as it does other tools.
@@ -143,6 +156,8 @@ int call_many(const CommonOptions& common, const CallCommandOptions& options, co
   if (!balancer) return report(balancer.error(), common.json);
   const auto format = common.json          ? FanOutFormat::json
                       : options.json_lines ? FanOutFormat::json_lines
+                      : options.gather     ? FanOutFormat::gather
+                      : options.raw        ? FanOutFormat::raw
                                            : FanOutFormat::plain;
   FanOutPrinter printer(format, options.mode);
   FanOutProgress progress(!options.quiet && ::isatty(STDERR_FILENO) == 1);
@@ -183,7 +198,7 @@ int call_many(const CommonOptions& common, const CallCommandOptions& options, co
     note(stopped_by + ": stopped with " + std::to_string(pending.size()) + " still pending: " + join(pending, ", "));
     return stopped_exit_code(stopped_by);
   }
-  return first_failure(fanned->results);
+  return fan_out_exit_code(fanned->results);
 }
 
 std::shared_ptr<CallCommandOptions> add_call_options(CLI::App& command, const CommonOptions& common,
@@ -216,6 +231,7 @@ Run run_call(const CommonOptions& common, std::shared_ptr<CallCommandOptions> op
   return [&common, options](const VerbatimArgv& words) {
     const auto& verbatim = words.arguments_after_double_dash();
     options->words.insert(options->words.end(), verbatim.begin(), verbatim.end());
+    if (auto chosen = valid_output_choice(common, *options); !chosen) return report(chosen.error(), common.json);
     auto args = arguments_of(*options);
     if (!args) return report(args.error(), common.json);
     return options->fan() == Fan::one ? call_one(common, *options, *args) : call_many(common, *options, *args);
@@ -226,6 +242,11 @@ Run run_call(const CommonOptions& common, std::shared_ptr<CallCommandOptions> op
 
 Run setup_call(CLI::App& command, const CommonOptions& common) {
   auto options = add_call_options(command, common, protocol::CallMode::call);
+  command.add_flag("--raw", options->raw,
+                   "A program's stdout and stderr as they are, and its exit status as rpclb's (as ssh); with --all "
+                   "or -n, each line prefixed 'NODE: ' (as pdsh)");
+  command.add_flag("--gather", options->gather,
+                   "With --all or -n: at the end, members whose output is the same under one header (as dshbak -c)");
   command.add_flag("--all", options->all, "Call every member (matching --match); one result per node");
   command.add_option("-n,--count", options->count, "Call this many distinct members chosen by the algorithm")
       ->check(in_range(1, 100000));

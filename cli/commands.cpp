@@ -2,6 +2,8 @@
 
 #include <array>
 
+#include "cli/output.hpp"
+
 namespace rpclb::cli {
 
 std::span<const Subcommand> subcommands() {
@@ -25,7 +27,7 @@ std::span<const Subcommand> subcommands() {
 
 int first_failure(const std::vector<Result<CallOutcome>>& results) {
   for (const auto& result : results) {
-    if (!result) return exit_code_for(result.error().code);
+    if (!result) return exit_code_of(result.error());
   }
   return kExitOk;
 }

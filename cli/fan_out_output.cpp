@@ -21,11 +21,37 @@ nlohmann::json FanOutPrinter::line_of(const Member& member, const Result<CallOut
   return line;
 }
 
+namespace {
+
+// What a member's answer shows as text, for --raw and --gather: its
+// program's output, its value, or rpclb's error line.
+std::string answer_text(const Result<CallOutcome>& outcome, protocol::CallMode mode) {
+  if (!outcome) {
+    return "rpclb: " + std::string(to_string(outcome.error().code)) + ": " + outcome.error().message + "\n";
+  }
+  return mode == protocol::CallMode::cast ? "accepted\n" : result_text(outcome->value_msgpack);
+}
+
+}  // namespace
+
 void FanOutPrinter::print(const Member& member, const Result<CallOutcome>& outcome) {
   if (format_ == FanOutFormat::json) return;  // one array at the end
+  if (format_ == FanOutFormat::gather) {
+    gathered_.add(member.name, answer_text(outcome, mode_));
+    return;
+  }
+  if (format_ == FanOutFormat::raw) {
+    auto run = outcome ? program_run_of(outcome->value_msgpack) : std::nullopt;
+    write_prefixed(outcome ? stdout : stderr, member.name, run ? run->out : answer_text(outcome, mode_));
+    flush_stdout();
+    if (run) write_prefixed(stderr, member.name, run->err);
+    return;
+  }
   const auto line = line_of(member, outcome);
   switch (format_) {
     case FanOutFormat::json:
+    case FanOutFormat::raw:
+    case FanOutFormat::gather:
       break;
     case FanOutFormat::json_lines:
       std::printf("%s\n", json_text(line).c_str());
@@ -39,10 +65,11 @@ void FanOutPrinter::print(const Member& member, const Result<CallOutcome>& outco
     }
   }
   // A pipe sees each line as it arrives, not when the buffer fills.
-  std::fflush(stdout);
+  flush_stdout();
 }
 
 void FanOutPrinter::finish(const std::vector<Member>& members, const std::vector<Result<CallOutcome>>& results) {
+  if (format_ == FanOutFormat::gather) gathered_.write(stdout);
   if (format_ != FanOutFormat::json) return;
   auto array = nlohmann::json::array();
   for (std::size_t i = 0; i < members.size(); ++i) array.push_back(line_of(members[i], results[i]));

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/program_output.hpp"
 #include "common/clock.hpp"
 #include "common/protocol.hpp"
 #include "lib/call_outcome.hpp"
@@ -25,6 +26,8 @@ enum class FanOutFormat {
   plain,       // NODE<tab>RESULT, as each arrives
   json,        // one array of {"node", "result"|"error"|"accepted"} at the end
   json_lines,  // one such object per line, as each arrives
+  raw,         // a program's stdout and stderr, each line "NODE: LINE", as each arrives (pdsh)
+  gather,      // at the end, members with the same output under one header (dshbak -c)
 };
 
 class FanOutPrinter {
@@ -42,6 +45,7 @@ class FanOutPrinter {
 
   FanOutFormat format_;
   protocol::CallMode mode_;
+  Gathered gathered_;  // --gather
 };
 
 // "rpclb: 12/33 done, 1 failed, waiting on node-slow (4.2 s)", redrawn in

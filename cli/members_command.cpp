@@ -1,6 +1,8 @@
 // rpclb members GROUP [--watch] [--match ...]
+#include <signal.h>
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
 #include <memory>
 
 #include "cli/commands.hpp"
@@ -39,7 +41,11 @@ void print_watch_event(std::string_view event, const Member& member, bool json) 
     std::printf("%.*s %s endpoint=%s load=%u weight=%u\n", static_cast<int>(event.size()), event.data(),
                 member.name.c_str(), member.endpoint.c_str(), member.load, member.weight);
   }
-  std::fflush(stdout);  // one event per line, as it happens, even into a pipe
+  // One event per line, as it happens, even into a pipe. Output that cannot
+  // be written (a full disk) ends the watch as SIGTERM would: its signal is
+  // read by the watch's own SignalFd, and the failed write is then reported
+  // (exit 1) as for any command.
+  if (!flush_stdout()) ::raise(SIGTERM);
 }
 
 struct MembersOptions {
@@ -75,6 +81,7 @@ int watch_members(const CommonOptions& common, const MembersOptions& options) {
   // ends cleanly with exit code 0. Made before any socket exists, so
   // ZeroMQ's threads inherit the blocked mask.
   SignalFd interrupted;
+  ::signal(SIGPIPE, SIG_DFL);  // a closed pipe (`| head -3`) ends it quietly, as other tools
   auto balancer = make_balancer(common, options.selection, options.group);
   if (!balancer) return report(balancer.error(), common.json);
   auto watched = watch_group(

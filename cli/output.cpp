@@ -1,7 +1,12 @@
 #include "cli/output.hpp"
 
+#include <atomic>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
+
+#include "common/bus_client.hpp"
 
 namespace rpclb::cli {
 namespace {
@@ -51,6 +56,28 @@ std::string utc_timestamp(state::WallMs at) {
   return out;
 }
 
+namespace {
+
+// stdout is the process's, and so is what went wrong with it: the errno of
+// its first failed flush, kept for the error rpclb ends with.
+std::atomic<int> first_stdout_errno{0};
+
+}  // namespace
+
+bool flush_stdout() {
+  errno = 0;
+  if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return true;
+  int expected = 0;
+  first_stdout_errno.compare_exchange_strong(expected, errno != 0 ? errno : EIO);
+  return false;
+}
+
+std::string stdout_write_error() {
+  const int error = first_stdout_errno.load();
+  if (error != 0) return std::strerror(error);
+  return std::ferror(stdout) ? "a write failed" : "";
+}
+
 void print_json(const nlohmann::json& value) {
   std::printf("%s\n", json_text(value).c_str());
 }
@@ -63,13 +90,18 @@ void note(const std::string& text) {
   std::fprintf(stderr, "rpclb: %s\n", text.c_str());
 }
 
+int exit_code_of(const Error& error) {
+  const bool no_bus = error.code == ErrorCode::service_unavailable && error.message.starts_with(kNoHubAnswered);
+  return no_bus ? kExitNoBus : exit_code_for(error.code);
+}
+
 int report(const Error& error, bool json) {
   if (json) {
     std::fprintf(stderr, "%s\n", json_text({{"error", error_json(error)}}).c_str());
   } else {
     std::fprintf(stderr, "rpclb: %s: %s\n", std::string(to_string(error.code)).c_str(), error.message.c_str());
   }
-  return exit_code_for(error.code);
+  return exit_code_of(error);
 }
 
 }  // namespace rpclb::cli

@@ -42,9 +42,12 @@ std::string footer() {
   0  ok
   1  internal             the remote function failed, or rpclb itself did
   2  bad_request          bad usage, arguments, regex, algorithm, option or plug-in
-  3  not_found            the member has no such function
-  4  service_unavailable  no (matching) member, bus or node unreachable, node draining
+  3  not_found            no member tried has such a function
+  4  service_unavailable  no (matching) member, node unreachable or draining
   5  request_timeout      no reply before --timeout
+  6                       a remote program exited non-zero (--raw: its own status instead)
+  7  service_unavailable  no bus hub answered (the group may have members)
+  130, 143                a fan-out stopped by SIGINT, SIGTERM (what arrived is printed)
 
 Environment:
   RPCLB_BUS        comma-separated bus hubs when --bus is not given
@@ -91,10 +94,8 @@ const Subcommand* find_subcommand(std::string_view name) {
 // full disk or an unwritable file is `internal` (exit 1) with the reason on
 // stderr, never a silent 0; a command that failed already keeps its code.
 int with_output_written(int code, bool json) {
-  errno = 0;
-  const bool flushed = std::fflush(stdout) == 0;
-  if (flushed && !std::ferror(stdout)) return code;
-  const std::string why = !flushed && errno != 0 ? std::strerror(errno) : "a write failed";
+  if (flush_stdout()) return code;
+  const std::string why = stdout_write_error();
   const int reported = report({ErrorCode::internal, "cannot write to standard output: " + why}, json);
   return code == kExitOk ? reported : code;
 }

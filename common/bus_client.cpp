@@ -110,7 +110,7 @@ Result<std::vector<Member>> fetch_members(zmq::context_t& context, const std::st
     std::string list;
     for (const auto& endpoint : options.bus) list += (list.empty() ? "" : ", ") + endpoint;
     const std::string hint = options.curve ? " (are this client's keys authorised there?)" : "";
-    return make_error(ErrorCode::service_unavailable, "no bus hub answered at " + list + hint);
+    return make_error(ErrorCode::service_unavailable, std::string(kNoHubAnswered) + list + hint);
   }
   std::vector<Member> members;
   members.reserve(merged.size());

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -17,6 +18,10 @@
 #include "rpclb/error.hpp"
 
 namespace rpclb {
+
+// How the service_unavailable error of a discovery that no hub answered
+// begins: `rpclb` exits with its own code for it, apart from an empty group.
+inline constexpr std::string_view kNoHubAnswered = "no bus hub answered at ";
 
 struct DiscoveryOptions {
   std::vector<std::string> bus;  // hub endpoints, as users write them

@@ -65,7 +65,7 @@ TEST_F(Curve, StrangersCannotReadMembership) {
   for (const auto& who : std::vector<std::vector<std::string>>{as("mallory"), {}}) {
     cluster.client_args = who;
     auto result = cluster.rpclb({"members", "web", "--bus-timeout", "500"});
-    EXPECT_EQ(result.exit_code, 4) << result.out;
+    EXPECT_EQ(result.exit_code, 7) << result.out;
     EXPECT_TRUE(result.out.empty());
   }
 }
@@ -131,7 +131,7 @@ TEST_F(Curve, WatchWorksWithKeysAndNotWithout) {
   EXPECT_EQ(watch.wait_for(5s), 0);
   cluster.client_args = as("mallory");
   auto stranger = cluster.rpclb({"members", "web", "--watch", "--bus-timeout", "500"});
-  EXPECT_EQ(stranger.exit_code, 4);
+  EXPECT_EQ(stranger.exit_code, 7);
   EXPECT_TRUE(stranger.out.empty());
 }
 
@@ -166,12 +166,12 @@ TEST_F(Curve, KeysFromEnvironmentAndConfigAndTheWrongServerKey) {
                          "--curve-server-key", (keys / "alice.pub").string(),
                          "--bus-timeout",      "500"};
   auto wrong = cluster.rpclb({"members", "web"});
-  EXPECT_EQ(wrong.exit_code, 4);
+  EXPECT_EQ(wrong.exit_code, 7);
   EXPECT_NE(wrong.err.find("are this client's keys authorised there?"), std::string::npos) << wrong.err;
 
   // mallory is logged by the agents she tried, with her key.
   cluster.client_args = as("mallory");
-  EXPECT_EQ(cluster.rpclb({"members", "web", "--bus-timeout", "500"}).exit_code, 4);
+  EXPECT_EQ(cluster.rpclb({"members", "web", "--bus-timeout", "500"}).exit_code, 7);
   const auto mallory = load_public_key((keys / "mallory.pub").string());
   ASSERT_TRUE(mallory.ok());
   EXPECT_TRUE(Cluster::wait_until([&] {

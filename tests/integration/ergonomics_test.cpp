@@ -269,8 +269,9 @@ TEST(Help, EveryCommandHasHelpAndTheTopLevelNamesTheExitCodes) {
   cluster.pass_bus_flags = false;
   auto top = cluster.rpclb({"--help"});
   EXPECT_EQ(top.exit_code, 0) << top.err;
-  for (const auto* line : {"  0  ok", "  1  internal ", "  2  bad_request ", "  3  not_found ",
-                           "  4  service_unavailable ", "  5  request_timeout "}) {
+  for (const auto* line :
+       {"  0  ok", "  1  internal ", "  2  bad_request ", "  3  not_found ", "  4  service_unavailable ",
+        "  5  request_timeout ", "  6  ", "  7  service_unavailable ", "  130, 143  "}) {
     EXPECT_NE(top.out.find(line), std::string::npos) << "rpclb --help lacks '" << line << "'";
   }
   const std::map<std::string, std::vector<std::string>> options{
@@ -278,8 +279,8 @@ TEST(Help, EveryCommandHasHelpAndTheTopLevelNamesTheExitCodes) {
       {"select", {"--count", "--algorithm", "--opt", "--key", "--match", "--wait-for-member"}},
       {"call",
        {"--all", "--count", "--parallel", "--args", "--args-file", "--retries", "--retry-on-timeout", "--trace",
-        "--request-id", "--wait-for-member"}},
-      {"cast", {"--all", "--parallel", "--args", "--retries", "--trace"}},
+        "--request-id", "--wait-for-member", "--json-lines", "--quiet", "--raw", "--gather"}},
+      {"cast", {"--all", "--parallel", "--args", "--retries", "--trace", "--json-lines", "--quiet"}},
       {"release", {"--algorithm"}},
       {"groups", {}},
       {"ping", {"--match"}},
@@ -318,7 +319,7 @@ TEST(ConfigFiles, FlagsOverrideEnvironmentOverrideUserFileOverrideSystemFile) {
   std::ofstream(cluster.user_config(), std::ios::app) << "bus = tcp://127.0.0.1:9\n";
   cluster.pass_bus_flags = false;
   cluster.client_args = {"--bus-timeout", "300"};
-  EXPECT_EQ(cluster.rpclb({"members", "web"}).exit_code, 4);  // the file's dead hub
+  EXPECT_EQ(cluster.rpclb({"members", "web"}).exit_code, 7);  // the file's dead hub
   cluster.extra_env = {"RPCLB_BUS=" + cluster.hub_endpoint(0)};
   EXPECT_EQ(cluster.rpclb({"members", "web"}).lines(), (std::vector<std::string>{"a", "b"}));  // environment wins
   cluster.extra_env = {"RPCLB_BUS=tcp://127.0.0.1:9"};
@@ -331,18 +332,22 @@ TEST(ConfigFiles, FlagsOverrideEnvironmentOverrideUserFileOverrideSystemFile) {
 }
 
 TEST_F(Ergonomics, OutputThatCannotBeWrittenIsAnErrorNotASuccess) {
-  // As GNU tools do: `rpclb members web > /dev/full` must not exit 0.
-  for (const bool json : {false, true}) {
+  // As GNU tools do: `rpclb members web > /dev/full` must not exit 0, and
+  // a watch, which would otherwise write into the void for ever, stops.
+  const std::vector<std::vector<std::string>> commands{{"members", "web"},
+                                                       {"--json", "members", "web"},
+                                                       {"members", "web", "--watch"},
+                                                       {"call", "web", "sys.echo", "hi", "--all"}};
+  for (const auto& command : commands) {
     std::vector<std::string> argv{binary("RPCLB_CLI_BIN")};
-    if (json) argv.push_back("--json");
-    argv.insert(argv.end(), {"members", "web"});
+    argv.insert(argv.end(), command.begin(), command.end());
     const auto bus = cluster.bus_args();
     argv.insert(argv.end(), bus.begin(), bus.end());
-    const auto errors = cluster.dir() / (json ? "full-json.err" : "full.err");
+    const auto errors = cluster.dir() / ("full-" + std::to_string(argv.size()) + command.back() + ".err");
     Process full(argv, isolated_environment(cluster.dir()), "/dev/full", errors);
     const auto code = full.wait_for(30s);
-    ASSERT_TRUE(code.has_value());
-    EXPECT_EQ(*code, 1);
+    ASSERT_TRUE(code.has_value()) << command.back() << ": still running";
+    EXPECT_EQ(*code, 1) << command.back();
     EXPECT_NE(read_file(errors).find("cannot write to standard output: No space left on device"), std::string::npos)
         << read_file(errors);
   }

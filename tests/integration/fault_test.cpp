@@ -239,7 +239,7 @@ TEST(Faults, RestartedHubRelearnsMembersWithoutRestartingAgents) {
   ASSERT_TRUE(cluster.wait_for_members("web", {"a"}));
   hub.signal(SIGKILL);
   ASSERT_TRUE(hub.wait_for(5s).has_value());
-  EXPECT_EQ(cluster.rpclb({"members", "web", "--bus-timeout", "200"}).exit_code, 4);
+  EXPECT_EQ(cluster.rpclb({"members", "web", "--bus-timeout", "200"}).exit_code, 7);
   cluster.start_hub_agent(0, "hub2", {});
   EXPECT_TRUE(cluster.wait_for_members("web", {"a"}, 10s));
 }

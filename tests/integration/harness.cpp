@@ -371,8 +371,8 @@ CliResult Cluster::rpclb(const std::vector<std::string>& args, std::chrono::mill
 std::vector<std::string> Cluster::members(const std::string& group) {
   auto result = rpclb({"members", group});
   if (result.exit_code == 0) return result.lines();
-  // service_unavailable: no members yet, or no hub yet. Anything else is a failure of its own.
-  if (result.exit_code != 4)
+  // No members yet (4), or no hub yet (7). Anything else is a failure of its own.
+  if (result.exit_code != 4 && result.exit_code != 7)
     ADD_FAILURE() << "rpclb members " << group << " exited " << result.exit_code << ": " << result.err;
   return {};
 }

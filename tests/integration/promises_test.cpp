@@ -196,8 +196,9 @@ TEST(BusDiscovery, TimeoutBoundsDiscoveryWhenTheHubIsSilent) {
   for (auto command : commands) {
     command.insert(command.end(), {"--timeout", "200", "--bus-timeout", "5000"});
     auto result = cluster.rpclb(command);
-    EXPECT_EQ(result.exit_code, 4) << command[0] << ": " << result.err;
-    EXPECT_NE(result.err.find("no bus hub answered"), std::string::npos) << command[0] << ": " << result.err;
+    EXPECT_EQ(result.exit_code, 7) << command[0] << ": " << result.err;
+    EXPECT_NE(result.err.find("rpclb: service_unavailable: no bus hub answered"), std::string::npos)
+        << command[0] << ": " << result.err;
     EXPECT_LT(result.elapsed, 2200ms) << command[0] << " waited for the silent hub past --timeout";
   }
 }
@@ -380,14 +381,14 @@ TEST(AgentLimits, ACallWhoseDeadlinePassedWhileQueuedIsATimeoutAndNeverRuns) {
 }
 
 // Exit code 1 is a failed function; a program's own non-zero exit is a result.
-TEST(ExitCodes, FailedFunctionsExitOneAndProgramExitCodesAreResults) {
+TEST(ExitCodes, FailedFunctionsExitOneAndAFailedProgramExitsSixWithItsResult) {
   Cluster cluster;
   write_file(cluster.dir() / "f.conf",
              "[t.fails]\nprogram = /bin/false\n[t.missing]\nprogram = /nonexistent/program\n");
   cluster.start_hub_agent(0, "solo", {"web"}, {"--functions", (cluster.dir() / "f.conf").string()});
   ASSERT_TRUE(cluster.wait_for_members("web", {"solo"}));
   auto fails = cluster.rpclb({"call", "web", "t.fails"});
-  EXPECT_EQ(fails.exit_code, 0) << fails.err;
+  EXPECT_EQ(fails.exit_code, 6) << fails.err;
   EXPECT_EQ(fails.json()["exit_code"], 1);
   auto missing = cluster.rpclb({"call", "web", "t.missing"});
   EXPECT_EQ(missing.exit_code, 1);

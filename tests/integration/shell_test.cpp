@@ -4,6 +4,8 @@
 #include <signal.h>
 
 #include <algorithm>
+#include <fstream>
+#include <map>
 
 #include "tests/integration/harness.hpp"
 
@@ -113,6 +115,94 @@ TEST_F(ShellFanOut, SigintKeepsTheAnswersInAndJsonPrintsThemAsOneArray) {
   EXPECT_EQ(ended.exit_code, 128 + SIGINT) << ended.err;
   EXPECT_EQ(ended.json(), nlohmann::json::parse(R"([{"node":"a","result":["hi"]},{"node":"b","result":["hi"]}])"));
   EXPECT_NE(ended.err.find("rpclb: SIGINT: stopped with 1 still pending: c"), std::string::npos) << ended.err;
+}
+
+// Allowlisted programs on a, b and c: sh.fail writes a line to each stream
+// and exits 3; say.it prints "one" on a and b, "two" on c.
+class RemotePrograms : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string fail = "[sh.fail]\nprogram = /bin/sh\nargs = -c \"echo out; echo err >&2; exit 3\"\n";
+    const auto same = cluster.dir() / "one.conf";
+    const auto other = cluster.dir() / "two.conf";
+    std::ofstream(same) << fail << "[say.it]\nprogram = /bin/echo\nargs = one\n";
+    std::ofstream(other) << fail << "[say.it]\nprogram = /bin/echo\nargs = two\n";
+    ThreeMembers three;
+    three.a_flags = three.b_flags = {"--functions", same.string()};
+    three.c_flags = {"--functions", other.string()};
+    ASSERT_TRUE(cluster.start_three(three).listed);
+  }
+  Cluster cluster;
+};
+
+// --raw: the program's streams as they are and its exit status, as ssh
+// gives them, so `if rpclb call ... --raw; then` means what it says.
+TEST_F(RemotePrograms, RawPrintsTheProgramsStreamsAndExitsWithItsStatus) {
+  auto failed = cluster.rpclb({"call", "web", "sh.fail", "--raw"});
+  EXPECT_EQ(failed.exit_code, 3) << failed.err;
+  EXPECT_EQ(failed.out, "out\n");
+  EXPECT_EQ(failed.err, "err\n");
+  auto in_if = cluster.rpclb({"call", "web", "say.it", "--raw", "--match", "c"});
+  EXPECT_EQ(in_if.exit_code, 0) << in_if.err;
+  EXPECT_EQ(in_if.out, "two\n");
+  // Not a program's result: a built-in's value, as it would print.
+  auto value = cluster.rpclb({"call", "web", "sys.echo", "hi", "--raw"});
+  EXPECT_EQ(value.exit_code, 0) << value.err;
+  EXPECT_EQ(value.out, "[\"hi\"]\n");
+}
+
+// Without --raw a failed program's result is printed as before, and the
+// exit code says that a program failed: 6, used for nothing else.
+TEST_F(RemotePrograms, AProgramThatExitedNonZeroExitsSix) {
+  auto failed = cluster.rpclb({"call", "web", "sh.fail", "--json"});
+  EXPECT_EQ(failed.exit_code, 6) << failed.err;
+  EXPECT_EQ(failed.json()["result"]["exit_code"], 3);
+  EXPECT_EQ(failed.json()["result"]["stdout"], "out\n");
+  auto everyone = cluster.rpclb({"call", "web", "sh.fail", "--all"});
+  EXPECT_EQ(everyone.exit_code, 6) << everyone.err;
+  EXPECT_EQ(everyone.lines().size(), 3u) << everyone.out;
+  EXPECT_EQ(cluster.rpclb({"call", "web", "say.it", "--all"}).exit_code, 0);
+}
+
+// With --all, --raw prefixes each line with its member's name, stdout's on
+// stdout and stderr's on stderr (as pdsh); --gather puts members with the
+// same output under one header (as dshbak -c).
+TEST_F(RemotePrograms, FanOutPrefixesEachLineAndGatherGroupsTheSameOutput) {
+  auto raw = cluster.rpclb({"call", "web", "sh.fail", "--all", "--raw"});
+  EXPECT_EQ(raw.exit_code, 6) << raw.err;
+  auto out = raw.lines();
+  std::sort(out.begin(), out.end());
+  EXPECT_EQ(out, (std::vector<std::string>{"a: out", "b: out", "c: out"}));
+  auto err = raw.lines_of_err();
+  std::sort(err.begin(), err.end());
+  EXPECT_EQ(err, (std::vector<std::string>{"a: err", "b: err", "c: err"}));
+
+  auto gathered = cluster.rpclb({"call", "web", "say.it", "--all", "--gather"});
+  EXPECT_EQ(gathered.exit_code, 0) << gathered.err;
+  EXPECT_EQ(gathered.out,
+            "----------------\na,b\n----------------\none\n"
+            "----------------\nc\n----------------\ntwo\n");
+}
+
+// An agent counts a program that ran and exited non-zero apart, as
+// code="exit_nonzero", neither "ok" nor an error of its own.
+TEST_F(RemotePrograms, AgentMetricsCountANonZeroExitAsItsOwnOutcome) {
+  EXPECT_EQ(cluster.rpclb({"call", "web", "sh.fail", "--match", "c"}).exit_code, 6);
+  EXPECT_EQ(cluster.rpclb({"call", "web", "say.it", "--match", "c"}).exit_code, 0);
+  auto stats = cluster.rpclb({"stats", "web", "--match", "c", "--json"});
+  ASSERT_EQ(stats.exit_code, 0) << stats.err;
+  std::map<std::string, double> calls;  // "function code" -> count
+  const auto members = stats.json();
+  for (const auto& family : members[0]["metrics"]) {
+    if (family["name"] != "rpclb_calls_total") continue;
+    for (const auto& sample : family["samples"]) {
+      calls[sample["labels"]["function"].get<std::string>() + " " + sample["labels"]["code"].get<std::string>()] =
+          sample["value"].get<double>();
+    }
+  }
+  EXPECT_EQ(calls["sh.fail exit_nonzero"], 1) << stats.out;
+  EXPECT_EQ(calls.count("sh.fail ok"), 0u) << stats.out;
+  EXPECT_EQ(calls["say.it ok"], 1) << stats.out;
 }
 
 }  // namespace

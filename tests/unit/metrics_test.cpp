@@ -28,10 +28,10 @@ double value_of(const MetricFamily& family, std::string_view sample, const Metri
 
 TEST(AgentMetrics, CallsAreCountedByFunctionModeAndCode) {
   AgentMetrics metrics("n", "i", "v");
-  metrics.call_ended("sys.echo", "call", std::nullopt, std::chrono::microseconds(300));
-  metrics.call_ended("sys.echo", "call", std::nullopt, std::chrono::milliseconds(3));
-  metrics.call_ended("sys.echo", "cast", ErrorCode::internal, std::chrono::seconds(20));
-  metrics.call_ended("", "call", ErrorCode::not_found, std::nullopt);
+  metrics.call_ended("sys.echo", "call", "ok", std::chrono::microseconds(300));
+  metrics.call_ended("sys.echo", "call", "ok", std::chrono::milliseconds(3));
+  metrics.call_ended("sys.echo", "cast", "internal", std::chrono::seconds(20));
+  metrics.call_ended("", "call", "not_found", std::nullopt);
   const auto families = metrics.families({});
   const auto* calls = family_named(families, "rpclb_calls_total");
   ASSERT_NE(calls, nullptr);
@@ -94,7 +94,7 @@ TEST(MetricFamilies, PrometheusTextEscapesLabelsAndHelp) {
 
 TEST(MetricFamilies, TheMessagePackFormRoundTrips) {
   AgentMetrics metrics("n", "i", "v");
-  metrics.call_ended("sys.echo", "call", std::nullopt, std::chrono::microseconds(1500));
+  metrics.call_ended("sys.echo", "call", "ok", std::chrono::microseconds(1500));
   LiveFigures live;
   live.cpu = 125;
   live.uptime_seconds = 1.5;
