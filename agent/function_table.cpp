@@ -83,8 +83,8 @@ std::string pack_outcome(const ProgramOutcome& outcome) {
 
 }  // namespace
 
-void FunctionTable::add(std::string name, Handler handler, Execution execution, ArgumentCheck check) {
-  functions_[std::move(name)] = Function{std::move(handler), execution, std::move(check)};
+void FunctionTable::add(std::string name, Handler handler, Execution execution, ArgumentCheck check, bool takes_input) {
+  functions_[std::move(name)] = Function{std::move(handler), execution, std::move(check), takes_input};
 }
 
 Status FunctionTable::merge(const FunctionTable& other) {
@@ -107,6 +107,11 @@ std::vector<std::string> FunctionTable::names() const {
 }
 
 Status check_arguments(const Function& function, const protocol::CallRequest& request) {
+  if (request.input && !function.takes_input) {
+    return make_error(ErrorCode::bad_request, request.function +
+                                                  " does not take standard input (its entry in the functions "
+                                                  "file says stdin = true when it may); nothing was run");
+  }
   if (!function.check) return {};
   try {
     const auto& bytes = request.args_msgpack;
@@ -130,7 +135,9 @@ protocol::CallReply run_call(const FunctionTable& functions, const protocol::Cal
   try {
     const auto& bytes = request.args_msgpack;
     auto args = msgpack::unpack(bytes.data(), bytes.size());
-    auto result = function->handler(args.get(), CallContext{deadline, std::move(stop), bytes, exit_status});
+    auto result = function->handler(
+        args.get(), CallContext{deadline, std::move(stop), bytes, exit_status,
+                                request.input ? std::optional<std::string_view>(*request.input) : std::nullopt});
     if (!result) return protocol::CallReply::failure(id, result.error());
     return protocol::CallReply::result(id, std::move(result).value());
   } catch (const std::exception& e) {
@@ -150,12 +157,12 @@ void add_programs(FunctionTable& table, const std::vector<FunctionSpec>& specs) 
       if (!argv) return argv.error();
       const auto own_limit = std::chrono::steady_clock::now() + std::chrono::milliseconds(spec.timeout_ms);
       ProgramLimits limits{std::min(own_limit, context.deadline), spec.max_output_bytes};
-      auto outcome = run_program(*argv, limits, context.stop);
+      auto outcome = run_program(*argv, limits, context.stop, context.input);
       if (!outcome) return outcome.error();
       if (context.exit_status) *context.exit_status = outcome->exit_code;
       return pack_outcome(*outcome);
     };
-    table.add(spec.name, std::move(run), Execution::on_worker_pool, std::move(check));
+    table.add(spec.name, std::move(run), Execution::on_worker_pool, std::move(check), spec.takes_stdin);
   }
 }
 

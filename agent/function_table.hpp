@@ -26,6 +26,8 @@ struct CallContext {
   // A program function tells its program's exit status here (when set), so
   // the agent can count a non-zero exit apart from a success.
   int* exit_status = nullptr;
+  // The caller's bytes for the program's standard input, if it sent any.
+  std::optional<std::string_view> input;
 };
 
 // Takes the call's argument array; returns one MessagePack value.
@@ -45,12 +47,15 @@ struct Function {
   Handler handler;
   Execution execution = Execution::on_worker_pool;
   ArgumentCheck check;  // optional
+  // Whether a caller may send it standard input (a program whose entry says
+  // `stdin = true`); others refuse a call that carries any.
+  bool takes_input = false;
 };
 
 class FunctionTable {
  public:
-  void add(std::string name, Handler handler, Execution execution = Execution::on_worker_pool,
-           ArgumentCheck check = {});
+  void add(std::string name, Handler handler, Execution execution = Execution::on_worker_pool, ArgumentCheck check = {},
+           bool takes_input = false);
   // Adds every function of `other`; bad_request naming the first one this
   // table already has.
   Status merge(const FunctionTable& other);
@@ -61,7 +66,8 @@ class FunctionTable {
   std::map<std::string, Function, std::less<>> functions_;
 };
 
-// The function's argument check on a request's arguments (success if it has none).
+// The function's argument check on a request's arguments (success if it has
+// none), and bad_request for standard input it does not take.
 Status check_arguments(const Function& function, const protocol::CallRequest& request);
 
 // Runs one request to completion and builds its reply; never throws. A

@@ -105,8 +105,11 @@ Result<std::vector<FunctionSpec>> parse_functions(std::string_view text) {
       auto number = parse_positive(value, kMaxOutputBytes);
       if (!number) return fail("max_output_bytes: " + number.error().message);
       spec.max_output_bytes = *number;
+    } else if (key == "stdin") {
+      if (value != "true" && value != "false") return fail("stdin must be true or false");
+      spec.takes_stdin = value == "true";
     } else {
-      return fail("unknown key '" + std::string(key) + "' (valid: program, args, timeout_ms, max_output_bytes)");
+      return fail("unknown key '" + std::string(key) + "' (valid: program, args, timeout_ms, max_output_bytes, stdin)");
     }
   }
   if (!specs.empty()) {

@@ -8,6 +8,8 @@
 //   args = -h "/var/lib"      fixed argv prefix; "..." keeps spaces, \ escapes
 //   timeout_ms = 5000         optional, default 10000
 //   max_output_bytes = 65536  optional cap per stream, default 1 MiB, at most 3 MiB
+//   stdin = true              optional: a caller may send the program's stdin
+//                             (rpclb call --stdin); default false (/dev/null)
 //
 // Call arguments are appended to the argv after `args`, one entry each.
 #pragma once
@@ -32,6 +34,7 @@ struct FunctionSpec {
   std::vector<std::string> args;
   std::uint32_t timeout_ms = 10000;
   std::uint32_t max_output_bytes = 1024 * 1024;
+  bool takes_stdin = false;  // `stdin = true`
 
   friend bool operator==(const FunctionSpec&, const FunctionSpec&) = default;
 };

@@ -24,6 +24,7 @@ bool answers(zmq::context_t& context, const Member& holder, const AgentConfig& c
                              static_cast<std::uint32_t>(kHolderWait.count()),
                              {},
                              {},
+                             {},
                              {}};
   protocol::address_to(ping, holder);
   RpcOptions options;

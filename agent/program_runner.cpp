@@ -89,15 +89,25 @@ struct SpawnSetup {
 }  // namespace
 
 Result<ProgramOutcome> run_program(const std::vector<std::string>& argv, const ProgramLimits& limits,
-                                   std::stop_token stop) {
+                                   std::stop_token stop, std::optional<std::string_view> input) {
   if (argv.empty()) return make_error(ErrorCode::internal, "empty argv");
   auto out_pipe = make_pipe();
   auto err_pipe = make_pipe();
   if (!out_pipe) return out_pipe.error();
   if (!err_pipe) return err_pipe.error();
+  std::optional<Pipe> in_pipe;
+  if (input) {
+    auto made = make_pipe();
+    if (!made) return made.error();
+    in_pipe = std::move(made).value();
+  }
 
   SpawnSetup setup;
-  posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  if (in_pipe) {
+    posix_spawn_file_actions_adddup2(&setup.actions, in_pipe->read_end.get(), STDIN_FILENO);
+  } else {
+    posix_spawn_file_actions_addopen(&setup.actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  }
   posix_spawn_file_actions_adddup2(&setup.actions, out_pipe->write_end.get(), STDOUT_FILENO);
   posix_spawn_file_actions_adddup2(&setup.actions, err_pipe->write_end.get(), STDERR_FILENO);
   // Own process group, so a timeout kills the program's children too; default
@@ -125,10 +135,23 @@ Result<ProgramOutcome> run_program(const std::vector<std::string>& argv, const P
   ChildProcess child(pid);
   out_pipe->write_end.reset();
   err_pipe->write_end.reset();
+  // The input is written as the program reads it, beside reading its
+  // output, so neither side waits on a full pipe; a program that exits
+  // without reading it all closes the pipe (EPIPE: SIGPIPE is ignored).
+  std::string_view unwritten = input.value_or(std::string_view());
+  Fd to_program;
+  if (in_pipe) {
+    in_pipe->read_end.reset();
+    to_program = std::move(in_pipe->write_end);
+    ::fcntl(to_program.get(), F_SETFL, ::fcntl(to_program.get(), F_GETFL) | O_NONBLOCK);
+    if (unwritten.empty()) to_program.reset();
+  }
 
   ProgramOutcome outcome;
   std::array<std::string*, 2> sinks{&outcome.stdout_text, &outcome.stderr_text};
-  std::array<pollfd, 2> fds{{{out_pipe->read_end.get(), POLLIN, 0}, {err_pipe->read_end.get(), POLLIN, 0}}};
+  std::array<pollfd, 3> fds{{{out_pipe->read_end.get(), POLLIN, 0},
+                             {err_pipe->read_end.get(), POLLIN, 0},
+                             {to_program.get() >= 0 ? to_program.get() : -1, POLLOUT, 0}}};
   std::array<char, 16384> buffer{};
   int open_streams = 2;
   while (open_streams > 0) {
@@ -143,7 +166,15 @@ Result<ProgramOutcome> run_program(const std::vector<std::string>& argv, const P
         50, std::chrono::duration_cast<std::chrono::milliseconds>(limits.deadline - now).count() + 1);
     const int ready = ::poll(fds.data(), fds.size(), static_cast<int>(wait));
     if (ready < 0 && errno != EINTR) return make_error(ErrorCode::internal, "poll failed");
-    for (std::size_t i = 0; i < fds.size(); ++i) {
+    if (fds[2].fd >= 0 && (fds[2].revents & (POLLOUT | POLLERR | POLLHUP))) {
+      const auto n = ::write(fds[2].fd, unwritten.data(), std::min<std::size_t>(unwritten.size(), 65536));
+      if (n > 0) unwritten.remove_prefix(static_cast<std::size_t>(n));
+      if (unwritten.empty() || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+        to_program.reset();  // end of input, or the program closed its stdin
+        fds[2].fd = -1;
+      }
+    }
+    for (std::size_t i = 0; i < sinks.size(); ++i) {
       if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
       const auto n = ::read(fds[i].fd, buffer.data(), buffer.size());
       if (n > 0) {

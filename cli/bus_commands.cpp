@@ -112,7 +112,7 @@ std::vector<Result<CallOutcome>> ask_each(zmq::context_t& context, const RpcOpti
                                           const std::vector<Member>& members, const std::string& function) {
   return call_each(
       context, members,
-      FanOut{function, json_to_msgpack(nlohmann::json::array()), transport, 16, protocol::CallMode::call, {}});
+      FanOut{function, json_to_msgpack(nlohmann::json::array()), transport, 16, protocol::CallMode::call, {}, {}});
 }
 
 // sys.info on each member, one line (or object) per member; the first failure's exit code.

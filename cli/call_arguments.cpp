@@ -13,15 +13,15 @@ namespace {
 
 // Arguments that could not fit in one frame are refused while reading, so a
 // huge file is never read whole.
-Result<std::string> read_bounded(std::FILE* in, const std::string& what) {
+Result<std::string> read_bounded(std::FILE* in, const std::string& what, std::size_t most = protocol::kMaxFrameBytes,
+                                 const std::string& limit = "the largest request rpclb sends") {
   std::string text;
   char buffer[65536];
   while (true) {
     const auto n = std::fread(buffer, 1, sizeof buffer, in);
     text.append(buffer, n);
-    if (text.size() > protocol::kMaxFrameBytes) {
-      return make_error(ErrorCode::bad_request, what + " is over " + std::to_string(protocol::kMaxFrameBytes) +
-                                                    " bytes, the largest request rpclb sends");
+    if (text.size() > most) {
+      return make_error(ErrorCode::bad_request, what + " is over " + std::to_string(most) + " bytes, " + limit);
     }
     if (n < sizeof buffer) break;
   }
@@ -39,10 +39,23 @@ Result<CallArguments> from_json_array(std::string_view text, const std::string& 
 
 }  // namespace
 
-Result<CallArguments> arguments_from_words(const std::vector<std::string>& words) {
+Result<CallArguments> arguments_from_words(const std::vector<std::string>& words,
+                                           const std::vector<std::string>& file_arguments) {
   auto values = nlohmann::json::array();
   for (const auto& word : words) values.push_back(parse_cli_argument(word));
+  for (const auto& path : file_arguments) {
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
+    if (!file)
+      return make_error(ErrorCode::bad_request, "cannot read --arg-file " + path + ": " + std::strerror(errno));
+    auto bytes = read_bounded(file.get(), "--arg-file " + path);
+    if (!bytes) return bytes.error();
+    values.push_back(std::move(bytes).value());
+  }
   return CallArguments{json_to_msgpack(values)};
+}
+
+Result<std::string> standard_input_for_program() {
+  return read_bounded(stdin, "standard input", protocol::kMaxInputBytes, "the most --stdin sends");
 }
 
 Result<CallArguments> arguments_from_json(const std::string& text_or_stdin) {

@@ -55,6 +55,8 @@ struct CallCommandOptions {
   std::vector<std::string> words;        // ARG...
   std::optional<std::string> args_json;  // --args
   std::optional<std::string> args_file;  // --args-file
+  std::vector<std::string> arg_files;    // --arg-file
+  bool send_stdin = false;               // --stdin
   bool all = false;                      // --all
   std::size_t count = 1;                 // -n
   std::size_t parallel = 32;
@@ -75,12 +77,25 @@ struct CallCommandOptions {
 // The call's arguments, each one value exactly as given.
 Result<CallArguments> arguments_of(const CallCommandOptions& options) {
   if (options.args_json || options.args_file) {
-    if (!options.words.empty() || (options.args_json && options.args_file)) {
-      return make_error(ErrorCode::bad_request, "give arguments one way: ARG..., --args or --args-file");
+    if (!options.words.empty() || !options.arg_files.empty() || (options.args_json && options.args_file)) {
+      return make_error(ErrorCode::bad_request,
+                        "give arguments one way: ARG... (and --arg-file), --args or --args-file");
+    }
+    const bool reads_stdin = options.args_json == "-" || options.args_file == "-";
+    if (reads_stdin && options.send_stdin) {
+      return make_error(ErrorCode::bad_request, "standard input can be the arguments or --stdin, not both");
     }
     return options.args_json ? arguments_from_json(*options.args_json) : arguments_from_file(*options.args_file);
   }
-  return arguments_from_words(options.words);
+  return arguments_from_words(options.words, options.arg_files);
+}
+
+// What --stdin sends to the program's standard input: all of rpclb's.
+Result<std::optional<std::string>> program_input_of(const CallCommandOptions& options) {
+  if (!options.send_stdin) return std::optional<std::string>();
+  auto input = standard_input_for_program();
+  if (!input) return input.error();
+  return std::optional<std::string>(std::move(input).value());
 }
 
 // At most one way to print: --json, --json-lines, --raw or --gather (the
@@ -115,10 +130,14 @@ CallTracing tracing_of(const CallCommandOptions& options) {
   return tracing;
 }
 
-int call_one(const CommonOptions& common, const CallCommandOptions& options, const CallArguments& args) {
+int call_one(const CommonOptions& common, const CallCommandOptions& options, const CallArguments& args,
+             std::optional<std::string> input) {
   auto balancer = make_balancer(common, options.selection, options.group, tracing_of(options));
   if (!balancer) return report(balancer.error(), common.json);
-  auto outcome = balancer->call(options.function, args.msgpack, options.mode, deadline_for(common));
+  auto call = balancer->begin_call(options.function, args.msgpack, options.mode, deadline_for(common), std::nullopt);
+  if (!call) return report(call.error(), common.json);
+  call->request.input = std::move(input);
+  auto outcome = balancer->run(std::move(call).value());
   if (!outcome) return report(outcome.error(), common.json);
 
   if (options.mode == protocol::CallMode::cast) {
@@ -146,7 +165,8 @@ int stopped_exit_code(const std::string& signal) {
 // answer printed as it arrives. The first SIGINT or SIGTERM ends it with what
 // has arrived, and names on stderr the members still pending; a second one
 // ends the process at once.
-int call_many(const CommonOptions& common, const CallCommandOptions& options, const CallArguments& args) {
+int call_many(const CommonOptions& common, const CallCommandOptions& options, const CallArguments& args,
+              std::optional<std::string> input) {
   // Made before any thread starts, so that ZeroMQ's threads leave the
   // signals to it. A closed pipe on stdout (`| head -1`) ends rpclb quietly,
   // as it does other tools.
@@ -186,8 +206,13 @@ int call_many(const CommonOptions& common, const CallCommandOptions& options, co
   watch.wake_fd = interrupted.fd();
 
   const std::size_t count = options.fan() == Fan::all ? 0 : options.count;
-  auto fanned = balancer->fan_out(count, options.function, args.msgpack, options.mode, deadline_for(common),
-                                  options.parallel, watch);
+  FanOut request;
+  request.function = options.function;
+  request.args_msgpack = args.msgpack;
+  request.parallel = options.parallel;
+  request.mode = options.mode;
+  request.input = std::move(input);
+  auto fanned = balancer->fan_out(count, std::move(request), deadline_for(common), watch);
   progress.clear();
   if (!fanned) return report(fanned.error(), common.json);
   printer.finish(fanned->members, fanned->results);
@@ -211,6 +236,11 @@ std::shared_ptr<CallCommandOptions> add_call_options(CLI::App& command, const Co
                      "Arguments, each one value: JSON if it parses as JSON, else the string typed (use -- before -5)");
   command.add_option("--args", options->args_json, "All arguments as one JSON array, or - to read it from stdin");
   command.add_option("--args-file", options->args_file, "All arguments as one JSON array, read from FILE");
+  command.add_option("--arg-file", options->arg_files,
+                     "One more argument after ARG...: FILE's bytes, as one string (repeatable)");
+  command.add_flag("--stdin", options->send_stdin,
+                   "Send rpclb's standard input (at most 4 MiB) to the program's, for a function whose entry in the "
+                   "functions file says stdin = true");
   add_selection(command, common, options->selection);
   add_retries(command, options->selection);
   command.add_flag("--json-lines", options->json_lines,
@@ -234,7 +264,10 @@ Run run_call(const CommonOptions& common, std::shared_ptr<CallCommandOptions> op
     if (auto chosen = valid_output_choice(common, *options); !chosen) return report(chosen.error(), common.json);
     auto args = arguments_of(*options);
     if (!args) return report(args.error(), common.json);
-    return options->fan() == Fan::one ? call_one(common, *options, *args) : call_many(common, *options, *args);
+    auto input = program_input_of(*options);
+    if (!input) return report(input.error(), common.json);
+    return options->fan() == Fan::one ? call_one(common, *options, *args, std::move(input).value())
+                                      : call_many(common, *options, *args, std::move(input).value());
   };
 }
 

@@ -143,8 +143,9 @@ Member read_member(const msgpack::object& object) {
 CallRequest read_call(FieldReader& fields, CallMode mode) {
   // Without the addressed member: a client from before it was added;
   // with a request id: a traced call.
+  // With standard input (from 0.5.0): all eight, request_id maybe "".
   const auto count = fields.remaining();
-  const bool addressed = count == 6 || count == 7;
+  const bool addressed = count == 6 || count == 7 || count == 8;
   if (!addressed) fields.expect_remaining(4);
   CallRequest request;
   request.mode = mode;
@@ -160,14 +161,23 @@ CallRequest read_call(FieldReader& fields, CallMode mode) {
   if (addressed) {
     request.member = fields.string("member");
     request.instance = fields.string("instance");
-    if (count == 7) {
+    if (count >= 7) {
       request.request_id = fields.string("request_id");
-      if (!is_valid_request_id(request.request_id)) {
+      if (!is_valid_request_id(request.request_id) && !(count == 8 && request.request_id.empty())) {
         throw Malformed("request_id must be 1 to " + std::to_string(kMaxRequestIdBytes) +
                         " characters of [A-Za-z0-9._:-]");
       }
     }
-    // Empty only in a traced call to whoever answers.
+    if (count == 8) {
+      const auto& input = fields.any();
+      if (input.type != msgpack::type::BIN) throw Malformed("stdin must be bin");
+      if (input.via.bin.size > kMaxInputBytes) {
+        throw Malformed("stdin is " + std::to_string(input.via.bin.size) + " bytes; at most " +
+                        std::to_string(kMaxInputBytes) + " may be sent");
+      }
+      request.input = std::string(input.via.bin.ptr, input.via.bin.size);
+    }
+    // Empty only in a call to whoever answers (traced, or with input).
     if (request.member.empty() && (count == 6 || !request.instance.empty())) {
       throw Malformed("member must not be empty");
     }
@@ -287,6 +297,17 @@ bool reads_request_id(const Member& member) {
   return major_minor(member.version) >= std::pair<unsigned, unsigned>{0, 3};
 }
 
+bool reads_input(const Member& member) {
+  return major_minor(member.version) >= std::pair<unsigned, unsigned>{0, 5};
+}
+
+Status can_carry(const CallRequest& request, const Member& member) {
+  if (!request.input || reads_input(member)) return {};
+  return make_error(ErrorCode::service_unavailable,
+                    "node " + member.name + " runs rpclb " + member.version +
+                        ", which cannot pass standard input to a program (0.5.0 and later can); nothing was sent");
+}
+
 bool address_to(CallRequest& request, const Member& member) {
   using Version = std::pair<unsigned, unsigned>;
   const auto version = major_minor(member.version);
@@ -346,9 +367,10 @@ std::string encode(const Message& message) {
       }
     }
     void operator()(const CallRequest& m) {
-      const bool traced = !m.request_id.empty();
+      const bool with_input = m.input.has_value();
+      const bool traced = with_input || !m.request_id.empty();
       const bool addressed = traced || !m.member.empty();
-      pack_header(out, m.mode == CallMode::call ? "call" : "cast", traced ? 7 : addressed ? 6 : 4);
+      pack_header(out, m.mode == CallMode::call ? "call" : "cast", with_input ? 8 : traced ? 7 : addressed ? 6 : 4);
       out.pack_uint64(m.id);
       pack_string(out, m.function);
       if (m.args_msgpack.empty()) {
@@ -362,6 +384,10 @@ std::string encode(const Message& message) {
         pack_string(out, m.instance);
       }
       if (traced) pack_string(out, m.request_id);
+      if (with_input) {
+        out.pack_bin(static_cast<std::uint32_t>(m.input->size()));
+        out.pack_bin_body(m.input->data(), static_cast<std::uint32_t>(m.input->size()));
+      }
     }
     void operator()(const CallReply& m) {
       switch (m.kind) {

@@ -62,6 +62,9 @@ inline constexpr std::size_t kMaxContainerItems = 1024 * 1024;
 using rpclb::kUnknownFigure;
 // Longest request_id; it is logged, so it is kept to [A-Za-z0-9._:-].
 inline constexpr std::size_t kMaxRequestIdBytes = 64;
+// The most standard input a call may carry for its program (`rpclb call
+// --stdin`): half a frame, so the request with its arguments still fits.
+inline constexpr std::size_t kMaxInputBytes = 4 * 1024 * 1024;
 
 // A member record on the wire is the public rpclb::Member (rpclb/member.hpp):
 // what the bus carries is what clients and selection algorithms see.
@@ -109,6 +112,9 @@ struct CallRequest {
   std::string instance;  // empty: any instance of `member`
   // The caller's name for this call, logged by the agent; empty: untraced.
   std::string request_id;
+  // From 0.5.0: bytes for the program's standard input (a function whose
+  // allowlist entry says `stdin = true`); nullopt: none (/dev/null).
+  std::optional<std::string> input;
   friend bool operator==(const CallRequest&, const CallRequest&) = default;
 };
 
@@ -158,6 +164,12 @@ bool address_to(CallRequest& request, const Member& member);
 
 // Whether `member` runs a version that reads request_id (0.3.0 and later).
 bool reads_request_id(const Member& member);
+// Whether `member` reads a call's standard input (0.5.0 and later): one
+// before it would refuse the call, so none is sent to it.
+bool reads_input(const Member& member);
+// service_unavailable, nothing sent, when `request` carries standard input
+// and `member` cannot read it.
+Status can_carry(const CallRequest& request, const Member& member);
 
 // 1 to kMaxRequestIdBytes of [A-Za-z0-9._:-].
 bool is_valid_request_id(std::string_view id);

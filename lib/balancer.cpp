@@ -143,10 +143,10 @@ Result<CallOutcome> Balancer::run(CallAttempts call, std::mutex* parts_mutex) {
   return run_call(parts_, send, std::move(call), ids_, parts_mutex);
 }
 
-Result<FanOutResults> Balancer::fan_out(std::size_t count, const std::string& function, const std::string& args_msgpack,
-                                        protocol::CallMode mode, Clock::time_point deadline, std::size_t parallel,
+Result<FanOutResults> Balancer::fan_out(std::size_t count, FanOut request, Clock::time_point deadline,
                                         const FanOutWatch& watch) {
-  const FanOut request{function, args_msgpack, transport(deadline), parallel, mode, options_.request_id};
+  request.transport = transport(deadline);
+  request.request_id = options_.request_id;
   const auto exchange = [this](const std::vector<Member>& members, const FanOut& fan_out,
                                const OnExchanged& on_exchanged, const FanOutWatch& watching) {
     return exchange_each(context(), members, fan_out, on_exchanged, watching);

@@ -117,10 +117,11 @@ class Balancer {
   std::optional<Result<CallOutcome>> conclude(CallAttempts& call, Result<protocol::CallReply> reply) {
     return rpclb::conclude(parts_, call, std::move(reply));
   }
-  // Runs `function` on `count` members chosen by the algorithm (0: on every
-  // member), `parallel` at a time, telling `watch` as it goes (lib/fan_out.hpp).
-  Result<FanOutResults> fan_out(std::size_t count, const std::string& function, const std::string& args_msgpack,
-                                protocol::CallMode mode, Clock::time_point deadline, std::size_t parallel,
+  // Runs `request` (its function, arguments, mode, parallelism and input;
+  // this balancer gives its transport and request id) on `count` members
+  // chosen by the algorithm (0: on every member), telling `watch` as it goes
+  // (lib/fan_out.hpp).
+  Result<FanOutResults> fan_out(std::size_t count, FanOut request, Clock::time_point deadline,
                                 const FanOutWatch& watch = {});
 
   // How this balancer reaches the bus and its members, for what works beside

@@ -121,7 +121,9 @@ Result<CallOutcome> run_call(BalancerParts& parts, const SendRequest& send, Call
       std::this_thread::sleep_for(kMemberPollInterval);
       continue;
     }
-    auto reply = send(call.member.endpoint, call.request, call.attempt_deadline);
+    const auto carried = protocol::can_carry(call.request, call.member);
+    auto reply = carried ? send(call.member.endpoint, call.request, call.attempt_deadline)
+                         : Result<protocol::CallReply>(carried.error());
     std::optional<Result<CallOutcome>> ended;
     {
       auto lock = hold();

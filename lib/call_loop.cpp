@@ -90,9 +90,12 @@ void CallLoop::aim_and_send_unguarded(std::uint64_t serial) {
       end(serial, aimed.error());
       return;
     }
-    auto submitted = pipeline_->submit(
-        call.attempts.member.endpoint, call.attempts.request, call.attempts.attempt_deadline,
-        [this, serial](Result<protocol::CallReply> reply) { attempt_ended(serial, std::move(reply)); });
+    auto submitted = protocol::can_carry(call.attempts.request, call.attempts.member);
+    if (submitted) {
+      submitted = pipeline_->submit(
+          call.attempts.member.endpoint, call.attempts.request, call.attempts.attempt_deadline,
+          [this, serial](Result<protocol::CallReply> reply) { attempt_ended(serial, std::move(reply)); });
+    }
     if (submitted) return;
     // Refused before sending (too large, an unusable endpoint): the same
     // judgement as any attempt's end.

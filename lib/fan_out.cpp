@@ -31,17 +31,20 @@ bool exchange_each(zmq::context_t& context, const std::vector<Member>& members, 
                                   static_cast<std::uint32_t>(remaining(deadline).count()),
                                   {},
                                   {},
-                                  fan_out.request_id};
+                                  fan_out.request_id,
+                                  fan_out.input};
     protocol::address_to(request, members[i]);
     const auto sent = Clock::now();
     if (watch.on_sent) watch.on_sent(members[i]);
-    auto submitted =
-        pipeline.submit(members[i].endpoint, request, deadline, [&, i, sent](Result<protocol::CallReply> reply) {
-          --running;
-          if (stopping) return;
-          on_exchanged(i, Exchanged{std::move(reply),
-                                    std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent)});
-        });
+    auto submitted = protocol::can_carry(request, members[i]);
+    if (submitted)
+      submitted =
+          pipeline.submit(members[i].endpoint, request, deadline, [&, i, sent](Result<protocol::CallReply> reply) {
+            --running;
+            if (stopping) return;
+            on_exchanged(i, Exchanged{std::move(reply),
+                                      std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent)});
+          });
     if (submitted) {
       ++running;
     } else {

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct FanOut {
   std::size_t parallel = 8;  // requests in flight at once, over one connection per member
   protocol::CallMode mode = protocol::CallMode::call;
   std::string request_id;  // traced: sent to each member that reads it
+  // For the program's standard input (rpclb call --stdin): sent to members
+  // that read it (protocol::can_carry); the others answer service_unavailable.
+  std::optional<std::string> input;
 };
 
 struct Exchanged {

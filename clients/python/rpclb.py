@@ -32,7 +32,7 @@ import msgpack
 import zmq
 
 # rpclb's own version (meson.build); the test holds it to `rpclb --version`.
-__version__ = "0.4.0"
+__version__ = "0.5.0"
 PROTOCOL_VERSION = 1
 UNKNOWN_FIGURE = 0xFFFFFFFF
 MAX_FRAME_BYTES = 8 * 1024 * 1024

@@ -279,7 +279,7 @@ TEST(Help, EveryCommandHasHelpAndTheTopLevelNamesTheExitCodes) {
       {"select", {"--count", "--algorithm", "--opt", "--key", "--match", "--wait-for-member"}},
       {"call",
        {"--all", "--count", "--parallel", "--args", "--args-file", "--retries", "--retry-on-timeout", "--trace",
-        "--request-id", "--wait-for-member", "--json-lines", "--quiet", "--raw", "--gather"}},
+        "--request-id", "--wait-for-member", "--json-lines", "--quiet", "--raw", "--gather", "--stdin", "--arg-file"}},
       {"cast", {"--all", "--parallel", "--args", "--retries", "--trace", "--json-lines", "--quiet"}},
       {"release", {"--algorithm"}},
       {"groups", {}},

@@ -71,7 +71,7 @@ TEST(Faults, AFloodedAgentKeepsItsHeartbeatsOnTime) {
   ASSERT_TRUE(cluster.wait_for_members("web", {"busy"}));
   const auto endpoint = endpoint_of(cluster, "web", "busy");
   const auto request = protocol::encode(protocol::CallRequest{
-      1, protocol::CallMode::call, "sys.echo", json_to_msgpack({std::string(1024 * 1024, 'x')}), 5000, {}, {}, {}});
+      1, protocol::CallMode::call, "sys.echo", json_to_msgpack({std::string(1024 * 1024, 'x')}), 5000, {}, {}, {}, {}});
 
   zmq::context_t context;
   std::atomic<bool> flooding{true};
@@ -321,7 +321,7 @@ class GarbageFrames : public ::testing::Test {
 
 TEST_F(GarbageFrames, MalformedBodiesGetBadRequestAndTheAgentGoesOn) {
   const auto good =
-      protocol::encode(protocol::CallRequest{1, protocol::CallMode::call, "sys.echo", "", 1000, {}, {}, {}});
+      protocol::encode(protocol::CallRequest{1, protocol::CallMode::call, "sys.echo", "", 1000, {}, {}, {}, {}});
   expect_bad_request({"", "\xff\x00\x13 garbage"});
   expect_bad_request({"", good.substr(0, good.size() / 2)});                      // truncated
   expect_bad_request({"", json_to_msgpack({2, "call", 1, "sys.echo", {}, 10})});  // wrong version
@@ -419,7 +419,7 @@ TEST_F(GarbageFrames, MemoryStaysBoundedUnderAFloodOfBadFrames) {
   ASSERT_GT(before, 0);
   const std::string big(1024 * 1024 - 1024, '\xc1');  // 0xc1 is never valid MessagePack
   const auto truncated =
-      protocol::encode(protocol::CallRequest{1, protocol::CallMode::call, "sys.echo", "", 10, {}, {}, {}});
+      protocol::encode(protocol::CallRequest{1, protocol::CallMode::call, "sys.echo", "", 10, {}, {}, {}, {}});
   zmq::socket_t flood(context, zmq::socket_type::dealer);
   flood.set(zmq::sockopt::linger, 0);
   flood.connect(endpoint);

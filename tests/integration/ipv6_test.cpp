@@ -107,7 +107,7 @@ TEST_F(Ipv6, CurveWorksOnIpv6) {
   // Without keys, the hub tells a stranger nothing.
   cluster.client_args.clear();
   auto stranger = cluster.rpclb({"members", "v6", "--bus-timeout", "300"});
-  EXPECT_EQ(stranger.exit_code, 4) << stranger.out << stranger.err;
+  EXPECT_EQ(stranger.exit_code, 7) << stranger.out << stranger.err;
 }
 
 TEST_F(Ipv6, UnbracketedAddressesAndZonesAreRefusedAtOnce) {

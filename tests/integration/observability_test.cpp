@@ -156,7 +156,7 @@ TEST(Metrics, AReplyWhoseCallerHasGoneIsCountedAsDropped) {
     socket.connect(endpoint);
     const std::string sleep_2000_ms("\x91\xcd\x07\xd0", 4);  // MessagePack [2000]
     const auto request = protocol::encode(
-        protocol::CallRequest{9, protocol::CallMode::call, "sys.sleep", sleep_2000_ms, 10000, {}, {}, {}});
+        protocol::CallRequest{9, protocol::CallMode::call, "sys.sleep", sleep_2000_ms, 10000, {}, {}, {}, {}});
     socket.send(zmq::message_t(), zmq::send_flags::sndmore);
     socket.send(zmq::buffer(request), zmq::send_flags::none);
     // Gone once the agent has the request, well before its 2 s are up.
@@ -202,7 +202,7 @@ TEST(Metrics, AFloodIsHeldToTheAgentsBudgetWhileOthersAreServed) {
   auto other_call = [&, id = std::uint64_t{100}]() mutable {
     ++id;
     const auto request =
-        protocol::encode(protocol::CallRequest{id, protocol::CallMode::call, "sys.info", "\x90", 5000, {}, {}, {}});
+        protocol::encode(protocol::CallRequest{id, protocol::CallMode::call, "sys.info", "\x90", 5000, {}, {}, {}, {}});
     other.send(zmq::message_t(), zmq::send_flags::sndmore);
     other.send(zmq::buffer(request), zmq::send_flags::none);
     std::vector<zmq::message_t> parts;
@@ -217,7 +217,7 @@ TEST(Metrics, AFloodIsHeldToTheAgentsBudgetWhileOthersAreServed) {
   constexpr int kConnections = 8;
   constexpr int kRequests = 12;
   const auto echo = protocol::encode(protocol::CallRequest{
-      7, protocol::CallMode::call, "sys.echo", json_to_msgpack({std::string(1 << 20, 'x')}), 30000, {}, {}, {}});
+      7, protocol::CallMode::call, "sys.echo", json_to_msgpack({std::string(1 << 20, 'x')}), 30000, {}, {}, {}, {}});
   std::vector<zmq::socket_t> flooders;
   for (int i = 0; i < kConnections; ++i) {
     auto& flooder = flooders.emplace_back(make_socket(context, zmq::socket_type::dealer, 0));

@@ -326,7 +326,7 @@ TEST(WireFrames, FramesWithTrailingBytesAreRefused) {
   socket.set(zmq::sockopt::linger, 0);
   socket.connect(endpoint);
   const auto call =
-      protocol::encode(protocol::CallRequest{5, protocol::CallMode::call, "sys.echo", "", 1000, {}, {}, {}});
+      protocol::encode(protocol::CallRequest{5, protocol::CallMode::call, "sys.echo", "", 1000, {}, {}, {}, {}});
   socket.send(zmq::message_t(), zmq::send_flags::sndmore);
   socket.send(zmq::buffer(call + "\x01"), zmq::send_flags::none);
   zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};
@@ -355,9 +355,9 @@ TEST(AgentLimits, ACallWhoseDeadlinePassedWhileQueuedIsATimeoutAndNeverRuns) {
   socket.connect(endpoint);
   // One connection: the agent takes its requests in the order sent.
   for (const auto& request :
-       {protocol::CallRequest{1, protocol::CallMode::call, "sys.sleep", json_to_msgpack({1500}), 10000, {}, {}, {}},
+       {protocol::CallRequest{1, protocol::CallMode::call, "sys.sleep", json_to_msgpack({1500}), 10000, {}, {}, {}, {}},
         protocol::CallRequest{
-            2, protocol::CallMode::call, "test.mark", json_to_msgpack({marker.string()}), 200, {}, {}, {}}}) {
+            2, protocol::CallMode::call, "test.mark", json_to_msgpack({marker.string()}), 200, {}, {}, {}, {}}}) {
     socket.send(zmq::message_t(), zmq::send_flags::sndmore);
     socket.send(zmq::buffer(protocol::encode(request)), zmq::send_flags::none);
   }

@@ -24,7 +24,7 @@ inline std::optional<protocol::CallReply> raw_echo_call(zmq::context_t& context,
   secure_client(socket, curve);
   socket.connect(endpoint);
   const auto request =
-      protocol::encode(protocol::CallRequest{7, protocol::CallMode::call, "sys.echo", "", 1000, {}, {}, {}});
+      protocol::encode(protocol::CallRequest{7, protocol::CallMode::call, "sys.echo", "", 1000, {}, {}, {}, {}});
   socket.send(zmq::message_t(), zmq::send_flags::sndmore);
   socket.send(zmq::buffer(request), zmq::send_flags::none);
   zmq::pollitem_t item{socket.handle(), 0, ZMQ_POLLIN, 0};

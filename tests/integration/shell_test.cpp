@@ -205,5 +205,79 @@ TEST_F(RemotePrograms, AgentMetricsCountANonZeroExitAsItsOwnOutcome) {
   EXPECT_EQ(calls["say.it ok"], 1) << stats.out;
 }
 
+// Standard input for a remote program: only to a function whose allowlist
+// entry says stdin = true, and at most 4 MiB.
+class ProgramInput : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const auto functions = cluster.dir() / "functions.conf";
+    std::ofstream(functions) << "[sh.cat]\nprogram = /bin/cat\nstdin = true\n"
+                             << "[sh.count]\nprogram = /usr/bin/wc\nargs = -c\nstdin = true\n"
+                             << "[no.input]\nprogram = /bin/cat\n"
+                             << "[show.arg]\nprogram = /usr/bin/printf\nargs = %s\n";
+    ThreeMembers three;
+    three.every_member = {"--functions", functions.string()};
+    ASSERT_TRUE(cluster.start_three(three).listed);
+  }
+  // rpclb with `text` on its standard input.
+  CliResult with_input(const std::string& text, const std::vector<std::string>& args) {
+    const auto path = cluster.dir() / ("stdin-" + std::to_string(inputs++));
+    write_file(path, text);
+    cluster.cli_stdin = path;
+    auto result = cluster.rpclb(args);
+    cluster.cli_stdin = "/dev/null";
+    return result;
+  }
+  Cluster cluster;
+  int inputs = 0;
+};
+
+// `echo hi | rpclb call web sh.cat --stdin` gives the program "hi", byte for
+// byte, on one member or on each of a fan-out's.
+TEST_F(ProgramInput, StdinReachesTheProgramOnOneMemberOrEach) {
+  const std::string bytes("line one\n\0binary\xff\n", 19);
+  auto one = with_input(bytes, {"call", "web", "sh.cat", "--stdin", "--raw"});
+  EXPECT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(one.out, bytes);
+  auto each = with_input("hi\n", {"call", "web", "sh.cat", "--stdin", "--all", "--raw"});
+  EXPECT_EQ(each.exit_code, 0) << each.err;
+  auto lines = each.lines();
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(lines, (std::vector<std::string>{"a: hi", "b: hi", "c: hi"}));
+  // Without --stdin the program's stdin is empty, whatever rpclb's is.
+  auto without = with_input("ignored\n", {"call", "web", "sh.count", "--raw"});
+  EXPECT_EQ(without.out, "0\n") << without.err;
+}
+
+// A function whose entry does not say stdin = true refuses input: nothing
+// runs (bad_request, exit 2). Past 4 MiB, rpclb refuses before sending.
+TEST_F(ProgramInput, InputIsRefusedWhereNotAllowedAndPastItsBound) {
+  auto refused = with_input("secret\n", {"call", "web", "no.input", "--stdin"});
+  EXPECT_EQ(refused.exit_code, 2) << refused.err;
+  EXPECT_NE(refused.err.find("no.input does not take standard input"), std::string::npos) << refused.err;
+  EXPECT_EQ(refused.out, "");
+  auto built_in = with_input("x", {"call", "web", "sys.echo", "--stdin"});
+  EXPECT_EQ(built_in.exit_code, 2) << built_in.err;
+
+  auto fits = with_input(std::string(4 * 1024 * 1024, 'x'), {"call", "web", "sh.count", "--stdin", "--raw"});
+  EXPECT_EQ(fits.exit_code, 0) << fits.err;
+  EXPECT_EQ(fits.out, "4194304\n");
+  auto over = with_input(std::string(4 * 1024 * 1024 + 1, 'x'), {"call", "web", "sh.count", "--stdin"});
+  EXPECT_EQ(over.exit_code, 2) << over.err;
+  EXPECT_NE(over.err.find("standard input is over 4194304 bytes"), std::string::npos) << over.err;
+}
+
+// --arg-file passes a file's bytes as one argument, after the words typed.
+TEST_F(ProgramInput, ArgFilePassesAFileAsOneArgument) {
+  const auto path = cluster.dir() / "note.txt";
+  write_file(path, "two words\nand a line; $(not run)");
+  auto shown = cluster.rpclb({"call", "web", "show.arg", "--arg-file", path.string(), "--raw"});
+  EXPECT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(shown.out, "two words\nand a line; $(not run)");
+  auto missing = cluster.rpclb({"call", "web", "show.arg", "--arg-file", (cluster.dir() / "nope").string()});
+  EXPECT_EQ(missing.exit_code, 2);
+  EXPECT_NE(missing.err.find("cannot read --arg-file"), std::string::npos) << missing.err;
+}
+
 }  // namespace
 }  // namespace rpclb::testing

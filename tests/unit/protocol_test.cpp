@@ -15,10 +15,10 @@ Member sample_member() {
 }
 
 std::vector<Message> every_kind() {
-  CallRequest call{42,   CallMode::call, "sys.echo", json_to_msgpack({1, "two", {{"three", 3}}}),
-                   1500, "node-1",       "abc123",   {}};
+  CallRequest call{
+      42, CallMode::call, "sys.echo", json_to_msgpack({1, "two", {{"three", 3}}}), 1500, "node-1", "abc123", {}, {}};
   // Unaddressed, as clients from before the member fields send it.
-  CallRequest cast{43, CallMode::cast, "sys.echo", json_to_msgpack({1}), 1500, {}, {}, {}};
+  CallRequest cast{43, CallMode::cast, "sys.echo", json_to_msgpack({1}), 1500, {}, {}, {}, {}};
   return {
       Announce{sample_member()},
       Leave{"node-1", "abc123"},
@@ -111,12 +111,12 @@ TEST(Protocol, AddressingFollowsEachMembersVersion) {
 
 TEST(Protocol, TracedCallsCarryTheirRequestId) {
   const auto no_args = json_to_msgpack(nlohmann::json::array());
-  const CallRequest addressed{9, CallMode::call, "sys.echo", no_args, 100, "node-1", "abc", "job-7:try.1"};
+  const CallRequest addressed{9, CallMode::call, "sys.echo", no_args, 100, "node-1", "abc", "job-7:try.1", {}};
   auto decoded = decode_as<CallRequest>(encode(addressed));
   ASSERT_TRUE(decoded.ok()) << decoded.error().message;
   EXPECT_EQ(*decoded, addressed);
   // Traced, to whoever answers: the member fields are empty.
-  const CallRequest to_anyone{9, CallMode::cast, "sys.echo", no_args, 100, "", "", "x"};
+  const CallRequest to_anyone{9, CallMode::cast, "sys.echo", no_args, 100, "", "", "x", {}};
   auto anyone = decode_as<CallRequest>(encode(to_anyone));
   ASSERT_TRUE(anyone.ok()) << anyone.error().message;
   EXPECT_EQ(*anyone, to_anyone);
@@ -129,6 +129,43 @@ TEST(Protocol, TracedCallsCarryTheirRequestId) {
   EXPECT_FALSE(too_long.ok());
   auto no_instance_no_member = decode(frame_of({1, "call", 1, "sys.echo", nlohmann::json::array(), 10, "", "i", "x"}));
   EXPECT_FALSE(no_instance_no_member.ok());
+}
+
+// From 0.5.0 a call may carry its program's standard input: eight fields,
+// the input a bin (any bytes), request_id then possibly empty.
+TEST(Protocol, ACallCarriesStandardInputAsItsEighthField) {
+  const auto no_args = json_to_msgpack(nlohmann::json::array());
+  CallRequest with_input{9, CallMode::call, "sh.cat", no_args, 100, "node-1", "abc", "", std::string("a\0\xff", 3)};
+  auto decoded = decode_as<CallRequest>(encode(with_input));
+  ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+  EXPECT_EQ(*decoded, with_input);
+  with_input.input = "";
+  EXPECT_EQ(*decode_as<CallRequest>(encode(with_input)), with_input);
+  // A str is not input, and more than kMaxInputBytes is refused.
+  EXPECT_FALSE(decode(frame_of({1, "call", 1, "sh.cat", nlohmann::json::array(), 10, "n", "i", "", "text"})).ok());
+  with_input.input = std::string(kMaxInputBytes + 1, 'x');
+  EXPECT_FALSE(decode(encode(with_input)).ok());
+}
+
+// Only members of 0.5.0 and later read it; one before would refuse the
+// call, so nothing is sent to it and the caller hears why.
+TEST(Protocol, InputIsSentOnlyToMembersThatReadIt) {
+  CallRequest request;
+  request.function = "sh.cat";
+  Member old_member;
+  old_member.name = "old";
+  old_member.version = "0.4.0";
+  Member new_member = old_member;
+  new_member.version = "0.5.0";
+  EXPECT_TRUE(can_carry(request, old_member).ok());
+  request.input = "hi";
+  EXPECT_TRUE(can_carry(request, new_member).ok());
+  const auto refused = can_carry(request, old_member);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.error().code, ErrorCode::service_unavailable);
+  EXPECT_EQ(refused.error().message,
+            "node old runs rpclb 0.4.0, which cannot pass standard input to a program (0.5.0 and later can); "
+            "nothing was sent");
 }
 
 // Members of 0.2 announce 8 fields; later ones may announce more than this
@@ -192,7 +229,7 @@ TEST(Protocol, DeepNestingIsRejected) {
 // a frame with a byte added is always rejected.
 TEST(Protocol, DamagedFramesAreRejectedOrRoundTrip) {
   const std::vector<std::string> valid{
-      encode(CallRequest{42, CallMode::call, "sys.echo", "", 1000, "node-1", "abc123", "trace-1"}),
+      encode(CallRequest{42, CallMode::call, "sys.echo", "", 1000, "node-1", "abc123", "trace-1", {}}),
       encode(Announce{Member{"n", "i", "tcp://127.0.0.1:1", {"g"}, 1, 0, 100, "v"}}),
       encode(CallReply::failure(7, {ErrorCode::not_found, "no"})),
   };

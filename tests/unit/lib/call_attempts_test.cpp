@@ -87,6 +87,26 @@ TEST(CallAttempts, AMemberThatLacksTheFunctionIsReplacedAndTheLastNotFoundIsTheA
   EXPECT_EQ(transport.asked.size(), 3u);
 }
 
+// A member too old to read standard input is passed over with nothing sent.
+TEST(CallAttempts, AMemberTooOldForStandardInputIsPassedOverUnasked) {
+  auto group = members({"a", "b"});
+  group[0].version = "0.4.0";
+  FakeBus bus{group};
+  auto parts = make_parts(bus);
+  FakeTransport transport;
+  for (int i = 0; i < 4; ++i) {
+    std::mt19937_64 ids(1);
+    auto begun = begin_call(parts, "m.f", "\x90", protocol::CallMode::call, Clock::now() + std::chrono::seconds(5),
+                            std::nullopt);
+    ASSERT_TRUE(begun.ok());
+    begun->request.input = "hi";
+    auto outcome = run_call(parts, transport.send(), std::move(begun).value(), ids);
+    ASSERT_TRUE(outcome.ok()) << outcome.error().message;
+    EXPECT_EQ(outcome->member.name, "b");
+  }
+  EXPECT_EQ(transport.asked, (std::vector<std::string>(4, "b")));
+}
+
 TEST(CallAttempts, AnAgentErrorThatIsNotAboutCapacityEndsTheCall) {
   FakeBus bus{members({"a", "b"})};
   auto parts = make_parts(bus);
