@@ -60,6 +60,19 @@ void add_builtins(FunctionTable& table, std::shared_ptr<const AgentFacts> facts,
       },
       Execution::on_event_loop);
   table.add("sys.echo", echo, Execution::on_event_loop);
+  // What this agent serves, for shell completion and for people: its
+  // built-ins and allowlist, by name.
+  table.add(
+      "sys.functions",
+      [](const msgpack::object&, const CallContext& context) -> Result<std::string> {
+        const auto names = context.functions ? context.functions->names() : std::vector<std::string>{};
+        msgpack::sbuffer buffer;
+        Packer out(buffer);
+        out.pack_array(static_cast<std::uint32_t>(names.size()));
+        for (const auto& name : names) pack_string(out, name);
+        return std::string(buffer.data(), buffer.size());
+      },
+      Execution::on_event_loop);
   table.add("sys.sleep", sleep, Execution::on_worker_pool, check_sleep);
   table.add(
       "sys.info",

@@ -136,8 +136,9 @@ protocol::CallReply run_call(const FunctionTable& functions, const protocol::Cal
     const auto& bytes = request.args_msgpack;
     auto args = msgpack::unpack(bytes.data(), bytes.size());
     auto result = function->handler(
-        args.get(), CallContext{deadline, std::move(stop), bytes, exit_status,
-                                request.input ? std::optional<std::string_view>(*request.input) : std::nullopt});
+        args.get(),
+        CallContext{deadline, std::move(stop), bytes, exit_status,
+                    request.input ? std::optional<std::string_view>(*request.input) : std::nullopt, &functions});
     if (!result) return protocol::CallReply::failure(id, result.error());
     return protocol::CallReply::result(id, std::move(result).value());
   } catch (const std::exception& e) {

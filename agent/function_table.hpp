@@ -28,6 +28,9 @@ struct CallContext {
   int* exit_status = nullptr;
   // The caller's bytes for the program's standard input, if it sent any.
   std::optional<std::string_view> input;
+  // The table the call runs from (sys.functions lists it): a reload
+  // replaces the agent's table, never the one a call runs from.
+  const class FunctionTable* functions = nullptr;
 };
 
 // Takes the call's argument array; returns one MessagePack value.

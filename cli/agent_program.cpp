@@ -7,7 +7,10 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdio>
+#include <cstdlib>
+#include <string_view>
 
+#include "cli/manuals.hpp"
 #include "common/option_ranges.hpp"
 #include "rpclb/agent.hpp"
 
@@ -89,6 +92,21 @@ int rpclb_agent_main(int argc, char** argv, const rpclb::AgentLifecycle& lifecyc
                  "Where to read the host's CPU use and load average (stat, loadavg), for least_cpu and the metrics")
       ->capture_default_str();
   app.set_version_flag("--version", RPCLB_VERSION);
+  const auto manual = rpclb_agent_manual();
+  app.footer(help_footer(manual.sections));
+  // `rpclb-agent __man`, `rpclb-agent __complete CWORD WORD...` (cli/help_pages.hpp).
+  if (argc > 1 && std::string_view(argv[1]) == "__man") {
+    std::fputs(man_page(app, manual).c_str(), stdout);
+    return std::fflush(stdout) == 0 ? 0 : 1;
+  }
+  if (argc > 2 && std::string_view(argv[1]) == "__complete") {
+    const std::vector<std::string> words(argv + 3, argv + argc);
+    const auto no_bus = [](const std::string&) { return std::vector<std::string>{}; };
+    for (const auto& candidate : completions(app, words, std::strtoul(argv[2], nullptr, 10), no_bus)) {
+      std::printf("%s\n", candidate.c_str());
+    }
+    return std::fflush(stdout) == 0 ? 0 : 1;
+  }
 
   try {
     app.parse(argc, argv);

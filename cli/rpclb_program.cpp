@@ -13,8 +13,10 @@
 #include <set>
 #include <string_view>
 
+#include "cli/bus_answers.hpp"
 #include "cli/commands.hpp"
 #include "cli/config_file.hpp"
+#include "cli/manuals.hpp"
 #include "cli/open_file_limit.hpp"
 #include "cli/options.hpp"
 #include "cli/output.hpp"
@@ -37,27 +39,35 @@ void restore_every_option(CLI::App& app, const VerbatimArgv& words) {
   for (auto* command : app.get_subcommands([](CLI::App*) { return true; })) restore_every_option(*command, words);
 }
 
+// The exit codes, environment and files, as rpclb(1) has them too.
 std::string footer() {
-  return R"(Exit codes:
-  0  ok
-  1  internal             the remote function failed, or rpclb itself did
-  2  bad_request          bad usage, arguments, regex, algorithm, option or plug-in
-  3  not_found            no member tried has such a function
-  4  service_unavailable  no (matching) member, node unreachable or draining
-  5  request_timeout      no reply before --timeout
-  6                       a remote program exited non-zero (--raw: its own status instead)
-  7  service_unavailable  no bus hub answered (the group may have members)
-  130, 143                a fan-out stopped by SIGINT, SIGTERM (what arrived is printed)
+  return help_footer(rpclb_manual().sections);
+}
 
-Environment:
-  RPCLB_BUS        comma-separated bus hubs when --bus is not given
-  RPCLB_STATE_DIR  where balancer state lives (default $XDG_RUNTIME_DIR/rpclb)
-  RPCLB_CURVE_SECRET, RPCLB_CURVE_SERVER_KEY  key files when the flags are not given
+int with_output_written(int code, bool json);
 
-Configuration files (key = value; flags override environment, which overrides files):
-  /etc/rpclb/rpclb.conf, then ~/.config/rpclb/rpclb.conf
-  keys: )" +
-         join(config_keys());
+// `rpclb __man` and `rpclb __complete CWORD WORD...` (cli/help_pages.hpp):
+// every subcommand set up, as --help has them.
+int describe_self(CLI::App& app, CommonOptions& common, int argc, char** argv) {
+  for (const auto& subcommand : subcommands()) {
+    auto* command = app.add_subcommand(std::string(subcommand.name), std::string(subcommand.description));
+    subcommand.setup(*command, common);
+  }
+  if (std::string_view(argv[1]) == "__man") {
+    std::fputs(man_page(app, rpclb_manual()).c_str(), stdout);
+    return with_output_written(kExitOk, false);
+  }
+  std::vector<std::string> words(argv + 3, argv + argc);
+  const auto cword = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 0;
+  // The bus a TAB asks: the --bus typed so far, else the environment's or the files'.
+  for (std::size_t i = 1; i + 1 < words.size(); ++i) {
+    if (words[i] == "--bus") common.bus_flags.push_back(words[i + 1]);
+  }
+  if (auto resolved = resolve_bus(common); !resolved) common.bus.clear();
+  for (const auto& candidate : completions(app, words, cword, bus_answers(common))) {
+    std::printf("%s\n", candidate.c_str());
+  }
+  return with_output_written(kExitOk, false);
 }
 
 // The first word on the command line that is not an option or an option's
@@ -118,6 +128,9 @@ int rpclb_main(int argc, char** argv) {
   app.fallthrough();
   add_common_flags(app, common);
   app.set_version_flag("--version", RPCLB_VERSION);
+  if (argc > 1 && (std::string_view(argv[1]) == "__man" || std::string_view(argv[1]) == "__complete")) {
+    return describe_self(app, common, argc, argv);
+  }
 
   const std::string requested = requested_subcommand(argc, argv);
   const Subcommand* wanted = find_subcommand(requested);

@@ -38,7 +38,7 @@ echo "== meson install into $work/stage"
 meson install -C "$build" --no-rebuild --destdir "$work/stage" --quiet >/dev/null
 pc=$(find "$work/stage" -name rpclb.pc)
 [ -n "$pc" ] || fail "no rpclb.pc installed"
-bindir=$(dirname "$(find "$work/stage" -type f -name rpclb-agent)")
+bindir=$(dirname "$(find "$work/stage" -type f -path "*/bin/rpclb-agent")")
 libdir=$(dirname "$(dirname "$pc")")
 for file in rpclb/rpclb.hpp rpclb/client.hpp rpclb/client_defaults.hpp rpclb/agent.hpp rpclb/agent_defaults.hpp \
   rpclb/payload.hpp rpclb/error.hpp rpclb/member.hpp \
@@ -51,6 +51,8 @@ unit=$(find "$work/stage" -path "*/lib/systemd/system/rpclb-agent.service")
 exec_start=$(sed -n 's/^ExecStart=\([^ ]*\) .*/\1/p' "$unit")
 [ -x "$work/stage$exec_start" ] || fail "the unit runs $exec_start, which is not the installed rpclb-agent"
 [ -n "$(find "$work/stage" -path "*/share/bash-completion/completions/rpclb")" ] || fail "bash completion not installed"
+[ -n "$(find "$work/stage" -path "*/share/bash-completion/completions/rpclb-agent")" ] || fail "rpclb-agent bash completion not installed"
+[ -n "$(find "$work/stage" -path "*/share/man/man8/rpclb-agent.8")" ] || fail "rpclb-agent(8) not installed"
 [ -n "$(find "$work/stage" -path "*/share/doc/rpclb/functions.conf.example")" ] || fail "example allowlist not installed"
 installed_plugin=$(find "$work/stage" -path "*/rpclb/algorithms/least_recently_used.so")
 [ -n "$installed_plugin" ] || fail "the example algorithm plug-in is not installed"

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 
 #include "tests/integration/harness.hpp"
 
@@ -238,16 +239,7 @@ TEST_F(Ergonomics, AgentMetricsCountAFailedCallUnderItsErrorCode) {
   EXPECT_EQ(cluster.rpclb({"call", "web", "sys.echo", "--match", "c"}).exit_code, 0);
   auto stats = cluster.rpclb({"stats", "web", "--match", "c", "--json"});
   ASSERT_EQ(stats.exit_code, 0) << stats.err;
-  std::map<std::string, double> calls;  // "function mode code" -> count
-  const auto members = stats.json();
-  for (const auto& family : members[0]["metrics"]) {
-    if (family["name"] != "rpclb_calls_total") continue;
-    for (const auto& sample : family["samples"]) {
-      const auto& labels = sample["labels"];
-      calls[labels["function"].get<std::string>() + " " + labels["mode"].get<std::string>() + " " +
-            labels["code"].get<std::string>()] = sample["value"].get<double>();
-    }
-  }
+  auto calls = metric_samples(stats.json()[0], "rpclb_calls_total", {"function", "mode", "code"});
   EXPECT_EQ(calls["sys.sleep call bad_request"], 1) << stats.out;
   EXPECT_EQ(calls["unknown call not_found"], 1) << stats.out;
   EXPECT_EQ(calls["sys.echo call ok"], 1) << stats.out;
@@ -298,6 +290,69 @@ TEST(Help, EveryCommandHasHelpAndTheTopLevelNamesTheExitCodes) {
         "--algorithm-plugin", "--eject-after-timeouts", "--eject-base", "--eject-max", "--max-ejected-percent",
         "--retry-budget", "--retry-floor", "--selection-ttl"}) {
     EXPECT_NE(top.out.find(flag), std::string::npos) << "rpclb --help: " << flag;
+  }
+}
+
+// The manual pages and shell completion come from the definitions --help
+// prints: every flag a program's --help lists (each command's, for rpclb) is
+// in its manual page and offered when completing "--" after that command.
+TEST(Help, EveryFlagIsInTheManualAndOfferedByCompletion) {
+  Cluster cluster;
+  const auto run = [&](const std::vector<std::string>& argv, const std::string& tag) {
+    Process process(argv, isolated_environment(cluster.dir()), cluster.dir() / (tag + ".out"),
+                    cluster.dir() / (tag + ".err"));
+    EXPECT_EQ(process.wait_for(30s), 0) << tag << ": " << read_file(cluster.dir() / (tag + ".err"));
+    return read_file(cluster.dir() / (tag + ".out"));
+  };
+  // Option lines of --help: "  -n,--count UINT ..." or "  --watch ...".
+  const auto flags_in = [](const std::string& help) {
+    std::set<std::string> flags;
+    std::istringstream lines(help);
+    for (std::string line; std::getline(lines, line);) {
+      const auto start = line.find_first_not_of(' ');
+      if (start == std::string::npos || start == 0 || line[start] != '-') continue;
+      const auto names = line.substr(start, line.find(' ', start) - start);
+      for (std::size_t at = names.find("--"); at != std::string::npos; at = names.find("--", at + 2)) {
+        flags.insert(names.substr(at, names.find_first_of(", ", at) - at));
+      }
+    }
+    return flags;
+  };
+  // The manual as text: roff's \- is a hyphen, \fB and \fR only change the font.
+  const auto plain = [](std::string page) {
+    for (const std::string mark : {"\\fB", "\\fI", "\\fR"}) {
+      for (auto at = page.find(mark); at != std::string::npos; at = page.find(mark)) page.erase(at, mark.size());
+    }
+    for (auto at = page.find("\\-"); at != std::string::npos; at = page.find("\\-")) page.erase(at, 1);
+    return page;
+  };
+  for (const auto& [program, commands] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {binary("RPCLB_CLI_BIN"),
+            {"", "members", "select", "call", "cast", "release", "groups", "ping", "status", "stats", "keygen"}},
+           {binary("RPCLB_AGENT_BIN"), {""}}}) {
+    const auto manual = plain(run({program, "__man"}, "man"));
+    EXPECT_NE(manual.find(".SH EXIT STATUS"), std::string::npos);
+    EXPECT_NE(manual.find(".SH EXAMPLES"), std::string::npos);
+    EXPECT_NE(manual.find(".SH THE FUNCTIONS FILE"), std::string::npos);
+    for (const auto& command : commands) {
+      std::vector<std::string> help{program};
+      std::vector<std::string> complete{program, "__complete", command.empty() ? "1" : "2", program};
+      if (!command.empty()) {
+        help.push_back(command);
+        complete.push_back(command);
+      }
+      help.push_back("--help");
+      complete.push_back("--");
+      const auto flags = flags_in(run(help, "help"));
+      EXPECT_FALSE(flags.empty()) << program << " " << command;
+      const auto offered = run(complete, "complete");
+      for (const auto& flag : flags) {
+        EXPECT_NE(manual.find(flag), std::string::npos)
+            << program << " " << command << " " << flag << " not in the manual";
+        EXPECT_NE(("\n" + offered).find("\n" + flag + "\n"), std::string::npos)
+            << program << " " << command << " " << flag << " not completed";
+      }
+    }
   }
 }
 

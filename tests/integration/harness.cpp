@@ -117,6 +117,20 @@ std::vector<std::string> CliResult::lines() const {
   return lines_in(out);
 }
 
+std::map<std::string, double> metric_samples(const nlohmann::json& member, const std::string& family,
+                                             const std::vector<std::string>& labels) {
+  std::map<std::string, double> out;
+  for (const auto& metrics : member["metrics"]) {
+    if (metrics["name"] != family) continue;
+    for (const auto& sample : metrics["samples"]) {
+      std::string key;
+      for (const auto& label : labels) key += (key.empty() ? "" : " ") + sample["labels"][label].get<std::string>();
+      out[key] = sample["value"].get<double>();
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> CliResult::lines_of_err() const {
   return lines_in(err);
 }

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <list>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -73,6 +74,11 @@ std::vector<std::string> isolated_environment(const std::filesystem::path& dir);
 
 // Writes `text` to `path`, creating its folder.
 void write_file(const std::filesystem::path& path, const std::string& text);
+// The samples of `family` in one member of `rpclb stats --json`, by the values
+// of `labels` joined with spaces ("sys.echo call ok" for function, mode and
+// code).
+std::map<std::string, double> metric_samples(const nlohmann::json& member, const std::string& family,
+                                             const std::vector<std::string>& labels);
 // Resident memory of a process, in KiB, from /proc (-1 if unknown).
 long resident_kib(pid_t pid);
 // The most it has been resident since it started (VmHWM), in KiB; -1 if unknown.

@@ -184,6 +184,21 @@ TEST_F(RemotePrograms, FanOutPrefixesEachLineAndGatherGroupsTheSameOutput) {
             "----------------\nc\n----------------\ntwo\n");
 }
 
+// sys.functions names what an agent serves, and shell completion asks it
+// (and the bus) for the names a command line needs next.
+TEST_F(RemotePrograms, CompletionOffersGroupsMembersAndFunctionsFromTheBus) {
+  auto listed = cluster.rpclb({"call", "web", "sys.functions", "--match", "c", "--json"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.err;
+  EXPECT_EQ(listed.json()["result"], nlohmann::json::parse(R"(["say.it","sh.fail","sys.echo","sys.functions",
+                                                              "sys.info","sys.sleep","sys.stats"])"));
+  // rpclb __complete CWORD WORD...: the bus is the one typed (cluster.rpclb adds --bus).
+  EXPECT_EQ(cluster.rpclb({"__complete", "2", "rpclb", "call", ""}).lines(), std::vector<std::string>{"web"});
+  const auto functions = cluster.rpclb({"__complete", "3", "rpclb", "call", "web", ""}).lines();
+  EXPECT_NE(std::find(functions.begin(), functions.end(), "say.it"), functions.end()) << listed.out;
+  EXPECT_EQ(cluster.rpclb({"__complete", "4", "rpclb", "members", "web", "--match", ""}).lines(),
+            (std::vector<std::string>{"a", "b", "c"}));
+}
+
 // An agent counts a program that ran and exited non-zero apart, as
 // code="exit_nonzero", neither "ok" nor an error of its own.
 TEST_F(RemotePrograms, AgentMetricsCountANonZeroExitAsItsOwnOutcome) {
@@ -191,15 +206,7 @@ TEST_F(RemotePrograms, AgentMetricsCountANonZeroExitAsItsOwnOutcome) {
   EXPECT_EQ(cluster.rpclb({"call", "web", "say.it", "--match", "c"}).exit_code, 0);
   auto stats = cluster.rpclb({"stats", "web", "--match", "c", "--json"});
   ASSERT_EQ(stats.exit_code, 0) << stats.err;
-  std::map<std::string, double> calls;  // "function code" -> count
-  const auto members = stats.json();
-  for (const auto& family : members[0]["metrics"]) {
-    if (family["name"] != "rpclb_calls_total") continue;
-    for (const auto& sample : family["samples"]) {
-      calls[sample["labels"]["function"].get<std::string>() + " " + sample["labels"]["code"].get<std::string>()] =
-          sample["value"].get<double>();
-    }
-  }
+  auto calls = metric_samples(stats.json()[0], "rpclb_calls_total", {"function", "code"});
   EXPECT_EQ(calls["sh.fail exit_nonzero"], 1) << stats.out;
   EXPECT_EQ(calls.count("sh.fail ok"), 0u) << stats.out;
   EXPECT_EQ(calls["say.it ok"], 1) << stats.out;
