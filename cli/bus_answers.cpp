@@ -11,27 +11,21 @@
 #include "lib/fan_out.hpp"
 
 namespace rpclb::cli {
-namespace {
 
-// Long enough for a hub on a LAN, short enough for a TAB.
-constexpr std::chrono::milliseconds kAskFor{400};
-
-}  // namespace
-
-AskBus bus_answers(const CommonOptions& common) {
-  return [&common](const std::string& what) -> std::vector<std::string> {
+AskBus bus_answers(const CommonOptions& common, std::chrono::milliseconds bound) {
+  return [&common, bound](const std::string& what) -> std::vector<std::string> {
     if (what == "algorithms") {
       const auto names = algorithms::algorithm_names();
       return {names.begin(), names.end()};
     }
     auto curve = client_curve(common);
     if (!curve) return {};
-    const auto deadline = Clock::now() + kAskFor;
+    const auto deadline = Clock::now() + bound;
     zmq::context_t context;
     const auto space = what.find(' ');
     const std::string question = what.substr(0, space);
     const std::string group = space == std::string::npos ? "" : what.substr(space + 1);
-    auto members = fetch_members(context, group, discovery_until(common.bus, *curve, deadline, kAskFor));
+    auto members = fetch_members(context, group, discovery_until(common.bus, *curve, deadline, bound));
     if (!members || members->empty()) return {};
     std::set<std::string> out;
     if (question == "groups") {
@@ -42,7 +36,7 @@ AskBus bus_answers(const CommonOptions& common) {
       FanOut ask;
       ask.function = "sys.functions";
       ask.args_msgpack = json_to_msgpack(nlohmann::json::array());
-      ask.transport.deadline = deadline + kAskFor;
+      ask.transport.deadline = deadline + bound;
       ask.transport.curve = *curve;
       auto answers = call_each(context, {members->front()}, ask);
       if (!answers.front()) return {};

@@ -59,12 +59,15 @@ int describe_self(CLI::App& app, CommonOptions& common, int argc, char** argv) {
   }
   std::vector<std::string> words(argv + 3, argv + argc);
   const auto cword = argc > 2 ? std::strtoul(argv[2], nullptr, 10) : 0;
-  // The bus a TAB asks: the --bus typed so far, else the environment's or the files'.
+  // The bus a TAB asks: the --bus typed so far, else the environment's or
+  // the files'; for as long as a --bus-timeout typed says, else briefly.
+  auto bound = kCompletionAsksFor;
   for (std::size_t i = 1; i + 1 < words.size(); ++i) {
     if (words[i] == "--bus") common.bus_flags.push_back(words[i + 1]);
+    if (words[i] == "--bus-timeout") bound = std::chrono::milliseconds(std::strtoul(words[i + 1].c_str(), nullptr, 10));
   }
   if (auto resolved = resolve_bus(common); !resolved) common.bus.clear();
-  for (const auto& candidate : completions(app, words, cword, bus_answers(common))) {
+  for (const auto& candidate : completions(app, words, cword, bus_answers(common, bound))) {
     std::printf("%s\n", candidate.c_str());
   }
   return with_output_written(kExitOk, false);
