@@ -134,8 +134,13 @@ class AgentLoop {
     endpoint_ = advertised_endpoint({config_.listen, config_.advertise_host}, config_.advertise,
                                     rpc_.get(zmq::sockopt::last_endpoint));
     pool_.emplace(config_.workers);
-    reactor_.on_readable(pool_->completions_fd(), [this] { on_completions(); });
-    reactor_.on_readable(rpc_, [this] { on_requests(); });
+    // The handlers that run for every call use the RPC socket alone
+    // (Reactor::Reach): nothing else is asked again after them.
+    const auto calls_only = Reactor::Reach::only(rpc_);
+    reactor_.on_readable(
+        pool_->completions_fd(), [this] { on_completions(); }, calls_only);
+    reactor_.on_readable(
+        rpc_, [this] { on_requests(); }, calls_only);
     // Requests read and not yet served are served on the next turn of the
     // loop, whether or not more arrive.
     reactor_.when_due(
@@ -147,7 +152,8 @@ class AgentLoop {
           holding_replies_ = true;
           serve_pending();
           send_held_replies();
-        });
+        },
+        calls_only);
     reactor_.when_due([this] { return drain_deadline_; }, [this] { reactor_.stop(); });
     sample_host();
     reactor_.every(milliseconds(config_.heartbeat_ms), [this] {

@@ -76,12 +76,11 @@ bool Announcer::load_moved() const {
 }
 
 void Announcer::load_changed() {
+  // Announced from the reactor's timer (at once when the last announcement
+  // is old enough), never from here: the calls' handlers that report the
+  // change use only the RPC socket (Reactor::Reach).
   if (left_ || load_pending_ || !load_moved()) return;
-  if (Clock::now() >= announced_at_ + kFreshLoadInterval) {
-    announce();
-  } else {
-    load_pending_ = true;
-  }
+  load_pending_ = true;
 }
 
 void Announcer::announce() {

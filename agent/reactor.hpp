@@ -25,19 +25,39 @@ class Reactor {
   // When a timer is next due; nullopt: not now.
   using Due = std::function<std::optional<Clock::time_point>()>;
 
+  // Which of the reactor's sockets a handler may send or receive on.
+  //
+  // The reactor waits on each ZeroMQ socket's ZMQ_FD and asks the socket for
+  // its events (ZMQ_EVENTS, a poll and a getpid inside libzmq) only when that
+  // descriptor stirs or when a handler may have used the socket: an operation
+  // on a ZeroMQ socket can take in the wake-up its descriptor would have
+  // shown. By default a handler may use any socket, and every socket is asked
+  // again after it runs; the handlers that run for every call say they keep
+  // to one socket, so a flood of calls asks one socket per turn, not all.
+  class Reach {
+   public:
+    static Reach any() { return Reach(nullptr); }
+    static Reach only(zmq::socket_t& socket) { return Reach(socket.handle()); }
+
+   private:
+    friend class Reactor;
+    explicit Reach(void* only) : only_(only) {}
+    void* only_;  // nullptr: any
+  };
+
   Reactor() = default;
   Reactor(const Reactor&) = delete;
   Reactor& operator=(const Reactor&) = delete;
 
   // `handler` runs whenever `socket` (or `fd`) has input. The socket must
-  // outlive run().
-  void on_readable(zmq::socket_t& socket, Handler handler);
-  void on_readable(int fd, Handler handler);
+  // outlive run(). A socket's reader may use its own socket besides `reach`.
+  void on_readable(zmq::socket_t& socket, Handler handler, Reach reach = Reach::any());
+  void on_readable(int fd, Handler handler, Reach reach = Reach::any());
   // `handler` runs every `interval`, the first time one interval from now.
   void every(std::chrono::milliseconds interval, Handler handler);
   // `handler` runs once `due()` has passed; `due` is asked again before every
   // wait, so it can move (a hub's next expiry, a drain deadline).
-  void when_due(Due due, Handler handler);
+  void when_due(Due due, Handler handler, Reach reach = Reach::any());
 
   // Polls and dispatches until a handler calls stop().
   void run();
@@ -45,15 +65,28 @@ class Reactor {
   void stop() { stopping_ = true; }
 
  private:
+  struct Reader {
+    void* socket;  // nullptr: a plain descriptor
+    int fd;        // the descriptor polled: the socket's ZMQ_FD, or the plain one
+    Handler handler;
+    Reach reach;
+    bool ask = true;     // a socket that may have input its descriptor will not show
+    bool ready = false;  // in this turn
+  };
   struct Timer {
     Due due;
     Handler handler;
+    Reach reach;
   };
   // Runs the timers whose time has come; the earliest still to come, if any.
   std::optional<Clock::time_point> run_due_timers();
+  // After a handler ran: the sockets it may have used are asked again.
+  void used(const Reach& reach);
+  // Whether a socket's reader has input now (ZMQ_EVENTS).
+  static bool has_input(void* socket);
 
-  std::vector<zmq::pollitem_t> items_;
-  std::vector<Handler> readers_;  // readers_[i] serves items_[i]
+  std::vector<Reader> readers_;
+  std::vector<zmq_pollitem_t> polled_;  // polled_[i] waits for readers_[i]'s descriptor
   std::vector<Timer> timers_;
   bool stopping_ = false;
 };
