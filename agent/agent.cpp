@@ -343,8 +343,8 @@ class AgentLoop {
 
   // The name a call is counted under: only functions served here, so a
   // caller cannot grow the metrics with made-up names.
-  std::string_view counted_name(const protocol::CallRequest& request) const {
-    return functions_->find(request.function) ? std::string_view(request.function) : std::string_view();
+  std::string_view counted_name(const protocol::CallView& request) const {
+    return functions_->find(request.function) ? request.function : std::string_view();
   }
 
   static std::string_view mode_name(protocol::CallMode mode) {
@@ -381,7 +381,7 @@ class AgentLoop {
     while (auto pending = pending_.pop()) {
       if (const auto head = protocol::peek_call(as_view(pending->body))) {
         const std::string why = "node " + config_.name + " stopped before the call was run; nothing was run";
-        refuse(pending->routing, *head, {ErrorCode::service_unavailable, why});
+        refuse(pending->routing, protocol::CallView::of(*head), {ErrorCode::service_unavailable, why});
       }
     }
   }
@@ -435,7 +435,7 @@ class AgentLoop {
     send_reply(routing, protocol::encode_reply(reply));
   }
 
-  void refuse(std::vector<zmq::message_t>& routing, const protocol::CallRequest& request, const Error& error) {
+  void refuse(std::vector<zmq::message_t>& routing, const protocol::CallView& request, const Error& error) {
     // A traced call (one with a request id) is logged at info, with the id,
     // so a caller's --trace can be followed into this log; others at debug.
     const auto code = to_string(error.code);
@@ -464,13 +464,14 @@ class AgentLoop {
 
   // A call meant for another member (the caller's view holds an endpoint
   // that now, or from its host, belongs to someone else) runs nothing here.
-  Status check_addressee(const protocol::CallRequest& request) const {
+  Status check_addressee(const protocol::CallView& request) const {
     if (request.member.empty()) return {};
     if (request.member == config_.name && (request.instance.empty() || request.instance == instance_)) return {};
     return make_error(ErrorCode::service_unavailable,
-                      "the call was meant for " + request.member +
-                          (request.instance.empty() ? "" : " (instance " + request.instance + ")") + ", but " +
-                          endpoint_ + " is " + config_.name + " (instance " + instance_ + "); nothing was run");
+                      "the call was meant for " + std::string(request.member) +
+                          (request.instance.empty() ? "" : " (instance " + std::string(request.instance) + ")") +
+                          ", but " + endpoint_ + " is " + config_.name + " (instance " + instance_ +
+                          "); nothing was run");
   }
 
   // Why a request was refused by the budget (--max-inflight-bytes).
@@ -532,7 +533,7 @@ class AgentLoop {
       head = *decoded;
     }
     metrics_.refused_at_capacity("max_inflight_bytes");
-    refuse(routing, *head, {ErrorCode::service_unavailable, at_capacity(verdict, body.size())});
+    refuse(routing, protocol::CallView::of(*head), {ErrorCode::service_unavailable, at_capacity(verdict, body.size())});
   }
 
   void refuse_malformed(std::vector<zmq::message_t>& routing, const Error& error) {
@@ -554,8 +555,9 @@ class AgentLoop {
   void serve(PendingRequest& pending) {
     auto& routing = pending.routing;
     const auto now = pending.arrived;
-    auto request = protocol::decode_as<protocol::CallRequest>(as_view(pending.body));
-    pending.body = zmq::message_t();  // decoded: the request's bytes are counted until it is answered
+    // Views into the frame, which `pending` holds until this returns; a call
+    // handed to the pool takes a copy. Its bytes are counted until it is answered.
+    auto request = protocol::read_call(as_view(pending.body));
     if (!request) return refuse_malformed(routing, request.error());
     const auto id = request->id;
     if (auto misaddressed = check_addressee(*request); !misaddressed) {
@@ -569,7 +571,7 @@ class AgentLoop {
     const Function* function = functions_->find(request->function);
     if (!function) {
       refuse(routing, *request,
-             {ErrorCode::not_found, "node " + config_.name + " has no function " + request->function});
+             {ErrorCode::not_found, "node " + config_.name + " has no function " + std::string(request->function)});
       return;
     }
     if (auto checked = check_arguments(*function, *request); !checked) {
@@ -597,7 +599,13 @@ class AgentLoop {
                                      {"timeout_ms", timeout_ms}});
     }
     if (is_cast) reply(routing, protocol::CallReply::accepted(id));
-    InFlightCall call{std::move(routing), id, request->mode, request->function, request->request_id, now, {}};
+    InFlightCall call{std::move(routing),
+                      id,
+                      request->mode,
+                      std::string(request->function),
+                      std::string(request->request_id),
+                      now,
+                      {}};
     routing.clear();
     if (function->execution == Execution::on_event_loop) {
       auto done = run_call(*functions_, *request, now + budget, {});
@@ -609,7 +617,7 @@ class AgentLoop {
     const auto ticket = next_ticket_++;
     in_flight_calls_.emplace(ticket, std::move(call));
     publish_in_flight();
-    pool_->submit(Job{ticket, std::move(request).value(), now + budget, functions_});
+    pool_->submit(Job{ticket, request->owned(), now + budget, functions_});
   }
 
   OnDraining on_draining_;

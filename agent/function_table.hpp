@@ -71,11 +71,11 @@ class FunctionTable {
 
 // The function's argument check on a request's arguments (success if it has
 // none), and bad_request for standard input it does not take.
-Status check_arguments(const Function& function, const protocol::CallRequest& request);
+Status check_arguments(const Function& function, const protocol::CallView& request);
 
 // Runs one request to completion and builds its reply; never throws. A
 // program function's exit status goes to `exit_status`, when given.
-protocol::CallReply run_call(const FunctionTable& functions, const protocol::CallRequest& request,
+protocol::CallReply run_call(const FunctionTable& functions, const protocol::CallView& request,
                              std::chrono::steady_clock::time_point deadline, std::stop_token stop,
                              int* exit_status = nullptr);
 

@@ -56,7 +56,7 @@ void WorkerPool::Shared::run(std::stop_token stop) {
       waiting.store(static_cast<std::uint32_t>(jobs.size()), std::memory_order_relaxed);
     }
     int exit_status = 0;
-    const auto reply = run_call(*job.functions, job.request, job.deadline, stop, &exit_status);
+    const auto reply = run_call(*job.functions, protocol::CallView::of(job.request), job.deadline, stop, &exit_status);
     const bool wants_reply = job.request.mode == protocol::CallMode::call;
     complete({job.ticket, ending_of(reply, exit_status), wants_reply ? protocol::encode_reply(reply) : std::string()});
   }

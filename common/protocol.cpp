@@ -13,7 +13,12 @@
 namespace rpclb::protocol {
 namespace {
 
-using Packer = msgpack::packer<msgpack::sbuffer>;
+// Packs straight into a frame's string: no buffer to copy it out of.
+struct StringSink {
+  std::string& out;
+  void write(const char* data, std::size_t size) { out.append(data, size); }
+};
+using Packer = msgpack::packer<StringSink>;
 
 // Thrown only inside this file and turned into bad_request by decode().
 struct Malformed : std::exception {
@@ -112,12 +117,6 @@ class FieldReader {
 // time). Ours start small and grow as a message needs.
 constexpr std::size_t kFirstBufferBytes = 256;
 
-std::string verbatim(const msgpack::object& value) {
-  msgpack::sbuffer buffer(kFirstBufferBytes);
-  msgpack::pack(buffer, value);
-  return std::string(buffer.data(), buffer.size());
-}
-
 Member read_member(const msgpack::object& object) {
   FieldReader fields(object, "member");
   // Fields past those this build knows are a later version's: ignored.
@@ -140,49 +139,174 @@ Member read_member(const msgpack::object& object) {
   return m;
 }
 
-CallRequest read_call(FieldReader& fields, CallMode mode) {
+// A cursor over a frame's MessagePack, reading each item where it lies:
+// strings and binaries are views into the frame, and a nested value is
+// walked (bounded as decode() bounds it) and handed over as its bytes.
+class WireReader {
+ public:
+  explicit WireReader(std::string_view frame) : frame_(frame) {}
+
+  bool at_end() const { return next_ == frame_.size(); }
+
+  // An array header: how many items follow.
+  std::uint32_t array(std::string_view what) {
+    const auto tag = peek(what);
+    if ((tag & 0xf0) == 0x90) return take_byte() & 0x0f;
+    if (tag == 0xdc || tag == 0xdd) return static_cast<std::uint32_t>(number(tag == 0xdc ? 2 : 4, what));
+    throw Malformed(std::string(what) + " is not an array");
+  }
+
+  std::uint64_t uint(std::string_view field, std::uint64_t max = UINT64_MAX) {
+    const auto tag = peek(field);
+    std::optional<std::uint64_t> value;
+    if (tag <= 0x7f) {
+      value = take_byte();
+    } else if (tag >= 0xcc && tag <= 0xcf) {
+      value = number(1 << (tag - 0xcc), field);
+    } else if (tag >= 0xd0 && tag <= 0xd3) {
+      // A signed encoding of a value that is not negative is the same number.
+      const int bytes = 1 << (tag - 0xd0);
+      const auto raw = number(bytes, field);
+      if (!(raw >> (bytes * 8 - 1) & 1)) value = raw;
+    }
+    if (!value || *value > max) {
+      throw Malformed(std::string(field) + " must be an unsigned integer <= " + std::to_string(max));
+    }
+    return *value;
+  }
+
+  std::uint32_t uint32(std::string_view field) { return static_cast<std::uint32_t>(uint(field, UINT32_MAX)); }
+
+  std::string_view string(std::string_view field) {
+    const auto tag = peek(field);
+    std::uint64_t size = 0;
+    if ((tag & 0xe0) == 0xa0) {
+      size = take_byte() & 0x1f;
+    } else if (tag >= 0xd9 && tag <= 0xdb) {
+      size = number(1 << (tag - 0xd9), field);
+    } else {
+      throw Malformed(std::string(field) + " must be a string");
+    }
+    return bytes(size, field);
+  }
+
+  std::string_view bin(std::string_view field) {
+    const auto tag = peek(field);
+    if (tag < 0xc4 || tag > 0xc6) throw Malformed(std::string(field) + " must be bin");
+    return bytes(number(1 << (tag - 0xc4), field), field);
+  }
+
+  // Any one value, walked with decode()'s bounds: its bytes.
+  std::string_view value(std::string_view field) {
+    BoundedWalk walk;
+    std::size_t end = next_;
+    if (!msgpack::parse(frame_.data(), frame_.size(), end, walk) || walk.over) {
+      throw Malformed(std::string(field) + (walk.over ? " is nested too deep or too large" : " is truncated"));
+    }
+    const auto start = next_;
+    next_ = end;
+    return frame_.substr(start, end - start);
+  }
+
+ private:
+  // Walks a value building nothing, refusing what decode() would refuse.
+  struct BoundedWalk : msgpack::null_visitor {
+    bool start_array(std::uint32_t items) { return enter(items); }
+    bool end_array() { return leave(); }
+    bool start_map(std::uint32_t pairs) { return enter(pairs); }
+    bool end_map() { return leave(); }
+    bool enter(std::uint32_t items) {
+      over = items > kMaxContainerItems || ++depth > kMaxNestingDepth;
+      return !over;
+    }
+    bool leave() {
+      --depth;
+      return true;
+    }
+    std::size_t depth = 0;
+    bool over = false;
+  };
+
+  std::uint8_t peek(std::string_view what) const {
+    if (next_ >= frame_.size()) throw Malformed(std::string(what) + " is truncated");
+    return static_cast<std::uint8_t>(frame_[next_]);
+  }
+  std::uint8_t take_byte() { return static_cast<std::uint8_t>(frame_[next_++]); }
+  // The big-endian number of `size` bytes after the tag byte.
+  std::uint64_t number(int size, std::string_view what) {
+    if (frame_.size() - next_ < static_cast<std::size_t>(size) + 1)
+      throw Malformed(std::string(what) + " is truncated");
+    ++next_;
+    std::uint64_t value = 0;
+    for (int i = 0; i < size; ++i) value = value << 8 | take_byte();
+    return value;
+  }
+  std::string_view bytes(std::uint64_t size, std::string_view what) {
+    if (frame_.size() - next_ < size) throw Malformed(std::string(what) + " is truncated");
+    const auto out = frame_.substr(next_, size);
+    next_ += size;
+    return out;
+  }
+
+  std::string_view frame_;
+  std::size_t next_ = 0;
+};
+
+// The envelope's version and kind; nullopt past a version this build does
+// not speak (decode() then says so).
+std::optional<std::string_view> read_kind(WireReader& wire, std::uint32_t fields) {
+  if (fields < 2) throw Malformed("envelope is truncated");
+  if (wire.uint("version") != kVersion) return std::nullopt;
+  return wire.string("kind");
+}
+
+bool is_call_kind(std::string_view kind) {
+  return kind == "call" || kind == "cast";
+}
+
+CallView read_call_fields(WireReader& wire, std::uint32_t count, CallMode mode) {
   // Without the addressed member: a client from before it was added;
   // with a request id: a traced call.
   // With standard input (from 0.5.0): all eight, request_id maybe "".
-  const auto count = fields.remaining();
   const bool addressed = count == 6 || count == 7 || count == 8;
-  if (!addressed) fields.expect_remaining(4);
-  CallRequest request;
-  request.mode = mode;
-  request.id = fields.uint("id");
-  request.function = fields.string("function");
-  if (!is_valid_function_name(request.function)) {
-    throw Malformed("function must be module.function, got '" + request.function + "'");
+  if (!addressed && count != 4) {
+    throw Malformed("envelope has " + std::to_string(count) + " fields, expected 4");
   }
-  const auto& args = fields.any();
-  if (args.type != msgpack::type::ARRAY) throw Malformed("args must be an array");
-  request.args_msgpack = verbatim(args);
-  request.timeout_ms = fields.uint32("timeout_ms");
+  CallView call;
+  call.mode = mode;
+  call.id = wire.uint("id");
+  call.function = wire.string("function");
+  if (!is_valid_function_name(call.function)) {
+    throw Malformed("function must be module.function, got '" + std::string(call.function) + "'");
+  }
+  call.args_msgpack = wire.value("args");
+  const auto args_tag = static_cast<std::uint8_t>(call.args_msgpack.front());
+  if ((args_tag & 0xf0) != 0x90 && args_tag != 0xdc && args_tag != 0xdd) throw Malformed("args must be an array");
+  call.timeout_ms = wire.uint32("timeout_ms");
   if (addressed) {
-    request.member = fields.string("member");
-    request.instance = fields.string("instance");
+    call.member = wire.string("member");
+    call.instance = wire.string("instance");
     if (count >= 7) {
-      request.request_id = fields.string("request_id");
-      if (!is_valid_request_id(request.request_id) && !(count == 8 && request.request_id.empty())) {
+      call.request_id = wire.string("request_id");
+      if (!is_valid_request_id(call.request_id) && !(count == 8 && call.request_id.empty())) {
         throw Malformed("request_id must be 1 to " + std::to_string(kMaxRequestIdBytes) +
                         " characters of [A-Za-z0-9._:-]");
       }
     }
     if (count == 8) {
-      const auto& input = fields.any();
-      if (input.type != msgpack::type::BIN) throw Malformed("stdin must be bin");
-      if (input.via.bin.size > kMaxInputBytes) {
-        throw Malformed("stdin is " + std::to_string(input.via.bin.size) + " bytes; at most " +
+      call.input = wire.bin("stdin");
+      if (call.input->size() > kMaxInputBytes) {
+        throw Malformed("stdin is " + std::to_string(call.input->size()) + " bytes; at most " +
                         std::to_string(kMaxInputBytes) + " may be sent");
       }
-      request.input = std::string(input.via.bin.ptr, input.via.bin.size);
     }
     // Empty only in a call to whoever answers (traced, or with input).
-    if (request.member.empty() && (count == 6 || !request.instance.empty())) {
+    if (call.member.empty() && (count == 6 || !call.instance.empty())) {
       throw Malformed("member must not be empty");
     }
   }
-  return request;
+  if (!wire.at_end()) throw Malformed("trailing bytes after message");
+  return call;
 }
 
 // A leave or an expiry: a member's name and instance, as two fields.
@@ -221,25 +345,6 @@ Message read_message(const msgpack::object& root) {
     snapshot.members.reserve(list.size());
     for (std::uint32_t i = 0; i < list.size(); ++i) snapshot.members.push_back(read_member(list.any()));
     return snapshot;
-  }
-  if (kind == "call") return read_call(fields, CallMode::call);
-  if (kind == "cast") return read_call(fields, CallMode::cast);
-  if (kind == "result") {
-    fields.expect_remaining(2);
-    const auto id = fields.uint("id");
-    return CallReply::result(id, verbatim(fields.any()));
-  }
-  if (kind == "accepted") {
-    fields.expect_remaining(1);
-    return CallReply::accepted(fields.uint("id"));
-  }
-  if (kind == "error") {
-    fields.expect_remaining(3);
-    const auto id = fields.uint("id");
-    const auto code_name = fields.string("code");
-    const auto code = error_code_from_string(code_name);
-    if (!code) throw Malformed("unknown error code '" + code_name + "'");
-    return CallReply::failure(id, Error{*code, fields.string("message")});
   }
   throw Malformed("unknown message kind '" + kind + "'");
 }
@@ -337,11 +442,13 @@ bool is_valid_function_name(std::string_view name) {
 }
 
 std::string encode(const Message& message) {
-  msgpack::sbuffer buffer(kFirstBufferBytes);
+  std::string frame;
+  frame.reserve(kFirstBufferBytes);
+  StringSink buffer{frame};
   Packer out(buffer);
   struct Visitor {
     Packer& out;
-    msgpack::sbuffer& buffer;
+    StringSink& buffer;
     void operator()(const Announce& m) {
       pack_header(out, "announce", 1);
       out.pack_array(kMemberFieldCount);
@@ -414,7 +521,7 @@ std::string encode(const Message& message) {
     }
   };
   std::visit(Visitor{out, buffer}, message);
-  return std::string(buffer.data(), buffer.size());
+  return frame;
 }
 
 std::string encode_reply(const CallReply& reply) {
@@ -428,28 +535,126 @@ std::string encode_reply(const CallReply& reply) {
 std::optional<CallRequest> peek_call(std::string_view frame) {
   if (frame.empty() || frame.size() > kMaxFrameBytes) return std::nullopt;
   try {
-    const msgpack::unpack_limit limits(kMaxContainerItems, kMaxContainerItems, kMaxFrameBytes, kMaxFrameBytes,
-                                       kMaxFrameBytes, kMaxNestingDepth);
-    std::size_t offset = 0;
-    msgpack::zone zone(kFirstBufferBytes);
-    bool referenced = false;
-    // Strings stay in the frame (referenced): nothing the size of the arguments is copied.
-    const auto keep_in_frame = [](msgpack::type::object_type, std::size_t, void*) { return true; };
-    const auto object =
-        msgpack::unpack(zone, frame.data(), frame.size(), offset, referenced, keep_in_frame, nullptr, limits);
-    FieldReader fields(object, "envelope");
-    if (fields.size() < 4 || fields.uint("version") != kVersion) return std::nullopt;
-    const std::string kind = fields.string("kind");
-    if (kind != "call" && kind != "cast") return std::nullopt;
+    WireReader wire(frame);
+    const auto fields = wire.array("envelope");
+    if (fields < 4) return std::nullopt;
+    const auto kind = read_kind(wire, fields);
+    if (!kind || !is_call_kind(*kind)) return std::nullopt;
     CallRequest request;
-    request.mode = kind == "cast" ? CallMode::cast : CallMode::call;
-    request.id = fields.uint("id");
-    request.function = fields.string("function");
+    request.mode = *kind == "cast" ? CallMode::cast : CallMode::call;
+    request.id = wire.uint("id");
+    request.function = wire.string("function");
     if (!is_valid_function_name(request.function)) return std::nullopt;
     return request;
   } catch (const std::exception&) {
     return std::nullopt;
   }
+}
+
+namespace {
+
+Error malformed(std::string_view why) {
+  return {ErrorCode::bad_request, "malformed message: " + std::string(why)};
+}
+
+// Calls and replies are read in place, in one pass (read_call,
+// read_reply); nullopt: another kind, or a version decode() refuses for itself.
+std::optional<std::string_view> kind_of(std::string_view frame) {
+  try {
+    WireReader wire(frame);
+    return read_kind(wire, wire.array("envelope"));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+bool is_reply_kind(std::string_view kind) {
+  return kind == "result" || kind == "accepted" || kind == "error";
+}
+
+Result<CallReply> read_reply(std::string_view frame) {
+  try {
+    WireReader wire(frame);
+    const auto fields = wire.array("envelope") - 2;
+    const auto kind = *read_kind(wire, fields + 2);
+    const auto expect = [&](std::uint32_t count) {
+      if (fields != count) {
+        throw Malformed("envelope has " + std::to_string(fields) + " fields, expected " + std::to_string(count));
+      }
+    };
+    CallReply reply;
+    if (kind == "result") {
+      expect(2);
+      const auto id = wire.uint("id");
+      reply = CallReply::result(id, std::string(wire.value("result")));
+    } else if (kind == "accepted") {
+      expect(1);
+      reply = CallReply::accepted(wire.uint("id"));
+    } else {
+      expect(3);
+      const auto id = wire.uint("id");
+      const auto code_name = wire.string("code");
+      const auto code = error_code_from_string(code_name);
+      if (!code) throw Malformed("unknown error code '" + std::string(code_name) + "'");
+      reply = CallReply::failure(id, Error{*code, std::string(wire.string("message"))});
+    }
+    if (!wire.at_end()) throw Malformed("trailing bytes after message");
+    return reply;
+  } catch (const Malformed& e) {
+    return malformed(e.why);
+  } catch (const std::exception& e) {
+    return malformed(e.what());
+  }
+}
+
+}  // namespace
+
+Result<CallView> read_call(std::string_view frame) {
+  if (frame.size() > kMaxFrameBytes) {
+    return make_error(ErrorCode::bad_request, "frame of " + std::to_string(frame.size()) +
+                                                  " bytes exceeds the maximum of " + std::to_string(kMaxFrameBytes));
+  }
+  if (frame.empty()) return make_error(ErrorCode::bad_request, "empty frame");
+  try {
+    WireReader wire(frame);
+    const auto fields = wire.array("envelope");
+    const auto kind = read_kind(wire, fields);
+    if (!kind) return decode(frame).error();  // the version, said once
+    if (!is_call_kind(*kind)) return make_error(ErrorCode::bad_request, "unexpected message kind");
+    return read_call_fields(wire, fields - 2, *kind == "cast" ? CallMode::cast : CallMode::call);
+  } catch (const Malformed& e) {
+    return malformed(e.why);
+  } catch (const std::exception& e) {
+    return malformed(e.what());
+  }
+}
+
+CallRequest CallView::owned() const {
+  CallRequest request;
+  request.id = id;
+  request.mode = mode;
+  request.function = function;
+  request.args_msgpack = args_msgpack;
+  request.timeout_ms = timeout_ms;
+  request.member = member;
+  request.instance = instance;
+  request.request_id = request_id;
+  if (input) request.input = std::string(*input);
+  return request;
+}
+
+CallView CallView::of(const CallRequest& request) {
+  CallView view;
+  view.id = request.id;
+  view.mode = request.mode;
+  view.function = request.function;
+  view.args_msgpack = request.args_msgpack;
+  view.timeout_ms = request.timeout_ms;
+  view.member = request.member;
+  view.instance = request.instance;
+  view.request_id = request.request_id;
+  if (request.input) view.input = *request.input;
+  return view;
 }
 
 Result<Message> decode(std::string_view frame) {
@@ -458,6 +663,15 @@ Result<Message> decode(std::string_view frame) {
                                                   " bytes exceeds the maximum of " + std::to_string(kMaxFrameBytes));
   }
   if (frame.empty()) return make_error(ErrorCode::bad_request, "empty frame");
+  if (const auto kind = kind_of(frame); kind && is_call_kind(*kind)) {
+    auto call = read_call(frame);
+    if (!call) return call.error();
+    return Message(call->owned());
+  } else if (kind && is_reply_kind(*kind)) {
+    auto reply = read_reply(frame);
+    if (!reply) return reply.error();
+    return Message(std::move(reply).value());
+  }
   try {
     // Strings are bounded by the frame size; containers and nesting by their own caps.
     const msgpack::unpack_limit limits(kMaxContainerItems, kMaxContainerItems, kMaxFrameBytes, kMaxFrameBytes,
@@ -470,9 +684,9 @@ Result<Message> decode(std::string_view frame) {
     if (offset != frame.size()) return make_error(ErrorCode::bad_request, "trailing bytes after message");
     return read_message(object);
   } catch (const Malformed& e) {
-    return make_error(ErrorCode::bad_request, "malformed message: " + e.why);
+    return malformed(e.why);
   } catch (const std::exception& e) {
-    return make_error(ErrorCode::bad_request, std::string("malformed message: ") + e.what());
+    return malformed(e.what());
   }
 }
 

@@ -38,6 +38,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -118,6 +119,26 @@ struct CallRequest {
   friend bool operator==(const CallRequest&, const CallRequest&) = default;
 };
 
+// A call or cast as it arrived: views into its frame, which must outlive it.
+// An agent reads each request this way (read_call), in one pass over the
+// MessagePack, copying nothing.
+struct CallView {
+  std::uint64_t id = 0;
+  CallMode mode = CallMode::call;
+  std::string_view function;
+  std::string_view args_msgpack;  // one MessagePack array, verbatim
+  std::uint32_t timeout_ms = 0;
+  std::string_view member;
+  std::string_view instance;
+  std::string_view request_id;
+  std::optional<std::string_view> input;
+
+  // The request, owning its bytes (for a worker thread).
+  CallRequest owned() const;
+  // A view of `request`, which must outlive it.
+  static CallView of(const CallRequest& request);
+};
+
 struct CallReply {
   enum class Kind { result, accepted, error };
   std::uint64_t id = 0;
@@ -139,6 +160,9 @@ std::string encode(const Message& message);
 // once instead of waiting out its timeout.
 std::string encode_reply(const CallReply& reply);
 Result<Message> decode(std::string_view frame);
+// A call or cast, checked exactly as decode() checks one; bad_request for a
+// malformed frame or any other kind of message.
+Result<CallView> read_call(std::string_view frame);
 
 // Only what a call or cast must be answered with (its id and mode) and its
 // function, read without copying its arguments: for refusing one that will

@@ -317,3 +317,70 @@ TEST(Protocol, OversizeRepliesBecomeNamedErrors) {
 
 }  // namespace
 }  // namespace rpclb::protocol
+
+namespace rpclb::protocol {
+namespace {
+
+// An agent reads a request where it lies: every field a view into the frame.
+TEST(Protocol, ACallIsReadInPlace) {
+  CallRequest call{7, CallMode::cast, "sys.echo", json_to_msgpack({"a", 2}), 900, "node-1", "abc", "trace-7", "in"};
+  const auto frame = encode(call);
+  const auto read = read_call(frame);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(read->owned(), call);
+  const auto inside = [&](std::string_view field) {
+    return field.data() >= frame.data() && field.data() + field.size() <= frame.data() + frame.size();
+  };
+  EXPECT_TRUE(inside(read->function) && inside(read->args_msgpack) && inside(read->member) &&
+              inside(read->request_id) && inside(*read->input));
+  EXPECT_EQ(CallView::of(call).owned(), call);
+  const auto reply = read_call(encode(CallReply::accepted(7)));
+  ASSERT_FALSE(reply.ok());
+  EXPECT_EQ(reply.error().code, ErrorCode::bad_request);
+}
+
+// Every length form MessagePack has (fix, 8, 16 and 32 bits) is read.
+TEST(Protocol, LongFieldsRoundTrip) {
+  nlohmann::json many = nlohmann::json::array();
+  for (int i = 0; i < 70000; ++i) many.push_back(i);  // array 32, numbers of every width
+  for (const std::size_t size : {3, 40, 300, 70000}) {
+    CallRequest call{std::uint64_t{1} << (size % 64),
+                     CallMode::call,
+                     "sys.echo",
+                     json_to_msgpack(many),
+                     4000000000U,
+                     std::string(size, 'm'),
+                     "i",
+                     std::string(std::min<std::size_t>(size, kMaxRequestIdBytes), 'r'),
+                     std::string(size, '\0')};
+    auto decoded = decode_as<CallRequest>(encode(call));
+    ASSERT_TRUE(decoded.ok()) << decoded.error().message;
+    EXPECT_EQ(*decoded, call);
+    const auto result = CallReply::result(9, json_to_msgpack({{"text", std::string(size, 'x')}}));
+    EXPECT_EQ(decode(encode(result)).value(), Message(result));
+  }
+}
+
+// Other encoders may write a number that is not negative in a signed form.
+TEST(Protocol, SignedFormsOfUnsignedFieldsAreRead) {
+  const auto frame = [](std::int64_t id) {
+    msgpack::sbuffer buffer;
+    msgpack::packer<msgpack::sbuffer> out(buffer);
+    out.pack_array(6);
+    out.pack_fix_int8(1);
+    out.pack(std::string("call"));
+    out.pack_fix_int64(id);
+    out.pack(std::string("sys.echo"));
+    out.pack_array(0);
+    out.pack_fix_int16(10);
+    return std::string(buffer.data(), buffer.size());
+  };
+  const auto read = read_call(frame(5));
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(read->id, 5U);
+  EXPECT_EQ(read->timeout_ms, 10U);
+  EXPECT_FALSE(read_call(frame(-5)).ok());
+}
+
+}  // namespace
+}  // namespace rpclb::protocol
