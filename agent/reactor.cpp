@@ -1,18 +1,13 @@
 #include "agent/reactor.hpp"
 
-#include <poll.h>
-
-#include <cerrno>
 #include <memory>
-#include <system_error>
 
 #include "common/zmq_helpers.hpp"
 
 namespace rpclb::agent {
 
 void Reactor::on_readable(zmq::socket_t& socket, Handler handler, Reach reach) {
-  const int fd = socket.get(zmq::sockopt::fd);
-  readers_.push_back({socket.handle(), fd, std::move(handler), reach});
+  readers_.push_back({&socket, -1, std::move(handler), reach});
 }
 
 void Reactor::on_readable(int fd, Handler handler, Reach reach) {
@@ -36,15 +31,8 @@ void Reactor::when_due(Due due, Handler handler, Reach reach) {
 
 void Reactor::used(const Reach& reach) {
   for (auto& reader : readers_) {
-    if (reader.socket && (!reach.only_ || reach.only_ == reader.socket)) reader.ask = true;
+    if (reader.socket && (!reach.only_ || reach.only_ == reader.socket->handle())) reader.ask = true;
   }
-}
-
-bool Reactor::has_input(void* socket) {
-  int events = 0;
-  std::size_t size = sizeof events;
-  if (zmq_getsockopt(socket, ZMQ_EVENTS, &events, &size) != 0) throw zmq::error_t();
-  return (events & ZMQ_POLLIN) != 0;
 }
 
 std::optional<Clock::time_point> Reactor::run_due_timers() {
@@ -64,38 +52,25 @@ std::optional<Clock::time_point> Reactor::run_due_timers() {
 
 void Reactor::run() {
   stopping_ = false;
-  polled_.clear();
-  for (const auto& reader : readers_) polled_.push_back({nullptr, reader.fd, ZMQ_POLLIN, 0});
   while (!stopping_) {
     const auto wake_at = run_due_timers();
     if (stopping_) break;
     // Sockets a handler may have used are asked; the others' descriptors
-    // show when their events change.
-    bool any_ready = false;
+    // show when their events change (common/poll_set.hpp).
+    poll_.clear();
     for (auto& reader : readers_) {
-      reader.ready = false;
-      if (reader.socket && reader.ask) {
+      if (reader.socket) {
+        reader.item =
+            poll_.add(*reader.socket, ZMQ_POLLIN, reader.ask ? PollSet::Since::maybe_used : PollSet::Since::untouched);
         reader.ask = false;
-        reader.ready = has_input(reader.socket);
-        any_ready = any_ready || reader.ready;
+      } else {
+        reader.item = poll_.add(reader.fd);
       }
     }
-    const auto timeout = any_ready ? std::chrono::milliseconds(0)
-                         : wake_at ? remaining(*wake_at)
-                                   : std::chrono::milliseconds(-1);
-    if (zmq_poll(polled_.data(), static_cast<int>(polled_.size()), static_cast<long>(timeout.count())) < 0 &&
-        zmq_errno() != EINTR) {
-      throw zmq::error_t();
-    }
-    for (std::size_t i = 0; i < readers_.size(); ++i) {
-      auto& reader = readers_[i];
-      if (!(polled_[i].revents & ZMQ_POLLIN) || reader.ready) continue;
-      // A socket's descriptor says only that its events may have changed.
-      reader.ready = !reader.socket || has_input(reader.socket);
-    }
-    for (std::size_t i = 0; i < readers_.size() && !stopping_; ++i) {
-      auto& reader = readers_[i];
-      if (!reader.ready) continue;
+    poll_.wait(wake_at ? remaining(*wake_at) : std::chrono::milliseconds(-1));
+    for (auto& reader : readers_) {
+      if (stopping_) break;
+      if (!poll_.readable(reader.item)) continue;
       reader.handler();
       // Its reader may have left input for its next turn.
       if (reader.socket) reader.ask = true;

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "common/clock.hpp"
+#include "common/poll_set.hpp"
 #include "common/turn.hpp"
 
 namespace rpclb::agent {
@@ -27,13 +28,10 @@ class Reactor {
 
   // Which of the reactor's sockets a handler may send or receive on.
   //
-  // The reactor waits on each ZeroMQ socket's ZMQ_FD and asks the socket for
-  // its events (ZMQ_EVENTS, a poll and a getpid inside libzmq) only when that
-  // descriptor stirs or when a handler may have used the socket: an operation
-  // on a ZeroMQ socket can take in the wake-up its descriptor would have
-  // shown. By default a handler may use any socket, and every socket is asked
-  // again after it runs; the handlers that run for every call say they keep
-  // to one socket, so a flood of calls asks one socket per turn, not all.
+  // The reactor asks a ZeroMQ socket for its events before it waits only when
+  // a handler may have used it (common/poll_set.hpp says why). By default a handler may use any socket, and every
+  // socket is asked again after it runs; the handlers that run for every call say they keep to one socket, so a flood
+  // of calls asks one socket per turn, not all.
   class Reach {
    public:
     static Reach any() { return Reach(nullptr); }
@@ -66,12 +64,12 @@ class Reactor {
 
  private:
   struct Reader {
-    void* socket;  // nullptr: a plain descriptor
-    int fd;        // the descriptor polled: the socket's ZMQ_FD, or the plain one
+    zmq::socket_t* socket;  // nullptr: a plain descriptor
+    int fd;
     Handler handler;
     Reach reach;
-    bool ask = true;     // a socket that may have input its descriptor will not show
-    bool ready = false;  // in this turn
+    bool ask = true;         // a socket that may have input its descriptor will not show
+    PollSet::Item item = 0;  // in this turn's wait
   };
   struct Timer {
     Due due;
@@ -82,11 +80,9 @@ class Reactor {
   std::optional<Clock::time_point> run_due_timers();
   // After a handler ran: the sockets it may have used are asked again.
   void used(const Reach& reach);
-  // Whether a socket's reader has input now (ZMQ_EVENTS).
-  static bool has_input(void* socket);
 
   std::vector<Reader> readers_;
-  std::vector<zmq_pollitem_t> polled_;  // polled_[i] waits for readers_[i]'s descriptor
+  PollSet poll_;
   std::vector<Timer> timers_;
   bool stopping_ = false;
 };

@@ -1,9 +1,12 @@
 // PollSet: one wait on ZeroMQ sockets and file descriptors, and which of
-// them became ready in it. The client side's poll loops (RpcPipeline::turn,
-// fetch_members, the group watcher) each fill one for a turn. An item is
-// named by what add() returned, never by arithmetic on positions; a wait
-// that a handled signal interrupts (EINTR) is one in which nothing became
-// ready, so each caller's deadlines are still looked at.
+// them became ready in it. A ZeroMQ socket is waited on through its ZMQ_FD
+// and asked for its events (ZMQ_EVENTS: a poll and a getpid inside libzmq)
+// when its descriptor stirs, and before the wait unless the caller knows
+// nothing was sent or received on it since a wait last asked it (an
+// operation on a socket can take in the wake-up its descriptor would show). The client side's poll loops
+// (RpcPipeline::turn, fetch_members, the group watcher) each fill one for a turn. An item is named by what add()
+// returned, never by arithmetic on positions; a wait that a handled signal interrupts (EINTR) is one in which nothing
+// became ready, so each caller's deadlines are still looked at.
 #pragma once
 
 #include <zmq.hpp>
@@ -17,10 +20,12 @@ namespace rpclb {
 class PollSet {
  public:
   using Item = std::size_t;
+  // What the caller knows of a ZeroMQ socket since the last wait asked it.
+  enum class Since { maybe_used, untouched };
 
   // Empties it for the next turn (its storage is kept).
   void clear() { items_.clear(); }
-  Item add(zmq::socket_t& socket, short events = ZMQ_POLLIN);
+  Item add(zmq::socket_t& socket, short events = ZMQ_POLLIN, Since since = Since::maybe_used);
   Item add(int fd, short events = ZMQ_POLLIN);
   // Waits until an item is ready or `limit` passes (negative: no limit).
   void wait(std::chrono::milliseconds limit);
@@ -28,7 +33,15 @@ class PollSet {
   bool writable(Item item) const { return (items_[item].revents & ZMQ_POLLOUT) != 0; }
 
  private:
-  std::vector<zmq::pollitem_t> items_;
+  struct Entry {
+    void* socket;  // nullptr: a plain descriptor
+    int fd;        // what is polled: the socket's ZMQ_FD, or the descriptor
+    short events;
+    bool ask;  // the socket is asked before the wait
+    short revents = 0;
+  };
+  std::vector<Entry> items_;
+  std::vector<zmq::pollitem_t> polled_;
 };
 
 }  // namespace rpclb

@@ -105,7 +105,11 @@ class RpcPipeline::Connection {
   std::string address;   // as connected to
   zmq::socket_t socket;
   std::unique_ptr<ConnectionWatch> watch;
-  bool ready = false;                // the handshake is done and the connection not lost since
+  bool ready = false;  // the handshake is done and the connection not lost since
+  // Sent or received on since a wait last asked it (PollSet::Since): the
+  // socket, and its monitor's.
+  bool socket_used = true;
+  bool watch_used = true;
   std::deque<std::uint64_t> queued;  // unsent requests, oldest first
   std::size_t in_flight = 0;         // sent, not yet ended
 };
@@ -182,6 +186,7 @@ Status RpcPipeline::submit(const std::string& endpoint, const protocol::CallRequ
 }
 
 void RpcPipeline::send_queued(Connection& connection) {
+  connection.socket_used = true;
   while (!connection.queued.empty()) {
     const auto id = connection.queued.front();
     auto& request = pending_.at(id);
@@ -199,6 +204,7 @@ void RpcPipeline::send_queued(Connection& connection) {
 }
 
 void RpcPipeline::set_due(std::uint64_t id, Pending& request, Clock::time_point due) {
+  if (due == request.due) return;  // a request sent at once: its deadline was its due already
   due_.erase({request.due, id});
   request.due = due;
   due_.emplace(due, id);
@@ -233,6 +239,7 @@ void RpcPipeline::finish_where(Connection& connection, bool sent, const Error& e
 }
 
 void RpcPipeline::read_replies(Connection& connection, Read how) {
+  connection.socket_used = true;
   for (Turn turn; (how == Read::all || turn.more()) && receive_multipart(connection.socket, parts_);) {
     if (parts_.size() != 2 || parts_[0].size() != 0) continue;
     auto reply = protocol::decode_as<protocol::CallReply>(as_view(parts_[1]));
@@ -252,6 +259,7 @@ void RpcPipeline::read_replies(Connection& connection, Read how) {
 }
 
 void RpcPipeline::watch_events(Connection& connection) {
+  connection.watch_used = true;
   const auto seen = connection.watch->read();
   // The agent answers on the connection the request came in on: once that
   // is gone (and what it delivered is read), no reply can come, so the
@@ -311,8 +319,13 @@ bool RpcPipeline::turn(Clock::time_point until, int wake_fd) {
   polled_.clear();
   for (auto& [endpoint, connection] : connections_) {
     const short events = connection->ready && !connection->queued.empty() ? ZMQ_POLLIN | ZMQ_POLLOUT : ZMQ_POLLIN;
-    const auto socket = poll_.add(connection->socket, events);
-    polled_.push_back({connection.get(), socket, poll_.add(connection->watch->events())});
+    using Since = PollSet::Since;
+    const auto socket =
+        poll_.add(connection->socket, events, connection->socket_used ? Since::maybe_used : Since::untouched);
+    const auto watch = poll_.add(connection->watch->events(), ZMQ_POLLIN,
+                                 connection->watch_used ? Since::maybe_used : Since::untouched);
+    connection->socket_used = connection->watch_used = false;  // the wait asks them
+    polled_.push_back({connection.get(), socket, watch});
   }
   const auto wake = wake_fd >= 0 ? std::optional(poll_.add(wake_fd)) : std::nullopt;
   poll_.wait(remaining(due_.empty() ? until : std::min(until, due_.begin()->first)));

@@ -58,5 +58,40 @@ TEST(PollSet, AWaitASignalInterruptsIsOneWhereNothingBecameReady) {
   ::sigaction(SIGALRM, &before, nullptr);
 }
 
+// A socket nothing was done on since the last wait asked it is watched
+// through its descriptor alone: a message that arrives is still seen, and
+// one that waited from before is seen when the socket is asked.
+TEST(PollSet, ASocketIsSeenThroughItsDescriptorOrWhenAsked) {
+  zmq::context_t context;
+  zmq::socket_t socket(context, zmq::socket_type::pair);
+  zmq::socket_t peer(context, zmq::socket_type::pair);
+  socket.bind("inproc://poll-set-since");
+  peer.connect("inproc://poll-set-since");
+  PollSet poll;
+  auto item = poll.add(socket);
+  poll.wait(std::chrono::milliseconds(0));  // asked: nothing yet
+  EXPECT_FALSE(poll.readable(item));
+
+  std::thread sender([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    peer.send(zmq::str_buffer("late"), zmq::send_flags::none);
+  });
+  poll.clear();
+  item = poll.add(socket, ZMQ_POLLIN, PollSet::Since::untouched);
+  const auto started = Clock::now();
+  poll.wait(std::chrono::seconds(5));
+  sender.join();
+  EXPECT_TRUE(poll.readable(item));
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(4));
+
+  // Its wake-up taken in elsewhere (as a send or receive may), the message
+  // is seen because the socket is asked.
+  (void)socket.get(zmq::sockopt::events);
+  poll.clear();
+  item = poll.add(socket, ZMQ_POLLIN, PollSet::Since::maybe_used);
+  poll.wait(std::chrono::milliseconds(0));
+  EXPECT_TRUE(poll.readable(item));
+}
+
 }  // namespace
 }  // namespace rpclb
