@@ -31,17 +31,18 @@ void CallLoop::wake() {
 
 void CallLoop::submit(CallAttempts call, Done done) {
   call.may_wait = false;
+  auto submitted = std::make_unique<Call>(Call{std::move(call), std::move(done)});
   if (std::this_thread::get_id() == thread_.get_id()) {
     // From a completion: taken after this turn, with no lock or wake-up (and
     // no recursion, whatever the completion does on failure).
-    from_loop_.push_back(Call{std::move(call), std::move(done)});
+    from_loop_.push_back(std::move(submitted));
     return;
   }
   bool was_empty = false;
   {
     std::lock_guard lock(submitted_mutex_);
     was_empty = submitted_.empty();
-    submitted_.push_back(Call{std::move(call), std::move(done)});
+    submitted_.push_back(std::move(submitted));
   }
   // One wake-up per batch: while the loop has not taken the queue yet, it
   // will see this call with the others.
@@ -49,7 +50,7 @@ void CallLoop::submit(CallAttempts call, Done done) {
 }
 
 void CallLoop::take_submitted(bool woken) {
-  std::vector<Call> taken;
+  std::vector<std::unique_ptr<Call>> taken;
   taken.swap(from_loop_);
   if (woken) {
     wake_.take();
@@ -74,7 +75,7 @@ void CallLoop::aim_and_send(std::uint64_t serial) {
 }
 
 void CallLoop::aim_and_send_unguarded(std::uint64_t serial) {
-  auto& call = calls_.at(serial);
+  auto& call = *calls_.at(serial);
   while (true) {
     Status aimed;
     {
@@ -117,7 +118,7 @@ void CallLoop::attempt_ended(std::uint64_t serial, Result<protocol::CallReply> r
   std::optional<Result<CallOutcome>> ended;
   try {
     std::lock_guard lock(balancer_mutex_);
-    ended = balancer_.conclude(found->second.attempts, std::move(reply));
+    ended = balancer_.conclude(found->second->attempts, std::move(reply));
   } catch (const std::exception& e) {
     ended = make_error(ErrorCode::internal, std::string("rpclb client: ") + e.what());
   }
@@ -131,7 +132,7 @@ void CallLoop::attempt_ended(std::uint64_t serial, Result<protocol::CallReply> r
 void CallLoop::end(std::uint64_t serial, Result<CallOutcome> outcome) {
   auto found = calls_.find(serial);
   if (found == calls_.end()) return;
-  auto done = std::move(found->second.done);
+  auto done = std::move(found->second->done);
   calls_.erase(found);
   done(std::move(outcome));
 }

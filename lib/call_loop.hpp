@@ -68,13 +68,16 @@ class CallLoop {
   zmq::context_t& context_;
   EventFd wake_;  // submissions waiting
   std::mutex submitted_mutex_;
-  std::vector<Call> submitted_;  // guarded by submitted_mutex_
+  // Each call is moved once, into its own allocation, and handed on by
+  // pointer: a CallAttempts is large, and moving it four times cost more than
+  // the allocation.
+  std::vector<std::unique_ptr<Call>> submitted_;  // guarded by submitted_mutex_
   std::atomic<bool> closing_{false};
 
   // The loop thread's own.
   std::unique_ptr<RpcPipeline> pipeline_;
-  std::unordered_map<std::uint64_t, Call> calls_;  // by serial
-  std::vector<Call> from_loop_;                    // submitted by completions, to start
+  std::unordered_map<std::uint64_t, std::unique_ptr<Call>> calls_;  // by serial
+  std::vector<std::unique_ptr<Call>> from_loop_;                    // submitted by completions, to start
   std::uint64_t next_serial_ = 0;
   std::vector<Parked> parked_;  // calls waiting for a member to join
   std::thread thread_;
