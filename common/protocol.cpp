@@ -252,19 +252,31 @@ class WireReader {
   std::size_t next_ = 0;
 };
 
-// The envelope's version and kind; nullopt past a version this build does
-// not speak (decode() then says so).
-std::optional<std::string_view> read_kind(WireReader& wire, std::uint32_t fields) {
+// An envelope's first two fields. A version this build does not speak
+// reads as nullopt (decode() then says so).
+struct Header {
+  std::string_view kind;
+  std::uint32_t fields;  // after the version and kind
+};
+std::optional<Header> read_header(WireReader& wire) {
+  const auto fields = wire.array("envelope");
   if (fields < 2) throw Malformed("envelope is truncated");
   if (wire.uint("version") != kVersion) return std::nullopt;
-  return wire.string("kind");
+  return Header{wire.string("kind"), fields - 2};
 }
 
 bool is_call_kind(std::string_view kind) {
   return kind == "call" || kind == "cast";
 }
 
-CallView read_call_fields(WireReader& wire, std::uint32_t count, CallMode mode) {
+bool is_reply_kind(std::string_view kind) {
+  return kind == "result" || kind == "accepted" || kind == "error";
+}
+
+// The rest of a call's envelope, after its header.
+CallView read_call_fields(WireReader& wire, const Header& header) {
+  const auto count = header.fields;
+  const auto mode = header.kind == "cast" ? CallMode::cast : CallMode::call;
   // Without the addressed member: a client from before it was added;
   // with a request id: a traced call.
   // With standard input (from 0.5.0): all eight, request_id maybe "".
@@ -307,6 +319,33 @@ CallView read_call_fields(WireReader& wire, std::uint32_t count, CallMode mode) 
   }
   if (!wire.at_end()) throw Malformed("trailing bytes after message");
   return call;
+}
+
+// The rest of a reply's envelope, after its header.
+CallReply read_reply_fields(WireReader& wire, const Header& header) {
+  const auto expect = [&](std::uint32_t count) {
+    if (header.fields != count) {
+      throw Malformed("envelope has " + std::to_string(header.fields) + " fields, expected " + std::to_string(count));
+    }
+  };
+  CallReply reply;
+  if (header.kind == "result") {
+    expect(2);
+    const auto id = wire.uint("id");
+    reply = CallReply::result(id, std::string(wire.value("result")));
+  } else if (header.kind == "accepted") {
+    expect(1);
+    reply = CallReply::accepted(wire.uint("id"));
+  } else {
+    expect(3);
+    const auto id = wire.uint("id");
+    const auto code_name = wire.string("code");
+    const auto code = error_code_from_string(code_name);
+    if (!code) throw Malformed("unknown error code '" + std::string(code_name) + "'");
+    reply = CallReply::failure(id, Error{*code, std::string(wire.string("message"))});
+  }
+  if (!wire.at_end()) throw Malformed("trailing bytes after message");
+  return reply;
 }
 
 // A leave or an expiry: a member's name and instance, as two fields.
@@ -536,12 +575,10 @@ std::optional<CallRequest> peek_call(std::string_view frame) {
   if (frame.empty() || frame.size() > kMaxFrameBytes) return std::nullopt;
   try {
     WireReader wire(frame);
-    const auto fields = wire.array("envelope");
-    if (fields < 4) return std::nullopt;
-    const auto kind = read_kind(wire, fields);
-    if (!kind || !is_call_kind(*kind)) return std::nullopt;
+    const auto header = read_header(wire);
+    if (!header || !is_call_kind(header->kind) || header->fields < 2) return std::nullopt;
     CallRequest request;
-    request.mode = *kind == "cast" ? CallMode::cast : CallMode::call;
+    request.mode = header->kind == "cast" ? CallMode::cast : CallMode::call;
     request.id = wire.uint("id");
     request.function = wire.string("function");
     if (!is_valid_function_name(request.function)) return std::nullopt;
@@ -557,56 +594,6 @@ Error malformed(std::string_view why) {
   return {ErrorCode::bad_request, "malformed message: " + std::string(why)};
 }
 
-// Calls and replies are read in place, in one pass (read_call,
-// read_reply); nullopt: another kind, or a version decode() refuses for itself.
-std::optional<std::string_view> kind_of(std::string_view frame) {
-  try {
-    WireReader wire(frame);
-    return read_kind(wire, wire.array("envelope"));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
-bool is_reply_kind(std::string_view kind) {
-  return kind == "result" || kind == "accepted" || kind == "error";
-}
-
-Result<CallReply> read_reply(std::string_view frame) {
-  try {
-    WireReader wire(frame);
-    const auto fields = wire.array("envelope") - 2;
-    const auto kind = *read_kind(wire, fields + 2);
-    const auto expect = [&](std::uint32_t count) {
-      if (fields != count) {
-        throw Malformed("envelope has " + std::to_string(fields) + " fields, expected " + std::to_string(count));
-      }
-    };
-    CallReply reply;
-    if (kind == "result") {
-      expect(2);
-      const auto id = wire.uint("id");
-      reply = CallReply::result(id, std::string(wire.value("result")));
-    } else if (kind == "accepted") {
-      expect(1);
-      reply = CallReply::accepted(wire.uint("id"));
-    } else {
-      expect(3);
-      const auto id = wire.uint("id");
-      const auto code_name = wire.string("code");
-      const auto code = error_code_from_string(code_name);
-      if (!code) throw Malformed("unknown error code '" + std::string(code_name) + "'");
-      reply = CallReply::failure(id, Error{*code, std::string(wire.string("message"))});
-    }
-    if (!wire.at_end()) throw Malformed("trailing bytes after message");
-    return reply;
-  } catch (const Malformed& e) {
-    return malformed(e.why);
-  } catch (const std::exception& e) {
-    return malformed(e.what());
-  }
-}
-
 }  // namespace
 
 Result<CallView> read_call(std::string_view frame) {
@@ -617,11 +604,10 @@ Result<CallView> read_call(std::string_view frame) {
   if (frame.empty()) return make_error(ErrorCode::bad_request, "empty frame");
   try {
     WireReader wire(frame);
-    const auto fields = wire.array("envelope");
-    const auto kind = read_kind(wire, fields);
-    if (!kind) return decode(frame).error();  // the version, said once
-    if (!is_call_kind(*kind)) return make_error(ErrorCode::bad_request, "unexpected message kind");
-    return read_call_fields(wire, fields - 2, *kind == "cast" ? CallMode::cast : CallMode::call);
+    const auto header = read_header(wire);
+    if (!header) return decode(frame).error();  // the version, said once
+    if (!is_call_kind(header->kind)) return make_error(ErrorCode::bad_request, "unexpected message kind");
+    return read_call_fields(wire, *header);
   } catch (const Malformed& e) {
     return malformed(e.why);
   } catch (const std::exception& e) {
@@ -663,14 +649,18 @@ Result<Message> decode(std::string_view frame) {
                                                   " bytes exceeds the maximum of " + std::to_string(kMaxFrameBytes));
   }
   if (frame.empty()) return make_error(ErrorCode::bad_request, "empty frame");
-  if (const auto kind = kind_of(frame); kind && is_call_kind(*kind)) {
-    auto call = read_call(frame);
-    if (!call) return call.error();
-    return Message(call->owned());
-  } else if (kind && is_reply_kind(*kind)) {
-    auto reply = read_reply(frame);
-    if (!reply) return reply.error();
-    return Message(std::move(reply).value());
+  // Calls and replies are read in place, in one pass; the bus's messages
+  // through msgpack-c's objects.
+  try {
+    WireReader wire(frame);
+    if (const auto header = read_header(wire)) {
+      if (is_call_kind(header->kind)) return Message(read_call_fields(wire, *header).owned());
+      if (is_reply_kind(header->kind)) return Message(read_reply_fields(wire, *header));
+    }
+  } catch (const Malformed& e) {
+    return malformed(e.why);
+  } catch (const std::exception& e) {
+    return malformed(e.what());
   }
   try {
     // Strings are bounded by the frame size; containers and nesting by their own caps.
