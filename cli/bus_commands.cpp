@@ -7,6 +7,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "cli/program_output.hpp"
 #include "common/bus_client.hpp"
 #include "common/json_msgpack.hpp"
 #include "common/metric_families.hpp"
@@ -120,7 +121,7 @@ int ping_nodes(const CommonOptions& common, zmq::context_t& context, const RpcOp
                const std::vector<Member>& members) {
   const auto results = ask_each(context, transport, members, "sys.info");
   print_pings(members, results, common.json);
-  return first_failure(results);
+  return fan_out_exit_code(results);
 }
 
 // GROUP and --match: what ping and stats ask about.
@@ -169,7 +170,7 @@ int ping_group(const CommonOptions& common, const GroupOptions& options) {
   auto answers = ask_every_member(common, options, "sys.info");
   if (!answers) return report(answers.error(), common.json);
   print_pings(answers->members, answers->results, common.json);
-  return first_failure(answers->results);
+  return fan_out_exit_code(answers->results);
 }
 
 int member_status(const CommonOptions& common, const std::string& member) {

@@ -2,8 +2,6 @@
 
 #include <array>
 
-#include "cli/output.hpp"
-
 namespace rpclb::cli {
 
 std::span<const Subcommand> subcommands() {
@@ -23,13 +21,6 @@ std::span<const Subcommand> subcommands() {
       {"stats", "Each member's metrics (calls, latency, queue, bus events), as its /metrics shows them", setup_stats},
   }};
   return kAll;
-}
-
-int first_failure(const std::vector<Result<CallOutcome>>& results) {
-  for (const auto& result : results) {
-    if (!result) return exit_code_of(result.error());
-  }
-  return kExitOk;
 }
 
 }  // namespace rpclb::cli

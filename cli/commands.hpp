@@ -43,7 +43,4 @@ Run setup_ping(CLI::App& command, const CommonOptions& common);
 Run setup_status(CLI::App& command, const CommonOptions& common);
 Run setup_stats(CLI::App& command, const CommonOptions& common);
 
-// The exit code of the first failure among fan-out results, else 0.
-int first_failure(const std::vector<Result<CallOutcome>>& results);
-
 }  // namespace rpclb::cli
