@@ -55,8 +55,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::string_view frame(reinterpret_cast<const char*>(data), size);
   auto message = rpclb::protocol::decode(frame);
   if (!message) return 0;
-  if (auto* request = std::get_if<rpclb::protocol::CallRequest>(&*message)) {
-    exercise_payload(request->args_msgpack);
+  if (const auto* decoded = std::get_if<rpclb::protocol::CallRequest>(&*message)) {
+    // As the agent reads it: in place, and the same as decode() reads it.
+    const auto request = rpclb::protocol::read_call(frame);
+    if (!request || !(request->owned() == *decoded)) std::abort();
+    exercise_payload(decoded->args_msgpack);
     const auto* function = functions().find(request->function);
     if (!function) return 0;
     const auto checked = rpclb::agent::check_arguments(*function, *request);
