@@ -28,10 +28,11 @@ class Reactor {
 
   // Which of the reactor's sockets a handler may send or receive on.
   //
-  // The reactor asks a ZeroMQ socket for its events before it waits only when
-  // a handler may have used it (common/poll_set.hpp says why). By default a handler may use any socket, and every
-  // socket is asked again after it runs; the handlers that run for every call say they keep to one socket, so a flood
-  // of calls asks one socket per turn, not all.
+  // The reactor asks a ZeroMQ socket for its events before it waits only
+  // when a handler may have used it (common/poll_set.hpp says why). By
+  // default a handler may use any socket, and every socket is asked again
+  // after it runs; the handlers that run for every call say they keep to
+  // one socket, so a flood of calls asks one socket a turn, not all.
   class Reach {
    public:
     static Reach any() { return Reach(nullptr); }

@@ -1,12 +1,15 @@
 // PollSet: one wait on ZeroMQ sockets and file descriptors, and which of
-// them became ready in it. A ZeroMQ socket is waited on through its ZMQ_FD
-// and asked for its events (ZMQ_EVENTS: a poll and a getpid inside libzmq)
-// when its descriptor stirs, and before the wait unless the caller knows
-// nothing was sent or received on it since a wait last asked it (an
-// operation on a socket can take in the wake-up its descriptor would show). The client side's poll loops
-// (RpcPipeline::turn, fetch_members, the group watcher) each fill one for a turn. An item is named by what add()
-// returned, never by arithmetic on positions; a wait that a handled signal interrupts (EINTR) is one in which nothing
-// became ready, so each caller's deadlines are still looked at.
+// them became ready in it. The agent's reactor and the client side's poll
+// loops (RpcPipeline::turn, fetch_members, the group watcher) each fill one
+// for a turn. An item is named by what add() returned, never by arithmetic
+// on positions; a wait that a handled signal interrupts (EINTR) is one in
+// which nothing became ready, so each caller's deadlines are still looked at.
+//
+// A ZeroMQ socket is waited on through its ZMQ_FD and asked for its events
+// (ZMQ_EVENTS: a poll and a getpid inside libzmq) when that descriptor
+// stirs; before the wait too, unless the caller knows nothing was sent or
+// received on it since a wait last asked it, because such an operation can
+// take in the wake-up the descriptor would have shown.
 #pragma once
 
 #include <zmq.hpp>
