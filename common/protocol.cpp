@@ -594,25 +594,54 @@ Error malformed(std::string_view why) {
   return {ErrorCode::bad_request, "malformed message: " + std::string(why)};
 }
 
-}  // namespace
-
-Result<CallView> read_call(std::string_view frame) {
+// A frame rpclb reads at all: not empty, and within the frame limit.
+Status frame_fits(std::string_view frame) {
   if (frame.size() > kMaxFrameBytes) {
     return make_error(ErrorCode::bad_request, "frame of " + std::to_string(frame.size()) +
                                                   " bytes exceeds the maximum of " + std::to_string(kMaxFrameBytes));
   }
   if (frame.empty()) return make_error(ErrorCode::bad_request, "empty frame");
+  return {};
+}
+
+// Runs a reader over a frame: whatever it throws (a Malformed, or msgpack's
+// own errors) is the sender's malformed message, never the reader's crash.
+template <typename Read>
+auto reading(const Read& read) -> decltype(read()) {
   try {
-    WireReader wire(frame);
-    const auto header = read_header(wire);
-    if (!header) return decode(frame).error();  // the version, said once
-    if (!is_call_kind(header->kind)) return make_error(ErrorCode::bad_request, "unexpected message kind");
-    return read_call_fields(wire, *header);
+    return read();
   } catch (const Malformed& e) {
     return malformed(e.why);
   } catch (const std::exception& e) {
     return malformed(e.what());
   }
+}
+
+// A bus message, through msgpack-c's objects.
+Result<Message> read_bus_message(std::string_view frame) {
+  // Strings are bounded by the frame size; containers and nesting by their own caps.
+  const msgpack::unpack_limit limits(kMaxContainerItems, kMaxContainerItems, kMaxFrameBytes, kMaxFrameBytes,
+                                     kMaxFrameBytes, kMaxNestingDepth);
+  std::size_t offset = 0;
+  // Strings are copied into the zone: room for them and the objects.
+  msgpack::zone zone(frame.size() + kFirstBufferBytes);
+  bool referenced = false;
+  const auto object = msgpack::unpack(zone, frame.data(), frame.size(), offset, referenced, nullptr, nullptr, limits);
+  if (offset != frame.size()) return make_error(ErrorCode::bad_request, "trailing bytes after message");
+  return read_message(object);
+}
+
+}  // namespace
+
+Result<CallView> read_call(std::string_view frame) {
+  if (auto fits = frame_fits(frame); !fits) return fits.error();
+  return reading([frame]() -> Result<CallView> {
+    WireReader wire(frame);
+    const auto header = read_header(wire);
+    if (!header) return decode(frame).error();  // the version, said once
+    if (!is_call_kind(header->kind)) return make_error(ErrorCode::bad_request, "unexpected message kind");
+    return read_call_fields(wire, *header);
+  });
 }
 
 CallRequest CallView::owned() const {
@@ -644,40 +673,17 @@ CallView CallView::of(const CallRequest& request) {
 }
 
 Result<Message> decode(std::string_view frame) {
-  if (frame.size() > kMaxFrameBytes) {
-    return make_error(ErrorCode::bad_request, "frame of " + std::to_string(frame.size()) +
-                                                  " bytes exceeds the maximum of " + std::to_string(kMaxFrameBytes));
-  }
-  if (frame.empty()) return make_error(ErrorCode::bad_request, "empty frame");
+  if (auto fits = frame_fits(frame); !fits) return fits.error();
   // Calls and replies are read in place, in one pass; the bus's messages
   // through msgpack-c's objects.
-  try {
+  return reading([frame]() -> Result<Message> {
     WireReader wire(frame);
     if (const auto header = read_header(wire)) {
       if (is_call_kind(header->kind)) return Message(read_call_fields(wire, *header).owned());
       if (is_reply_kind(header->kind)) return Message(read_reply_fields(wire, *header));
     }
-  } catch (const Malformed& e) {
-    return malformed(e.why);
-  } catch (const std::exception& e) {
-    return malformed(e.what());
-  }
-  try {
-    // Strings are bounded by the frame size; containers and nesting by their own caps.
-    const msgpack::unpack_limit limits(kMaxContainerItems, kMaxContainerItems, kMaxFrameBytes, kMaxFrameBytes,
-                                       kMaxFrameBytes, kMaxNestingDepth);
-    std::size_t offset = 0;
-    // Strings are copied into the zone: room for them and the objects.
-    msgpack::zone zone(frame.size() + kFirstBufferBytes);
-    bool referenced = false;
-    const auto object = msgpack::unpack(zone, frame.data(), frame.size(), offset, referenced, nullptr, nullptr, limits);
-    if (offset != frame.size()) return make_error(ErrorCode::bad_request, "trailing bytes after message");
-    return read_message(object);
-  } catch (const Malformed& e) {
-    return malformed(e.why);
-  } catch (const std::exception& e) {
-    return malformed(e.what());
-  }
+    return read_bus_message(frame);
+  });
 }
 
 }  // namespace rpclb::protocol
