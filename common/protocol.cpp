@@ -458,9 +458,14 @@ bool address_to(CallRequest& request, const Member& member) {
   const bool traced = !request.request_id.empty();
   if (!reads_request_id(member)) request.request_id.clear();
   // Cleared too, so a retry at an older member does not carry the name of
-  // the one tried before.
-  request.member = version < Version{0, 2} ? "" : member.name;
-  request.instance = version < Version{0, 2} ? "" : member.instance;
+  // the one tried before. Assigned, not built and moved: no temporaries.
+  if (version < Version{0, 2}) {
+    request.member.clear();
+    request.instance.clear();
+  } else {
+    request.member = member.name;
+    request.instance = member.instance;
+  }
   return !traced || !request.request_id.empty();
 }
 
@@ -480,87 +485,108 @@ bool is_valid_function_name(std::string_view name) {
   return is_identifier(name.substr(0, dot)) && is_identifier(name.substr(dot + 1));
 }
 
-std::string encode(const Message& message) {
+namespace {
+
+// Packs each kind of message into its frame.
+struct FramePacker {
+  Packer& out;
+  StringSink& buffer;
+  void operator()(const Announce& m) {
+    pack_header(out, "announce", 1);
+    out.pack_array(kMemberFieldCount);
+    pack_member_fields(out, m.member);
+  }
+  void operator()(const Leave& m) { pack_gone("leave", m.name, m.instance); }
+  void operator()(const Expired& m) { pack_gone("expired", m.name, m.instance); }
+  void pack_gone(std::string_view kind, const std::string& name, const std::string& instance) {
+    pack_header(out, kind, 2);
+    pack_string(out, name);
+    pack_string(out, instance);
+  }
+  void operator()(const SnapshotRequest& m) {
+    pack_header(out, "snapshot?", 1);
+    pack_string(out, m.group);
+  }
+  void operator()(const Snapshot& m) {
+    pack_header(out, "snapshot", 1);
+    out.pack_array(static_cast<std::uint32_t>(m.members.size()));
+    for (const auto& member : m.members) {
+      out.pack_array(kMemberFieldCount);
+      pack_member_fields(out, member);
+    }
+  }
+  void operator()(const CallRequest& m) {
+    const bool with_input = m.input.has_value();
+    const bool traced = with_input || !m.request_id.empty();
+    const bool addressed = traced || !m.member.empty();
+    pack_header(out, m.mode == CallMode::call ? "call" : "cast", with_input ? 8 : traced ? 7 : addressed ? 6 : 4);
+    out.pack_uint64(m.id);
+    pack_string(out, m.function);
+    if (m.args_msgpack.empty()) {
+      out.pack_array(0);
+    } else {
+      buffer.write(m.args_msgpack.data(), m.args_msgpack.size());
+    }
+    out.pack_uint32(m.timeout_ms);
+    if (addressed) {
+      pack_string(out, m.member);
+      pack_string(out, m.instance);
+    }
+    if (traced) pack_string(out, m.request_id);
+    if (with_input) {
+      out.pack_bin(static_cast<std::uint32_t>(m.input->size()));
+      out.pack_bin_body(m.input->data(), static_cast<std::uint32_t>(m.input->size()));
+    }
+  }
+  void operator()(const CallReply& m) {
+    switch (m.kind) {
+      case CallReply::Kind::result:
+        pack_header(out, "result", 2);
+        out.pack_uint64(m.id);
+        if (m.value_msgpack.empty()) {
+          out.pack_nil();
+        } else {
+          buffer.write(m.value_msgpack.data(), m.value_msgpack.size());
+        }
+        break;
+      case CallReply::Kind::accepted:
+        pack_header(out, "accepted", 1);
+        out.pack_uint64(m.id);
+        break;
+      case CallReply::Kind::error:
+        pack_header(out, "error", 3);
+        out.pack_uint64(m.id);
+        pack_string(out, to_string(m.error.code));
+        pack_string(out, m.error.message);
+        break;
+    }
+  }
+};
+
+// One message's frame. Calls and replies are packed straight from the
+// caller's object: making a Message of one copied all its strings.
+template <typename T>
+std::string encode_one(const T& message) {
   std::string frame;
   frame.reserve(kFirstBufferBytes);
   StringSink buffer{frame};
   Packer out(buffer);
-  struct Visitor {
-    Packer& out;
-    StringSink& buffer;
-    void operator()(const Announce& m) {
-      pack_header(out, "announce", 1);
-      out.pack_array(kMemberFieldCount);
-      pack_member_fields(out, m.member);
-    }
-    void operator()(const Leave& m) { pack_gone("leave", m.name, m.instance); }
-    void operator()(const Expired& m) { pack_gone("expired", m.name, m.instance); }
-    void pack_gone(std::string_view kind, const std::string& name, const std::string& instance) {
-      pack_header(out, kind, 2);
-      pack_string(out, name);
-      pack_string(out, instance);
-    }
-    void operator()(const SnapshotRequest& m) {
-      pack_header(out, "snapshot?", 1);
-      pack_string(out, m.group);
-    }
-    void operator()(const Snapshot& m) {
-      pack_header(out, "snapshot", 1);
-      out.pack_array(static_cast<std::uint32_t>(m.members.size()));
-      for (const auto& member : m.members) {
-        out.pack_array(kMemberFieldCount);
-        pack_member_fields(out, member);
-      }
-    }
-    void operator()(const CallRequest& m) {
-      const bool with_input = m.input.has_value();
-      const bool traced = with_input || !m.request_id.empty();
-      const bool addressed = traced || !m.member.empty();
-      pack_header(out, m.mode == CallMode::call ? "call" : "cast", with_input ? 8 : traced ? 7 : addressed ? 6 : 4);
-      out.pack_uint64(m.id);
-      pack_string(out, m.function);
-      if (m.args_msgpack.empty()) {
-        out.pack_array(0);
-      } else {
-        buffer.write(m.args_msgpack.data(), m.args_msgpack.size());
-      }
-      out.pack_uint32(m.timeout_ms);
-      if (addressed) {
-        pack_string(out, m.member);
-        pack_string(out, m.instance);
-      }
-      if (traced) pack_string(out, m.request_id);
-      if (with_input) {
-        out.pack_bin(static_cast<std::uint32_t>(m.input->size()));
-        out.pack_bin_body(m.input->data(), static_cast<std::uint32_t>(m.input->size()));
-      }
-    }
-    void operator()(const CallReply& m) {
-      switch (m.kind) {
-        case CallReply::Kind::result:
-          pack_header(out, "result", 2);
-          out.pack_uint64(m.id);
-          if (m.value_msgpack.empty()) {
-            out.pack_nil();
-          } else {
-            buffer.write(m.value_msgpack.data(), m.value_msgpack.size());
-          }
-          break;
-        case CallReply::Kind::accepted:
-          pack_header(out, "accepted", 1);
-          out.pack_uint64(m.id);
-          break;
-        case CallReply::Kind::error:
-          pack_header(out, "error", 3);
-          out.pack_uint64(m.id);
-          pack_string(out, to_string(m.error.code));
-          pack_string(out, m.error.message);
-          break;
-      }
-    }
-  };
-  std::visit(Visitor{out, buffer}, message);
+  FramePacker{out, buffer}(message);
   return frame;
+}
+
+}  // namespace
+
+std::string encode(const Message& message) {
+  return std::visit([](const auto& one) { return encode_one(one); }, message);
+}
+
+std::string encode(const CallRequest& request) {
+  return encode_one(request);
+}
+
+std::string encode(const CallReply& reply) {
+  return encode_one(reply);
 }
 
 std::string encode_reply(const CallReply& reply) {
@@ -633,15 +659,30 @@ Result<Message> read_bus_message(std::string_view frame) {
 
 }  // namespace
 
-Result<CallView> read_call(std::string_view frame) {
+namespace {
+
+// Reads a message of one family in place (calls, or replies): its header,
+// then the rest of its envelope with `read_fields`.
+template <typename T, typename ReadFields>
+Result<T> read_one_family(std::string_view frame, bool (*in_family)(std::string_view), const ReadFields& read_fields) {
   if (auto fits = frame_fits(frame); !fits) return fits.error();
-  return reading([frame]() -> Result<CallView> {
+  return reading([&]() -> Result<T> {
     WireReader wire(frame);
     const auto header = read_header(wire);
     if (!header) return decode(frame).error();  // the version, said once
-    if (!is_call_kind(header->kind)) return make_error(ErrorCode::bad_request, "unexpected message kind");
-    return read_call_fields(wire, *header);
+    if (!in_family(header->kind)) return make_error(ErrorCode::bad_request, "unexpected message kind");
+    return read_fields(wire, *header);
   });
+}
+
+}  // namespace
+
+Result<CallView> read_call(std::string_view frame) {
+  return read_one_family<CallView>(frame, is_call_kind, read_call_fields);
+}
+
+Result<CallReply> read_reply(std::string_view frame) {
+  return read_one_family<CallReply>(frame, is_reply_kind, read_reply_fields);
 }
 
 CallRequest CallView::owned() const {

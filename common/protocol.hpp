@@ -155,6 +155,8 @@ struct CallReply {
 using Message = std::variant<Announce, Leave, Expired, SnapshotRequest, Snapshot, CallRequest, CallReply>;
 
 std::string encode(const Message& message);
+std::string encode(const CallRequest& request);
+std::string encode(const CallReply& reply);
 // A reply as it goes on the wire; one that would not fit in a frame becomes
 // an `internal` error naming its size and the limit, so the caller hears at
 // once instead of waiting out its timeout.
@@ -163,6 +165,9 @@ Result<Message> decode(std::string_view frame);
 // A call or cast, checked exactly as decode() checks one; bad_request for a
 // malformed frame or any other kind of message.
 Result<CallView> read_call(std::string_view frame);
+// A reply, checked exactly as decode() checks one, read in one pass;
+// bad_request for a malformed frame or any other kind of message.
+Result<CallReply> read_reply(std::string_view frame);
 
 // Only what a call or cast must be answered with (its id and mode) and its
 // function, read without copying its arguments: for refusing one that will

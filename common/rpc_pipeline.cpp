@@ -178,8 +178,17 @@ Status RpcPipeline::submit(const std::string& endpoint, const protocol::CallRequ
   }
   const auto now = Clock::now();
   const auto due = connection->ready ? deadline : std::min(deadline, now + connect_timeout_);
-  pending_.emplace(request.id, Pending{connection, std::move(frame), deadline, due, false, std::move(done)});
-  due_.emplace(due, request.id);
+  Pending pending{connection, std::move(frame), deadline, due, false, std::move(done)};
+  if (spare_pending_.empty()) {
+    pending_.emplace(request.id, std::move(pending));
+  } else {
+    auto node = std::move(spare_pending_.back());
+    spare_pending_.pop_back();
+    node.key() = request.id;
+    node.mapped() = std::move(pending);
+    pending_.insert(std::move(node));
+  }
+  add_due(due, request.id);
   connection->queued.push_back(request.id);
   if (connection->ready) send_queued(*connection);
   return {};
@@ -206,16 +215,39 @@ void RpcPipeline::send_queued(Connection& connection) {
 void RpcPipeline::set_due(std::uint64_t id, Pending& request, Clock::time_point due) {
   if (due == request.due) return;  // a request sent at once: its deadline was its due already
   due_.erase({request.due, id});
+  add_due(due, id);
   request.due = due;
-  due_.emplace(due, id);
+}
+
+void RpcPipeline::add_due(Clock::time_point due, std::uint64_t id) {
+  if (spare_due_.empty()) {
+    due_.emplace(due, id);
+    return;
+  }
+  auto node = std::move(spare_due_.back());
+  spare_due_.pop_back();
+  node.value() = {due, id};
+  due_.insert(std::move(node));
+}
+
+RpcPipeline::Pending RpcPipeline::take_pending(PendingById::iterator found) {
+  // As many spares as requests were ever pending at once, up to this.
+  constexpr std::size_t kMostSpares = 1024;
+  auto node = pending_.extract(found);
+  auto request = std::move(node.mapped());
+  auto due = due_.extract({request.due, node.key()});
+  if (spare_pending_.size() < kMostSpares) {
+    node.mapped() = Pending{};
+    spare_pending_.push_back(std::move(node));
+    if (!due.empty()) spare_due_.push_back(std::move(due));
+  }
+  return request;
 }
 
 void RpcPipeline::finish(std::uint64_t id, Result<protocol::CallReply> reply) {
   auto found = pending_.find(id);
   if (found == pending_.end()) return;
-  auto request = std::move(found->second);
-  pending_.erase(found);
-  due_.erase({request.due, id});
+  auto request = take_pending(found);
   auto& connection = *request.connection;
   if (request.sent) {
     --connection.in_flight;
@@ -242,7 +274,7 @@ void RpcPipeline::read_replies(Connection& connection, Read how) {
   connection.socket_used = true;
   for (Turn turn; (how == Read::all || turn.more()) && receive_multipart(connection.socket, parts_);) {
     if (parts_.size() != 2 || parts_[0].size() != 0) continue;
-    auto reply = protocol::decode_as<protocol::CallReply>(as_view(parts_[1]));
+    auto reply = protocol::read_reply(as_view(parts_[1]));
     if (!reply) {
       // Which request it answers is unknown: the agent's stream cannot be
       // trusted, and each caller hears it rather than wait out its deadline.

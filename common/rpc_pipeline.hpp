@@ -90,6 +90,8 @@ class RpcPipeline {
     bool sent = false;
     Completion done;
   };
+  using PendingById = std::unordered_map<std::uint64_t, Pending>;
+  using DueTimes = std::set<std::pair<Clock::time_point, std::uint64_t>>;  // (Pending::due, id)
 
   // The connection to `endpoint`, made if needed: its host name, if it has
   // one, is resolved by `deadline` (else service_unavailable, nothing sent).
@@ -97,6 +99,9 @@ class RpcPipeline {
   void send_queued(Connection& connection);
   // Moves request `id`'s place in due_ (its connect deadline, or its own).
   void set_due(std::uint64_t id, Pending& request, Clock::time_point due);
+  void add_due(Clock::time_point due, std::uint64_t id);
+  // Takes request `id` out of pending_ and due_, keeping their nodes.
+  Pending take_pending(PendingById::iterator found);
   void watch_events(Connection& connection);
   // A turn's worth of replies (common/turn.hpp), so a member that floods
   // replies cannot hold the caller past its deadlines; or, from a connection
@@ -120,8 +125,12 @@ class RpcPipeline {
   Idle idle_;
   std::map<std::string, std::unique_ptr<Connection>, std::less<>> connections_;  // by endpoint
   std::vector<std::unique_ptr<Connection>> retired_;                             // replaced, closed by turn()
-  std::unordered_map<std::uint64_t, Pending> pending_;                           // by request id
-  std::set<std::pair<Clock::time_point, std::uint64_t>> due_;                    // (Pending::due, id)
+  PendingById pending_;                                                          // by request id
+  DueTimes due_;
+  // The nodes of requests that ended, reused by the next ones: a steady
+  // stream of calls allocates none for its bookkeeping.
+  std::vector<PendingById::node_type> spare_pending_;
+  std::vector<DueTimes::node_type> spare_due_;
   // Reused by turn(): what it polls, and each connection's two items in it.
   struct Polled {
     Connection* connection;

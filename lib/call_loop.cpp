@@ -29,9 +29,10 @@ void CallLoop::wake() {
   wake_.signal();
 }
 
-void CallLoop::submit(CallAttempts call, Done done) {
+void CallLoop::submit(CallAttempts&& call, Done done) {
   call.may_wait = false;
-  auto submitted = std::make_unique<Call>(Call{std::move(call), std::move(done)});
+  // Moved once, straight into its own allocation.
+  auto submitted = std::unique_ptr<Call>(new Call{std::move(call), std::move(done)});
   if (std::this_thread::get_id() == thread_.get_id()) {
     // From a completion: taken after this turn, with no lock or wake-up (and
     // no recursion, whatever the completion does on failure).
@@ -50,19 +51,28 @@ void CallLoop::submit(CallAttempts call, Done done) {
 }
 
 void CallLoop::take_submitted(bool woken) {
-  std::vector<std::unique_ptr<Call>> taken;
-  taken.swap(from_loop_);
+  // The two vectors trade buffers each turn, so neither is allocated again.
+  taking_.swap(from_loop_);
   if (woken) {
     wake_.take();
     std::lock_guard lock(submitted_mutex_);
-    std::move(submitted_.begin(), submitted_.end(), std::back_inserter(taken));
+    std::move(submitted_.begin(), submitted_.end(), std::back_inserter(taking_));
     submitted_.clear();
   }
-  for (auto& call : taken) {
+  for (auto& call : taking_) {
     const auto serial = next_serial_++;
-    calls_.emplace(serial, std::move(call));
+    if (spare_calls_.empty()) {
+      calls_.emplace(serial, std::move(call));
+    } else {
+      auto node = std::move(spare_calls_.back());
+      spare_calls_.pop_back();
+      node.key() = serial;
+      node.mapped() = std::move(call);
+      calls_.insert(std::move(node));
+    }
     aim_and_send(serial);
   }
+  taking_.clear();
 }
 
 void CallLoop::aim_and_send(std::uint64_t serial) {
@@ -130,10 +140,14 @@ void CallLoop::attempt_ended(std::uint64_t serial, Result<protocol::CallReply> r
 }
 
 void CallLoop::end(std::uint64_t serial, Result<CallOutcome> outcome) {
+  // As many spare nodes as calls were ever running at once, up to this.
+  constexpr std::size_t kMostSpares = 1024;
   auto found = calls_.find(serial);
   if (found == calls_.end()) return;
-  auto done = std::move(found->second->done);
-  calls_.erase(found);
+  auto node = calls_.extract(found);
+  auto done = std::move(node.mapped()->done);
+  node.mapped().reset();
+  if (spare_calls_.size() < kMostSpares) spare_calls_.push_back(std::move(node));
   done(std::move(outcome));
 }
 

@@ -40,7 +40,7 @@ class CallLoop {
 
   // Thread-safe. `done` runs exactly once, on the loop's thread; it must not
   // block (it may submit).
-  void submit(CallAttempts call, Done done);
+  void submit(CallAttempts&& call, Done done);
 
  private:
   struct Call {
@@ -76,8 +76,11 @@ class CallLoop {
 
   // The loop thread's own.
   std::unique_ptr<RpcPipeline> pipeline_;
-  std::unordered_map<std::uint64_t, std::unique_ptr<Call>> calls_;  // by serial
-  std::vector<std::unique_ptr<Call>> from_loop_;                    // submitted by completions, to start
+  using CallsBySerial = std::unordered_map<std::uint64_t, std::unique_ptr<Call>>;
+  CallsBySerial calls_;
+  std::vector<CallsBySerial::node_type> spare_calls_;  // from calls that ended, for the next
+  std::vector<std::unique_ptr<Call>> from_loop_;       // submitted by completions, to start
+  std::vector<std::unique_ptr<Call>> taking_;          // being started by take_submitted
   std::uint64_t next_serial_ = 0;
   std::vector<Parked> parked_;  // calls waiting for a member to join
   std::thread thread_;

@@ -1,5 +1,6 @@
 #include "lib/selection.hpp"
 
+#include <functional>
 #include <set>
 #include <string_view>
 
@@ -37,10 +38,12 @@ Result<std::vector<Member>> Selector::choose(HostMemory& memory, const Candidate
                               algorithms::load_version(available)};
     auto indices = memory.policy().choose(selection, state, count);
     if (!indices) return indices.error();
+    chosen.reserve(indices->size());
     for (auto index : *indices) chosen.push_back(available[index]);
     return {};
   };
-  if (auto done = memory.update(purpose, choose_with, deadline); !done) {
+  // By reference: a std::function holding the lambda itself would allocate.
+  if (auto done = memory.update(purpose, std::ref(choose_with), deadline); !done) {
     // Another process held the state until the caller's deadline.
     if (done.error().code == ErrorCode::request_timeout) {
       return make_error(ErrorCode::request_timeout, done.error().message + "; nothing was sent");
@@ -49,7 +52,7 @@ Result<std::vector<Member>> Selector::choose(HostMemory& memory, const Candidate
     // unusable (a folder another user owns): it loses only the failure memory.
     if (store_opened || memory.policy().state_use() != StateUse::none) return done.error();
     chosen.clear();
-    if (auto chose = memory.update_scratch(purpose, choose_with); !chose) return chose.error();
+    if (auto chose = memory.update_scratch(purpose, std::ref(choose_with)); !chose) return chose.error();
   }
   return chosen;
 }

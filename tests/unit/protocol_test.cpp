@@ -339,6 +339,29 @@ TEST(Protocol, ACallIsReadInPlace) {
   EXPECT_EQ(reply.error().code, ErrorCode::bad_request);
 }
 
+// The client reads each reply in one pass, as decode() reads one.
+TEST(Protocol, AReplyIsReadAsDecodeReadsIt) {
+  const CallReply replies[] = {CallReply::result(3, json_to_msgpack({{"a", 1}})), CallReply::accepted(4),
+                               CallReply::failure(5, {ErrorCode::not_found, "no such function"})};
+  for (const auto& reply : replies) {
+    const auto frame = encode(reply);
+    const auto read = read_reply(frame);
+    ASSERT_TRUE(read.ok()) << read.error().message;
+    EXPECT_EQ(*read, reply);
+    EXPECT_EQ(Message(*read), decode(frame).value());
+    // Cut anywhere, it is refused, as decode() refuses it.
+    for (std::size_t size = 0; size < frame.size(); ++size) {
+      const auto cut = read_reply(std::string_view(frame).substr(0, size));
+      ASSERT_FALSE(cut.ok()) << size;
+      EXPECT_EQ(cut.error().code, ErrorCode::bad_request);
+      EXPECT_FALSE(decode(std::string_view(frame).substr(0, size)).ok());
+    }
+  }
+  const auto call = read_reply(encode(CallRequest{7, CallMode::call, "sys.echo", "\x90", 900, "", "", "", {}}));
+  ASSERT_FALSE(call.ok());
+  EXPECT_EQ(call.error().message, "unexpected message kind");
+}
+
 // Every length form MessagePack has (fix, 8, 16 and 32 bits) is read.
 TEST(Protocol, LongFieldsRoundTrip) {
   nlohmann::json many = nlohmann::json::array();

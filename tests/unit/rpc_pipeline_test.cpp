@@ -147,6 +147,33 @@ TEST_F(Pipeline, EachRequestHasItsOwnDeadline) {
   EXPECT_EQ(ended.at(2)->value_msgpack, "\x02");
 }
 
+// Requests that come after others ended reuse their bookkeeping: each still
+// has its own id and its own deadline.
+TEST_F(Pipeline, LaterRequestsKeepTheirOwnIdsAndDeadlines) {
+  const auto start = Clock::now();
+  for (std::uint64_t id = 1; id <= 3; ++id) submit(id, start + 5s);
+  for (const auto& got : delivered(3)) agent.answer(got.id, static_cast<int>(got.id));
+  turn_until_ended(3);
+  ASSERT_EQ(ended.size(), 3u);
+  ended.clear();
+  submit(4, Clock::now() + 300ms);
+  submit(5, start + 5s);
+  submit(6, start + 5s);
+  ASSERT_EQ(delivered(3).size(), 3u);
+  agent.answer(1, 1);  // a request that ended: nobody's now
+  agent.answer(6, 6);
+  agent.answer(5, 5);
+  turn_until_ended(3);
+  ASSERT_EQ(ended.size(), 3u);
+  EXPECT_EQ(ended.at(4).error().code, ErrorCode::request_timeout);
+  for (const std::uint64_t id : {5, 6}) {
+    ASSERT_TRUE(ended.at(id)) << id << ": " << ended.at(id).error().message;
+    EXPECT_EQ(ended.at(id)->value_msgpack, std::string(1, static_cast<char>(id)));
+  }
+  EXPECT_LT(Clock::now() - start, 4s);  // 4 ended at its own deadline, not at an earlier request's
+  EXPECT_EQ(pipeline.pending(), 0u);
+}
+
 TEST_F(Pipeline, AnUnreadableReplyEndsTheRequestsOnItsConnectionAtOnce) {
   const auto start = Clock::now();
   submit(1, start + 10s);

@@ -35,7 +35,9 @@ struct Error {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : state_(std::move(value)) {}      // NOLINT: implicit by design
+  // Taken by reference: a large T (a call on its way) is moved once, into place.
+  Result(const T& value) : state_(value) {}          // NOLINT: implicit by design
+  Result(T&& value) : state_(std::move(value)) {}    // NOLINT: implicit by design
   Result(Error error) : state_(std::move(error)) {}  // NOLINT: implicit by design
 
   bool ok() const { return std::holds_alternative<T>(state_); }
