@@ -74,6 +74,7 @@ std::optional<zmq::message_t> split_envelope(std::vector<zmq::message_t>& parts,
     return std::move(parts[1]);
   }
   if (delimiter + 2 != parts.size()) return std::nullopt;
+  routing.reserve(delimiter + 1);  // one allocation, not one per doubling
   for (std::size_t i = 0; i <= delimiter; ++i) routing.push_back(std::move(parts[i]));
   return std::move(parts.back());
 }
