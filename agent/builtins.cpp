@@ -10,14 +10,11 @@ namespace {
 
 using Packer = msgpack::packer<msgpack::sbuffer>;
 
-std::string packed(const msgpack::object& value) {
-  msgpack::sbuffer buffer;
-  msgpack::pack(buffer, value);
-  return std::string(buffer.data(), buffer.size());
-}
-
-Result<std::string> echo(const msgpack::object& args, const CallContext&) {
-  return packed(args);
+// The argument array as it arrived, byte for byte (read_call checked it is
+// one MessagePack value): packing the unpacked object again cost as much as
+// the rest of the call.
+Result<std::string> echo(const msgpack::object&, const CallContext& context) {
+  return std::string(context.args_msgpack);
 }
 
 Status check_sleep(const msgpack::object& args) {
