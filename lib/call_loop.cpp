@@ -10,6 +10,11 @@ namespace {
 // submission or a deadline wakes it sooner.
 constexpr std::chrono::seconds kIdleWait{1};
 
+// A call still open this long past its deadline was lost by the loop's own
+// bookkeeping (every path ends a call by its deadline): it is ended then,
+// so no caller, and no Client's destructor waiting for it, waits for ever.
+constexpr std::chrono::seconds kLostAfter{1};
+
 }  // namespace
 
 CallLoop::CallLoop(Balancer& balancer, std::mutex& balancer_mutex)
@@ -151,6 +156,21 @@ void CallLoop::end(std::uint64_t serial, Result<CallOutcome> outcome) {
   done(std::move(outcome));
 }
 
+void CallLoop::end_lost_calls() {
+  const auto now = Clock::now();
+  if (now < next_lost_check_) return;
+  next_lost_check_ = now + kIdleWait;
+  std::vector<std::uint64_t> lost;
+  for (const auto& [serial, call] : calls_) {
+    if (call->attempts.deadline + kLostAfter < now) lost.push_back(serial);
+  }
+  for (const auto serial : lost) {
+    end(serial, make_error(ErrorCode::request_timeout,
+                           "rpclb client: the call was still open past its deadline, and was ended (a fault in the "
+                           "client; please report it)"));
+  }
+}
+
 void CallLoop::run() {
   while (true) {
     auto until = Clock::now() + kIdleWait;
@@ -175,6 +195,7 @@ void CallLoop::run() {
       });
       for (const auto& parked : due) aim_and_send(parked.serial);
     }
+    end_lost_calls();
     if (closing_ && calls_.empty() && from_loop_.empty()) {
       std::lock_guard lock(submitted_mutex_);
       if (submitted_.empty()) return;

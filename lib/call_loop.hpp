@@ -61,6 +61,8 @@ class CallLoop {
   // An attempt ended: retry (aim_and_send), or end the call.
   void attempt_ended(std::uint64_t serial, Result<protocol::CallReply> reply);
   void end(std::uint64_t serial, Result<CallOutcome> outcome);
+  // Ends, once a second, the calls open past their deadline (call_loop.cpp: kLostAfter).
+  void end_lost_calls();
   void wake();
 
   Balancer& balancer_;
@@ -83,6 +85,7 @@ class CallLoop {
   std::vector<std::unique_ptr<Call>> taking_;          // being started by take_submitted
   std::uint64_t next_serial_ = 0;
   std::vector<Parked> parked_;  // calls waiting for a member to join
+  Clock::time_point next_lost_check_;
   std::thread thread_;
 };
 
