@@ -657,10 +657,6 @@ Result<Message> read_bus_message(std::string_view frame) {
   return read_message(object);
 }
 
-}  // namespace
-
-namespace {
-
 // Reads a message of one family in place (calls, or replies): its header,
 // then the rest of its envelope with `read_fields`.
 template <typename T, typename ReadFields>

@@ -178,17 +178,9 @@ Status RpcPipeline::submit(const std::string& endpoint, const protocol::CallRequ
   }
   const auto now = Clock::now();
   const auto due = connection->ready ? deadline : std::min(deadline, now + connect_timeout_);
-  Pending pending{connection, std::move(frame), deadline, due, false, std::move(done)};
-  if (spare_pending_.empty()) {
-    pending_.emplace(request.id, std::move(pending));
-  } else {
-    auto node = std::move(spare_pending_.back());
-    spare_pending_.pop_back();
-    node.key() = request.id;
-    node.mapped() = std::move(pending);
-    pending_.insert(std::move(node));
-  }
-  add_due(due, request.id);
+  spare_pending_.insert(pending_, request.id,
+                        Pending{connection, std::move(frame), deadline, due, false, std::move(done)});
+  spare_due_.insert(due_, std::pair(due, request.id));
   connection->queued.push_back(request.id);
   if (connection->ready) send_queued(*connection);
   return {};
@@ -214,33 +206,16 @@ void RpcPipeline::send_queued(Connection& connection) {
 
 void RpcPipeline::set_due(std::uint64_t id, Pending& request, Clock::time_point due) {
   if (due == request.due) return;  // a request sent at once: its deadline was its due already
-  due_.erase({request.due, id});
-  add_due(due, id);
+  spare_due_.keep(due_.extract({request.due, id}));
+  spare_due_.insert(due_, std::pair(due, id));
   request.due = due;
 }
 
-void RpcPipeline::add_due(Clock::time_point due, std::uint64_t id) {
-  if (spare_due_.empty()) {
-    due_.emplace(due, id);
-    return;
-  }
-  auto node = std::move(spare_due_.back());
-  spare_due_.pop_back();
-  node.value() = {due, id};
-  due_.insert(std::move(node));
-}
-
 RpcPipeline::Pending RpcPipeline::take_pending(PendingById::iterator found) {
-  // As many spares as requests were ever pending at once, up to this.
-  constexpr std::size_t kMostSpares = 1024;
   auto node = pending_.extract(found);
   auto request = std::move(node.mapped());
-  auto due = due_.extract({request.due, node.key()});
-  if (spare_pending_.size() < kMostSpares) {
-    node.mapped() = Pending{};
-    spare_pending_.push_back(std::move(node));
-    if (!due.empty()) spare_due_.push_back(std::move(due));
-  }
+  spare_due_.keep(due_.extract({request.due, node.key()}));
+  spare_pending_.keep(std::move(node));
   return request;
 }
 

@@ -33,6 +33,7 @@
 #include "common/curve.hpp"
 #include "common/poll_set.hpp"
 #include "common/protocol.hpp"
+#include "common/spare_nodes.hpp"
 #include "rpclb/client_defaults.hpp"
 #include "rpclb/error.hpp"
 
@@ -99,7 +100,6 @@ class RpcPipeline {
   void send_queued(Connection& connection);
   // Moves request `id`'s place in due_ (its connect deadline, or its own).
   void set_due(std::uint64_t id, Pending& request, Clock::time_point due);
-  void add_due(Clock::time_point due, std::uint64_t id);
   // Takes request `id` out of pending_ and due_, keeping their nodes.
   Pending take_pending(PendingById::iterator found);
   void watch_events(Connection& connection);
@@ -127,10 +127,8 @@ class RpcPipeline {
   std::vector<std::unique_ptr<Connection>> retired_;                             // replaced, closed by turn()
   PendingById pending_;                                                          // by request id
   DueTimes due_;
-  // The nodes of requests that ended, reused by the next ones: a steady
-  // stream of calls allocates none for its bookkeeping.
-  std::vector<PendingById::node_type> spare_pending_;
-  std::vector<DueTimes::node_type> spare_due_;
+  SpareNodes<PendingById> spare_pending_;  // from requests that ended, for the next
+  SpareNodes<DueTimes> spare_due_;
   // Reused by turn(): what it polls, and each connection's two items in it.
   struct Polled {
     Connection* connection;

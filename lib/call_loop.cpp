@@ -66,15 +66,7 @@ void CallLoop::take_submitted(bool woken) {
   }
   for (auto& call : taking_) {
     const auto serial = next_serial_++;
-    if (spare_calls_.empty()) {
-      calls_.emplace(serial, std::move(call));
-    } else {
-      auto node = std::move(spare_calls_.back());
-      spare_calls_.pop_back();
-      node.key() = serial;
-      node.mapped() = std::move(call);
-      calls_.insert(std::move(node));
-    }
+    spare_calls_.insert(calls_, serial, std::move(call));
     aim_and_send(serial);
   }
   taking_.clear();
@@ -145,14 +137,12 @@ void CallLoop::attempt_ended(std::uint64_t serial, Result<protocol::CallReply> r
 }
 
 void CallLoop::end(std::uint64_t serial, Result<CallOutcome> outcome) {
-  // As many spare nodes as calls were ever running at once, up to this.
-  constexpr std::size_t kMostSpares = 1024;
   auto found = calls_.find(serial);
   if (found == calls_.end()) return;
   auto node = calls_.extract(found);
   auto done = std::move(node.mapped()->done);
   node.mapped().reset();
-  if (spare_calls_.size() < kMostSpares) spare_calls_.push_back(std::move(node));
+  spare_calls_.keep(std::move(node));
   done(std::move(outcome));
 }
 

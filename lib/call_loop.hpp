@@ -21,6 +21,7 @@
 
 #include "common/event_fd.hpp"
 #include "common/rpc_pipeline.hpp"
+#include "common/spare_nodes.hpp"
 #include "lib/balancer.hpp"
 
 namespace rpclb {
@@ -80,9 +81,9 @@ class CallLoop {
   std::unique_ptr<RpcPipeline> pipeline_;
   using CallsBySerial = std::unordered_map<std::uint64_t, std::unique_ptr<Call>>;
   CallsBySerial calls_;
-  std::vector<CallsBySerial::node_type> spare_calls_;  // from calls that ended, for the next
-  std::vector<std::unique_ptr<Call>> from_loop_;       // submitted by completions, to start
-  std::vector<std::unique_ptr<Call>> taking_;          // being started by take_submitted
+  SpareNodes<CallsBySerial> spare_calls_;         // from calls that ended, for the next
+  std::vector<std::unique_ptr<Call>> from_loop_;  // submitted by completions, to start
+  std::vector<std::unique_ptr<Call>> taking_;     // being started by take_submitted
   std::uint64_t next_serial_ = 0;
   std::vector<Parked> parked_;  // calls waiting for a member to join
   Clock::time_point next_lost_check_;
