@@ -100,7 +100,8 @@ class RpcPipeline {
   void send_queued(Connection& connection);
   // Moves request `id`'s place in due_ (its connect deadline, or its own).
   void set_due(std::uint64_t id, Pending& request, Clock::time_point due);
-  // Takes request `id` out of pending_ and due_, keeping their nodes.
+  // Takes the request `found` names out of pending_ and due_, keeping their
+  // nodes for the next requests.
   Pending take_pending(PendingById::iterator found);
   void watch_events(Connection& connection);
   // A turn's worth of replies (common/turn.hpp), so a member that floods
