@@ -134,10 +134,14 @@ int call_one(const CommonOptions& common, const CallCommandOptions& options, con
              std::optional<std::string> input) {
   auto balancer = make_balancer(common, options.selection, options.group, tracing_of(options));
   if (!balancer) return report(balancer.error(), common.json);
-  auto call = balancer->begin_call(options.function, args.msgpack, options.mode, deadline_for(common), std::nullopt);
-  if (!call) return report(call.error(), common.json);
-  call->request.input = std::move(input);
-  auto outcome = balancer->run(std::move(call).value());
+  CallAttempts call;
+  if (auto begun =
+          balancer->begin_call(call, options.function, args.msgpack, options.mode, deadline_for(common), std::nullopt);
+      !begun) {
+    return report(begun.error(), common.json);
+  }
+  call.request.input = std::move(input);
+  auto outcome = balancer->run(std::move(call));
   if (!outcome) return report(outcome.error(), common.json);
 
   if (options.mode == protocol::CallMode::cast) {

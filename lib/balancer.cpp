@@ -132,9 +132,11 @@ Result<std::vector<Member>> Balancer::select(std::size_t count, Clock::time_poin
 
 Result<CallOutcome> Balancer::call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,
                                    Clock::time_point deadline, const std::optional<std::string>& key) {
-  auto call = begin_call(function, std::move(args_msgpack), mode, deadline, key);
-  if (!call) return call.error();
-  return run(std::move(call).value());
+  CallAttempts call;
+  if (auto begun = begin_call(call, function, std::move(args_msgpack), mode, deadline, key); !begun) {
+    return begun.error();
+  }
+  return run(std::move(call));
 }
 
 Result<CallOutcome> Balancer::run(CallAttempts call, std::mutex* parts_mutex) {

@@ -109,9 +109,9 @@ class Balancer {
   // Call it from the thread that may call run(), or under the same lock.
   void tend_connections();
   // A call, step by step (lib/call_attempts.hpp).
-  Result<CallAttempts> begin_call(const std::string& function, std::string args_msgpack, protocol::CallMode mode,
-                                  Clock::time_point deadline, const std::optional<std::string>& key) const {
-    return rpclb::begin_call(parts_, function, std::move(args_msgpack), mode, deadline, key);
+  Status begin_call(CallAttempts& call, std::string_view function, std::string args_msgpack, protocol::CallMode mode,
+                    Clock::time_point deadline, const std::optional<std::string>& key) const {
+    return rpclb::begin_call(parts_, call, function, std::move(args_msgpack), mode, deadline, key);
   }
   Status aim(CallAttempts& call) { return rpclb::aim(parts_, call, ids_); }
   std::optional<Result<CallOutcome>> conclude(CallAttempts& call, Result<protocol::CallReply> reply) {

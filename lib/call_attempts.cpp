@@ -10,23 +10,21 @@ bool CallAttempts::worth_waiting() const {
   return nobody_matched && failed.empty() && Clock::now() + kMemberPollInterval < stop_waiting;
 }
 
-Status valid_function(const std::string& function) {
+Status valid_function(std::string_view function) {
   if (protocol::is_valid_function_name(function)) return {};
-  return make_error(ErrorCode::bad_request, "function must be MODULE.FUNCTION, got '" + function + "'");
+  return make_error(ErrorCode::bad_request, "function must be MODULE.FUNCTION, got '" + std::string(function) + "'");
 }
 
-Result<CallAttempts> begin_call(const BalancerParts& parts, const std::string& function, std::string args_msgpack,
-                                protocol::CallMode mode, Clock::time_point deadline,
-                                const std::optional<std::string>& key) {
-  if (auto valid = valid_function(function); !valid) return valid.error();
-  CallAttempts call;
+Status begin_call(const BalancerParts& parts, CallAttempts& call, std::string_view function, std::string args_msgpack,
+                  protocol::CallMode mode, Clock::time_point deadline, const std::optional<std::string>& key) {
+  if (auto valid = valid_function(function); !valid) return valid;
   call.request.mode = mode;
   call.request.function = function;
   call.request.args_msgpack = std::move(args_msgpack);
   call.deadline = deadline;
   call.key = key;
   call.stop_waiting = std::min(deadline, Clock::now() + parts.candidates.wait_for_member());
-  return call;
+  return {};
 }
 
 Status aim(BalancerParts& parts, CallAttempts& call, std::mt19937_64& ids) {

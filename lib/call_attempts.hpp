@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -48,12 +49,12 @@ struct CallAttempts {
 };
 
 // bad_request unless `function` is MODULE.FUNCTION.
-Status valid_function(const std::string& function);
+Status valid_function(std::string_view function);
 
-// A call, checked, before its first attempt.
-Result<CallAttempts> begin_call(const BalancerParts& parts, const std::string& function, std::string args_msgpack,
-                                protocol::CallMode mode, Clock::time_point deadline,
-                                const std::optional<std::string>& key);
+// A call, checked, before its first attempt: fills `call`, a fresh one, in
+// place (a CallAttempts is large; moving one costs more than filling it).
+Status begin_call(const BalancerParts& parts, CallAttempts& call, std::string_view function, std::string args_msgpack,
+                  protocol::CallMode mode, Clock::time_point deadline, const std::optional<std::string>& key);
 // Chooses the member for the next attempt and addresses the request to it
 // (a fresh id from `ids`); an error ends the call.
 Status aim(BalancerParts& parts, CallAttempts& call, std::mt19937_64& ids);

@@ -34,10 +34,8 @@ void CallLoop::wake() {
   wake_.signal();
 }
 
-void CallLoop::submit(CallAttempts&& call, Done done) {
-  call.may_wait = false;
-  // Moved once, straight into its own allocation.
-  auto submitted = std::unique_ptr<Call>(new Call{std::move(call), std::move(done)});
+void CallLoop::submit(std::unique_ptr<Call> submitted) {
+  submitted->attempts.may_wait = false;
   if (std::this_thread::get_id() == thread_.get_id()) {
     // From a completion: taken after this turn, with no lock or wake-up (and
     // no recursion, whatever the completion does on failure).

@@ -39,15 +39,19 @@ class CallLoop {
   // then stops the thread: nothing submitted is dropped.
   ~CallLoop();
 
-  // Thread-safe. `done` runs exactly once, on the loop's thread; it must not
-  // block (it may submit).
-  void submit(CallAttempts&& call, Done done);
-
- private:
+  // A call and who hears how it ends. The caller begins the call in place
+  // in its own allocation, which the loop keeps: a CallAttempts is large,
+  // and moving it cost more than filling it.
   struct Call {
     CallAttempts attempts;
     Done done;
   };
+
+  // Thread-safe. `done` runs exactly once, on the loop's thread; it must not
+  // block (it may submit).
+  void submit(std::unique_ptr<Call> call);
+
+ private:
   struct Parked {
     Clock::time_point until;
     std::uint64_t serial;
@@ -71,9 +75,7 @@ class CallLoop {
   zmq::context_t& context_;
   EventFd wake_;  // submissions waiting
   std::mutex submitted_mutex_;
-  // Each call is moved once, into its own allocation, and handed on by
-  // pointer: a CallAttempts is large, and moving it four times cost more than
-  // the allocation.
+  // Each call is handed on by pointer, never moved (Call).
   std::vector<std::unique_ptr<Call>> submitted_;  // guarded by submitted_mutex_
   std::atomic<bool> closing_{false};
 

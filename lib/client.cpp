@@ -100,13 +100,13 @@ struct Client::State {
     return Clock::now() + options.timeout.value_or(timeout);
   }
 
-  // One call or cast, its arguments checked.
-  Result<CallAttempts> begin(std::string_view function, const Payload& arguments, protocol::CallMode mode,
-                             const CallOptions& options) {
-    return without_exceptions([&]() -> Result<CallAttempts> {
-      if (auto checked = check_arguments(arguments); !checked) return checked.error();
+  // One call or cast, its arguments checked, begun in `call` (a fresh one).
+  Status begin(CallAttempts& call, std::string_view function, const Payload& arguments, protocol::CallMode mode,
+               const CallOptions& options) {
+    return without_exceptions([&]() -> Status {
+      if (auto checked = check_arguments(arguments); !checked) return checked;
       std::lock_guard lock(mutex);
-      return balancer.begin_call(std::string(function), arguments.msgpack(), mode, deadline(options), options.key);
+      return balancer.begin_call(call, function, arguments.msgpack(), mode, deadline(options), options.key);
     });
   }
 
@@ -122,11 +122,11 @@ struct Client::State {
       invoke(function, arguments, mode, options, std::move(done));
       return future.get();
     }
-    auto call = begin(function, arguments, mode, options);
-    if (!call) return call.error();
+    CallAttempts call;
+    if (auto begun = begin(call, function, arguments, mode, options); !begun) return begun.error();
     return without_exceptions([&] {
       start_tending();
-      return balancer.run(std::move(call).value(), &mutex);
+      return balancer.run(std::move(call), &mutex);
     });
   }
 
@@ -143,17 +143,19 @@ struct Client::State {
   // or here if it could not start).
   void invoke(std::string_view function, const Payload& arguments, protocol::CallMode mode, const CallOptions& options,
               CallLoop::Done done) {
-    auto call = begin(function, arguments, mode, options);
+    auto call = std::make_unique<CallLoop::Call>();
+    auto begun = begin(call->attempts, function, arguments, mode, options);
     CallLoop* running = nullptr;
-    if (call) {
+    if (begun) {
       try {
         running = &loop();
       } catch (const std::exception& e) {
-        call = make_error(ErrorCode::internal, std::string("rpclb client: cannot start its I/O thread: ") + e.what());
+        begun = make_error(ErrorCode::internal, std::string("rpclb client: cannot start its I/O thread: ") + e.what());
       }
     }
-    if (!call) return done(call.error());
-    running->submit(std::move(call).value(), std::move(done));
+    if (!begun) return done(begun.error());
+    call->done = std::move(done);
+    running->submit(std::move(call));
   }
 
   CallLoop& loop() {

@@ -15,10 +15,13 @@ using testing::PartsSettings;
 
 Result<CallOutcome> call(BalancerParts& parts, FakeTransport& transport, const std::string& function = "m.f") {
   std::mt19937_64 ids(1);
-  auto begun = begin_call(parts, function, "\x90", protocol::CallMode::call, Clock::now() + std::chrono::seconds(5),
-                          std::nullopt);
-  if (!begun) return begun.error();
-  return run_call(parts, transport.send(), std::move(begun).value(), ids);
+  CallAttempts call;
+  if (auto begun = begin_call(parts, call, function, "\x90", protocol::CallMode::call,
+                              Clock::now() + std::chrono::seconds(5), std::nullopt);
+      !begun) {
+    return begun.error();
+  }
+  return run_call(parts, transport.send(), std::move(call), ids);
 }
 
 TEST(CallAttempts, AMemberThatCouldNotTakeTheRequestIsReplacedByOneNotTriedYet) {
@@ -96,11 +99,12 @@ TEST(CallAttempts, AMemberTooOldForStandardInputIsPassedOverUnasked) {
   FakeTransport transport;
   for (int i = 0; i < 4; ++i) {
     std::mt19937_64 ids(1);
-    auto begun = begin_call(parts, "m.f", "\x90", protocol::CallMode::call, Clock::now() + std::chrono::seconds(5),
-                            std::nullopt);
-    ASSERT_TRUE(begun.ok());
-    begun->request.input = "hi";
-    auto outcome = run_call(parts, transport.send(), std::move(begun).value(), ids);
+    CallAttempts call;
+    ASSERT_TRUE(begin_call(parts, call, "m.f", "\x90", protocol::CallMode::call, Clock::now() + std::chrono::seconds(5),
+                           std::nullopt)
+                    .ok());
+    call.request.input = "hi";
+    auto outcome = run_call(parts, transport.send(), std::move(call), ids);
     ASSERT_TRUE(outcome.ok()) << outcome.error().message;
     EXPECT_EQ(outcome->member.name, "b");
   }
