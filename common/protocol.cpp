@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "common/msgpack_string.hpp"
+#include "common/msgpack_walk.hpp"
 
 #include <msgpack.hpp>
 
@@ -198,35 +199,23 @@ class WireReader {
 
   // Any one value, walked with decode()'s bounds: its bytes.
   std::string_view value(std::string_view field) {
-    BoundedWalk walk;
-    std::size_t end = next_;
-    if (!msgpack::parse(frame_.data(), frame_.size(), end, walk) || walk.over) {
-      throw Malformed(std::string(field) + (walk.over ? " is nested too deep or too large" : " is truncated"));
+    const auto walked = walk_value(frame_, next_);
+    switch (walked.fault) {
+      case WalkedValue::Fault::none:
+        break;
+      case WalkedValue::Fault::truncated:
+        throw Malformed(std::string(field) + " is truncated");
+      case WalkedValue::Fault::too_large:
+        throw Malformed(std::string(field) + " is nested too deep or too large");
+      case WalkedValue::Fault::not_msgpack:
+        throw Malformed(std::string(field) + " is not MessagePack");
     }
     const auto start = next_;
-    next_ = end;
-    return frame_.substr(start, end - start);
+    next_ = walked.end;
+    return frame_.substr(start, walked.end - start);
   }
 
  private:
-  // Walks a value building nothing, refusing what decode() would refuse.
-  struct BoundedWalk : msgpack::null_visitor {
-    bool start_array(std::uint32_t items) { return enter(items); }
-    bool end_array() { return leave(); }
-    bool start_map(std::uint32_t pairs) { return enter(pairs); }
-    bool end_map() { return leave(); }
-    bool enter(std::uint32_t items) {
-      over = items > kMaxContainerItems || ++depth > kMaxNestingDepth;
-      return !over;
-    }
-    bool leave() {
-      --depth;
-      return true;
-    }
-    std::size_t depth = 0;
-    bool over = false;
-  };
-
   std::uint8_t peek(std::string_view what) const {
     if (next_ >= frame_.size()) throw Malformed(std::string(what) + " is truncated");
     return static_cast<std::uint8_t>(frame_[next_]);

@@ -1,8 +1,10 @@
 #include "rpclb/payload.hpp"
 
-#include "common/json_msgpack.hpp"
+#include <string>
 
-#include <msgpack.hpp>
+#include "common/json_msgpack.hpp"
+#include "common/msgpack_walk.hpp"
+#include "common/protocol.hpp"
 
 namespace rpclb {
 
@@ -10,13 +12,20 @@ Payload::Payload() : bytes_(1, '\xc0') {}
 
 Result<Payload> Payload::from_msgpack(std::string bytes) {
   // Checked by walking it, building nothing (every reply the client hands
-  // out comes through here: unpacking into a zone cost a malloc per call).
-  msgpack::null_visitor walker;
-  std::size_t offset = 0;
-  if (!msgpack::parse(bytes.data(), bytes.size(), offset, walker)) {
-    return Error{ErrorCode::bad_request, "not MessagePack, or an incomplete value"};
+  // out comes through here), with the bounds an agent reads a call with.
+  const auto walked = walk_value(bytes);
+  switch (walked.fault) {
+    case WalkedValue::Fault::none:
+      break;
+    case WalkedValue::Fault::too_large:
+      return Error{ErrorCode::bad_request, "nested more than " + std::to_string(protocol::kMaxNestingDepth) +
+                                               " deep, or a container of more than " +
+                                               std::to_string(protocol::kMaxContainerItems) + " items"};
+    case WalkedValue::Fault::truncated:
+    case WalkedValue::Fault::not_msgpack:
+      return Error{ErrorCode::bad_request, "not MessagePack, or an incomplete value"};
   }
-  if (offset != bytes.size()) return Error{ErrorCode::bad_request, "more than one MessagePack value"};
+  if (walked.end != bytes.size()) return Error{ErrorCode::bad_request, "more than one MessagePack value"};
   return Payload(std::move(bytes));
 }
 
