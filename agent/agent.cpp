@@ -530,17 +530,21 @@ class AgentLoop {
     if (!head) {
       // Not a call: refused for what it is.
       const auto decoded = protocol::decode_as<protocol::CallRequest>(as_view(body));
-      if (!decoded) return refuse_malformed(routing, decoded.error());
+      if (!decoded) return refuse_malformed(routing, as_view(body), decoded.error());
       head = *decoded;
     }
     metrics_.refused_at_capacity("max_inflight_bytes");
     refuse(routing, protocol::CallView::of(*head), {ErrorCode::service_unavailable, at_capacity(verdict, body.size())});
   }
 
-  void refuse_malformed(std::vector<zmq::message_t>& routing, const Error& error) {
+  // Answered under the call's id when that much of it can be read (its
+  // arguments are what is wrong, say), so its caller hears why at once
+  // rather than waiting out its timeout.
+  void refuse_malformed(std::vector<zmq::message_t>& routing, std::string_view body, const Error& error) {
     log_.debug("request_refused", {{"code", "bad_request"}, {"error", error.message}});
     metrics_.frame_refused();
-    reply(routing, protocol::CallReply::failure(0, error));
+    const auto head = protocol::peek_call(body);
+    reply(routing, protocol::CallReply::failure(head ? head->id : 0, error));
   }
 
   // Requests read, a turn's worth, one connection after another.
@@ -559,7 +563,7 @@ class AgentLoop {
     // Views into the frame, which `pending` holds until this returns; a call
     // handed to the pool takes a copy. Its bytes are counted until it is answered.
     auto request = protocol::read_call(as_view(pending.body));
-    if (!request) return refuse_malformed(routing, request.error());
+    if (!request) return refuse_malformed(routing, as_view(pending.body), request.error());
     const auto id = request->id;
     if (auto misaddressed = check_addressee(*request); !misaddressed) {
       refuse(routing, *request, misaddressed.error());

@@ -3,6 +3,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "common/protocol.hpp"
 
@@ -96,6 +97,21 @@ WalkedValue walk_value(std::string_view bytes, std::size_t start) {
     if (*opened > protocol::kMaxContainerItems || depth + 1 > protocol::kMaxNestingDepth) return {Fault::too_large};
     left[++depth] = map ? 2 * *opened : *opened;
   }
+}
+
+std::string fault_text(WalkedValue::Fault fault) {
+  switch (fault) {
+    case Fault::none:
+      return "";
+    case Fault::truncated:
+      return "is truncated";
+    case Fault::too_large:
+      return "is nested more than " + std::to_string(protocol::kMaxNestingDepth) +
+             " deep, or has a container of more than " + std::to_string(protocol::kMaxContainerItems) + " items";
+    case Fault::not_msgpack:
+      return "is not MessagePack";
+  }
+  return "";
 }
 
 }  // namespace rpclb

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace rpclb {
@@ -22,5 +23,9 @@ struct WalkedValue {
 
 // The value that starts at `bytes[start]`.
 WalkedValue walk_value(std::string_view bytes, std::size_t start = 0);
+
+// What is wrong with a value that has `fault`, to follow its name: "is
+// truncated", "is nested more than 32 deep, ...". Empty for none.
+std::string fault_text(WalkedValue::Fault fault);
 
 }  // namespace rpclb

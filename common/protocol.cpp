@@ -200,16 +200,7 @@ class WireReader {
   // Any one value, walked with decode()'s bounds: its bytes.
   std::string_view value(std::string_view field) {
     const auto walked = walk_value(frame_, next_);
-    switch (walked.fault) {
-      case WalkedValue::Fault::none:
-        break;
-      case WalkedValue::Fault::truncated:
-        throw Malformed(std::string(field) + " is truncated");
-      case WalkedValue::Fault::too_large:
-        throw Malformed(std::string(field) + " is nested too deep or too large");
-      case WalkedValue::Fault::not_msgpack:
-        throw Malformed(std::string(field) + " is not MessagePack");
-    }
+    if (walked.fault != WalkedValue::Fault::none) throw Malformed(std::string(field) + " " + fault_text(walked.fault));
     const auto start = next_;
     next_ = walked.end;
     return frame_.substr(start, walked.end - start);

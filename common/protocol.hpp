@@ -171,7 +171,8 @@ Result<CallReply> read_reply(std::string_view frame);
 
 // Only what a call or cast must be answered with (its id and mode) and its
 // function, read without copying its arguments: for refusing one that will
-// not be run (an agent at capacity) at a fraction of a decode's cost.
+// not be run (an agent at capacity, or arguments it cannot read) at a
+// fraction of a decode's cost.
 // Missing or malformed: nullopt (decode() then says why).
 std::optional<CallRequest> peek_call(std::string_view frame);
 

@@ -2,6 +2,7 @@
 
 #include <thread>
 
+#include "common/msgpack_walk.hpp"
 #include "common/zmq_helpers.hpp"
 
 namespace rpclb {
@@ -18,6 +19,10 @@ Status valid_function(std::string_view function) {
 Status begin_call(const BalancerParts& parts, CallAttempts& call, std::string_view function, std::string args_msgpack,
                   protocol::CallMode mode, Clock::time_point deadline, const std::optional<std::string>& key) {
   if (auto valid = valid_function(function); !valid) return valid;
+  // Bounded as an agent reads them: what it would refuse is not sent.
+  if (const auto walked = walk_value(args_msgpack); walked.fault != WalkedValue::Fault::none) {
+    return make_error(ErrorCode::bad_request, "the argument array " + fault_text(walked.fault) + "; nothing was sent");
+  }
   call.request.mode = mode;
   call.request.function = function;
   call.request.args_msgpack = std::move(args_msgpack);

@@ -4,7 +4,6 @@
 
 #include "common/json_msgpack.hpp"
 #include "common/msgpack_walk.hpp"
-#include "common/protocol.hpp"
 
 namespace rpclb {
 
@@ -14,16 +13,8 @@ Result<Payload> Payload::from_msgpack(std::string bytes) {
   // Checked by walking it, building nothing (every reply the client hands
   // out comes through here), with the bounds an agent reads a call with.
   const auto walked = walk_value(bytes);
-  switch (walked.fault) {
-    case WalkedValue::Fault::none:
-      break;
-    case WalkedValue::Fault::too_large:
-      return Error{ErrorCode::bad_request, "nested more than " + std::to_string(protocol::kMaxNestingDepth) +
-                                               " deep, or a container of more than " +
-                                               std::to_string(protocol::kMaxContainerItems) + " items"};
-    case WalkedValue::Fault::truncated:
-    case WalkedValue::Fault::not_msgpack:
-      return Error{ErrorCode::bad_request, "not MessagePack, or an incomplete value"};
+  if (walked.fault != WalkedValue::Fault::none) {
+    return Error{ErrorCode::bad_request, "the MessagePack value " + fault_text(walked.fault)};
   }
   if (walked.end != bytes.size()) return Error{ErrorCode::bad_request, "more than one MessagePack value"};
   return Payload(std::move(bytes));

@@ -330,6 +330,35 @@ TEST_F(GarbageFrames, MalformedBodiesGetBadRequestAndTheAgentGoesOn) {
   expect_still_serving();
 }
 
+// A call whose id can be read is refused under that id, so its caller hears
+// why at once instead of waiting out its timeout.
+TEST_F(GarbageFrames, ACallWithUnreadableArgumentsIsRefusedUnderItsId) {
+  const std::string too_deep = std::string(protocol::kMaxNestingDepth + 1, '\x91') + "\x01";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {too_deep, "args is nested more than 32 deep"},
+      {"\xdc\xff\xff", "args is truncated"},  // more items than the frame holds
+      {"\xc1", "args is not MessagePack"},
+      {"\x01", "args must be an array"},
+  };
+  std::uint64_t id = 40;
+  for (const auto& [args, why] : cases) {
+    auto frame = protocol::encode(
+        protocol::CallRequest{++id, protocol::CallMode::call, "sys.echo", "\x90", 1000, {}, {}, {}, {}});
+    // The arguments are the fifth item: swap the empty array for these.
+    const auto at = frame.find("\x90", frame.find("sys.echo"));
+    ASSERT_NE(at, std::string::npos);
+    frame.replace(at, 1, args);
+    auto reply = send({"", frame});
+    ASSERT_TRUE(reply.has_value()) << why;
+    auto decoded = protocol::decode_as<protocol::CallReply>(*reply);
+    ASSERT_TRUE(decoded.ok()) << why;
+    EXPECT_EQ(decoded->id, id) << why;
+    EXPECT_EQ(decoded->error.code, ErrorCode::bad_request) << why;
+    EXPECT_NE(decoded->error.message.find(why), std::string::npos) << decoded->error.message;
+  }
+  expect_still_serving();
+}
+
 TEST_F(GarbageFrames, RandomAndOversizedFramesNeverKillTheAgent) {
   std::mt19937 rng(99);
   std::uniform_int_distribution<int> byte(0, 255);

@@ -189,6 +189,21 @@ TEST_F(OneAgent, CastRefusesBadArgumentsAsCallDoes) {
   EXPECT_EQ(good.out, "solo\n");
 }
 
+// Deeper than an agent reads (32 levels): refused at once, by the caller
+// before anything is sent, for call and cast alike.
+TEST_F(OneAgent, ArgumentsNestedTooDeepAreRefusedAtOnce) {
+  const auto depth = [](int levels) { return "[" + std::string(levels, '[') + std::string(levels, ']') + "]"; };
+  for (const auto* mode : {"call", "cast"}) {
+    auto deep = cluster.rpclb({mode, "web", "sys.echo", "--timeout", "60000", "--args", depth(40)});
+    EXPECT_EQ(deep.exit_code, 2) << mode << ": " << deep.err;
+    EXPECT_NE(deep.err.find("nested more than 32 deep"), std::string::npos) << deep.err;
+    EXPECT_NE(deep.err.find("nothing was sent"), std::string::npos) << deep.err;
+  }
+  auto deepest = cluster.rpclb({"call", "web", "sys.echo", "--args", depth(31)});
+  ASSERT_EQ(deepest.exit_code, 0) << deepest.err;
+  EXPECT_EQ(deepest.json(), nlohmann::json::parse(depth(31)));
+}
+
 TEST_F(OneAgent, RegularExpressionsRunInLinearTime) {
   auto evil = cluster.rpclb({"members", "web", "--match", "/(a+)+$/", "--match", "/(s|so|sol)*x/"});
   EXPECT_EQ(evil.exit_code, 4);
