@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "agent/arguments.hpp"
 #include "agent/program_runner.hpp"
 #include "common/json_msgpack.hpp"
 
@@ -108,15 +109,6 @@ std::vector<std::string> FunctionTable::names() const {
 
 namespace {
 
-// A call's argument array, unpacked into `zone` with its strings left where
-// they are: nothing the size of the arguments is copied.
-msgpack::object unpack_arguments(msgpack::zone& zone, std::string_view bytes) {
-  std::size_t offset = 0;
-  bool referenced = false;
-  const auto in_place = [](msgpack::type::object_type, std::size_t, void*) { return true; };
-  return msgpack::unpack(zone, bytes.data(), bytes.size(), offset, referenced, in_place);
-}
-
 // msgpack's zones start at 8 KiB: above malloc's per-thread caches, a slow
 // path for every call. The arguments' objects need far less.
 constexpr std::size_t kFirstZoneBytes = 512;
@@ -132,7 +124,9 @@ Status check_arguments(const Function& function, const protocol::CallView& reque
   if (!function.check) return {};
   try {
     msgpack::zone zone(kFirstZoneBytes);
-    return function.check(unpack_arguments(zone, request.args_msgpack));
+    const auto args = unpack_arguments(zone, request.args_msgpack);
+    if (!args) return args.error();
+    return function.check(*args);
   } catch (const std::exception& e) {
     return make_error(ErrorCode::bad_request, std::string("unreadable arguments: ") + e.what());
   }
@@ -152,8 +146,9 @@ protocol::CallReply run_call(const FunctionTable& functions, const protocol::Cal
   try {
     msgpack::zone zone(kFirstZoneBytes);
     const auto args = unpack_arguments(zone, request.args_msgpack);
+    if (!args) return protocol::CallReply::failure(id, args.error());
     auto result = function->handler(
-        args, CallContext{deadline, std::move(stop), request.args_msgpack, exit_status, request.input, &functions});
+        *args, CallContext{deadline, std::move(stop), request.args_msgpack, exit_status, request.input, &functions});
     if (!result) return protocol::CallReply::failure(id, result.error());
     return protocol::CallReply::result(id, std::move(result).value());
   } catch (const std::exception& e) {

@@ -81,9 +81,11 @@ TEST_F(OneAgent, NumbersArriveExactlyOrAsTheStringTyped) {
                                "-9223372036854775808", "0.25", "1e2"});
   ASSERT_EQ(result.exit_code, 0) << result.err;
   EXPECT_EQ(result.out, "[\"99999999999999999999\",\"1.50\",18446744073709551615,-9223372036854775808,0.25,\"1e2\"]\n");
-  auto program = cluster.rpclb({"call", "web", "show.args", "18446744073709551615", "1.50"});
+  // Negative numbers of every width MessagePack packs them in reach a program as typed.
+  auto program = cluster.rpclb({"call", "web", "show.args", "--", "18446744073709551615", "1.50", "-5", "-200",
+                                "-70000", "-9223372036854775808"});
   ASSERT_EQ(program.exit_code, 0) << program.err;
-  EXPECT_EQ(program.json()["stdout"], "<18446744073709551615><1.50>");
+  EXPECT_EQ(program.json()["stdout"], "<18446744073709551615><1.50><-5><-200><-70000><-9223372036854775808>");
 }
 
 TEST_F(OneAgent, ArgumentsAProgramCannotHoldAreBadRequests) {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/arguments.hpp"
 #include "common/protocol.hpp"
 
 namespace rpclb {
@@ -98,6 +99,14 @@ std::vector<std::string> every_kind() {
   return values;
 }
 
+// An object as msgpack-c packs it: equal for the same types and values,
+// NaN included (which == on objects is not).
+std::string packed(const msgpack::object& object) {
+  msgpack::sbuffer buffer;
+  msgpack::pack(buffer, object);
+  return {buffer.data(), buffer.size()};
+}
+
 std::string nested(std::size_t depth) {
   return std::string(depth, '\x91') + '\x01';
 }
@@ -154,12 +163,49 @@ TEST(MsgpackWalk, AgreesWithMsgpackCOnRandomBytes) {
     ASSERT_EQ(walked.fault == Fault::none, read) << testing::PrintToString(bytes);
     if (read) {
       ASSERT_EQ(walked.end, end) << testing::PrintToString(bytes);
+      const auto value = bytes.substr(0, end);
+      msgpack::zone zone;
+      const auto ours = agent::unpack_arguments(zone, value);
+      ASSERT_TRUE(ours.ok()) << testing::PrintToString(bytes);
+      EXPECT_EQ(packed(*ours), packed(msgpack::unpack(value.data(), value.size()).get()))
+          << testing::PrintToString(bytes);
       ++agreed;
     } else if (over) {
       ASSERT_EQ(walked.fault, Fault::too_large) << testing::PrintToString(bytes);
     }
   }
   EXPECT_GT(agreed, 1000);  // enough of them were whole values
+}
+
+// The agent builds a call's arguments as msgpack-c's objects in one walk:
+// the same objects msgpack-c's own unpack builds, strings left in place.
+TEST(MsgpackWalk, ArgumentsUnpackAsMsgpackCUnpacksThem) {
+  auto values = every_kind();
+  std::string all("\xdc\x00", 2);  // every kind in one array 16
+  all += static_cast<char>(values.size());
+  for (const auto& value : values) all += value;
+  values.push_back(all);
+  values.push_back(nested(kMaxNestingDepth));
+  for (const auto& value : values) {
+    msgpack::zone zone;
+    const auto ours = agent::unpack_arguments(zone, value);
+    ASSERT_TRUE(ours.ok()) << ours.error().message;
+    const auto theirs = msgpack::unpack(value.data(), value.size());
+    EXPECT_EQ(*ours, theirs.get()) << testing::PrintToString(value.substr(0, 40));
+    EXPECT_EQ(packed(*ours), packed(theirs.get()));
+  }
+  msgpack::zone zone;
+  const std::string text =
+      "\x91\xa3"
+      "abc";
+  const auto in_place = agent::unpack_arguments(zone, text);
+  ASSERT_TRUE(in_place.ok());
+  EXPECT_EQ(in_place->via.array.ptr[0].via.str.ptr, text.data() + 2);  // not copied
+  const auto deep = agent::unpack_arguments(zone, nested(kMaxNestingDepth + 1));
+  ASSERT_FALSE(deep.ok());
+  EXPECT_EQ(deep.error().message, "the argument array " + fault_text(Fault::too_large));
+  EXPECT_EQ(agent::unpack_arguments(zone, "\x92\x01").error().message, "the argument array is truncated");
+  EXPECT_FALSE(agent::unpack_arguments(zone, "\x90\x01").ok());  // two values
 }
 
 }  // namespace
