@@ -34,8 +34,8 @@ Result<std::vector<Member>> Selector::choose(HostMemory& memory, const Candidate
     std::vector<Member> kept;
     const auto available = memory.outliers().without_ejected(found.matching(), state, now, kept);
     if (traced_) note_skipped(found.matching(), available);
-    const Selection selection{available, key ? key : key_, rng_, algorithms::membership_version(available),
-                              algorithms::load_version(available)};
+    const auto [membership_version, load_version] = versions_of(found.group, available);
+    const Selection selection{available, key ? key : key_, rng_, membership_version, load_version};
     auto indices = memory.policy().choose(selection, state, count);
     if (!indices) return indices.error();
     chosen.reserve(indices->size());
@@ -55,6 +55,18 @@ Result<std::vector<Member>> Selector::choose(HostMemory& memory, const Candidate
     if (auto chose = memory.update_scratch(purpose, std::ref(choose_with)); !chose) return chose.error();
   }
   return chosen;
+}
+
+std::pair<std::uint64_t, std::uint64_t> Selector::versions_of(const Group& group, std::span<const Member> available) {
+  // A group is never changed once discovered, so neither are its versions.
+  const bool whole_group = available.data() == group->data() && available.size() == group->size();
+  if (!whole_group) return {algorithms::membership_version(available), algorithms::load_version(available)};
+  if (group != versioned_group_) {
+    versioned_group_ = group;
+    group_membership_version_ = algorithms::membership_version(available);
+    group_load_version_ = algorithms::load_version(available);
+  }
+  return {group_membership_version_, group_load_version_};
 }
 
 void Selector::note_skipped(std::span<const Member> matching, std::span<const Member> available) {

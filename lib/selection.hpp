@@ -11,6 +11,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/clock.hpp"
@@ -38,11 +39,19 @@ class Selector {
 
  private:
   void note_skipped(std::span<const Member> matching, std::span<const Member> available);
+  // The Selection's two versions of `available`: worked out once per list
+  // discovery returned when it is that whole list (a long-lived client's
+  // every call), as each is a pass over every member.
+  std::pair<std::uint64_t, std::uint64_t> versions_of(const Group& group, std::span<const Member> available);
 
   bool traced_;
   std::optional<std::string> key_;
   std::mt19937_64 rng_;
   Group noticed_group_;  // the list the policy was last told of
+  // The list whose versions are below, held so its address is not reused.
+  Group versioned_group_;
+  std::uint64_t group_membership_version_ = 0;
+  std::uint64_t group_load_version_ = 0;
   std::vector<std::string> skipped_ejected_;
 };
 

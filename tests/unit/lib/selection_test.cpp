@@ -41,6 +41,22 @@ TEST(Selector, RoundRobinGoesRoundTheMembersInTurn) {
             std::vector<std::string>(chosen.begin() + 3, chosen.end()));
 }
 
+// Every list discovery returns is chosen from as it is: a policy that keeps
+// what it worked out for one list (least_cpu, keyed on the Selection's
+// load_version) sees the next list's figures.
+TEST(Selector, EachListDiscoveryReturnsIsChosenFromAsItIs) {
+  auto group = members({"a", "b"});
+  group[0].cpu = 100;
+  group[1].cpu = 900;
+  FakeBus bus{group};
+  PartsSettings settings;
+  settings.algorithm = "least_cpu";
+  auto parts = make_parts(bus, settings);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(choose(parts, 1)->front().name, "a");
+  std::swap(bus.group[0].cpu, bus.group[1].cpu);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(choose(parts, 1)->front().name, "b");
+}
+
 TEST(Selector, AMemberEjectedOnThisHostIsPassedOverAndNamedWhenTraced) {
   FakeBus bus{members({"a", "b", "c"})};
   PartsSettings settings;
