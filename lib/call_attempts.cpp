@@ -38,8 +38,8 @@ Status aim(BalancerParts& parts, CallAttempts& call, std::mt19937_64& ids) {
   call.nobody_matched = found && found->matching().empty();
   if (call.nobody_matched) found = parts.candidates.nobody_matches(call.failed);
   const auto purpose = call.attempt == 0 ? Purpose::first_attempt : Purpose::retry;
-  auto chosen = found ? parts.selector.choose(parts.memory, *found, 1, call.key, purpose, call.deadline)
-                      : Result<std::vector<Member>>(found.error());
+  auto chosen = found ? parts.selector.choose_one(parts.memory, *found, call.key, purpose, call.deadline)
+                      : Result<Member>(found.error());
   if (!chosen) {
     // Nobody else has the function: the last member's answer stands.
     if (call.not_found) {
@@ -50,7 +50,7 @@ Status aim(BalancerParts& parts, CallAttempts& call, std::mt19937_64& ids) {
     if (call.history.empty()) return chosen.error();
     return make_error(chosen.error().code, chosen.error().message + " (tried:" + call.history + ")");
   }
-  call.member = std::move(chosen->front());
+  call.member = std::move(chosen).value();
   // Retrying after timeouts needs time left over: each attempt then gets an
   // equal share of what remains. Otherwise one attempt may use it all.
   call.attempt_deadline = call.deadline;

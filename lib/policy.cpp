@@ -15,22 +15,38 @@ Error Policy::failed(std::string_view step) const {
                                              current_exception_text());
 }
 
+Status Policy::in_range(std::size_t index, std::size_t size) const {
+  if (index < size) return {};
+  return make_error(ErrorCode::internal, "algorithm " + label_ + " chose member #" + std::to_string(index) + " of " +
+                                             std::to_string(size) + ", which does not exist");
+}
+
+Result<std::size_t> Policy::choose_one(const Selection& selection, AlgorithmState& state) {
+  Result<std::size_t> one = std::size_t{0};
+  try {
+    one = algorithm_->choose_one(selection, state);
+  } catch (...) {
+    return failed("choose_one");
+  }
+  if (!one) return one;
+  if (auto valid = in_range(*one, selection.members.size()); !valid) return valid.error();
+  return one;
+}
+
 Result<std::vector<std::size_t>> Policy::choose(const Selection& selection, AlgorithmState& state, std::size_t count) {
+  if (count == 1) {
+    auto one = choose_one(selection, state);
+    if (!one) return one.error();
+    return std::vector<std::size_t>{*one};
+  }
   std::vector<std::size_t> chosen;
   try {
-    if (count == 1) {
-      auto one = algorithm_->choose_one(selection, state);
-      if (!one) return one.error();
-      chosen.push_back(*one);
-    } else {
-      auto many = algorithm_->choose_many(selection, state, count);
-      if (!many) return many.error();
-      chosen = std::move(many).value();
-    }
+    auto many = algorithm_->choose_many(selection, state, count);
+    if (!many) return many.error();
+    chosen = std::move(many).value();
   } catch (...) {
-    return failed(count == 1 ? "choose_one" : "choose_many");
+    return failed("choose_many");
   }
-  const auto size = selection.members.size();
   if (chosen.empty() || chosen.size() > count) {
     return make_error(ErrorCode::internal, "algorithm " + label_ + " chose " + std::to_string(chosen.size()) +
                                                " members when asked for " + std::to_string(count));
@@ -38,11 +54,8 @@ Result<std::vector<std::size_t>> Policy::choose(const Selection& selection, Algo
   // Distinct, because each chosen member gets its own call.
   std::unordered_set<std::size_t> distinct;
   for (auto index : chosen) {
-    if (index >= size) {
-      return make_error(ErrorCode::internal, "algorithm " + label_ + " chose member #" + std::to_string(index) +
-                                                 " of " + std::to_string(size) + ", which does not exist");
-    }
-    if (chosen.size() > 1 && !distinct.insert(index).second) {
+    if (auto valid = in_range(index, selection.members.size()); !valid) return valid.error();
+    if (!distinct.insert(index).second) {
       return make_error(ErrorCode::internal,
                         "algorithm " + label_ + " chose " + selection.members[index].name + " twice");
     }

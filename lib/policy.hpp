@@ -24,6 +24,8 @@ class Policy {
 
   // choose_one (count 1) or choose_many: indexes into selection.members.
   Result<std::vector<std::size_t>> choose(const Selection& selection, AlgorithmState& state, std::size_t count);
+  // choose_one: an index into selection.members (a call's every attempt).
+  Result<std::size_t> choose_one(const Selection& selection, AlgorithmState& state);
   // The whole group as the bus lists it, before a choice: tells the policy
   // (members_changed) if it differs from the last one it was told of.
   Status notice(std::span<const Member> group, AlgorithmState& state);
@@ -35,6 +37,7 @@ class Policy {
 
  private:
   Error failed(std::string_view step) const;
+  Status in_range(std::size_t index, std::size_t size) const;
 
   std::shared_ptr<SelectionAlgorithm> algorithm_;
   std::string label_;

@@ -13,8 +13,36 @@ Result<std::vector<Member>> Selector::choose(HostMemory& memory, const Candidate
                                              const std::optional<std::string>& key, Purpose purpose,
                                              Clock::time_point deadline) {
   std::vector<Member> chosen;
+  auto pick = [&](const Selection& selection, state::BalancerState& state) -> Status {
+    auto indices = memory.policy().choose(selection, state, count);
+    if (!indices) return indices.error();
+    chosen.clear();
+    chosen.reserve(indices->size());
+    for (auto index : *indices) chosen.push_back(selection.members[index]);
+    return {};
+  };
+  if (auto done = choose_with(memory, found, key, purpose, deadline, pick); !done) return done.error();
+  return chosen;
+}
+
+Result<Member> Selector::choose_one(HostMemory& memory, const Candidates& found, const std::optional<std::string>& key,
+                                    Purpose purpose, Clock::time_point deadline) {
+  Member chosen;
+  auto pick = [&](const Selection& selection, state::BalancerState& state) -> Status {
+    auto index = memory.policy().choose_one(selection, state);
+    if (!index) return index.error();
+    chosen = selection.members[*index];
+    return {};
+  };
+  if (auto done = choose_with(memory, found, key, purpose, deadline, pick); !done) return done.error();
+  return chosen;
+}
+
+template <typename Pick>
+Status Selector::choose_with(HostMemory& memory, const Candidates& found, const std::optional<std::string>& key,
+                             Purpose purpose, Clock::time_point deadline, Pick& pick) {
   bool store_opened = false;
-  auto choose_with = [&](state::BalancerState& state) -> Status {
+  auto choose_in = [&](state::BalancerState& state) -> Status {
     store_opened = true;
     const auto now = state.chooser().now;
     // Forget members that left; judged on the whole group, not the --match subset.
@@ -35,15 +63,10 @@ Result<std::vector<Member>> Selector::choose(HostMemory& memory, const Candidate
     const auto available = memory.outliers().without_ejected(found.matching(), state, now, kept);
     if (traced_) note_skipped(found.matching(), available);
     const auto [membership_version, load_version] = versions_of(found.group, available);
-    const Selection selection{available, key ? key : key_, rng_, membership_version, load_version};
-    auto indices = memory.policy().choose(selection, state, count);
-    if (!indices) return indices.error();
-    chosen.reserve(indices->size());
-    for (auto index : *indices) chosen.push_back(available[index]);
-    return {};
+    return pick(Selection{available, key ? key : key_, rng_, membership_version, load_version}, state);
   };
   // By reference: a std::function holding the lambda itself would allocate.
-  if (auto done = memory.update(purpose, std::ref(choose_with), deadline); !done) {
+  if (auto done = memory.update(purpose, std::ref(choose_in), deadline); !done) {
     // Another process held the state until the caller's deadline.
     if (done.error().code == ErrorCode::request_timeout) {
       return make_error(ErrorCode::request_timeout, done.error().message + "; nothing was sent");
@@ -51,10 +74,9 @@ Result<std::vector<Member>> Selector::choose(HostMemory& memory, const Candidate
     // A policy that keeps no state still chooses when the state store is
     // unusable (a folder another user owns): it loses only the failure memory.
     if (store_opened || memory.policy().state_use() != StateUse::none) return done.error();
-    chosen.clear();
-    if (auto chose = memory.update_scratch(purpose, std::ref(choose_with)); !chose) return chose.error();
+    if (auto chose = memory.update_scratch(purpose, std::ref(choose_in)); !chose) return chose.error();
   }
-  return chosen;
+  return {};
 }
 
 std::pair<std::uint64_t, std::uint64_t> Selector::versions_of(const Group& group, std::span<const Member> available) {

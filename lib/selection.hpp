@@ -34,10 +34,19 @@ class Selector {
   Result<std::vector<Member>> choose(HostMemory& memory, const Candidates& found, std::size_t count,
                                      const std::optional<std::string>& key, Purpose purpose,
                                      Clock::time_point deadline);
+  // One member, as choose(count 1) but without a list: a call's every attempt.
+  Result<Member> choose_one(HostMemory& memory, const Candidates& found, const std::optional<std::string>& key,
+                            Purpose purpose, Clock::time_point deadline);
   // Traced: whom the last choice passed over as ejected (then forgotten).
   std::vector<std::string> take_skipped();
 
  private:
+  // Opens the state store and hands `pick` the Selection of who may be
+  // chosen (members this host ejected left out, the retry budget spent);
+  // `pick` may run twice (a scratch state when the store is unusable).
+  template <typename Pick>
+  Status choose_with(HostMemory& memory, const Candidates& found, const std::optional<std::string>& key,
+                     Purpose purpose, Clock::time_point deadline, Pick& pick);
   void note_skipped(std::span<const Member> matching, std::span<const Member> available);
   // The Selection's two versions of `available`: worked out once per list
   // discovery returned when it is that whole list (a long-lived client's
