@@ -191,11 +191,12 @@ void RpcPipeline::send_queued(Connection& connection) {
   while (!connection.queued.empty()) {
     const auto id = connection.queued.front();
     auto& request = pending_.at(id);
+    // One frame, with no empty delimiter before it: every agent answers a
+    // bare DEALER's [identity, body] with its reply alone (docs/protocol.md
+    // 1.1), and each frame costs both ends and their I/O threads a message.
     // Fails only when the send queue is full (the agent reads no more):
     // turn() waits for room.
-    const bool sent = connection.socket.send(zmq::message_t(), zmq::send_flags::sndmore | zmq::send_flags::dontwait) &&
-                      connection.socket.send(zmq::buffer(request.frame), zmq::send_flags::dontwait);
-    if (!sent) return;
+    if (!connection.socket.send(zmq::buffer(request.frame), zmq::send_flags::dontwait)) return;
     connection.queued.pop_front();
     ++connection.in_flight;
     request.sent = true;
@@ -248,8 +249,8 @@ void RpcPipeline::finish_where(Connection& connection, bool sent, const Error& e
 void RpcPipeline::read_replies(Connection& connection, Read how) {
   connection.socket_used = true;
   for (Turn turn; (how == Read::all || turn.more()) && receive_multipart(connection.socket, parts_);) {
-    if (parts_.size() != 2 || parts_[0].size() != 0) continue;
-    auto reply = protocol::read_reply(as_view(parts_[1]));
+    if (parts_.size() != 1) continue;
+    auto reply = protocol::read_reply(as_view(parts_[0]));
     if (!reply) {
       // Which request it answers is unknown: the agent's stream cannot be
       // trusted, and each caller hears it rather than wait out its deadline.

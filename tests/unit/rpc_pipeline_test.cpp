@@ -43,9 +43,9 @@ class ScriptedAgent {
         if (!socket_.recv(part)) return requests;
         parts.push_back(std::move(part));
       } while (parts.back().more());
-      if (parts.size() != 3) continue;
+      if (parts.size() != 2) continue;  // a caller's identity, and its one frame
       peer_ = std::string(as_view(parts[0]));
-      auto request = protocol::decode_as<protocol::CallRequest>(as_view(parts[2]));
+      auto request = protocol::decode_as<protocol::CallRequest>(as_view(parts[1]));
       if (request) requests.push_back(std::move(request).value());
     }
     return requests;
@@ -56,7 +56,6 @@ class ScriptedAgent {
   }
   void send(const std::string& frame) {
     socket_.send(zmq::buffer(peer_), zmq::send_flags::sndmore);
-    socket_.send(zmq::message_t(), zmq::send_flags::sndmore);
     socket_.send(zmq::buffer(frame));
   }
   void close() { socket_.close(); }
