@@ -93,7 +93,7 @@ void CallLoop::aim_and_send_unguarded(std::uint64_t serial) {
         parked_.push_back({Clock::now() + kMemberPollInterval, serial});
         return;
       }
-      end(serial, aimed.error());
+      end(serial, Result<CallOutcome>(aimed.error()));
       return;
     }
     auto submitted = protocol::can_carry(call.attempts.request, call.attempts.member);
@@ -120,13 +120,15 @@ void CallLoop::aim_and_send_unguarded(std::uint64_t serial) {
 void CallLoop::attempt_ended(std::uint64_t serial, Result<protocol::CallReply> reply) {
   auto found = calls_.find(serial);
   if (found == calls_.end()) return;  // ended already (a failure while sending)
-  std::optional<Result<CallOutcome>> ended;
-  try {
-    std::lock_guard lock(balancer_mutex_);
-    ended = balancer_.conclude(found->second->attempts, std::move(reply));
-  } catch (const std::exception& e) {
-    ended = make_error(ErrorCode::internal, std::string("rpclb client: ") + e.what());
-  }
+  // Built where it stays: no outcome is moved on the way.
+  auto ended = [&]() -> std::optional<Result<CallOutcome>> {
+    try {
+      std::lock_guard lock(balancer_mutex_);
+      return balancer_.conclude(found->second->attempts, std::move(reply));
+    } catch (const std::exception& e) {
+      return make_error(ErrorCode::internal, std::string("rpclb client: ") + e.what());
+    }
+  }();
   if (ended) {
     end(serial, std::move(*ended));
   } else {
@@ -134,7 +136,7 @@ void CallLoop::attempt_ended(std::uint64_t serial, Result<protocol::CallReply> r
   }
 }
 
-void CallLoop::end(std::uint64_t serial, Result<CallOutcome> outcome) {
+void CallLoop::end(std::uint64_t serial, Result<CallOutcome>&& outcome) {
   auto found = calls_.find(serial);
   if (found == calls_.end()) return;
   auto node = calls_.extract(found);

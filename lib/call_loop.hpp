@@ -28,7 +28,9 @@ namespace rpclb {
 
 class CallLoop {
  public:
-  using Done = std::function<void(Result<CallOutcome>)>;
+  // Takes the outcome by reference: moved on from hand to hand, a
+  // CallOutcome (its Member's four strings and list) cost more than the work.
+  using Done = std::function<void(Result<CallOutcome>&&)>;
 
   // `balancer` is shared with the Client's other operations, which hold
   // `balancer_mutex` while they use it; both outlive the loop.
@@ -65,7 +67,7 @@ class CallLoop {
   void aim_and_send_unguarded(std::uint64_t serial);
   // An attempt ended: retry (aim_and_send), or end the call.
   void attempt_ended(std::uint64_t serial, Result<protocol::CallReply> reply);
-  void end(std::uint64_t serial, Result<CallOutcome> outcome);
+  void end(std::uint64_t serial, Result<CallOutcome>&& outcome);
   // Ends, once a second, the calls open past their deadline (call_loop.cpp: kLostAfter).
   void end_lost_calls();
   void wake();

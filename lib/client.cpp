@@ -37,14 +37,14 @@ Status check_arguments(const Payload& arguments) {
                     "call arguments must be an array (rpclb::args(...)), got " + arguments.json());
 }
 
-Result<Reply> reply_of(Result<CallOutcome> outcome) {
+Result<Reply> reply_of(Result<CallOutcome>&& outcome) {
   if (!outcome) return outcome.error();
   auto value = Payload::from_msgpack(std::move(outcome->value_msgpack));
   if (!value) return make_error(ErrorCode::internal, outcome->member.name + " returned an unreadable result");
   return Reply{std::move(outcome->member), std::move(value).value()};
 }
 
-Result<Member> member_of(Result<CallOutcome> outcome) {
+Result<Member> member_of(Result<CallOutcome>&& outcome) {
   if (!outcome) return outcome.error();
   return std::move(outcome->member);
 }
@@ -52,19 +52,21 @@ Result<Member> member_of(Result<CallOutcome> outcome) {
 // Runs a caller's completion. One that throws has nobody to tell, and must
 // not take the I/O thread (and every other call in flight) with it.
 template <typename T>
-void report_to(const std::function<void(Result<T>)>& done, Result<T> result) {
+void report_to(const std::function<void(Result<T>)>& done, Result<T>&& result) {
   try {
     done(std::move(result));
   } catch (...) {  // NOLINT(bugprone-empty-catch): documented in client.hpp
   }
 }
 
-// A completion that reports to a promise (the future-returning overloads).
+// A completion that reports to a promise (the future-returning overloads),
+// as a lambda: a std::function of either signature holds it in place.
 template <typename T>
-std::pair<std::future<Result<T>>, std::function<void(Result<T>)>> promised() {
+auto promised() {
   auto promise = std::make_shared<std::promise<Result<T>>>();
   auto future = promise->get_future();
-  return {std::move(future), [promise](Result<T> result) { promise->set_value(std::move(result)); }};
+  auto done = [promise](Result<T>&& result) { promise->set_value(std::move(result)); };
+  return std::pair{std::move(future), std::move(done)};
 }
 
 // The ranges rpclb's flags and config files allow (common/option_ranges.hpp).
@@ -153,7 +155,7 @@ struct Client::State {
         begun = make_error(ErrorCode::internal, std::string("rpclb client: cannot start its I/O thread: ") + e.what());
       }
     }
-    if (!begun) return done(begun.error());
+    if (!begun) return done(Result<CallOutcome>(begun.error()));
     call->done = std::move(done);
     running->submit(std::move(call));
   }
@@ -264,7 +266,7 @@ std::future<Result<Member>> Client::cast_async(std::string_view function, const 
 
 void Client::call_async(std::string_view function, const Payload& arguments, const CallOptions& options,
                         std::function<void(Result<Reply>)> done) {
-  auto reported = [done = std::move(done)](Result<CallOutcome> outcome) {
+  auto reported = [done = std::move(done)](Result<CallOutcome>&& outcome) {
     report_to(done, reply_of(std::move(outcome)));
   };
   state_->invoke(function, arguments, protocol::CallMode::call, options, std::move(reported));
@@ -272,7 +274,7 @@ void Client::call_async(std::string_view function, const Payload& arguments, con
 
 void Client::cast_async(std::string_view function, const Payload& arguments, const CallOptions& options,
                         std::function<void(Result<Member>)> done) {
-  auto reported = [done = std::move(done)](Result<CallOutcome> outcome) {
+  auto reported = [done = std::move(done)](Result<CallOutcome>&& outcome) {
     report_to(done, member_of(std::move(outcome)));
   };
   state_->invoke(function, arguments, protocol::CallMode::cast, options, std::move(reported));
