@@ -220,7 +220,7 @@ RpcPipeline::Pending RpcPipeline::take_pending(PendingById::iterator found) {
   return request;
 }
 
-void RpcPipeline::finish(std::uint64_t id, Result<protocol::CallReply> reply) {
+void RpcPipeline::finish(std::uint64_t id, Result<protocol::CallReply>&& reply) {
   auto found = pending_.find(id);
   if (found == pending_.end()) return;
   auto request = take_pending(found);
@@ -243,7 +243,7 @@ void RpcPipeline::finish_where(Connection& connection, bool sent, const Error& e
   } else {
     ids.assign(connection.queued.begin(), connection.queued.end());
   }
-  for (const auto id : ids) finish(id, error);
+  for (const auto id : ids) finish(id, Result<protocol::CallReply>(error));
 }
 
 void RpcPipeline::read_replies(Connection& connection, Read how) {
@@ -355,7 +355,7 @@ Result<protocol::CallReply> RpcPipeline::call(const std::string& endpoint, const
                                               Clock::time_point deadline) {
   std::optional<Result<protocol::CallReply>> ended;
   auto submitted =
-      submit(endpoint, request, deadline, [&](Result<protocol::CallReply> reply) { ended = std::move(reply); });
+      submit(endpoint, request, deadline, [&](Result<protocol::CallReply>&& reply) { ended = std::move(reply); });
   if (!submitted) return submitted.error();
   while (!ended) turn(deadline);
   return std::move(*ended);

@@ -43,7 +43,8 @@ class RpcPipeline {
  public:
   // How one request ended: the agent's reply (its own errors are a reply of
   // Kind::error), or the transport's error as above.
-  using Completion = std::function<void(Result<protocol::CallReply>)>;
+  // By reference: a reply is handed on, not moved at every step.
+  using Completion = std::function<void(Result<protocol::CallReply>&&)>;
 
   // What to do with a connection once nothing waits on it: keep it for the
   // next request to that member (a client's calls), or close it (a fan-out,
@@ -117,7 +118,7 @@ class RpcPipeline {
   // connection nothing waits on.
   void close_unused();
   // Ends request `id` with `reply`, running its completion last (it may submit).
-  void finish(std::uint64_t id, Result<protocol::CallReply> reply);
+  void finish(std::uint64_t id, Result<protocol::CallReply>&& reply);
   void finish_where(Connection& connection, bool sent, const Error& error);
 
   zmq::context_t* context_;

@@ -114,7 +114,7 @@ class Balancer {
     return rpclb::begin_call(parts_, call, function, std::move(args_msgpack), mode, deadline, key);
   }
   Status aim(CallAttempts& call) { return rpclb::aim(parts_, call, ids_); }
-  std::optional<Result<CallOutcome>> conclude(CallAttempts& call, Result<protocol::CallReply> reply) {
+  std::optional<Result<CallOutcome>> conclude(CallAttempts& call, Result<protocol::CallReply>&& reply) {
     return rpclb::conclude(parts_, call, std::move(reply));
   }
   // Runs `request` (its function, arguments, mode, parallelism and input;

@@ -67,7 +67,7 @@ Status aim(BalancerParts& parts, CallAttempts& call, std::mt19937_64& ids) {
 }
 
 std::optional<Result<CallOutcome>> conclude(BalancerParts& parts, CallAttempts& call,
-                                            Result<protocol::CallReply> reply) {
+                                            Result<protocol::CallReply>&& reply) {
   // Only policies that count selections took one to give back. A cast is
   // released at once: its completion is not tracked (the model leaked one
   // count per cast).

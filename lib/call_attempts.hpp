@@ -60,7 +60,7 @@ Status begin_call(const BalancerParts& parts, CallAttempts& call, std::string_vi
 Status aim(BalancerParts& parts, CallAttempts& call, std::mt19937_64& ids);
 // Records how the attempt ended: how the call ends, or nothing (aim again).
 std::optional<Result<CallOutcome>> conclude(BalancerParts& parts, CallAttempts& call,
-                                            Result<protocol::CallReply> reply);
+                                            Result<protocol::CallReply>&& reply);
 
 // Sends one request to a member and waits for its reply, up to a deadline.
 using SendRequest = std::function<Result<protocol::CallReply>(

@@ -100,7 +100,7 @@ void CallLoop::aim_and_send_unguarded(std::uint64_t serial) {
     if (submitted) {
       submitted = pipeline_->submit(
           call.attempts.member.endpoint, call.attempts.request, call.attempts.attempt_deadline,
-          [this, serial](Result<protocol::CallReply> reply) { attempt_ended(serial, std::move(reply)); });
+          [this, serial](Result<protocol::CallReply>&& reply) { attempt_ended(serial, std::move(reply)); });
     }
     if (submitted) return;
     // Refused before sending (too large, an unusable endpoint): the same
@@ -117,7 +117,7 @@ void CallLoop::aim_and_send_unguarded(std::uint64_t serial) {
   }
 }
 
-void CallLoop::attempt_ended(std::uint64_t serial, Result<protocol::CallReply> reply) {
+void CallLoop::attempt_ended(std::uint64_t serial, Result<protocol::CallReply>&& reply) {
   auto found = calls_.find(serial);
   if (found == calls_.end()) return;  // ended already (a failure while sending)
   // Built where it stays: no outcome is moved on the way.

@@ -66,7 +66,7 @@ class CallLoop {
   void aim_and_send(std::uint64_t serial);
   void aim_and_send_unguarded(std::uint64_t serial);
   // An attempt ended: retry (aim_and_send), or end the call.
-  void attempt_ended(std::uint64_t serial, Result<protocol::CallReply> reply);
+  void attempt_ended(std::uint64_t serial, Result<protocol::CallReply>&& reply);
   void end(std::uint64_t serial, Result<CallOutcome>&& outcome);
   // Ends, once a second, the calls open past their deadline (call_loop.cpp: kLostAfter).
   void end_lost_calls();

@@ -39,7 +39,7 @@ bool exchange_each(zmq::context_t& context, const std::vector<Member>& members, 
     auto submitted = protocol::can_carry(request, members[i]);
     if (submitted)
       submitted =
-          pipeline.submit(members[i].endpoint, request, deadline, [&, i, sent](Result<protocol::CallReply> reply) {
+          pipeline.submit(members[i].endpoint, request, deadline, [&, i, sent](Result<protocol::CallReply>&& reply) {
             --running;
             if (stopping) return;
             on_exchanged(i, Exchanged{std::move(reply),
