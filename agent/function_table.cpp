@@ -89,7 +89,7 @@ void FunctionTable::add(std::string name, Handler handler, Execution execution, 
 }
 
 Status FunctionTable::merge(const FunctionTable& other) {
-  for (const auto& [name, function] : other.functions_) {
+  for (const auto& name : other.names()) {  // in order: the first clash named is the same each time
     if (functions_.contains(name)) return make_error(ErrorCode::bad_request, "function " + name + " is served twice");
   }
   functions_.insert(other.functions_.begin(), other.functions_.end());
@@ -104,6 +104,7 @@ const Function* FunctionTable::find(std::string_view name) const {
 std::vector<std::string> FunctionTable::names() const {
   std::vector<std::string> out;
   for (const auto& [name, function] : functions_) out.push_back(name);
+  std::sort(out.begin(), out.end());
   return out;
 }
 

@@ -7,14 +7,15 @@
 
 #include <chrono>
 #include <functional>
-#include <map>
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "agent/functions_file.hpp"
 #include "common/protocol.hpp"
+#include "common/text.hpp"
 #include "rpclb/error.hpp"
 
 namespace rpclb::agent {
@@ -63,10 +64,11 @@ class FunctionTable {
   // table already has.
   Status merge(const FunctionTable& other);
   const Function* find(std::string_view name) const;
-  std::vector<std::string> names() const;
+  std::vector<std::string> names() const;  // in order
 
  private:
-  std::map<std::string, Function, std::less<>> functions_;
+  // Hashed: every call finds its function here.
+  std::unordered_map<std::string, Function, StringHash, std::equal_to<>> functions_;
 };
 
 // The function's argument check on a request's arguments (success if it has
