@@ -546,12 +546,18 @@ struct FramePacker {
 // One message's frame. Calls and replies are packed straight from the
 // caller's object: making a Message of one copied all its strings.
 template <typename T>
-std::string encode_one(const T& message) {
-  std::string frame;
-  frame.reserve(kFirstBufferBytes);
+void encode_one_into(std::string& frame, const T& message) {
+  frame.clear();
   StringSink buffer{frame};
   Packer out(buffer);
   FramePacker{out, buffer}(message);
+}
+
+template <typename T>
+std::string encode_one(const T& message) {
+  std::string frame;
+  frame.reserve(kFirstBufferBytes);
+  encode_one_into(frame, message);
   return frame;
 }
 
@@ -563,6 +569,10 @@ std::string encode(const Message& message) {
 
 std::string encode(const CallRequest& request) {
   return encode_one(request);
+}
+
+void encode_into(std::string& frame, const CallRequest& request) {
+  encode_one_into(frame, request);
 }
 
 std::string encode(const CallReply& reply) {

@@ -156,6 +156,9 @@ using Message = std::variant<Announce, Leave, Expired, SnapshotRequest, Snapshot
 
 std::string encode(const Message& message);
 std::string encode(const CallRequest& request);
+// As encode(request), into `frame`, replacing what it held: a buffer kept
+// for the next request allocates nothing once it is large enough.
+void encode_into(std::string& frame, const CallRequest& request);
 std::string encode(const CallReply& reply);
 // A reply as it goes on the wire; one that would not fit in a frame becomes
 // an `internal` error naming its size and the limit, so the caller hears at

@@ -155,14 +155,22 @@ Result<RpcPipeline::Connection*> RpcPipeline::connection_to(const std::string& e
   return found->second.get();
 }
 
+// The largest encoding buffer submit() keeps between requests.
+constexpr std::size_t kKeptFrameBytes = 64 * 1024;
+
 Status RpcPipeline::submit(const std::string& endpoint, const protocol::CallRequest& request,
                            Clock::time_point deadline, Completion done) {
   if (pending_.contains(request.id)) {
     return make_error(ErrorCode::internal, "request id " + std::to_string(request.id) + " is already in flight");
   }
-  auto frame = protocol::encode(request);
-  if (frame.size() > protocol::kMaxFrameBytes) {
-    return make_error(ErrorCode::bad_request, "the request is " + std::to_string(frame.size()) +
+  // Into a buffer kept for the next request: one sent at once (its
+  // connection up, nothing queued before it) is copied only into ZeroMQ's
+  // message, and only one that waits keeps a frame of its own. A buffer a
+  // large request grew is not kept past the next.
+  if (frame_.capacity() > kKeptFrameBytes) std::string().swap(frame_);
+  protocol::encode_into(frame_, request);
+  if (frame_.size() > protocol::kMaxFrameBytes) {
+    return make_error(ErrorCode::bad_request, "the request is " + std::to_string(frame_.size()) +
                                                   " bytes, over the frame limit of " +
                                                   std::to_string(protocol::kMaxFrameBytes) + " bytes");
   }
@@ -176,14 +184,26 @@ Status RpcPipeline::submit(const std::string& endpoint, const protocol::CallRequ
     // sent, so another member may be tried.
     return make_error(ErrorCode::service_unavailable, "unusable endpoint '" + endpoint + "': " + e.what());
   }
-  const auto now = Clock::now();
-  const auto due = connection->ready ? deadline : std::min(deadline, now + connect_timeout_);
+  const bool sent = connection->ready && connection->queued.empty() && send_frame(*connection, frame_);
+  if (sent) ++connection->in_flight;
+  const auto due = connection->ready ? deadline : std::min(deadline, Clock::now() + connect_timeout_);
   spare_pending_.insert(pending_, request.id,
-                        Pending{connection, std::move(frame), deadline, due, false, std::move(done)});
+                        Pending{connection, sent ? std::string() : frame_, deadline, due, sent, std::move(done)});
   spare_due_.insert(due_, std::pair(due, request.id));
+  if (sent) return {};
   connection->queued.push_back(request.id);
   if (connection->ready) send_queued(*connection);
   return {};
+}
+
+bool RpcPipeline::send_frame(Connection& connection, std::string_view frame) {
+  connection.socket_used = true;
+  // One frame, with no empty delimiter before it: every agent answers a
+  // bare DEALER's [identity, body] with its reply alone (docs/protocol.md
+  // 1.1), and each frame costs both ends and their I/O threads a message.
+  // Fails only when the send queue is full (the agent reads no more):
+  // turn() waits for room.
+  return connection.socket.send(zmq::buffer(frame), zmq::send_flags::dontwait).has_value();
 }
 
 void RpcPipeline::send_queued(Connection& connection) {
@@ -191,12 +211,7 @@ void RpcPipeline::send_queued(Connection& connection) {
   while (!connection.queued.empty()) {
     const auto id = connection.queued.front();
     auto& request = pending_.at(id);
-    // One frame, with no empty delimiter before it: every agent answers a
-    // bare DEALER's [identity, body] with its reply alone (docs/protocol.md
-    // 1.1), and each frame costs both ends and their I/O threads a message.
-    // Fails only when the send queue is full (the agent reads no more):
-    // turn() waits for room.
-    if (!connection.socket.send(zmq::buffer(request.frame), zmq::send_flags::dontwait)) return;
+    if (!send_frame(connection, request.frame)) return;
     connection.queued.pop_front();
     ++connection.in_flight;
     request.sent = true;

@@ -99,6 +99,8 @@ class RpcPipeline {
   // one, is resolved by `deadline` (else service_unavailable, nothing sent).
   Result<Connection*> connection_to(const std::string& endpoint, Clock::time_point deadline);
   void send_queued(Connection& connection);
+  // Sends one request's frame; false when the connection's queue is full.
+  bool send_frame(Connection& connection, std::string_view frame);
   // Moves request `id`'s place in due_ (its connect deadline, or its own).
   void set_due(std::uint64_t id, Pending& request, Clock::time_point due);
   // Takes the request `found` names out of pending_ and due_, keeping their
@@ -128,6 +130,7 @@ class RpcPipeline {
   std::map<std::string, std::unique_ptr<Connection>, std::less<>> connections_;  // by endpoint
   std::vector<std::unique_ptr<Connection>> retired_;                             // replaced, closed by turn()
   PendingById pending_;                                                          // by request id
+  std::string frame_;  // the request being submitted, encoded (submit)
   DueTimes due_;
   SpareNodes<PendingById> spare_pending_;  // from requests that ended, for the next
   SpareNodes<DueTimes> spare_due_;
