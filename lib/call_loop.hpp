@@ -28,8 +28,9 @@ namespace rpclb {
 
 class CallLoop {
  public:
-  // Takes the outcome by reference: moved on from hand to hand, a
-  // CallOutcome (its Member's four strings and list) cost more than the work.
+  // Takes the outcome by rvalue reference: a CallOutcome (its Member's four
+  // strings and list of groups) moved at every step on its way cost more
+  // than the steps.
   using Done = std::function<void(Result<CallOutcome>&&)>;
 
   // `balancer` is shared with the Client's other operations, which hold

@@ -100,7 +100,8 @@ std::vector<std::string> every_kind() {
 }
 
 // An object as msgpack-c packs it: equal for the same types and values,
-// NaN included (which == on objects is not).
+// NaN included. (msgpack-c's == on objects is not, and it passes an empty
+// string's null pointer to memcmp, which UBSan refuses.)
 std::string packed(const msgpack::object& object) {
   msgpack::sbuffer buffer;
   msgpack::pack(buffer, object);
@@ -191,8 +192,7 @@ TEST(MsgpackWalk, ArgumentsUnpackAsMsgpackCUnpacksThem) {
     const auto ours = agent::unpack_arguments(zone, value);
     ASSERT_TRUE(ours.ok()) << ours.error().message;
     const auto theirs = msgpack::unpack(value.data(), value.size());
-    EXPECT_EQ(*ours, theirs.get()) << testing::PrintToString(value.substr(0, 40));
-    EXPECT_EQ(packed(*ours), packed(theirs.get()));
+    EXPECT_EQ(packed(*ours), packed(theirs.get())) << testing::PrintToString(value.substr(0, 40));
   }
   msgpack::zone zone;
   const std::string text =
