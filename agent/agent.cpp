@@ -375,7 +375,7 @@ class AgentLoop {
       auto& ended = call.mapped();
       call_ended(ended, done.ending);
       if (ended.mode == protocol::CallMode::cast) continue;
-      send_reply(ended.routing, std::move(done.reply));
+      send_reply(ended.routing, std::move(done.reply), &ended.request_bytes);
     }
     stop_when_drained();
   }
@@ -407,8 +407,11 @@ class AgentLoop {
     publish_in_flight();
   }
 
-  void send_reply(std::vector<zmq::message_t>& routing, std::string reply) {
-    auto held = budget_.hold(connection_of(routing), reply.size());
+  // `request`, when the call's request is still counted, counts the reply
+  // for its connection with no look-up of the connection.
+  void send_reply(std::vector<zmq::message_t>& routing, std::string reply,
+                  const InflightBudget::Held* request = nullptr) {
+    auto held = request ? request->more(reply.size()) : budget_.hold(connection_of(routing), reply.size());
     auto body = counted_message(std::move(reply), std::move(held));
     if (holding_replies_) {
       held_replies_.push_back({std::move(routing), std::move(body)});
@@ -436,8 +439,9 @@ class AgentLoop {
     held_replies_.clear();
   }
 
-  void reply(std::vector<zmq::message_t>& routing, const protocol::CallReply& reply) {
-    send_reply(routing, protocol::encode_reply(reply));
+  void reply(std::vector<zmq::message_t>& routing, const protocol::CallReply& reply,
+             const InflightBudget::Held* request = nullptr) {
+    send_reply(routing, protocol::encode_reply(reply), request);
   }
 
   void refuse(std::vector<zmq::message_t>& routing, const protocol::CallView& request, const Error& error) {
@@ -515,14 +519,14 @@ class AgentLoop {
       }
       const auto connection = connection_of(routing);
       const std::uint64_t request_bytes = body->size();
-      if (const auto verdict = budget_.admit(connection, request_bytes); verdict != InflightBudget::Verdict::fits) {
-        refuse_at_capacity(routing, *body, verdict);
+      auto admitted = budget_.admit(connection, request_bytes);
+      if (admitted.verdict != InflightBudget::Verdict::fits) {
+        refuse_at_capacity(routing, *body, admitted.verdict);
         continue;
       }
-      auto bytes = budget_.hold(connection, request_bytes);
       // `connection` views the routing frame, which stays where it is when
       // the vector holding it is moved into the queue.
-      pending_.push(connection, PendingRequest{std::move(routing), std::move(*body), std::move(bytes), now});
+      pending_.push(connection, PendingRequest{std::move(routing), std::move(*body), std::move(admitted.held), now});
       routing.clear();
     }
   }
@@ -619,7 +623,7 @@ class AgentLoop {
     if (function->execution == Execution::on_event_loop) {
       auto done = run_call(*functions_, *request, now + budget, {});
       call_ended(call, ending_of(done));
-      if (!is_cast) reply(call.routing, done);
+      if (!is_cast) reply(call.routing, done, &pending.bytes);
       return;
     }
     call.request_bytes = std::move(pending.bytes);

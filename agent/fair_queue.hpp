@@ -20,8 +20,13 @@ template <typename T>
 class FairQueue {
  public:
   void push(std::string_view connection, T item) {
-    const auto found = queues_.try_emplace(std::string(connection)).first;
-    if (found->second.empty()) turns_.push_back(found->first);
+    auto found = queues_.find(connection);
+    if (found == queues_.end()) {
+      found = queues_.try_emplace(std::string(connection)).first;
+    } else if (found->second.empty()) {
+      --idle_;
+    }
+    if (found->second.empty()) turns_.push_back(&*found);
     found->second.push_back(std::move(item));
     ++size_;
   }
@@ -29,15 +34,15 @@ class FairQueue {
   // The oldest item of the connection whose turn it is; nullopt when empty.
   std::optional<T> pop() {
     if (turns_.empty()) return std::nullopt;
-    auto connection = std::move(turns_.front());
+    auto* connection = turns_.front();
     turns_.pop_front();
-    const auto found = queues_.find(connection);
-    T item = std::move(found->second.front());
-    found->second.pop_front();
-    if (found->second.empty()) {
-      queues_.erase(found);
+    T item = std::move(connection->second.front());
+    connection->second.pop_front();
+    if (connection->second.empty()) {
+      ++idle_;
+      forget_idle();
     } else {
-      turns_.push_back(std::move(connection));
+      turns_.push_back(connection);
     }
     --size_;
     return item;
@@ -47,8 +52,24 @@ class FairQueue {
   std::size_t size() const { return size_; }
 
  private:
-  std::unordered_map<std::string, std::deque<T>, StringHash, std::equal_to<>> queues_;
-  std::deque<std::string> turns_;  // connections with items waiting, next first
+  using Queues = std::unordered_map<std::string, std::deque<T>, StringHash, std::equal_to<>>;
+  // A connection whose queue empties keeps it, so a caller's next batch
+  // finds it ready (a std::deque allocates as it is made and frees as it
+  // goes); past this many such queues, all of them are let go.
+  static constexpr std::size_t kIdleQueues = 16;
+
+  void forget_idle() {
+    if (idle_ <= kIdleQueues) return;
+    std::erase_if(queues_, [](const auto& entry) { return entry.second.empty(); });
+    idle_ = 0;
+  }
+
+  Queues queues_;
+  // Connections with items waiting, next first: their entries in queues_,
+  // which stay where they are while they have items (the map's nodes do
+  // not move, and only empty queues are erased).
+  std::deque<typename Queues::value_type*> turns_;
+  std::size_t idle_ = 0;  // queues kept empty
   std::size_t size_ = 0;
 };
 

@@ -52,24 +52,30 @@ void InflightBudget::Held::release() {
 
 InflightBudget::InflightBudget(std::uint64_t limit) : limit_(limit), counts_(std::make_shared<Held::Counts>()) {}
 
-InflightBudget::Verdict InflightBudget::admit(std::string_view connection, std::uint64_t bytes) {
-  if (counts_->bytes.load() + bytes > limit_) return Verdict::over_budget;
+InflightBudget::Admission InflightBudget::admit(std::string_view connection, std::uint64_t bytes) {
+  if (counts_->bytes.load() + bytes > limit_) return {Verdict::over_budget, {}};
+  // One look-up: the entry found is the one the request is counted against.
   const auto found = connections_.find(connection);
   const std::uint64_t own = found == connections_.end() ? 0 : found->second.bytes->load();
   std::uint64_t holding = counts_->holding.load();
   if (own == 0) ++holding;  // the asking connection is one of those who would hold
-  if (own + bytes <= share(holding)) return Verdict::fits;
+  if (own + bytes <= share(holding)) {
+    const auto counted = found == connections_.end() ? add_connection(connection) : found;
+    return {Verdict::fits, Held(counts_, counted->second.bytes, bytes)};
+  }
   if (found != connections_.end()) found->second.refused_for_share = true;
-  return Verdict::over_share;
+  return {Verdict::over_share, {}};
 }
 
 InflightBudget::Held InflightBudget::hold(std::string_view connection, std::uint64_t bytes) {
   auto found = connections_.find(connection);
-  if (found == connections_.end()) {
-    found = connections_.emplace(std::string(connection), Connection{std::make_shared<std::atomic<std::uint64_t>>(0)})
-                .first;
-  }
+  if (found == connections_.end()) found = add_connection(connection);
   return Held(counts_, found->second.bytes, bytes);
+}
+
+InflightBudget::ByConnection::iterator InflightBudget::add_connection(std::string_view connection) {
+  return connections_.emplace(std::string(connection), Connection{std::make_shared<std::atomic<std::uint64_t>>(0)})
+      .first;
 }
 
 std::uint64_t InflightBudget::held() const {

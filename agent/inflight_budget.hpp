@@ -48,6 +48,10 @@ class InflightBudget {
     ~Held() { release(); }
 
     std::uint64_t bytes() const { return bytes_; }
+    // `bytes` more for the same connection, counted apart from these (a
+    // reply to the request these count), without looking the connection up
+    // again. Only of a Held the budget made.
+    Held more(std::uint64_t bytes) const { return Held(counts_, connection_, bytes); }
 
    private:
     friend class InflightBudget;
@@ -66,12 +70,18 @@ class InflightBudget {
     over_share,   // this connection holds its share already
   };
 
+  struct Admission {
+    Verdict verdict;
+    Held held;  // the request's bytes, when it fits
+  };
+
   explicit InflightBudget(std::uint64_t limit);
 
   // Whether a request of `bytes` from `connection` (its ROUTER routing id)
-  // may be taken now. A connection refused for its share is remembered
+  // may be taken now; if so, its bytes are counted from now on, by the
+  // Admission's Held. A connection refused for its share is remembered
   // until the next sweep().
-  Verdict admit(std::string_view connection, std::uint64_t bytes);
+  Admission admit(std::string_view connection, std::uint64_t bytes);
   // Counts `bytes` for `connection` until the Held goes; never refused (a
   // reply already made is counted, whatever it weighs).
   Held hold(std::string_view connection, std::uint64_t bytes);
@@ -96,6 +106,8 @@ class InflightBudget {
   };
   using ByConnection = std::unordered_map<std::string, Connection, StringHash, std::equal_to<>>;
 
+  // A connection first seen, holding nothing yet.
+  ByConnection::iterator add_connection(std::string_view connection);
   // The share of one connection, `holding` of them holding bytes.
   std::uint64_t share(std::uint64_t holding) const { return limit_ / (holding + 1); }
 
