@@ -41,14 +41,25 @@ void AgentMetrics::call_ended(std::string_view function, std::string_view mode, 
   const std::string_view shown = function.empty() ? std::string_view("unknown") : function;
   const CallKey::View key{shown, mode, code};
   std::lock_guard lock(mutex_);
-  auto counted = calls_.find(key);
-  if (counted == calls_.end()) {
-    counted = calls_.emplace(CallKey{std::string(key.function), std::string(key.mode), std::string(key.code)}, 0).first;
+  if (last_count_ == nullptr || last_key_ != key) {
+    auto counted = calls_.find(key);
+    if (counted == calls_.end()) {
+      counted =
+          calls_.emplace(CallKey{std::string(key.function), std::string(key.mode), std::string(key.code)}, 0).first;
+    }
+    last_key_ = counted->first.view();
+    last_count_ = &counted->second;
   }
-  ++counted->second;
+  ++*last_count_;
   if (!took) return;
   const double seconds = std::chrono::duration<double>(*took).count();
-  auto& histogram = entry(durations_, shown);
+  if (last_histogram_ == nullptr || last_function_ != shown) {
+    auto found = durations_.find(shown);
+    if (found == durations_.end()) found = durations_.emplace(std::string(shown), Histogram{}).first;
+    last_function_ = found->first;
+    last_histogram_ = &found->second;
+  }
+  auto& histogram = *last_histogram_;
   const auto bucket = std::lower_bound(kDurationBuckets.begin(), kDurationBuckets.end(), seconds);
   if (bucket != kDurationBuckets.end()) ++histogram.counts[static_cast<std::size_t>(bucket - kDurationBuckets.begin())];
   ++histogram.count;

@@ -105,6 +105,13 @@ class AgentMetrics {
   mutable std::mutex mutex_;
   std::map<CallKey, std::uint64_t, CallKeyOrder> calls_;
   std::map<std::string, Histogram, std::less<>> durations_;
+  // The entries the last call was counted in: a loop serving one function
+  // counts its calls with no look-up. Views of the maps' own keys, which
+  // stay where they are (entries are never erased).
+  CallKey::View last_key_;
+  std::uint64_t* last_count_ = nullptr;
+  std::string_view last_function_;
+  Histogram* last_histogram_ = nullptr;
   std::uint64_t frames_refused_ = 0;
   std::uint64_t frames_dropped_ = 0;
   std::map<std::string, std::uint64_t, std::less<>> replies_dropped_;      // by reason

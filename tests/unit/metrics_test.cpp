@@ -58,6 +58,35 @@ TEST(AgentMetrics, CallsAreCountedByFunctionModeAndCode) {
   EXPECT_EQ(family_named(families, "rpclb_hub_members"), nullptr);  // not a hub
 }
 
+TEST(AgentMetrics, EachCallIsCountedUnderItsOwnNamesWhateverCameBefore) {
+  AgentMetrics metrics("n", "i", "v");
+  // One buffer, its text changed between calls: what was counted keeps the
+  // names it was counted under, not a view of the caller's buffer.
+  std::string function = "fn.a";
+  metrics.call_ended(function, "call", "ok", std::chrono::microseconds(300));
+  function = "fn.b";
+  metrics.call_ended(function, "call", "ok", std::chrono::seconds(20));
+  metrics.call_ended(function, "call", "internal", std::nullopt);
+  function = "fn.a";
+  metrics.call_ended(function, "call", "ok", std::chrono::microseconds(300));
+  metrics.call_ended(function, "cast", "ok", std::chrono::microseconds(300));
+  const auto families = metrics.families({});
+  const auto* calls = family_named(families, "rpclb_calls_total");
+  ASSERT_NE(calls, nullptr);
+  const auto count = [&](std::string name, std::string mode, std::string code) {
+    return value_of(*calls, "rpclb_calls_total", {{"function", name}, {"mode", mode}, {"code", code}});
+  };
+  EXPECT_EQ(count("fn.a", "call", "ok"), 2);
+  EXPECT_EQ(count("fn.a", "cast", "ok"), 1);
+  EXPECT_EQ(count("fn.b", "call", "ok"), 1);
+  EXPECT_EQ(count("fn.b", "call", "internal"), 1);
+  const auto* durations = family_named(families, "rpclb_call_duration_seconds");
+  ASSERT_NE(durations, nullptr);
+  EXPECT_EQ(value_of(*durations, "rpclb_call_duration_seconds_count", {{"function", "fn.a"}}), 3);
+  EXPECT_EQ(value_of(*durations, "rpclb_call_duration_seconds_count", {{"function", "fn.b"}}), 1);
+  EXPECT_NEAR(value_of(*durations, "rpclb_call_duration_seconds_sum", {{"function", "fn.b"}}), 20, 1e-9);
+}
+
 TEST(AgentMetrics, LiveFiguresAndHubMembersAreReported) {
   AgentMetrics metrics("n", "i", "v");
   metrics.set_hub_members({{"web", 3}, {"db", 1}});
