@@ -51,18 +51,21 @@ Status aim(BalancerParts& parts, CallAttempts& call, std::mt19937_64& ids) {
     return make_error(chosen.error().code, chosen.error().message + " (tried:" + call.history + ")");
   }
   call.member = std::move(chosen).value();
+  // One reading of the clock for the attempt's start, its deadline and the
+  // time it tells the agent (what is left of that deadline).
+  const auto now = Clock::now();
+  call.attempt_started = now;
   // Retrying after timeouts needs time left over: each attempt then gets an
   // equal share of what remains. Otherwise one attempt may use it all.
   call.attempt_deadline = call.deadline;
   if (parts.retry.retry_on_timeout) {
-    call.attempt_deadline = Clock::now() + (call.deadline - Clock::now()) / (parts.retry.retries - call.attempt + 1);
+    call.attempt_deadline = now + (call.deadline - now) / (parts.retry.retries - call.attempt + 1);
   }
   call.request.id = ids();
   call.request.request_id = parts.trace.request_id();
   call.id_dropped = !protocol::address_to(call.request, call.member);
-  call.request.timeout_ms = static_cast<std::uint32_t>(remaining(call.attempt_deadline).count());
+  call.request.timeout_ms = static_cast<std::uint32_t>(remaining(call.attempt_deadline, now).count());
   call.skipped_ejected = parts.selector.take_skipped();
-  call.attempt_started = Clock::now();
   return {};
 }
 
