@@ -140,10 +140,9 @@ void CallLoop::end(std::uint64_t serial, Result<CallOutcome>&& outcome) {
   auto found = calls_.find(serial);
   if (found == calls_.end()) return;
   auto node = calls_.extract(found);
-  auto done = std::move(node.mapped()->done);
-  node.mapped().reset();
+  auto call = std::move(node.mapped());
   spare_calls_.keep(std::move(node));
-  done(std::move(outcome));
+  call->ended(std::move(outcome));
 }
 
 void CallLoop::end_lost_calls() {

@@ -28,11 +28,6 @@ namespace rpclb {
 
 class CallLoop {
  public:
-  // Takes the outcome by rvalue reference: a CallOutcome (its Member's four
-  // strings and list of groups) moved at every step on its way cost more
-  // than the steps.
-  using Done = std::function<void(Result<CallOutcome>&&)>;
-
   // `balancer` is shared with the Client's other operations, which hold
   // `balancer_mutex` while they use it; both outlive the loop.
   CallLoop(Balancer& balancer, std::mutex& balancer_mutex);
@@ -44,14 +39,29 @@ class CallLoop {
 
   // A call and who hears how it ends. The caller begins the call in place
   // in its own allocation, which the loop keeps: a CallAttempts is large,
-  // and moving it cost more than filling it.
+  // and moving it cost more than filling it. Its completion lives in the
+  // same allocation (CallWith), not in one of its own.
   struct Call {
+    virtual ~Call() = default;
+    // Takes the outcome by rvalue reference: a CallOutcome (its Member's
+    // four strings and list of groups) moved at every step on its way cost
+    // more than the steps.
+    virtual void ended(Result<CallOutcome>&& outcome) = 0;
+
     CallAttempts attempts;
+  };
+  // A Call whose end is told to `done`, any callable taking
+  // Result<CallOutcome>&&.
+  template <typename Done>
+  struct CallWith final : Call {
+    explicit CallWith(Done done) : done(std::move(done)) {}
+    void ended(Result<CallOutcome>&& outcome) override { done(std::move(outcome)); }
+
     Done done;
   };
 
-  // Thread-safe. `done` runs exactly once, on the loop's thread; it must not
-  // block (it may submit).
+  // Thread-safe. The call's ended() runs exactly once, on the loop's thread;
+  // it must not block (it may submit).
   void submit(std::unique_ptr<Call> call);
 
  private:

@@ -60,7 +60,8 @@ void report_to(const std::function<void(Result<T>)>& done, Result<T>&& result) {
 }
 
 // A completion that reports to a promise (the future-returning overloads),
-// as a lambda: a std::function of either signature holds it in place.
+// as a lambda: a CallLoop::CallWith, or a std::function of either signature,
+// holds it as it is.
 template <typename T>
 auto promised() {
   auto promise = std::make_shared<std::promise<Result<T>>>();
@@ -121,7 +122,7 @@ struct Client::State {
     std::unique_lock direct(direct_path, std::try_to_lock);
     if (!direct) {
       auto [future, done] = promised<CallOutcome>();
-      invoke(function, arguments, mode, options, std::move(done));
+      invoke(call_with(std::move(done)), function, arguments, mode, options);
       return future.get();
     }
     CallAttempts call;
@@ -141,11 +142,16 @@ struct Client::State {
     });
   }
 
-  // Starts it on the I/O thread; `done` hears how it ended (on that thread,
-  // or here if it could not start).
-  void invoke(std::string_view function, const Payload& arguments, protocol::CallMode mode, const CallOptions& options,
-              CallLoop::Done done) {
-    auto call = std::make_unique<CallLoop::Call>();
+  // A call whose end `done` hears, in one allocation.
+  template <typename Done>
+  static std::unique_ptr<CallLoop::Call> call_with(Done done) {
+    return std::make_unique<CallLoop::CallWith<Done>>(std::move(done));
+  }
+
+  // Starts `call` on the I/O thread; its ended() hears how it ended (on
+  // that thread, or here if it could not start).
+  void invoke(std::unique_ptr<CallLoop::Call> call, std::string_view function, const Payload& arguments,
+              protocol::CallMode mode, const CallOptions& options) {
     auto begun = begin(call->attempts, function, arguments, mode, options);
     CallLoop* running = nullptr;
     if (begun) {
@@ -155,8 +161,7 @@ struct Client::State {
         begun = make_error(ErrorCode::internal, std::string("rpclb client: cannot start its I/O thread: ") + e.what());
       }
     }
-    if (!begun) return done(Result<CallOutcome>(begun.error()));
-    call->done = std::move(done);
+    if (!begun) return call->ended(Result<CallOutcome>(begun.error()));
     running->submit(std::move(call));
   }
 
@@ -269,7 +274,7 @@ void Client::call_async(std::string_view function, const Payload& arguments, con
   auto reported = [done = std::move(done)](Result<CallOutcome>&& outcome) {
     report_to(done, reply_of(std::move(outcome)));
   };
-  state_->invoke(function, arguments, protocol::CallMode::call, options, std::move(reported));
+  state_->invoke(State::call_with(std::move(reported)), function, arguments, protocol::CallMode::call, options);
 }
 
 void Client::cast_async(std::string_view function, const Payload& arguments, const CallOptions& options,
@@ -277,7 +282,7 @@ void Client::cast_async(std::string_view function, const Payload& arguments, con
   auto reported = [done = std::move(done)](Result<CallOutcome>&& outcome) {
     report_to(done, member_of(std::move(outcome)));
   };
-  state_->invoke(function, arguments, protocol::CallMode::cast, options, std::move(reported));
+  state_->invoke(State::call_with(std::move(reported)), function, arguments, protocol::CallMode::cast, options);
 }
 
 }  // namespace rpclb
