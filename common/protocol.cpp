@@ -404,8 +404,14 @@ CallReply CallReply::failure(std::uint64_t id, Error error) {
 
 namespace {
 
+using Version = std::pair<unsigned, unsigned>;
+// The first agents to read a call's addressee, its request id, its input.
+constexpr Version kReadsAddresseeSince{0, 2};
+constexpr Version kReadsRequestIdSince{0, 3};
+constexpr Version kReadsInputSince{0, 5};
+
 // MAJOR.MINOR of a version string; (0, 0) when it does not start that way.
-std::pair<unsigned, unsigned> major_minor(std::string_view version) {
+Version major_minor(std::string_view version) {
   unsigned major = 0;
   unsigned minor = 0;
   const auto* end = version.data() + version.size();
@@ -418,11 +424,11 @@ std::pair<unsigned, unsigned> major_minor(std::string_view version) {
 }  // namespace
 
 bool reads_request_id(const Member& member) {
-  return major_minor(member.version) >= std::pair<unsigned, unsigned>{0, 3};
+  return major_minor(member.version) >= kReadsRequestIdSince;
 }
 
 bool reads_input(const Member& member) {
-  return major_minor(member.version) >= std::pair<unsigned, unsigned>{0, 5};
+  return major_minor(member.version) >= kReadsInputSince;
 }
 
 Status can_carry(const CallRequest& request, const Member& member) {
@@ -433,13 +439,12 @@ Status can_carry(const CallRequest& request, const Member& member) {
 }
 
 bool address_to(CallRequest& request, const Member& member) {
-  using Version = std::pair<unsigned, unsigned>;
-  const auto version = major_minor(member.version);
+  const auto version = major_minor(member.version);  // read once, for both
   const bool traced = !request.request_id.empty();
-  if (!reads_request_id(member)) request.request_id.clear();
+  if (version < kReadsRequestIdSince) request.request_id.clear();
   // Cleared too, so a retry at an older member does not carry the name of
   // the one tried before. Assigned, not built and moved: no temporaries.
-  if (version < Version{0, 2}) {
+  if (version < kReadsAddresseeSince) {
     request.member.clear();
     request.instance.clear();
   } else {
