@@ -7,11 +7,11 @@
 namespace rpclb::agent {
 
 void Reactor::on_readable(zmq::socket_t& socket, Handler handler, Reach reach) {
-  readers_.push_back({&socket, -1, std::move(handler), reach});
+  readers_.push_back({PollSet::Socket(socket), -1, std::move(handler), reach});
 }
 
 void Reactor::on_readable(int fd, Handler handler, Reach reach) {
-  readers_.push_back({nullptr, fd, std::move(handler), reach});
+  readers_.push_back({std::nullopt, fd, std::move(handler), reach});
 }
 
 void Reactor::every(std::chrono::milliseconds interval, Handler handler) {
@@ -31,7 +31,7 @@ void Reactor::when_due(Due due, Handler handler, Reach reach) {
 
 void Reactor::used(const Reach& reach) {
   for (auto& reader : readers_) {
-    if (reader.socket && (!reach.only_ || reach.only_ == reader.socket->handle())) reader.ask = true;
+    if (reader.socket && (!reach.only_ || reach.only_ == reader.socket->socket->handle())) reader.ask = true;
   }
 }
 

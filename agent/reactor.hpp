@@ -65,7 +65,7 @@ class Reactor {
 
  private:
   struct Reader {
-    zmq::socket_t* socket;  // nullptr: a plain descriptor
+    std::optional<PollSet::Socket> socket;  // none: a plain descriptor
     int fd;
     Handler handler;
     Reach reach;

@@ -15,8 +15,8 @@ short events_of(void* socket) {
 
 }  // namespace
 
-PollSet::Item PollSet::add(zmq::socket_t& socket, short events, Since since) {
-  items_.push_back({socket.handle(), socket.get(zmq::sockopt::fd), events, since == Since::maybe_used});
+PollSet::Item PollSet::add(const Socket& socket, short events, Since since) {
+  items_.push_back({socket.socket->handle(), socket.fd, events, since == Since::maybe_used});
   return items_.size() - 1;
 }
 

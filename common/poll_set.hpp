@@ -26,9 +26,22 @@ class PollSet {
   // What the caller knows of a ZeroMQ socket since the last wait asked it.
   enum class Since { maybe_used, untouched };
 
+  // A ZeroMQ socket and its ZMQ_FD, which stays the same for the socket's
+  // life: whoever waits on a socket turn after turn reads it once (a
+  // getsockopt is some 150 instructions, and a loop's turn adds two or
+  // three sockets).
+  struct Socket {
+    explicit Socket(zmq::socket_t& socket) : socket(&socket), fd(socket.get(zmq::sockopt::fd)) {}
+    zmq::socket_t* socket;
+    int fd;
+  };
+
   // Empties it for the next turn (its storage is kept).
   void clear() { items_.clear(); }
-  Item add(zmq::socket_t& socket, short events = ZMQ_POLLIN, Since since = Since::maybe_used);
+  Item add(const Socket& socket, short events = ZMQ_POLLIN, Since since = Since::maybe_used);
+  Item add(zmq::socket_t& socket, short events = ZMQ_POLLIN, Since since = Since::maybe_used) {
+    return add(Socket(socket), events, since);
+  }
   Item add(int fd, short events = ZMQ_POLLIN);
   // Waits until an item is ready or `limit` passes (negative: no limit).
   void wait(std::chrono::milliseconds limit);

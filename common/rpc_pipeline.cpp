@@ -95,6 +95,8 @@ class RpcPipeline::Connection {
     socket.set(zmq::sockopt::reconnect_ivl_max, static_cast<int>(kReconnectIntervalMax.count()));
     secure_client(socket, curve);
     watch = std::make_unique<ConnectionWatch>(context, socket);
+    polled_socket.emplace(socket);
+    polled_watch.emplace(watch->events());
     connect_to(socket, address);
   }
   ~Connection() { watch.reset(); }  // the monitor goes before its socket
@@ -105,7 +107,9 @@ class RpcPipeline::Connection {
   std::string address;   // as connected to
   zmq::socket_t socket;
   std::unique_ptr<ConnectionWatch> watch;
-  bool ready = false;  // the handshake is done and the connection not lost since
+  std::optional<PollSet::Socket> polled_socket;  // `socket`, as each turn waits on it
+  std::optional<PollSet::Socket> polled_watch;   // the monitor's
+  bool ready = false;                            // the handshake is done and the connection not lost since
   // Sent or received on since a wait last asked it (PollSet::Since): the
   // socket, and its monitor's.
   bool socket_used = true;
@@ -344,9 +348,9 @@ bool RpcPipeline::turn(Clock::time_point until, int wake_fd) {
     const short events = connection->ready && !connection->queued.empty() ? ZMQ_POLLIN | ZMQ_POLLOUT : ZMQ_POLLIN;
     using Since = PollSet::Since;
     const auto socket =
-        poll_.add(connection->socket, events, connection->socket_used ? Since::maybe_used : Since::untouched);
-    const auto watch = poll_.add(connection->watch->events(), ZMQ_POLLIN,
-                                 connection->watch_used ? Since::maybe_used : Since::untouched);
+        poll_.add(*connection->polled_socket, events, connection->socket_used ? Since::maybe_used : Since::untouched);
+    const auto watch =
+        poll_.add(*connection->polled_watch, ZMQ_POLLIN, connection->watch_used ? Since::maybe_used : Since::untouched);
     connection->socket_used = connection->watch_used = false;  // the wait asks them
     polled_.push_back({connection.get(), socket, watch});
   }
