@@ -565,6 +565,23 @@ class AgentLoop {
     stop_when_drained();
   }
 
+  // A traced call (one with a request id) at info, others at debug; its
+  // fields are made only when the line is written.
+  void log_accepted(const protocol::CallView& request) const {
+    const bool traced = !request.request_id.empty();
+    if (!log_.enabled(traced ? LogLevel::info : LogLevel::debug)) return;
+    const auto timeout_ms = std::to_string(request.timeout_ms);
+    if (!traced) {
+      log_.debug("request_accepted",
+                 {{"function", request.function}, {"mode", mode_name(request.mode)}, {"timeout_ms", timeout_ms}});
+      return;
+    }
+    log_.info("request_accepted", {{"request_id", request.request_id},
+                                   {"function", request.function},
+                                   {"mode", mode_name(request.mode)},
+                                   {"timeout_ms", timeout_ms}});
+  }
+
   void serve(PendingRequest& pending) {
     auto& routing = pending.routing;
     const auto now = pending.arrived;
@@ -601,16 +618,7 @@ class AgentLoop {
     }
     const bool is_cast = request->mode == protocol::CallMode::cast;
     const auto budget = (is_cast || request->timeout_ms == 0) ? kLongestCall : milliseconds(request->timeout_ms);
-    const auto timeout_ms = std::to_string(request->timeout_ms);
-    if (request->request_id.empty()) {
-      log_.debug("request_accepted",
-                 {{"function", request->function}, {"mode", mode_name(request->mode)}, {"timeout_ms", timeout_ms}});
-    } else {
-      log_.info("request_accepted", {{"request_id", request->request_id},
-                                     {"function", request->function},
-                                     {"mode", mode_name(request->mode)},
-                                     {"timeout_ms", timeout_ms}});
-    }
+    log_accepted(*request);
     if (is_cast) reply(routing, protocol::CallReply::accepted(id));
     InFlightCall call{std::move(routing),
                       id,
