@@ -189,21 +189,25 @@ long peak_resident_kib(pid_t pid) {
 
 namespace {
 
-// Hub ports, race-free between integration-test processes running in
-// parallel. A hub needs three consecutive ports, so the OS cannot pick them
-// (as it does for every agent's RPC socket, `tcp://127.0.0.1:*`). Instead each
+// Ports for hubs and agents, race-free between integration-test processes
+// running in parallel. A hub needs three consecutive ports, so the OS cannot
+// pick them; and a port the OS picked for an agent may be picked again for
+// another process's agent the moment the first is killed. Instead each
 // process claims a block of ports below the kernel's ephemeral range (where
 // no OS-picked port can land) by holding a lock on the block's file for its
-// lifetime, and hands out the block's ports in order. The bind probe only
-// skips ports something outside the suite already uses.
-class HubPorts {
+// lifetime, and hands out the block's ports in order, never one twice. The
+// bind probe only skips ports something outside the suite already uses.
+class TestPorts {
  public:
-  int next_triple() {
+  // The first of `count` consecutive ports, all free now.
+  int next(int count) {
     for (int attempt = 0; attempt < 2 * kBlockSize; ++attempt) {
-      if (next_ + 3 > block_end_) claim_block();
+      if (next_ + count > block_end_) claim_block();
       const int base = next_;
-      next_ += 3;
-      if (port_is_free(base) && port_is_free(base + 1) && port_is_free(base + 2)) return base;
+      next_ += count;
+      bool free = true;
+      for (int port = base; free && port < base + count; ++port) free = port_is_free(port);
+      if (free) return base;
     }
     throw std::runtime_error("no free loopback ports in this process's blocks");
   }
@@ -237,7 +241,7 @@ class HubPorts {
       block_end_ = next_ + kBlockSize;
       return;
     }
-    throw std::runtime_error("every hub port block is held by another test process");
+    throw std::runtime_error("every test port block is held by another test process");
   }
 
   std::vector<int> held_;
@@ -246,11 +250,19 @@ class HubPorts {
   int block_end_ = 0;
 };
 
+TestPorts& test_ports() {
+  static TestPorts ports;
+  return ports;
+}
+
 }  // namespace
 
 int free_port_triple() {
-  static HubPorts ports;
-  return ports.next_triple();
+  return test_ports().next(3);
+}
+
+int free_port() {
+  return test_ports().next(1);
 }
 
 Cluster::Cluster() {
@@ -307,7 +319,11 @@ Process& Cluster::start_agent(const std::string& name, const std::vector<std::st
   const auto chosen = [&](const char* option) { return std::find(extra.begin(), extra.end(), option) != extra.end(); };
   if (!chosen("--heartbeat-ms")) argv.insert(argv.end(), {"--heartbeat-ms", std::to_string(kHeartbeatMs)});
   if (!chosen("--listen")) {
-    argv.insert(argv.end(), {"--listen", hub_host == "[::1]" ? "tcp://[::1]:*" : "tcp://127.0.0.1:*"});
+    // A port of this process's own (free_port), not one the kernel picks:
+    // a killed agent's port, picked again at once for another test
+    // process's agent, would answer its callers "meant for someone else"
+    // where the test expects a refused connection.
+    argv.insert(argv.end(), {"--listen", "tcp://" + hub_host + ":" + std::to_string(free_port())});
   }
   for (const auto& group : groups) {
     argv.push_back("--group");

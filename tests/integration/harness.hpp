@@ -62,6 +62,8 @@ struct CliResult {
 // Three consecutive free loopback ports, for one bus hub; never the same
 // twice, in this process or another test process running at the same time.
 int free_port_triple();
+// One such port: where an agent the harness starts serves calls.
+int free_port();
 
 // The path in the environment variable `variable` (RPCLB_AGENT_BIN,
 // RPCLB_CLI_BIN: meson test sets them).
