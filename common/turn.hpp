@@ -17,8 +17,9 @@ class Turn {
   static constexpr int kMessages = 64;
   static constexpr std::chrono::milliseconds kTime{10};
 
-  // The clock is read every kClockEvery messages, not for each: reading it
-  // cost about as much as a small message's handling. A turn of slow
+  // The clock is read every kClockEvery messages, not for each: a reading
+  // (some 35 ns here, in a virtual machine) was one of the larger costs of a
+  // small message left, and the bound needs no finer grain. A turn of slow
   // messages so runs past kTime by kClockEvery - 1 of them at most.
   static constexpr int kClockEvery = 4;
 
