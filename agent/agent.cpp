@@ -435,8 +435,26 @@ class AgentLoop {
   // once per reply, and a pipelining caller gets them in one read.
   void send_held_replies() {
     holding_replies_ = false;
-    for (auto& [routing, body] : held_replies_) send_message(routing, body);
+    for (auto& [routing, body] : held_replies_) {
+      send_message(routing, body);
+      keep_routing(std::move(routing));
+    }
     held_replies_.clear();
+  }
+
+  // A request's routing envelope, once its reply has gone, is kept for a
+  // request still to be read: each envelope read allocated a vector of its
+  // own, a call's largest allocation after its reply's.
+  void keep_routing(std::vector<zmq::message_t>&& routing) {
+    if (spare_routings_.size() >= kSpareRoutings) return;
+    routing.clear();
+    spare_routings_.push_back(std::move(routing));
+  }
+  std::vector<zmq::message_t> spare_routing() {
+    if (spare_routings_.empty()) return {};
+    auto routing = std::move(spare_routings_.back());
+    spare_routings_.pop_back();
+    return routing;
   }
 
   void reply(std::vector<zmq::message_t>& routing, const protocol::CallReply& reply,
@@ -507,11 +525,10 @@ class AgentLoop {
   // for its turn, or refused at once. Reading costs a glance a request, so
   // ZeroMQ's own queues, which count messages and not bytes, stay short.
   void read_requests() {
-    std::vector<zmq::message_t> parts;
-    std::vector<zmq::message_t> routing;
+    auto routing = spare_routing();
     const auto now = Clock::now();
-    for (Turn turn; turn.more() && receive_multipart(rpc_, parts);) {
-      auto body = split_envelope(parts, routing);
+    for (Turn turn; turn.more() && receive_multipart(rpc_, request_parts_);) {
+      auto body = split_envelope(request_parts_, routing);
       if (!body) {
         log_.debug("request_dropped", {{"error", "no usable envelope"}});
         metrics_.frame_dropped();
@@ -527,8 +544,9 @@ class AgentLoop {
       // `connection` views the routing frame, which stays where it is when
       // the vector holding it is moved into the queue.
       pending_.push(connection, PendingRequest{std::move(routing), std::move(*body), std::move(admitted.held), now});
-      routing.clear();
+      routing = spare_routing();
     }
+    keep_routing(std::move(routing));
   }
 
   // A request past the budget: answered without decoding its arguments.
@@ -675,6 +693,9 @@ class AgentLoop {
   // Requests read and not yet served, by connection (serve_pending).
   FairQueue<PendingRequest> pending_;
   std::vector<HeldReply> held_replies_;
+  static constexpr std::size_t kSpareRoutings = Turn::kMessages;  // a turn's worth
+  std::vector<std::vector<zmq::message_t>> spare_routings_;
+  std::vector<zmq::message_t> request_parts_;  // the request being read: its frames
   // Calls handed to the pool and not yet answered, by ticket: who to answer.
   std::unordered_map<std::uint64_t, InFlightCall> in_flight_calls_;
   std::uint64_t next_ticket_ = 1;
