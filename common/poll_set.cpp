@@ -1,9 +1,30 @@
 #include "common/poll_set.hpp"
 
+#include <poll.h>
+
+#include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <system_error>
 
 namespace rpclb {
 namespace {
+
+// ZeroMQ's event bits as poll(2)'s and back, as zmq_poll maps them for a
+// plain descriptor.
+short poll_events(short zmq_events) {
+  return static_cast<short>(((zmq_events & ZMQ_POLLIN) ? POLLIN : 0) | ((zmq_events & ZMQ_POLLOUT) ? POLLOUT : 0) |
+                            ((zmq_events & ZMQ_POLLPRI) ? POLLPRI : 0));
+}
+short zmq_revents(short poll_revents) {
+  short out = 0;
+  if (poll_revents & POLLIN) out |= ZMQ_POLLIN;
+  if (poll_revents & POLLOUT) out |= ZMQ_POLLOUT;
+  if (poll_revents & POLLPRI) out |= ZMQ_POLLPRI;
+  if (poll_revents & ~(POLLIN | POLLOUT | POLLPRI)) out |= ZMQ_POLLERR;
+  return out;
+}
 
 // ZMQ_EVENTS: what the socket can do now, and its descriptor reset.
 short events_of(void* socket) {
@@ -32,17 +53,22 @@ void PollSet::wait(std::chrono::milliseconds limit) {
     item.revents = item.ask ? events_of(item.socket) & item.events : 0;
     ready = ready || item.revents != 0;
     // A socket's descriptor is readable whenever its events may have changed.
-    polled_.push_back({nullptr, item.fd, item.socket ? short{ZMQ_POLLIN} : item.events, 0});
+    polled_.push_back({item.fd, item.socket ? short{POLLIN} : poll_events(item.events), 0});
   }
-  if (zmq_poll(polled_.data(), static_cast<int>(polled_.size()), ready ? 0L : static_cast<long>(limit.count())) < 0) {
-    if (zmq_errno() != EINTR) throw zmq::error_t();
+  // poll(2) itself, since every item is a descriptor: zmq_poll polls once
+  // without waiting before it waits, a system call more per wake-up.
+  const int timeout = ready               ? 0
+                      : limit.count() < 0 ? -1
+                                          : static_cast<int>(std::min<std::int64_t>(limit.count(), INT_MAX));
+  if (::poll(polled_.data(), polled_.size(), timeout) < 0) {
+    if (errno != EINTR) throw std::system_error(errno, std::generic_category(), "poll");
     for (auto& item : items_) item.revents = 0;
     return;
   }
   for (std::size_t i = 0; i < items_.size(); ++i) {
     auto& item = items_[i];
     if (!item.socket) {
-      item.revents = polled_[i].revents;
+      item.revents = zmq_revents(polled_[i].revents);
     } else if (polled_[i].revents != 0 && item.revents == 0) {
       item.revents = events_of(item.socket) & item.events;
     }

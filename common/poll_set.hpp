@@ -12,6 +12,7 @@
 // take in the wake-up the descriptor would have shown.
 #pragma once
 
+#include <poll.h>
 #include <zmq.hpp>
 
 #include <chrono>
@@ -57,7 +58,7 @@ class PollSet {
     short revents = 0;
   };
   std::vector<Entry> items_;
-  std::vector<zmq::pollitem_t> polled_;
+  std::vector<pollfd> polled_;
 };
 
 }  // namespace rpclb
