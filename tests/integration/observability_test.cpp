@@ -321,20 +321,19 @@ TEST(Metrics, AMetricsAddressInUseIsRefused) {
       << cluster.agent_log("second");
 }
 
-// Every attempt is one line on stderr; a member found unreachable is
-// ejected, and the next call says whom it passed over. The request id
-// reaches the log of the agent that served the call.
+// Every attempt is one line on stderr; a member found dead is ejected, and
+// the next call says whom it passed over. The request id reaches the log of
+// the agent that served the call.
 TEST(Trace, EachAttemptIsALineAndTheRequestIdReachesTheAgentsLog) {
   Cluster cluster;
   cluster.start_hub_agent(0, "alive", {"web"}, {"--log-level", "info"});
-  // Slow heartbeats: still listed for seconds after it stops answering.
+  // Slow heartbeats: still listed for seconds after it dies.
   auto& doomed = cluster.start_agent("doomed", {"web"}, {"--heartbeat-ms", "3000"});
   ASSERT_TRUE(cluster.wait_for_members("web", {"alive", "doomed"}));
-  // Stopped, not killed: it keeps its port and never completes a handshake.
-  // A killed agent's port can pass to another test's agent beside this one
-  // (CI saw it), which answers that the call was meant for someone else:
-  // no failure of doomed's, so nothing to eject.
-  doomed.signal(SIGSTOP);
+  // Killed: its port is one the harness gave it (free_port), so no other
+  // test's agent can take it and answer for it; its callers are refused.
+  doomed.signal(SIGKILL);
+  ASSERT_TRUE(doomed.wait_for(5s).has_value());
 
   const std::regex line_shape(
       R"(rpclb: trace request_id=(\S+) attempt=(\d) member=(\S+) endpoint=tcp://127\.0\.0\.1:\d+ )"
@@ -360,7 +359,7 @@ TEST(Trace, EachAttemptIsALineAndTheRequestIdReachesTheAgentsLog) {
       EXPECT_EQ(match[3], last ? "alive" : "doomed") << result.err;
       if (!last) {
         retried = true;
-        EXPECT_TRUE(match[7].matched) << "the stopped member is ejected: " << lines[i];
+        EXPECT_TRUE(match[7].matched) << "the dead member is ejected: " << lines[i];
       }
       if (match[6].matched) {
         EXPECT_EQ(match[6], " skipped_ejected=doomed");
@@ -372,9 +371,8 @@ TEST(Trace, EachAttemptIsALineAndTheRequestIdReachesTheAgentsLog) {
               std::string::npos)
         << id;
   }
-  EXPECT_TRUE(retried) << "no call tried the stopped member first in 12 runs";
+  EXPECT_TRUE(retried) << "no call tried the dead member first in 12 runs";
   EXPECT_TRUE(skipped) << "no call passed over the ejected member";
-  doomed.signal(SIGCONT);
 
   // An id of the caller's own, without --trace: logged, nothing on stderr.
   auto named = cluster.rpclb({"call", "web", "sys.echo", "--request-id", "nightly-job:42", "--match", "alive"});
