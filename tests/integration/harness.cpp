@@ -6,14 +6,16 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -37,39 +39,81 @@ bool port_is_free(int port) {
   return free;
 }
 
+// In the child: tells the parent why it could not become the program.
+[[noreturn]] void fail(int report_fd) {
+  const int error = errno;
+  [[maybe_unused]] const auto written = ::write(report_fd, &error, sizeof error);
+  ::_exit(127);
+}
+
+// In the child, between fork and exec: only async-signal-safe calls (the
+// test process has other threads, whose locks the child inherits held).
+[[noreturn]] void become(const char* program, char* const* argv, char* const* env, const char* const files[3],
+                         pid_t parent, int report_fd) {
+  // The child dies with the test process, pass, fail or crash: an agent a
+  // killed or crashed test started does not serve on for ever. (It is the
+  // thread that started it whose end sends the signal: tests start their
+  // processes from the thread that owns them.)
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(report_fd);
+  if (::getppid() != parent) ::_exit(127);  // the test process has gone already
+  const int modes[3] = {O_RDONLY, O_WRONLY | O_CREAT | O_TRUNC, O_WRONLY | O_CREAT | O_TRUNC};
+  for (int fd = 0; fd < 3; ++fd) {
+    const int opened = ::open(files[fd], modes[fd] | O_CLOEXEC, 0600);
+    if (opened < 0) fail(report_fd);
+    if (opened == fd) {
+      if (::fcntl(fd, F_SETFD, 0) != 0) fail(report_fd);  // kept across exec
+    } else {
+      if (::dup2(opened, fd) < 0) fail(report_fd);  // dup2's copy is kept across exec
+      ::close(opened);
+    }
+  }
+  // Default signal handling, whatever the suite inherited: a suite started in
+  // the background by a shell ignores SIGINT, and so would every agent and
+  // rpclb a test interrupts.
+  struct sigaction by_default {};
+  by_default.sa_handler = SIG_DFL;
+  for (int signal_number : {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE})
+    ::sigaction(signal_number, &by_default, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+  ::execve(program, argv, env);
+  fail(report_fd);
+}
+
 }  // namespace
 
 Process::Process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
                  const std::filesystem::path& stdout_file, const std::filesystem::path& stderr_file,
                  const std::filesystem::path& stdin_file) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, stdin_file.c_str(), O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  // Everything the child needs is made before fork: it may not allocate.
   std::vector<char*> raw_argv;
   for (const auto& arg : argv) raw_argv.push_back(const_cast<char*>(arg.c_str()));
   raw_argv.push_back(nullptr);
   std::vector<char*> raw_env;
   for (const auto& entry : env) raw_env.push_back(const_cast<char*>(entry.c_str()));
   raw_env.push_back(nullptr);
-  // Each process starts with default signal handling, whatever the suite
-  // inherited: a suite started in the background by a shell ignores SIGINT,
-  // and so would every agent and rpclb a test interrupts.
-  posix_spawnattr_t attributes;
-  posix_spawnattr_init(&attributes);
-  sigset_t defaults;
-  sigset_t none;
-  sigemptyset(&defaults);
-  for (int signal_number : {SIGINT, SIGQUIT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&defaults, signal_number);
-  sigemptyset(&none);
-  posix_spawnattr_setsigdefault(&attributes, &defaults);
-  posix_spawnattr_setsigmask(&attributes, &none);
-  posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  const int error = ::posix_spawn(&pid_, argv[0].c_str(), &actions, &attributes, raw_argv.data(), raw_env.data());
-  posix_spawnattr_destroy(&attributes);
-  posix_spawn_file_actions_destroy(&actions);
-  if (error != 0) throw std::runtime_error("cannot start " + argv[0]);
+  const char* const files[3] = {stdin_file.c_str(), stdout_file.c_str(), stderr_file.c_str()};
+  // The child writes exec's errno here; a successful exec closes it unwritten.
+  int report[2];
+  if (::pipe2(report, O_CLOEXEC) != 0) throw std::runtime_error("cannot start " + argv[0] + ": no pipe");
+  const pid_t parent = ::getpid();
+  pid_ = ::fork();
+  if (pid_ == 0) become(argv[0].c_str(), raw_argv.data(), raw_env.data(), files, parent, report[1]);
+  ::close(report[1]);
+  int error = 0;
+  ssize_t got = -1;
+  if (pid_ > 0) {
+    do {
+      got = ::read(report[0], &error, sizeof error);
+    } while (got < 0 && errno == EINTR);
+  }
+  ::close(report[0]);
+  if (pid_ < 0) throw std::runtime_error("cannot start " + argv[0] + ": fork failed");
+  if (got > 0) {
+    wait_for(std::chrono::seconds(10));
+    throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(error));
+  }
 }
 
 Process::~Process() {
@@ -265,10 +309,32 @@ int free_port() {
   return test_ports().next(1);
 }
 
+namespace {
+
+constexpr std::string_view kFolderPrefix = "rpclb-it-";  // then the test process's pid, "-", a count
+
+}  // namespace
+
+void remove_abandoned_folders() {
+  std::error_code error;
+  const auto temp = std::filesystem::temp_directory_path(error);
+  if (error) return;
+  for (std::filesystem::directory_iterator it(temp, error), end; !error && it != end; it.increment(error)) {
+    const auto name = it->path().filename().string();
+    if (!name.starts_with(kFolderPrefix)) continue;
+    const int pid = std::atoi(name.c_str() + kFolderPrefix.size());
+    // A live process (or one this user may not signal) keeps its folders.
+    if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    std::error_code ignored;
+    std::filesystem::remove_all(it->path(), ignored);
+  }
+}
+
 Cluster::Cluster() {
   static int counter = 0;
+  [[maybe_unused]] static const bool swept = (remove_abandoned_folders(), true);
   dir_ = std::filesystem::temp_directory_path() /
-         ("rpclb-it-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+         (std::string(kFolderPrefix) + std::to_string(::getpid()) + "-" + std::to_string(counter++));
   std::filesystem::create_directories(dir_ / "state");
   std::filesystem::permissions(dir_ / "state", std::filesystem::perms::owner_all,
                                std::filesystem::perm_options::replace);

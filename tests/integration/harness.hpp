@@ -30,7 +30,9 @@ namespace rpclb::testing {
 
 class Process {
  public:
-  // stdin comes from, and stdout and stderr go to, the given files.
+  // stdin comes from, and stdout and stderr go to, the given files. It is
+  // killed if the thread that started it ends first (PR_SET_PDEATHSIG): a
+  // crashed or killed test leaves nothing running.
   Process(const std::vector<std::string>& argv, const std::vector<std::string>& env,
           const std::filesystem::path& stdout_file, const std::filesystem::path& stderr_file,
           const std::filesystem::path& stdin_file = "/dev/null");
@@ -58,6 +60,10 @@ struct CliResult {
   std::vector<std::string> lines() const;         // of out
   std::vector<std::string> lines_of_err() const;  // of err
 };
+
+// Removes the folders of test processes that have ended without removing
+// them (killed, or crashed); the first Cluster of each test process does.
+void remove_abandoned_folders();
 
 // Three consecutive free loopback ports, for one bus hub; never the same
 // twice, in this process or another test process running at the same time.
