@@ -315,6 +315,14 @@ constexpr std::string_view kFolderPrefix = "rpclb-it-";  // then the test proces
 
 }  // namespace
 
+bool has_ended(pid_t pid) {
+  if (::kill(pid, 0) != 0) return errno == ESRCH;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string pid_field, name, state;
+  stat >> pid_field >> name >> state;  // the names rpclb tests start have no spaces
+  return state == "Z" || state == "X";
+}
+
 void remove_abandoned_folders() {
   std::error_code error;
   const auto temp = std::filesystem::temp_directory_path(error);
@@ -323,8 +331,7 @@ void remove_abandoned_folders() {
     const auto name = it->path().filename().string();
     if (!name.starts_with(kFolderPrefix)) continue;
     const int pid = std::atoi(name.c_str() + kFolderPrefix.size());
-    // A live process (or one this user may not signal) keeps its folders.
-    if (pid <= 0 || ::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    if (pid <= 0 || !has_ended(pid)) continue;
     std::error_code ignored;
     std::filesystem::remove_all(it->path(), ignored);
   }

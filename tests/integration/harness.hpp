@@ -61,6 +61,10 @@ struct CliResult {
   std::vector<std::string> lines_of_err() const;  // of err
 };
 
+// Whether process `pid` no longer runs: gone, or a zombie its parent has not
+// reaped (a killed test process's children are reparented to an init that
+// may never reap them). A process this user may not signal counts as running.
+bool has_ended(pid_t pid);
 // Removes the folders of test processes that have ended without removing
 // them (killed, or crashed); the first Cluster of each test process does.
 void remove_abandoned_folders();

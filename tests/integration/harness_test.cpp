@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -22,16 +21,6 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr const char* kPidFileVariable = "RPCLB_HARNESS_TEST_PID_FILE";
-
-// Gone, or a zombie that only its new parent has yet to reap: either way it
-// no longer runs.
-bool ended(pid_t pid) {
-  if (::kill(pid, 0) != 0) return errno == ESRCH;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string pid_field, name, state;
-  stat >> pid_field >> name >> state;  // the name is "(sleep)": no spaces
-  return state == "Z" || state == "X";
-}
 
 // Run by the test below in a process of its own (disabled otherwise): starts
 // a long sleep as tests start agents, in a cluster's folder, says the sleep's
@@ -64,8 +53,8 @@ TEST(Harness, WhatAKilledTestStartedEndsWithIt) {
   ASSERT_GT(sleeper, 0);
   ASSERT_TRUE(std::filesystem::exists(folder)) << folder;
   const auto give_up = std::chrono::steady_clock::now() + 10s;
-  while (!ended(sleeper) && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(10ms);
-  const bool sleeper_ended = ended(sleeper);
+  while (!has_ended(sleeper) && std::chrono::steady_clock::now() < give_up) std::this_thread::sleep_for(10ms);
+  const bool sleeper_ended = has_ended(sleeper);
   if (!sleeper_ended) ::kill(sleeper, SIGKILL);  // this test's own mess, pass or fail
   EXPECT_TRUE(sleeper_ended) << "a process started by a test that was killed is still running";
   remove_abandoned_folders();

@@ -33,7 +33,7 @@ void remove_orphans(const std::filesystem::path& dir) {
     const auto name = line.substr(0, line.find(' '));
     if (!name.starts_with(kPrefix)) continue;
     const auto pid = std::atoi(name.c_str() + std::string_view(kPrefix).size());
-    if (pid <= 0 || ::kill(pid, 0) == 0) continue;
+    if (pid <= 0 || !has_ended(pid)) continue;
     run({kIp, "netns", "pids", name}, dir);
     std::istringstream pids(read_file(dir / "command.out"));
     for (int inside = 0; pids >> inside;) ::kill(inside, SIGKILL);
